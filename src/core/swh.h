@@ -1,0 +1,15 @@
+/*
+ * libswh, the C core of swh: a client for the webhooks of the Sinch Conversation API
+ * (API.md), its validation rules, its error model and callback signatures. No Lua here.
+ */
+#ifndef SWH_H
+#define SWH_H
+
+#define SWH_VERSION "0.1.0"
+
+#include "swh_error.h"
+#include "swh_webhook.h"
+#include "swh_signature.h"
+#include "swh_client.h"
+
+#endif

@@ -1,0 +1,126 @@
+/*
+ * swh_client: a Conversation API client for webhooks and apps.
+ *
+ * Every request of a client goes through one curl multi handle that the client owns, so
+ * connections are reused and many requests can be in flight. A call is started (validated,
+ * queued) and finished later; the caller drives transfers with swh_client_step. The blocking
+ * functions at the end are start + step until done + finish. This is what lets the Lua
+ * binding run straight-line code in many coroutines: start, yield, resume when done.
+ *
+ * Authentication is OAuth2 client credentials (a cached token, renewed 60 s before it
+ * expires, one renewal shared by all waiting calls, renewed and resent once on a 401 whose
+ * WWW-Authenticate says the token expired) or Basic. Answers are jansson values, kept whole,
+ * so fields this code does not know survive a read and write back.
+ *
+ * A client is not thread-safe: use it from one thread.
+ */
+#ifndef SWH_CLIENT_H
+#define SWH_CLIENT_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "swh_error.h"
+
+#define SWH_DEFAULT_REGION "us"
+#define SWH_DEFAULT_AUTH_URL "https://auth.sinch.com/oauth2/token"
+#define SWH_DEFAULT_TIMEOUT 30.0
+#define SWH_DEFAULT_RETRIES 5
+#define SWH_DEFAULT_CONCURRENCY 16
+#define SWH_DEFAULT_RATE 700.0
+
+typedef enum { SWH_AUTH_OAUTH2, SWH_AUTH_BASIC } swh_auth;
+
+/* One line of the HTTP trace, secrets already replaced by "[redacted]". */
+typedef void swh_trace_fn(void *user, const char *line);
+
+typedef struct swh_config {
+  const char *project_id; /* required */
+  const char *key_id;     /* required */
+  const char *key_secret; /* required; never appears in any output */
+  const char *region;     /* "us", "eu" or "br"; NULL: "us" */
+  const char *base_url;   /* overrides the region's https://{region}.conversation.api.sinch.com */
+  const char *auth_url;   /* overrides SWH_DEFAULT_AUTH_URL */
+  swh_auth auth;          /* default (0) SWH_AUTH_OAUTH2 */
+  double timeout;         /* seconds per attempt; <= 0: SWH_DEFAULT_TIMEOUT */
+  int retries;            /* attempts in all for a retryable failure; 0: default; 1: none */
+  int concurrency;        /* requests in flight at most; <= 0: default */
+  double rate;            /* requests per second at most; <= 0: default */
+  swh_trace_fn *trace;    /* NULL: no trace */
+  void *trace_user;
+} swh_config;
+
+typedef struct swh_client swh_client;
+
+/*
+ * A new client (the caller frees it with swh_client_free), or NULL with err filled:
+ * SWH_ERR_USAGE naming the field for a missing project_id/key_id/key_secret, an unknown
+ * region, a base_url or auth_url that is not an http(s) URL; SWH_ERR_MEMORY. The config's
+ * strings are copied. No request is sent until the first call.
+ */
+swh_client *swh_client_new(const swh_config *config, swh_error *err);
+
+/* Cancels every call still running (they finish with kind SWH_ERR_USAGE "client closed"
+   only if their owner still holds them: see swh_call_abandon) and frees the client. NULL is
+   a no-op. */
+void swh_client_free(swh_client *client);
+
+/* The operations of the API. */
+typedef enum {
+  SWH_OP_WEBHOOKS_LIST,   /* id: app_id; body: NULL. Result: array of webhooks. */
+  SWH_OP_WEBHOOK_CREATE,  /* id: NULL; body: webhook without id. Result: the webhook. */
+  SWH_OP_WEBHOOK_GET,     /* id: webhook_id; body: NULL. Result: the webhook. */
+  SWH_OP_WEBHOOK_UPDATE,  /* id: webhook_id; body: the changes; update_mask = their keys. */
+  SWH_OP_WEBHOOK_DELETE,  /* id: webhook_id; body: NULL. Result: an empty object. */
+  SWH_OP_APPS_LIST,       /* id: NULL; body: NULL. Result: array of apps. */
+} swh_op;
+
+typedef struct swh_call swh_call;
+
+/*
+ * Validates the arguments and queues the request; nothing is sent until swh_client_step.
+ * body is borrowed (copied as needed). user is returned by swh_call_user. Returns the call
+ * (owned by the caller until swh_call_finish or swh_call_abandon), or NULL with err filled:
+ * SWH_ERR_USAGE (missing id, body of the wrong type), SWH_ERR_VALIDATION (API.md's rules),
+ * SWH_ERR_MEMORY.
+ */
+swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
+                         void *user, swh_error *err);
+
+/*
+ * Drives transfers, retries and renewals, waiting at most timeout_ms for something to
+ * happen (0: do not wait). Returns the number of calls not yet done.
+ */
+int swh_client_step(swh_client *client, int timeout_ms);
+
+/* The next call that became done since the last time, in completion order, or NULL. */
+swh_call *swh_client_next_done(swh_client *client);
+
+bool swh_call_done(const swh_call *call);
+void *swh_call_user(const swh_call *call);
+
+/*
+ * Takes the outcome of a done call and frees it. On success returns SWH_OK and *result (the
+ * caller owns it). Otherwise returns the error's kind with err filled (err->request set) and
+ * *result NULL. Finishing a call that is not done is SWH_ERR_USAGE and frees nothing.
+ */
+swh_status swh_call_finish(swh_call *call, json_t **result, swh_error *err);
+
+/* Gives up a call the caller no longer wants: the client frees it when the transfer ends
+   (or at once if it was not sent). NULL is a no-op. */
+void swh_call_abandon(swh_call *call);
+
+/* Blocking forms: start, step until done, finish. Results are owned by the caller. */
+swh_status swh_webhooks_list(swh_client *client, const char *app_id, json_t **webhooks,
+                             swh_error *err);
+swh_status swh_webhook_create(swh_client *client, const json_t *webhook, json_t **created,
+                              swh_error *err);
+swh_status swh_webhook_get(swh_client *client, const char *webhook_id, json_t **webhook,
+                           swh_error *err);
+swh_status swh_webhook_update(swh_client *client, const char *webhook_id,
+                              const json_t *changes, json_t **updated, swh_error *err);
+swh_status swh_webhook_delete(swh_client *client, const char *webhook_id, swh_error *err);
+swh_status swh_apps_list(swh_client *client, json_t **apps, swh_error *err);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * swh_webhook: the one definition of a valid webhook, shared by the client (which refuses
+ * bad input before sending) and the emulator (which answers 400 like the real API).
+ *
+ * A webhook is a jansson object, so fields this code does not know are kept as they are and
+ * written back unchanged. Validation looks only at the fields API.md defines.
+ */
+#ifndef SWH_WEBHOOK_H
+#define SWH_WEBHOOK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "swh_error.h"
+
+#define SWH_WEBHOOKS_PER_APP 5
+#define SWH_TARGET_MAX_LEN 742
+#define SWH_SCOPE_MAX_LEN 1024
+#define SWH_RESPONSE_TYPE_MAX_LEN 64
+
+/* The 21 usable triggers of API.md, in its order. */
+#define SWH_TRIGGERS(X)                                                          \
+  X(MESSAGE_DELIVERY) X(MESSAGE_SUBMIT) X(EVENT_DELIVERY) X(MESSAGE_INBOUND)     \
+  X(EVENT_INBOUND) X(SMART_CONVERSATION)                                         \
+  X(MESSAGE_INBOUND_SMART_CONVERSATION_REDACTION) X(CONVERSATION_START)          \
+  X(CONVERSATION_STOP) X(CONVERSATION_DELETE) X(CONTACT_CREATE) X(CONTACT_DELETE)\
+  X(CONTACT_MERGE) X(CONTACT_UPDATE) X(CONTACT_IDENTITIES_DUPLICATION)           \
+  X(UNSUPPORTED) X(OPT_IN) X(OPT_OUT) X(CAPABILITY) X(CHANNEL_EVENT)             \
+  X(RECORD_NOTIFICATION)
+
+/* The top-level fields update_mask may name, in API.md's order. */
+#define SWH_UPDATABLE_FIELDS(X) \
+  X(app_id) X(target) X(target_type) X(triggers) X(secret) X(client_credentials)
+
+/* Flags for swh_webhook_validate. */
+enum {
+  /* Only the fields present are checked and none is required (an update's changes).
+     Without it: app_id and target are required and id must be absent (a create). */
+  SWH_VALIDATE_PARTIAL = 1u << 0,
+  /* Trigger names must be among the known ones (the emulator, which is the server).
+     Without it, a well-formed unknown name (A-Z, 0-9, _) that is not a likely typo of a
+     known one passes, since Sinch adds triggers over time and a client must carry them. */
+  SWH_VALIDATE_STRICT_TRIGGERS = 1u << 1,
+};
+/* Fields not in API.md are never refused: they are kept and passed on (Sinch adds fields). */
+
+/*
+ * Checks a webhook (or an update's changes with SWH_VALIDATE_PARTIAL) against API.md:
+ * types, target present, a http(s) URL of at most 742 characters whose host is not
+ * conversation-api.*.sinch.com, target_type HTTP or DISMISS, triggers an array of names with
+ * no repeats and never UNSPECIFIED_TRIGGER (an unknown name close to a known one gets
+ * "did you mean"), client_credentials null (partial only: clears) or an object with
+ * client_id, client_secret and endpoint, scope <= 1024, response_type <= 64,
+ * token_request_type BASIC or FORM. SMART_CONVERSATIONS (the Node SDK's spelling) counts as
+ * SMART_CONVERSATION, also when looking for repeats.
+ * On failure returns SWH_ERR_VALIDATION with a message naming the field, e.g.
+ *   "webhook.triggers[2]: unknown trigger \"MESAGE_DELIVERY\" (did you mean \"MESSAGE_DELIVERY\"?)"
+ * and never quoting a secret. Returns SWH_OK otherwise.
+ */
+swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err);
+
+/* Rewrites SMART_CONVERSATIONS to SMART_CONVERSATION in webhook->triggers, in place. */
+void swh_webhook_normalize(json_t *webhook);
+
+/* Whether name is one of the 21 usable triggers (SMART_CONVERSATIONS counts). */
+bool swh_trigger_known(const char *name);
+
+/* The known trigger closest to name within a small edit distance, or NULL. Static string. */
+const char *swh_trigger_suggest(const char *name);
+
+/* Whether name is one of SWH_UPDATABLE_FIELDS. */
+bool swh_field_updatable(const char *name);
+
+/*
+ * Builds "a,b" from the keys of changes (an object), in SWH_UPDATABLE_FIELDS order, into
+ * buf. Refuses (SWH_ERR_VALIDATION) an empty object, "id" (read-only) and any key not
+ * updatable, naming it and listing the updatable fields.
+ */
+swh_status swh_update_mask_build(const json_t *changes, char *buf, size_t size,
+                                 swh_error *err);
+
+/*
+ * Parses an update_mask into a new array of field names (the caller owns it), accepting the
+ * comma-joined form; each element may itself be comma-joined, so the repeated forms can be
+ * passed value by value by calling it once per query value and merging. Unknown paths give
+ * SWH_ERR_VALIDATION "update_mask: unknown field \"x\"". Returns NULL on failure.
+ */
+json_t *swh_update_mask_parse(const char *mask, swh_error *err);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * swh_emulator: a local Conversation API (API.md) on 127.0.0.1, to rehearse on, test against
+ * and benchmark against. It serves the five webhook routes, the apps list and the OAuth2
+ * token endpoint of one project and one key, with every validation rule and error form of
+ * API.md, and optional latency, rate limiting and deterministic faults.
+ *
+ * It is a library (the swh host's --sandbox and the tests start it in-process) and the
+ * swh-emulator executable. The server runs on its own threads; the functions here may be
+ * called from any one thread.
+ *
+ * The snapshot format, used by the seed file, the state file and swh.snapshot:
+ *   {"swh_snapshot":1,"project_id":"…","apps":[App…],"webhooks":[Webhook…]}
+ * Apps and webhooks are kept whole, unknown fields included.
+ */
+#ifndef SWH_EMULATOR_H
+#define SWH_EMULATOR_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "swh_error.h"
+
+#define SWH_EMULATOR_DEFAULT_PROJECT "emulator-project"
+#define SWH_EMULATOR_DEFAULT_KEY_ID "emulator-key"
+#define SWH_EMULATOR_DEFAULT_KEY_SECRET "emulator-secret"
+
+typedef struct swh_emulator_config {
+  int port;                 /* 0: a free port */
+  const char *project_id;   /* NULL: SWH_EMULATOR_DEFAULT_PROJECT */
+  const char *key_id;       /* NULL: SWH_EMULATOR_DEFAULT_KEY_ID */
+  const char *key_secret;   /* NULL: SWH_EMULATOR_DEFAULT_KEY_SECRET */
+  int apps;                 /* apps to create when nothing else seeds the project */
+  const char *seed_file;    /* a snapshot file to start from, or NULL */
+  const json_t *seed;       /* a snapshot value to start from (borrowed), or NULL */
+  const char *state_file;   /* loaded at start if it exists, saved atomically on each change */
+  int latency_ms;           /* added before each answer */
+  double rate_limit;        /* project requests per second; 0: the API's 800; < 0: none */
+  int token_ttl;            /* seconds an OAuth2 token lives; 0: 3600 */
+  const char *faults;       /* e.g. "500=0.05,503=0.05,429=0.05,429ra=0.05,drop=0.02,lost=0.02" */
+  unsigned seed_random;     /* --seed: the same seed gives the same faults and ids */
+  bool quiet;               /* no request log on stderr */
+} swh_emulator_config;
+
+typedef struct swh_emulator swh_emulator;
+
+/* Starts serving on 127.0.0.1, or returns NULL with err filled (bad seed or state file,
+   port taken, bad faults spec...). The caller stops it with swh_emulator_stop. */
+swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *err);
+
+/* "http://127.0.0.1:PORT", borrowed until stop. */
+const char *swh_emulator_url(const swh_emulator *emulator);
+
+/* The current state as a snapshot (the caller owns it). */
+json_t *swh_emulator_snapshot(swh_emulator *emulator);
+
+/* Stops serving, waits for the server threads, frees everything. NULL is a no-op. */
+void swh_emulator_stop(swh_emulator *emulator);
+
+#endif
