@@ -54,6 +54,10 @@ const char *swh_emulator_url(const swh_emulator *emulator);
 /* The current state as a snapshot (the caller owns it). */
 json_t *swh_emulator_snapshot(swh_emulator *emulator);
 
+/* Makes every token issued so far expired: the next request with one gets 401 with
+   WWW-Authenticate saying so (tests of renewal). */
+void swh_emulator_expire_tokens(swh_emulator *emulator);
+
 /* Stops serving, waits for the server threads, frees everything. NULL is a no-op. */
 void swh_emulator_stop(swh_emulator *emulator);
 
