@@ -1,0 +1,38 @@
+/*
+ * swh_text: small private string helpers of the core's model (not part of swh.h).
+ *
+ * Errors quote what a server or a user sent (a body prefix, a trigger name): these helpers
+ * make such quotes safe to print on one line (valid UTF-8, no control characters, bounded)
+ * and measure how far a misspelt name is from a known one, for "did you mean".
+ */
+#ifndef SWH_TEXT_H
+#define SWH_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Appends to the NUL-terminated string in dst (capacity size) a printable, single-line copy
+ * of the first src_len bytes of src: control characters become spaces, runs of white space
+ * collapse into one, bytes that are not valid UTF-8 become '?'. At most max_chars characters
+ * are copied; if src was longer (or dst too small) "..." ends the copy. Never overflows dst
+ * and never cuts a UTF-8 sequence. Returns true if the whole of src fitted.
+ */
+bool swh_text_append_printable(char *dst, size_t size, const char *src, size_t src_len,
+                               size_t max_chars);
+
+/* Cuts a trailing incomplete UTF-8 sequence from s (after a truncating snprintf), and turns
+   control characters into spaces, so that s is a valid, single line. */
+void swh_text_make_line(char *s);
+
+/*
+ * The optimal-string-alignment distance (Levenshtein plus adjacent transpositions) between
+ * a and b, compared case-insensitively (ASCII), or limit + 1 if it is greater than limit
+ * (cheap: the work stops early when the lengths alone differ too much).
+ */
+size_t swh_text_distance(const char *a, const char *b, size_t limit);
+
+/* Number of UTF-8 characters in s (bytes that start a character). */
+size_t swh_text_utf8_length(const char *s);
+
+#endif
