@@ -1,0 +1,182 @@
+/* The command line of swh (see host_options.h). */
+#include "host_options.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char host_usage[] =
+    "usage: swh [options] [script.lua [args...]]\n"
+    "Runs a Lua script against the Sinch Conversation API webhooks; no script: the REPL.\n"
+    "\n"
+    "Options:\n"
+    "  -e CODE            run CODE (several -e run in order, before the script)\n"
+    "  -i                 enter the REPL after running the script and -e code\n"
+    "  -v                 trace HTTP requests on stderr (secrets redacted)\n"
+    "  -q                 no progress output (scripts see swh.quiet == true)\n"
+    "  --sandbox          run against an in-process emulator seeded with a demo project\n"
+    "  --sandbox=empty    ... with an emulated project of three apps and no webhooks\n"
+    "  --sandbox=FILE     ... loaded from a snapshot file (see swh.save)\n"
+    "  --project=ID       project id            (default: $SINCH_PROJECT_ID)\n"
+    "  --region=REGION    us, eu or br          (default: $SINCH_REGION, else us)\n"
+    "  --base-url=URL     API base URL          (default: $SINCH_CONVERSATION_URL)\n"
+    "  --auth=METHOD      oauth2 or basic       (default: oauth2)\n"
+    "  --help             show this help\n"
+    "  --version          show the version\n"
+    "  --                 stop handling options\n"
+    "  -                  read the script from stdin\n"
+    "\n"
+    "Credentials come from SINCH_KEY_ID and SINCH_KEY_SECRET (SINCH_AUTH_URL overrides\n"
+    "the token endpoint). Scripts get the globals swh, client (made on first use) and arg.\n";
+
+static bool fail(char *error, size_t error_size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool fail(char *error, size_t error_size, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(error, error_size, fmt, ap);
+  va_end(ap);
+  return false;
+}
+
+/* The value of an option written "--name=value" or "--name value"; NULL when the flag is
+   not this option. *i moves past a separate value. Sets *missing when there is no value. */
+static const char *option_value(const char *name, int argc, char **argv, int *i,
+                                bool *missing) {
+  const char *arg = argv[*i];
+  size_t length = strlen(name);
+  *missing = false;
+  if (strncmp(arg, name, length) != 0)
+    return NULL;
+  if (arg[length] == '=') {
+    if (arg[length + 1] == '\0')
+      *missing = true;
+    return arg + length + 1;
+  }
+  if (arg[length] != '\0')
+    return NULL;
+  if (*i + 1 >= argc) {
+    *missing = true;
+    return "";
+  }
+  *i += 1;
+  return argv[*i];
+}
+
+static bool is_one_of(const char *value, const char *const *allowed) {
+  for (; *allowed; allowed++)
+    if (strcmp(value, *allowed) == 0)
+      return true;
+  return false;
+}
+
+bool host_options_parse(host_options *options, int argc, char **argv, char *error,
+                        size_t error_size) {
+  static const char *const long_options[] = {"--project", "--region", "--base-url", "--auth"};
+  memset(options, 0, sizeof *options);
+  options->chunks = calloc((size_t)(argc > 0 ? argc : 1), sizeof *options->chunks);
+  if (!options->chunks)
+    return fail(error, error_size, "out of memory");
+
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *arg = argv[i];
+    if (arg[0] != '-')
+      break; /* the script */
+    if (strcmp(arg, "--") == 0) {
+      i++;
+      break;
+    }
+    if (strcmp(arg, "-") == 0)
+      break; /* the script is stdin */
+    if (strncmp(arg, "-e", 2) == 0) {
+      const char *code = arg + 2;
+      if (*code == '\0') {
+        if (i + 1 >= argc)
+          return fail(error, error_size, "option '-e' needs an argument (Lua code)");
+        code = argv[++i];
+      }
+      options->chunks[options->chunk_count++] = code;
+      continue;
+    }
+    if (strcmp(arg, "-i") == 0 || strcmp(arg, "--interactive") == 0) {
+      options->interactive = true;
+      continue;
+    }
+    if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+      options->verbose = true;
+      continue;
+    }
+    if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+      options->quiet = true;
+      continue;
+    }
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+      options->help = true;
+      continue;
+    }
+    if (strcmp(arg, "--version") == 0) {
+      options->version = true;
+      continue;
+    }
+    if (strcmp(arg, "--sandbox") == 0) {
+      options->sandbox = HOST_SANDBOX_DEMO;
+      continue;
+    }
+    if (strncmp(arg, "--sandbox=", 10) == 0) {
+      const char *value = arg + 10;
+      if (*value == '\0')
+        return fail(error, error_size,
+                    "option '--sandbox=' needs a value: demo, empty or a snapshot file");
+      if (strcmp(value, "demo") == 0) {
+        options->sandbox = HOST_SANDBOX_DEMO;
+      } else if (strcmp(value, "empty") == 0) {
+        options->sandbox = HOST_SANDBOX_EMPTY;
+      } else {
+        options->sandbox = HOST_SANDBOX_FILE;
+        options->sandbox_file = value;
+      }
+      continue;
+    }
+    const char **targets[] = {&options->project, &options->region, &options->base_url,
+                              &options->auth};
+    bool matched = false;
+    for (size_t k = 0; k < sizeof long_options / sizeof *long_options && !matched; k++) {
+      bool missing;
+      const char *value = option_value(long_options[k], argc, argv, &i, &missing);
+      if (!value)
+        continue;
+      if (missing)
+        return fail(error, error_size, "option '%s' needs a value", long_options[k]);
+      *targets[k] = value;
+      matched = true;
+    }
+    if (!matched)
+      return fail(error, error_size, "unknown option '%s'", arg);
+  }
+  options->script = i < argc ? i : 0;
+
+  static const char *const regions[] = {"us", "eu", "br", NULL};
+  static const char *const auths[] = {"oauth2", "basic", NULL};
+  if (options->region && !is_one_of(options->region, regions))
+    return fail(error, error_size, "option '--region' must be us, eu or br, not '%s'",
+                options->region);
+  if (options->auth && !is_one_of(options->auth, auths))
+    return fail(error, error_size, "option '--auth' must be oauth2 or basic, not '%s'",
+                options->auth);
+  if (options->sandbox != HOST_SANDBOX_NONE &&
+      (options->project || options->region || options->base_url))
+    return fail(error, error_size,
+                "option '--sandbox' cannot be combined with '--%s': the sandbox is its own "
+                "project",
+                options->project ? "project" : options->region ? "region" : "base-url");
+  return true;
+}
+
+void host_options_free(host_options *options) {
+  free(options->chunks);
+  options->chunks = NULL;
+  options->chunk_count = 0;
+}
