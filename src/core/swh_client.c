@@ -1,0 +1,1062 @@
+/*
+ * swh_client: the calls of the Conversation API on one curl multi handle.
+ *
+ * A call lives in exactly one of the client's lists: waiting (queued, perhaps for a back-off
+ * timer, a token, a free slot or the rate limit), in_flight (its transfer is in the multi
+ * handle), done (finished, not yet handed out by swh_client_next_done) or reported (handed
+ * out, not yet finished). swh_client_step moves calls along; nothing happens between steps,
+ * so back-off waits are timers, never sleeps, and curl callbacks only fill C buffers.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "swh_client.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "client_pacing.h"
+#include "client_redact.h"
+#include "client_token.h"
+#include "client_transfer.h"
+#include "client_url.h"
+#include "swh_webhook.h"
+
+/* Request bodies longer than this are cut in the trace. */
+#define TRACE_BODY_MAX 400
+/* The mask of an update: every updatable field, comma-joined, fits easily. */
+#define MASK_MAX 128
+
+typedef enum { CALL_WAITING, CALL_IN_FLIGHT, CALL_DONE } call_state;
+/* A create after an ambiguous failure first looks for what it may have made (LOOKUP). */
+typedef enum { PHASE_MAIN, PHASE_LOOKUP } call_phase;
+
+typedef struct call_list {
+  swh_call *head, *tail;
+} call_list;
+
+struct swh_call {
+  swh_client *client; /* NULL once the client is freed */
+  swh_op op;
+  call_state state;
+  call_phase phase;
+  void *user;
+  bool abandoned;
+  char request[SWH_ERROR_REQUEST_MAX]; /* "PATCH /v1/projects/p/webhooks/ID" */
+  swh_transfer *main;                  /* the request the caller asked for */
+  swh_transfer *lookup;                /* create only: listing the app's webhooks */
+  json_t *sent;                        /* the body sent, for the trace; or NULL */
+  char *app_id, *target;               /* create only: what the lookup looks for */
+  int attempts;                        /* sends of main */
+  int lookup_attempts;                 /* sends of lookup since the last send of main */
+  bool ambiguous;      /* a send of main may have been applied without our knowing */
+  bool renewed;        /* the token was renewed once for this call after a 401 */
+  unsigned token_generation;
+  double not_before_ms;
+  swh_error last_err;  /* the failure that sent a create looking (kept for its message) */
+  json_t *result;
+  swh_error err;
+  call_list *list;
+  swh_call *prev, *next;
+};
+
+struct swh_client {
+  char *project_id, *key_id, *key_secret, *base_url, *auth_url, *auth_path;
+  swh_auth auth;
+  long timeout_ms;
+  int retries, concurrency;
+  swh_trace_fn *trace;
+  void *trace_user;
+
+  CURLM *multi;
+  CURL *escaper;  /* only for curl_easy_escape */
+  CURL **idle;    /* easy handles kept for reuse (and their connections) */
+  size_t idle_count, idle_cap;
+
+  call_list waiting, in_flight, done, reported;
+  int in_flight_count;  /* API transfers in the multi handle, abandoned ones included */
+  int active;           /* calls neither done nor abandoned */
+  bool progressed;      /* a call became done during this step */
+
+  swh_bucket bucket;
+  swh_rng rng;
+
+  swh_token_cache token;
+  swh_transfer *token_transfer; /* made on first need, reused */
+  bool token_in_flight;
+  int token_attempts;
+  double token_not_before_ms;
+};
+
+/* ---- lists ---------------------------------------------------------------------------- */
+
+static void list_push(call_list *list, swh_call *call) {
+  call->list = list;
+  call->next = NULL;
+  call->prev = list->tail;
+  if (list->tail)
+    list->tail->next = call;
+  else
+    list->head = call;
+  list->tail = call;
+}
+
+static void list_remove(swh_call *call) {
+  call_list *list = call->list;
+  if (!list) return;
+  if (call->prev)
+    call->prev->next = call->next;
+  else
+    list->head = call->next;
+  if (call->next)
+    call->next->prev = call->prev;
+  else
+    list->tail = call->prev;
+  call->list = NULL;
+  call->prev = call->next = NULL;
+}
+
+/* ---- global init and small helpers ------------------------------------------------------ */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result = CURLE_FAILED_INIT;
+
+static void curl_init_once(void) { curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static void trace_line(swh_client *client, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void trace_line(swh_client *client, const char *fmt, ...) {
+  if (!client->trace) return;
+  char small[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n < sizeof small) {
+    client->trace(client->trace_user, small);
+    return;
+  }
+  char *big = malloc((size_t)n + 1);
+  if (!big) {
+    client->trace(client->trace_user, small); /* cut, but still a line */
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(big, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  client->trace(client->trace_user, big);
+  free(big);
+}
+
+static char *dup_or_null(const char *text, bool *failed) {
+  if (!text) return NULL;
+  char *copy = strdup(text);
+  if (!copy) *failed = true;
+  return copy;
+}
+
+static void free_secret(char *secret) {
+  if (!secret) return;
+  OPENSSL_cleanse(secret, strlen(secret));
+  free(secret);
+}
+
+static CURL *easy_take(swh_client *client) {
+  if (client->idle_count > 0) return client->idle[--client->idle_count];
+  return curl_easy_init();
+}
+
+static void easy_put(swh_client *client, CURL *easy) {
+  if (client->idle_count == client->idle_cap) {
+    size_t cap = client->idle_cap ? client->idle_cap * 2 : 8;
+    CURL **grown = realloc(client->idle, cap * sizeof *grown);
+    if (!grown) {
+      curl_easy_cleanup(easy); /* only a lost chance of reuse */
+      return;
+    }
+    client->idle = grown;
+    client->idle_cap = cap;
+  }
+  client->idle[client->idle_count++] = easy;
+}
+
+/* The path part of an absolute URL ("/oauth2/token"), for the trace. */
+static const char *url_path(const char *url) {
+  const char *scheme_end = strstr(url, "://");
+  const char *slash = strchr(scheme_end ? scheme_end + 3 : url, '/');
+  return slash ? slash : "/";
+}
+
+/* ---- creating and freeing a client -------------------------------------------------------- */
+
+static swh_status check_config(const swh_config *config, swh_error *err) {
+  if (!config) return swh_error_set(err, SWH_ERR_USAGE, "config: required");
+  if (!config->project_id || !*config->project_id)
+    return swh_error_set(err, SWH_ERR_USAGE, "config.project_id: required");
+  if (!config->key_id || !*config->key_id)
+    return swh_error_set(err, SWH_ERR_USAGE, "config.key_id: required");
+  if (!config->key_secret || !*config->key_secret)
+    return swh_error_set(err, SWH_ERR_USAGE, "config.key_secret: required");
+  if (config->region && strcmp(config->region, "us") != 0 && strcmp(config->region, "eu") != 0 &&
+      strcmp(config->region, "br") != 0)
+    return swh_error_set(err, SWH_ERR_USAGE,
+                         "config.region: unknown region \"%.40s\" (expected us, eu or br)",
+                         config->region);
+  if (config->base_url && !swh_url_is_http(config->base_url))
+    return swh_error_set(err, SWH_ERR_USAGE,
+                         "config.base_url: \"%.200s\" is not an http:// or https:// URL",
+                         config->base_url);
+  if (config->auth_url && !swh_url_is_http(config->auth_url))
+    return swh_error_set(err, SWH_ERR_USAGE,
+                         "config.auth_url: \"%.200s\" is not an http:// or https:// URL",
+                         config->auth_url);
+  if (config->auth != SWH_AUTH_OAUTH2 && config->auth != SWH_AUTH_BASIC)
+    return swh_error_set(err, SWH_ERR_USAGE, "config.auth: must be oauth2 or basic");
+  return SWH_OK;
+}
+
+swh_client *swh_client_new(const swh_config *config, swh_error *err) {
+  if (check_config(config, err) != SWH_OK) return NULL;
+  pthread_once(&curl_once, curl_init_once);
+  if (curl_init_result != CURLE_OK) {
+    swh_error_set(err, SWH_ERR_MEMORY, "libcurl could not be initialised: %s",
+                  curl_easy_strerror(curl_init_result));
+    return NULL;
+  }
+  swh_client *client = calloc(1, sizeof *client);
+  if (!client) {
+    swh_error_set(err, SWH_ERR_MEMORY, "out of memory creating a client");
+    return NULL;
+  }
+  bool failed = false;
+  client->project_id = dup_or_null(config->project_id, &failed);
+  client->key_id = dup_or_null(config->key_id, &failed);
+  client->key_secret = dup_or_null(config->key_secret, &failed);
+  client->auth_url = dup_or_null(config->auth_url ? config->auth_url : SWH_DEFAULT_AUTH_URL,
+                                 &failed);
+  if (config->base_url) {
+    client->base_url = dup_or_null(config->base_url, &failed);
+  } else {
+    char base[96];
+    snprintf(base, sizeof base, "https://%s.conversation.api.sinch.com",
+             config->region ? config->region : SWH_DEFAULT_REGION);
+    client->base_url = dup_or_null(base, &failed);
+  }
+  if (client->auth_url) client->auth_path = dup_or_null(url_path(client->auth_url), &failed);
+  client->auth = config->auth;
+  double timeout = config->timeout > 0 ? config->timeout : SWH_DEFAULT_TIMEOUT;
+  client->timeout_ms = (long)(timeout * 1000.0);
+  if (client->timeout_ms < 1) client->timeout_ms = 1;
+  client->retries = config->retries > 0 ? config->retries : SWH_DEFAULT_RETRIES;
+  client->concurrency = config->concurrency > 0 ? config->concurrency : SWH_DEFAULT_CONCURRENCY;
+  double rate = config->rate > 0 ? config->rate : SWH_DEFAULT_RATE;
+  /* A burst of a tenth of a second's worth: smooth, yet no wait for small scripts. */
+  swh_bucket_init(&client->bucket, rate, rate / 10.0, swh_now_ms());
+  swh_rng_seed(&client->rng);
+  client->trace = config->trace;
+  client->trace_user = config->trace_user;
+  client->multi = curl_multi_init();
+  client->escaper = curl_easy_init();
+  if (failed || !client->multi || !client->escaper) {
+    swh_client_free(client);
+    swh_error_set(err, SWH_ERR_MEMORY, "out of memory creating a client");
+    return NULL;
+  }
+  return client;
+}
+
+static void call_free(swh_call *call);
+
+/* Marks a call done with err "client closed" and cuts it loose from the client. */
+static void detach_call(swh_call *call) {
+  list_remove(call);
+  if (call->state != CALL_DONE) {
+    call->state = CALL_DONE;
+    swh_error_clear(&call->err);
+    swh_error_set(&call->err, SWH_ERR_USAGE, "client closed before the call finished");
+  }
+  call->client = NULL;
+}
+
+static void drop_list(swh_client *client, call_list *list) {
+  while (list->head) {
+    swh_call *call = list->head;
+    swh_transfer *t = call->phase == PHASE_LOOKUP ? call->lookup : call->main;
+    if (call->state == CALL_IN_FLIGHT && t && t->easy) {
+      curl_multi_remove_handle(client->multi, t->easy);
+      curl_easy_cleanup(t->easy);
+      t->easy = NULL;
+    }
+    if (call->abandoned) {
+      list_remove(call);
+      call_free(call);
+    } else {
+      detach_call(call);
+    }
+  }
+}
+
+void swh_client_free(swh_client *client) {
+  if (!client) return;
+  drop_list(client, &client->waiting);
+  drop_list(client, &client->in_flight);
+  drop_list(client, &client->done);
+  drop_list(client, &client->reported);
+  if (client->token_transfer) {
+    if (client->token_transfer->easy) {
+      curl_multi_remove_handle(client->multi, client->token_transfer->easy);
+      curl_easy_cleanup(client->token_transfer->easy);
+    }
+    swh_transfer_free(client->token_transfer);
+  }
+  for (size_t i = 0; i < client->idle_count; i++) curl_easy_cleanup(client->idle[i]);
+  free(client->idle);
+  if (client->escaper) curl_easy_cleanup(client->escaper);
+  if (client->multi) curl_multi_cleanup(client->multi);
+  if (client->token.value) OPENSSL_cleanse(client->token.value, strlen(client->token.value));
+  swh_token_forget(&client->token);
+  free(client->project_id);
+  free(client->key_id);
+  free_secret(client->key_secret);
+  free(client->base_url);
+  free(client->auth_url);
+  free(client->auth_path);
+  free(client);
+}
+
+/* ---- starting a call ---------------------------------------------------------------------- */
+
+static void call_free(swh_call *call) {
+  swh_transfer_free(call->main);
+  swh_transfer_free(call->lookup);
+  json_decref(call->sent);
+  json_decref(call->result);
+  free(call->app_id);
+  free(call->target);
+  swh_error_clear(&call->last_err);
+  swh_error_clear(&call->err);
+  free(call);
+}
+
+/* The method and the path segments of an operation. */
+typedef struct {
+  const char *method;
+  const char *segments[6];
+  size_t count;
+  const char *id_name; /* what the id argument means, or NULL when there is none */
+  bool has_body;
+} op_shape;
+
+static bool op_shape_of(const swh_client *client, swh_op op, const char *id, op_shape *shape) {
+  const char *project = client->project_id;
+  memset(shape, 0, sizeof *shape);
+  switch (op) {
+    case SWH_OP_WEBHOOKS_LIST:
+      *shape = (op_shape){"GET", {"v1", "projects", project, "apps", id, "webhooks"}, 6,
+                          "app_id", false};
+      return true;
+    case SWH_OP_WEBHOOK_CREATE:
+      *shape = (op_shape){"POST", {"v1", "projects", project, "webhooks"}, 4, NULL, true};
+      return true;
+    case SWH_OP_WEBHOOK_GET:
+      *shape = (op_shape){"GET", {"v1", "projects", project, "webhooks", id}, 5,
+                          "webhook_id", false};
+      return true;
+    case SWH_OP_WEBHOOK_UPDATE:
+      *shape = (op_shape){"PATCH", {"v1", "projects", project, "webhooks", id}, 5,
+                          "webhook_id", true};
+      return true;
+    case SWH_OP_WEBHOOK_DELETE:
+      *shape = (op_shape){"DELETE", {"v1", "projects", project, "webhooks", id}, 5,
+                          "webhook_id", false};
+      return true;
+    case SWH_OP_APPS_LIST:
+      *shape = (op_shape){"GET", {"v1", "projects", project, "apps"}, 4, NULL, false};
+      return true;
+  }
+  return false;
+}
+
+/* Checks and copies the body of a create or update into *sent, and the mask into mask. */
+static swh_status prepare_body(swh_op op, const json_t *body, json_t **sent, char *mask,
+                               swh_error *err) {
+  const char *what = op == SWH_OP_WEBHOOK_CREATE ? "webhook" : "changes";
+  if (!json_is_object(body))
+    return swh_error_set(err, SWH_ERR_USAGE, "%s: must be a JSON object", what);
+  if (op == SWH_OP_WEBHOOK_CREATE) {
+    if (json_object_get(body, "id"))
+      return swh_error_set(err, SWH_ERR_VALIDATION,
+                           "webhook.id: must be absent on create (the server assigns it)");
+    if (swh_webhook_validate(body, 0, err) != SWH_OK) return err->kind;
+  } else {
+    if (swh_webhook_validate(body, SWH_VALIDATE_PARTIAL, err) != SWH_OK) return err->kind;
+    if (swh_update_mask_build(body, mask, MASK_MAX, err) != SWH_OK) return err->kind;
+  }
+  *sent = json_deep_copy(body);
+  if (!*sent) return swh_error_set(err, SWH_ERR_MEMORY, "out of memory copying the %s", what);
+  swh_webhook_normalize(*sent);
+  return SWH_OK;
+}
+
+/* Builds a transfer for method and segments; body (owned, may be NULL) is JSON. */
+static swh_transfer *make_transfer(swh_client *client, const char *method,
+                                   const char *const segments[], size_t count,
+                                   const char *query, char *body, swh_error *err) {
+  char *url, *path;
+  if (swh_url_build(client->escaper, client->base_url, segments, count, query, &url, &path,
+                    err) != SWH_OK) {
+    free(body);
+    return NULL;
+  }
+  swh_transfer *t = swh_transfer_new(method, url, path, body, body ? "application/json" : NULL);
+  if (!t) swh_error_set(err, SWH_ERR_MEMORY, "out of memory preparing a request");
+  return t;
+}
+
+static swh_call *call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
+                            void *user, swh_error *err) {
+  if (!client) {
+    swh_error_set(err, SWH_ERR_USAGE, "client: required");
+    return NULL;
+  }
+  op_shape shape;
+  if (!op_shape_of(client, op, id, &shape)) {
+    swh_error_set(err, SWH_ERR_USAGE, "op: unknown operation %d", (int)op);
+    return NULL;
+  }
+  if (shape.id_name && (!id || !*id)) {
+    swh_error_set(err, SWH_ERR_USAGE, "%s: required (a non-empty string)", shape.id_name);
+    return NULL;
+  }
+  if (!shape.has_body && body) {
+    swh_error_set(err, SWH_ERR_USAGE, "body: this operation takes none");
+    return NULL;
+  }
+  swh_call *call = calloc(1, sizeof *call);
+  if (!call) {
+    swh_error_set(err, SWH_ERR_MEMORY, "out of memory starting a call");
+    return NULL;
+  }
+  call->client = client;
+  call->op = op;
+  call->user = user;
+  swh_error_init(&call->err);
+  swh_error_init(&call->last_err);
+
+  char mask[MASK_MAX] = "";
+  char query[MASK_MAX + 16];
+  char *body_text = NULL;
+  swh_status status = SWH_OK;
+  if (shape.has_body) status = prepare_body(op, body, &call->sent, mask, err);
+  if (status == SWH_OK && call->sent) {
+    body_text = json_dumps(call->sent, JSON_COMPACT);
+    if (!body_text) status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory encoding a body");
+  }
+  if (status == SWH_OK && op == SWH_OP_WEBHOOK_CREATE) {
+    bool failed = false;
+    call->app_id = dup_or_null(json_string_value(json_object_get(call->sent, "app_id")), &failed);
+    call->target = dup_or_null(json_string_value(json_object_get(call->sent, "target")), &failed);
+    if (failed) status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory starting a call");
+  }
+  if (status == SWH_OK) {
+    if (*mask) snprintf(query, sizeof query, "update_mask=%s", mask);
+    call->main = make_transfer(client, shape.method, shape.segments, shape.count,
+                               *mask ? query : NULL, body_text, err);
+    body_text = NULL; /* owned by the transfer now, or freed */
+    if (!call->main) status = err->kind;
+  }
+  free(body_text);
+  if (call->main) {
+    call->main->owner = call;
+    snprintf(call->request, sizeof call->request, "%s %s", shape.method, call->main->path);
+  }
+  if (status != SWH_OK) {
+    if (call->main) snprintf(err->request, sizeof err->request, "%s", call->request);
+    call_free(call);
+    return NULL;
+  }
+  call->state = CALL_WAITING;
+  list_push(&client->waiting, call);
+  client->active++;
+  return call;
+}
+
+swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
+                         void *user, swh_error *err) {
+  /* Work on a local error, so the checks above need no NULL tests. */
+  swh_error local;
+  swh_error_init(&local);
+  swh_call *call = call_start(client, op, id, body, user, &local);
+  if (err)
+    swh_error_move(err, &local);
+  else
+    swh_error_clear(&local);
+  return call;
+}
+
+/* ---- finishing a call --------------------------------------------------------------------- */
+
+static void call_settle(swh_call *call) {
+  swh_client *client = call->client;
+  list_remove(call);
+  call->state = CALL_DONE;
+  client->active--;
+  client->progressed = true;
+  list_push(&client->done, call);
+}
+
+static void call_succeed(swh_call *call, json_t *result) {
+  call->result = result;
+  call_settle(call);
+}
+
+/* Fails the call with err (moved). */
+static void call_fail(swh_call *call, swh_error *err) {
+  swh_error_move(&call->err, err);
+  snprintf(call->err.request, sizeof call->err.request, "%s", call->request);
+  call_settle(call);
+}
+
+bool swh_call_done(const swh_call *call) { return call && call->state == CALL_DONE; }
+
+void *swh_call_user(const swh_call *call) { return call ? call->user : NULL; }
+
+swh_call *swh_client_next_done(swh_client *client) {
+  if (!client || !client->done.head) return NULL;
+  swh_call *call = client->done.head;
+  list_remove(call);
+  list_push(&client->reported, call);
+  return call;
+}
+
+swh_status swh_call_finish(swh_call *call, json_t **result, swh_error *err) {
+  if (result) *result = NULL;
+  if (!call) return swh_error_set(err, SWH_ERR_USAGE, "call: required");
+  if (call->state != CALL_DONE)
+    return swh_error_set(err, SWH_ERR_USAGE, "call: not done yet (step the client until it is)");
+  swh_status kind = call->err.kind;
+  if (kind == SWH_OK) {
+    if (result) {
+      *result = call->result;
+      call->result = NULL;
+    }
+  } else if (err) {
+    swh_error_move(err, &call->err);
+  }
+  list_remove(call);
+  call_free(call);
+  return kind;
+}
+
+void swh_call_abandon(swh_call *call) {
+  if (!call) return;
+  if (!call->client || call->state != CALL_IN_FLIGHT) {
+    if (call->client && call->state == CALL_WAITING) call->client->active--;
+    list_remove(call);
+    call_free(call);
+    return;
+  }
+  /* Its transfer is running: the client frees it when the transfer ends. */
+  call->abandoned = true;
+  call->client->active--;
+}
+
+/* ---- sending -------------------------------------------------------------------------------- */
+
+static swh_transfer *current_transfer(swh_call *call) {
+  return call->phase == PHASE_LOOKUP ? call->lookup : call->main;
+}
+
+static void trace_request(swh_client *client, const swh_transfer *t, const json_t *body) {
+  if (!client->trace) return;
+  char *text = body ? swh_redacted_dump(body, TRACE_BODY_MAX) : NULL;
+  trace_line(client, "> %s %s%s%s", t->method, t->url, text ? " " : "", text ? text : "");
+  free(text);
+}
+
+/* Hands t to curl with the client's credentials. Returns false (err filled) on failure. */
+static bool send_transfer(swh_client *client, swh_transfer *t, const json_t *body,
+                          bool for_token, swh_error *err) {
+  CURL *easy = easy_take(client);
+  if (!easy) {
+    swh_error_set(err, SWH_ERR_MEMORY, "out of memory creating a curl handle");
+    return false;
+  }
+  swh_transfer_auth auth = {SWH_TRANSFER_AUTH_BASIC, client->key_id, client->key_secret, NULL};
+  if (!for_token && client->auth == SWH_AUTH_OAUTH2)
+    auth = (swh_transfer_auth){SWH_TRANSFER_AUTH_BEARER, NULL, NULL, client->token.value};
+  if (!swh_transfer_prepare(t, easy, &auth, client->timeout_ms) ||
+      curl_multi_add_handle(client->multi, easy) != CURLM_OK) {
+    t->easy = NULL;
+    easy_put(client, easy);
+    swh_error_set(err, SWH_ERR_MEMORY, "could not set up the request (out of memory?)");
+    return false;
+  }
+  t->started_ms = swh_now_ms();
+  trace_request(client, t, body);
+  return true;
+}
+
+static void start_call(swh_client *client, swh_call *call) {
+  swh_transfer *t = current_transfer(call);
+  swh_error err;
+  swh_error_init(&err);
+  call->token_generation = client->token.generation;
+  if (!send_transfer(client, t, call->phase == PHASE_MAIN ? call->sent : NULL, false, &err)) {
+    call_fail(call, &err);
+    return;
+  }
+  if (call->phase == PHASE_MAIN)
+    call->attempts++;
+  else
+    call->lookup_attempts++;
+  list_remove(call);
+  call->state = CALL_IN_FLIGHT;
+  list_push(&client->in_flight, call);
+  client->in_flight_count++;
+}
+
+static void fail_waiting_calls(swh_client *client, const swh_error *err) {
+  while (client->waiting.head) {
+    swh_error copy;
+    swh_error_init(&copy);
+    copy.kind = err->kind;
+    copy.http_status = err->http_status;
+    copy.retryable = err->retryable;
+    memcpy(copy.api_status, err->api_status, sizeof copy.api_status);
+    memcpy(copy.message, err->message, sizeof copy.message);
+    copy.details = err->details ? json_incref(err->details) : NULL;
+    call_fail(client->waiting.head, &copy);
+  }
+}
+
+static void start_token_request(swh_client *client) {
+  swh_error err;
+  swh_error_init(&err);
+  if (!client->token_transfer) {
+    char *url = strdup(client->auth_url);
+    char *path = strdup(client->auth_path);
+    char *body = strdup("grant_type=client_credentials");
+    if (url && path && body)
+      client->token_transfer = swh_transfer_new("POST", url, path, body,
+                                                "application/x-www-form-urlencoded");
+    else {
+      free(url);
+      free(path);
+      free(body);
+    }
+  }
+  if (!client->token_transfer) {
+    swh_error_set(&err, SWH_ERR_MEMORY, "out of memory requesting a token");
+  } else if (send_transfer(client, client->token_transfer, NULL, true, &err)) {
+    client->token_in_flight = true;
+    client->token_attempts++;
+    return;
+  }
+  /* Nothing can be sent without a token: the waiting calls fail now. */
+  fail_waiting_calls(client, &err);
+  swh_error_clear(&err);
+}
+
+/* Starts what may start now: a token request when one is needed, then waiting calls within
+   the concurrency and rate limits, in the order they were started. */
+static void dispatch(swh_client *client) {
+  double now = swh_now_ms();
+  swh_call *call = client->waiting.head;
+  while (call && client->in_flight_count < client->concurrency) {
+    swh_call *next = call->next;
+    if (call->not_before_ms > now) {
+      call = next;
+      continue;
+    }
+    if (client->auth == SWH_AUTH_OAUTH2 && !swh_token_usable(&client->token, now)) {
+      if (!client->token_in_flight && now >= client->token_not_before_ms)
+        start_token_request(client);
+      return; /* every call needs the token */
+    }
+    if (!swh_bucket_take(&client->bucket, now)) return;
+    start_call(client, call);
+    call = next;
+  }
+}
+
+/* ---- answers -------------------------------------------------------------------------------- */
+
+/* What a 200 answer's JSON must be for each operation, turned into the call's result. */
+static swh_status parse_success(swh_op op, const swh_transfer *t, json_t **result,
+                                swh_error *err) {
+  json_error_t jerr;
+  json_t *answer = json_loadb(t->data ? t->data : "", t->len, JSON_DECODE_ANY, &jerr);
+  if (!answer)
+    /* The position only: jansson's text quotes the body, which may hold a secret. */
+    return swh_error_set(err, SWH_ERR_PROTOCOL,
+                         "the answer (200, %zu bytes) is not JSON (line %d, column %d)",
+                         t->len, jerr.line, jerr.column);
+  const char *key = NULL;
+  if (op == SWH_OP_WEBHOOKS_LIST) key = "webhooks";
+  if (op == SWH_OP_APPS_LIST) key = "apps";
+  if (!json_is_object(answer)) {
+    json_decref(answer);
+    return swh_error_set(err, SWH_ERR_PROTOCOL, "the answer (200) is JSON but not an object");
+  }
+  if (!key) {
+    *result = answer;
+    return SWH_OK;
+  }
+  json_t *list = json_object_get(answer, key);
+  if (list && !json_is_array(list)) {
+    json_decref(answer);
+    return swh_error_set(err, SWH_ERR_PROTOCOL,
+                         "the answer (200) has \"%s\" but it is not an array", key);
+  }
+  /* The API leaves out an empty list's key. */
+  *result = list ? json_incref(list) : json_array();
+  json_decref(answer);
+  if (!*result) return swh_error_set(err, SWH_ERR_MEMORY, "out of memory reading an answer");
+  return SWH_OK;
+}
+
+/* The error of a transfer that got no HTTP answer. Returns whether it may have been applied. */
+static bool transport_error(const swh_transfer *t, CURLcode code, swh_error *err) {
+  if (t->too_big) {
+    swh_error_set(err, SWH_ERR_PROTOCOL, "the answer was larger than %u bytes",
+                  (unsigned)SWH_ANSWER_MAX);
+    err->retryable = false;
+    return true;
+  }
+  const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
+  if (code == CURLE_OPERATION_TIMEDOUT)
+    swh_error_set(err, SWH_ERR_TIMEOUT, "no answer in time: %s", detail);
+  else if (code == CURLE_OUT_OF_MEMORY)
+    swh_error_set(err, SWH_ERR_MEMORY, "out of memory in libcurl");
+  else
+    swh_error_set(err, SWH_ERR_NETWORK, "%s", detail);
+  return !swh_transfer_failed_before_sending(code);
+}
+
+static double retry_delay(swh_client *client, const swh_transfer *t, int attempt) {
+  if (t->status == 429 && t->retry_after_ms >= 0)
+    return t->retry_after_ms > SWH_RETRY_AFTER_MAX_MS ? SWH_RETRY_AFTER_MAX_MS
+                                                      : t->retry_after_ms;
+  return swh_backoff_ms(&client->rng, attempt);
+}
+
+static void requeue(swh_client *client, swh_call *call, double delay_ms) {
+  list_remove(call);
+  call->state = CALL_WAITING;
+  call->not_before_ms = swh_now_ms() + delay_ms;
+  list_push(&client->waiting, call);
+}
+
+/* The lookup of a create ended: return what exists, or send the create again. */
+static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
+                            CURLcode code) {
+  swh_error err;
+  swh_error_init(&err);
+  json_t *webhooks = NULL;
+  if (code != CURLE_OK)
+    transport_error(t, code, &err);
+  else if (t->status != 200)
+    swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
+  else
+    parse_success(SWH_OP_WEBHOOKS_LIST, t, &webhooks, &err);
+  if (webhooks) {
+    size_t i;
+    json_t *webhook;
+    json_array_foreach(webhooks, i, webhook) {
+      const char *target = json_string_value(json_object_get(webhook, "target"));
+      if (target && strcmp(target, call->target) == 0) {
+        trace_line(client, "~ %s: found the webhook it already made (%s)", call->request,
+                   t->path);
+        json_t *found = json_incref(webhook);
+        json_decref(webhooks);
+        call_succeed(call, found);
+        return;
+      }
+    }
+    json_decref(webhooks);
+    call->phase = PHASE_MAIN; /* nothing was made: safe to send again */
+    requeue(client, call, 0);
+    return;
+  }
+  if (err.retryable && call->lookup_attempts < client->retries) {
+    double delay = retry_delay(client, t, call->lookup_attempts);
+    requeue(client, call, delay);
+    swh_error_clear(&err);
+    return;
+  }
+  /* Whether the create was applied stays unknown: report the first failure, and why. */
+  char line[SWH_ERROR_MESSAGE_MAX];
+  swh_error_format(&err, line, sizeof line);
+  swh_error result;
+  swh_error_init(&result);
+  swh_error_move(&result, &call->last_err);
+  size_t used = strlen(result.message);
+  snprintf(result.message + used, sizeof result.message - used,
+           "; it may have been applied, and looking for it failed: %s", line);
+  result.retryable = false;
+  swh_error_clear(&err);
+  call_fail(call, &result);
+}
+
+static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, CURLcode code) {
+  swh_error err;
+  swh_error_init(&err);
+  bool ambiguous = false;
+  if (code != CURLE_OK) {
+    ambiguous = transport_error(t, code, &err);
+  } else if (t->status == 200) {
+    json_t *result = NULL;
+    if (parse_success(call->op, t, &result, &err) == SWH_OK) {
+      call_succeed(call, result);
+      return;
+    }
+  } else if (t->status == 401 && t->token_expired && client->auth == SWH_AUTH_OAUTH2 &&
+             !call->renewed) {
+    /* Renew once and resend once; calls that saw the same token share one renewal. */
+    call->renewed = true;
+    call->attempts--;
+    if (call->token_generation == client->token.generation) swh_token_forget(&client->token);
+    requeue(client, call, 0);
+    return;
+  } else if (t->status == 404 && call->op == SWH_OP_WEBHOOK_DELETE && call->ambiguous) {
+    /* An earlier attempt was applied but its answer lost: the webhook is gone, as asked. */
+    json_t *empty = json_object();
+    if (empty) {
+      call_succeed(call, empty);
+      return;
+    }
+    swh_error_set(&err, SWH_ERR_MEMORY, "out of memory reading an answer");
+  } else {
+    swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
+    ambiguous = t->status >= 500;
+  }
+
+  if (err.retryable && call->attempts < client->retries) {
+    if (ambiguous) call->ambiguous = true;
+    double delay = retry_delay(client, t, call->attempts);
+    char line[SWH_ERROR_MESSAGE_MAX];
+    trace_line(client, "~ retrying %s in %.0f ms (attempt %d of %d failed: %s)", call->request,
+               delay, call->attempts, client->retries, swh_error_format(&err, line, sizeof line));
+    if (ambiguous && call->op == SWH_OP_WEBHOOK_CREATE) {
+      /* target is unique in its app: look it up before sending again. */
+      if (!call->lookup) {
+        const char *segments[] = {"v1", "projects", client->project_id, "apps", call->app_id,
+                                  "webhooks"};
+        swh_error made;
+        swh_error_init(&made);
+        call->lookup = make_transfer(client, "GET", segments, 6, NULL, NULL, &made);
+        if (!call->lookup) {
+          swh_error_clear(&err);
+          call_fail(call, &made);
+          return;
+        }
+        call->lookup->owner = call;
+      }
+      call->phase = PHASE_LOOKUP;
+      call->lookup_attempts = 0;
+      swh_error_move(&call->last_err, &err);
+    }
+    requeue(client, call, delay);
+    swh_error_clear(&err);
+    return;
+  }
+  if (err.retryable && client->retries > 1) {
+    size_t used = strlen(err.message);
+    snprintf(err.message + used, sizeof err.message - used, " (gave up after %d attempts)",
+             call->attempts);
+  }
+  call_fail(call, &err);
+}
+
+static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
+  client->token_in_flight = false;
+  swh_error err;
+  swh_error_init(&err);
+  bool retryable;
+  if (code == CURLE_OK && t->status == 200) {
+    if (swh_token_store(&client->token, t->data, t->len, client->auth_url, swh_now_ms(),
+                        &err) == SWH_OK) {
+      client->token_attempts = 0;
+      return;
+    }
+    retryable = false;
+  } else if (code != CURLE_OK) {
+    swh_error inner;
+    swh_error_init(&inner);
+    transport_error(t, code, &inner);
+    retryable = inner.retryable;
+    swh_error_set(&err, SWH_ERR_AUTH, "the token endpoint %s failed: %s", client->auth_url,
+                  inner.message);
+    swh_error_clear(&inner);
+  } else {
+    swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
+    retryable = err.retryable;
+    if (t->status == 401) {
+      swh_error_set(&err, SWH_ERR_AUTH,
+                    "the key was refused by %s: check key_id and key_secret",
+                    client->auth_url);
+    } else {
+      char inner[SWH_ERROR_MESSAGE_MAX];
+      memcpy(inner, err.message, sizeof inner);
+      swh_error_set(&err, SWH_ERR_AUTH, "the token endpoint %s answered %ld: %s",
+                    client->auth_url, t->status, inner);
+    }
+  }
+  if (retryable && client->token_attempts < client->retries) {
+    /* The token endpoint sends no Retry-After on 429: back off with jitter. */
+    double delay = retry_delay(client, t, client->token_attempts);
+    trace_line(client, "~ retrying the token request in %.0f ms (%s)", delay, err.message);
+    client->token_not_before_ms = swh_now_ms() + delay;
+    swh_error_clear(&err);
+    return;
+  }
+  err.retryable = false;
+  client->token_attempts = 0;
+  fail_waiting_calls(client, &err);
+  swh_error_clear(&err);
+}
+
+/* Takes the finished transfers out of curl and moves their calls on. */
+static void collect(swh_client *client) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(client->multi, &left))) {
+    if (msg->msg != CURLMSG_DONE) continue;
+    CURL *easy = msg->easy_handle;
+    CURLcode code = msg->data.result;
+    swh_transfer *t = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &t->status);
+    curl_multi_remove_handle(client->multi, easy);
+    easy_put(client, easy);
+    t->easy = NULL;
+    double elapsed = swh_now_ms() - t->started_ms;
+    if (code == CURLE_OK)
+      trace_line(client, "< %ld %s %s (%.0f ms)", t->status, t->method, t->path, elapsed);
+    else
+      trace_line(client, "< %s %s %s (%.0f ms): %s",
+                 code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network", t->method, t->path,
+                 elapsed, t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+    if (!t->owner) {
+      token_complete(client, t, code);
+      continue;
+    }
+    swh_call *call = t->owner;
+    client->in_flight_count--;
+    if (call->abandoned) {
+      list_remove(call);
+      call_free(call);
+      continue;
+    }
+    if (call->phase == PHASE_LOOKUP)
+      lookup_complete(client, call, t, code);
+    else
+      main_complete(client, call, t, code);
+  }
+}
+
+static void pump(swh_client *client) {
+  int running = 0;
+  dispatch(client);
+  curl_multi_perform(client->multi, &running);
+  collect(client);
+  dispatch(client);
+}
+
+/* Milliseconds until a timer (back-off, token retry, rate limit) lets something start, or
+   -1 when nothing waits on a timer. */
+static double next_timer_ms(swh_client *client) {
+  double now = swh_now_ms(), best = -1;
+  bool ready = false;
+  for (swh_call *call = client->waiting.head; call; call = call->next) {
+    if (call->not_before_ms <= now) {
+      ready = true;
+      continue;
+    }
+    double wait = call->not_before_ms - now;
+    if (best < 0 || wait < best) best = wait;
+  }
+  if (ready) {
+    double wait = swh_bucket_wait_ms(&client->bucket, now);
+    if (client->auth == SWH_AUTH_OAUTH2 && !client->token_in_flight &&
+        client->token_not_before_ms > now && client->token_not_before_ms - now > wait)
+      wait = client->token_not_before_ms - now;
+    if (best < 0 || wait < best) best = wait;
+  }
+  return best;
+}
+
+int swh_client_step(swh_client *client, int timeout_ms) {
+  if (!client) return 0;
+  client->progressed = false;
+  pump(client);
+  bool busy = client->in_flight_count > 0 || client->token_in_flight || client->waiting.head;
+  if (!client->progressed && timeout_ms > 0 && busy) {
+    double wait = timeout_ms;
+    double timer = next_timer_ms(client);
+    if (timer >= 0 && timer < wait) wait = timer + 1; /* +1: past the timer, not just before */
+    curl_multi_poll(client->multi, NULL, 0, (int)wait, NULL);
+    pump(client);
+  }
+  return client->active;
+}
+
+/* ---- blocking forms ------------------------------------------------------------------------- */
+
+static swh_status run_blocking(swh_client *client, swh_op op, const char *id,
+                               const json_t *body, json_t **result, swh_error *err) {
+  if (result) *result = NULL;
+  swh_error local;
+  swh_error_init(&local);
+  swh_status status;
+  swh_call *call = swh_call_start(client, op, id, body, NULL, &local);
+  if (!call) {
+    status = local.kind;
+  } else {
+    while (!swh_call_done(call)) swh_client_step(client, 1000);
+    status = swh_call_finish(call, result, &local);
+  }
+  if (err)
+    swh_error_move(err, &local);
+  else
+    swh_error_clear(&local);
+  return status;
+}
+
+swh_status swh_webhooks_list(swh_client *client, const char *app_id, json_t **webhooks,
+                             swh_error *err) {
+  return run_blocking(client, SWH_OP_WEBHOOKS_LIST, app_id, NULL, webhooks, err);
+}
+
+swh_status swh_webhook_create(swh_client *client, const json_t *webhook, json_t **created,
+                              swh_error *err) {
+  return run_blocking(client, SWH_OP_WEBHOOK_CREATE, NULL, webhook, created, err);
+}
+
+swh_status swh_webhook_get(swh_client *client, const char *webhook_id, json_t **webhook,
+                           swh_error *err) {
+  return run_blocking(client, SWH_OP_WEBHOOK_GET, webhook_id, NULL, webhook, err);
+}
+
+swh_status swh_webhook_update(swh_client *client, const char *webhook_id,
+                              const json_t *changes, json_t **updated, swh_error *err) {
+  return run_blocking(client, SWH_OP_WEBHOOK_UPDATE, webhook_id, changes, updated, err);
+}
+
+swh_status swh_webhook_delete(swh_client *client, const char *webhook_id, swh_error *err) {
+  json_t *empty = NULL;
+  swh_status status = run_blocking(client, SWH_OP_WEBHOOK_DELETE, webhook_id, NULL, &empty, err);
+  json_decref(empty);
+  return status;
+}
+
+swh_status swh_apps_list(swh_client *client, json_t **apps, swh_error *err) {
+  return run_blocking(client, SWH_OP_APPS_LIST, NULL, NULL, apps, err);
+}

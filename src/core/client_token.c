@@ -1,0 +1,42 @@
+/* client_token: the OAuth2 token cache. */
+#define _POSIX_C_SOURCE 200809L
+#include "client_token.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+bool swh_token_usable(const swh_token_cache *cache, double now_ms) {
+  return cache->value && now_ms < cache->renew_at_ms;
+}
+
+void swh_token_forget(swh_token_cache *cache) {
+  free(cache->value);
+  cache->value = NULL;
+}
+
+swh_status swh_token_store(swh_token_cache *cache, const char *body, size_t len,
+                           const char *auth_url, double now_ms, swh_error *err) {
+  json_t *answer = json_loadb(body ? body : "", len, 0, NULL);
+  const char *token = json_string_value(json_object_get(answer, "access_token"));
+  json_t *expires = json_object_get(answer, "expires_in");
+  double ttl = expires ? json_number_value(expires) : 3600.0;
+  if (!token || !*token || (expires && !json_is_number(expires)) || ttl <= 0) {
+    json_decref(answer);
+    return swh_error_set(err, SWH_ERR_AUTH,
+                         "the token endpoint %s answered without a usable access_token "
+                         "and expires_in",
+                         auth_url);
+  }
+  char *copy = strdup(token);
+  json_decref(answer);
+  if (!copy) return swh_error_set(err, SWH_ERR_MEMORY, "out of memory storing a token");
+  double margin = SWH_TOKEN_RENEW_MARGIN_S;
+  if (margin > ttl / 2) margin = ttl / 2;
+  free(cache->value);
+  cache->value = copy;
+  cache->renew_at_ms = now_ms + (ttl - margin) * 1000.0;
+  cache->generation++;
+  return SWH_OK;
+}
