@@ -1,0 +1,299 @@
+--- swh: automation of the webhooks of the Sinch Conversation API, from Lua.
+--
+--   local swh = require "swh"
+--   local client = assert(swh.client{ project_id = "…", key_id = "…", key_secret = "…" })
+--   local hooks = assert(client.webhooks:list(app_id))
+--
+-- This module builds a new table on top of the C module swh.core (it never changes the
+-- core's table). Misuse (a wrong argument, an unknown option, a closed client) raises an
+-- error naming the argument; a failure of the world returns nil, err where err is a table
+-- {kind, http_status, status, message, details, retryable, request} that prints as one line.
+--
+-- Every API call is asynchronous underneath: it starts a request in the core, then either
+-- yields to a scheduler (when it runs inside a task the scheduler installed with
+-- swh._install_scheduler) or steps the client until the answer is in. Scripts read the same
+-- either way.
+
+local core = require "swh.core"
+
+local error, getmetatable, ipairs, pcall, select, setmetatable, tostring, type =
+  error, getmetatable, ipairs, pcall, select, setmetatable, tostring, type
+local co_running, co_yield = coroutine.running, coroutine.yield
+local concat = table.concat
+local getenv = os.getenv
+
+local M = {
+  _VERSION = "swh " .. core._VERSION,
+  array_mt = core.array_mt,   -- every array read from the API has it; it marks empty ones
+  object_mt = core.object_mt, -- every object read from the API has it; it marks empty ones
+  error_mt = core.error_mt,   -- the metatable of error values
+  null = core.null,           -- JSON null: the same value as cjson.null
+}
+
+--- JSON that keeps empty arrays and objects through a round trip (lua-cjson 2.1.0 cannot).
+M.json = {
+  encode = core.json_encode, -- (value [, {indent = n, sort_keys = bool}]) -> string
+  decode = core.json_decode, -- (text) -> value | nil, message
+  null = core.null,
+  array_mt = core.array_mt,
+  object_mt = core.object_mt,
+}
+
+--- Whether v is an error value made by swh.
+function M.is_error(v)
+  return type(v) == "table" and getmetatable(v) == core.error_mt
+end
+
+-- An error value like the core's, for failures found in Lua (the environment).
+local function new_error(kind, message)
+  return setmetatable({
+    kind = kind,
+    message = message,
+    details = setmetatable({}, core.array_mt),
+    retryable = false,
+  }, core.error_mt)
+end
+
+------------------------------------------------------------------------------------------
+-- The hook a scheduler of tasks installs.
+--
+-- swh._install_scheduler(is_task) makes every API call made inside a coroutine for which
+-- is_task(co) is true yield (sentinel, call, core_client) instead of blocking. The
+-- scheduler drives core_client:step(), and resumes the task (with no values) once
+-- call:done(); the call then finishes in the task. It returns the sentinel, a private value
+-- no user code yields, so a scheduler can tell these yields from a user's own coroutines.
+-- swh._install_scheduler(nil) removes it. A coroutine that is not a task (a user's own
+-- coroutine, even inside a task) blocks instead of yielding.
+
+local sentinel = setmetatable({}, { __tostring = function() return "swh.yield" end })
+local is_task = nil
+
+function M._install_scheduler(fn)
+  if fn ~= nil and type(fn) ~= "function" then
+    error("bad argument #1 to '_install_scheduler' (function or nil expected, got "
+          .. type(fn) .. ")", 2)
+  end
+  is_task = fn
+  return sentinel
+end
+
+-- Waits for a started call, by yielding to the scheduler or by stepping, and finishes it.
+local function await(core_client, call)
+  local co, main = co_running()
+  if not main and is_task and is_task(co) then
+    co_yield(sentinel, call, core_client)
+  end
+  while not call:done() do
+    core_client:step(100)
+  end
+  return call:finish()
+end
+
+------------------------------------------------------------------------------------------
+-- Argument checks: errors at level 3 point at the line of the script that called a method.
+
+local function argerror(n, fname, msg)
+  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 4)
+end
+
+local function check_id(v, n, fname, what)
+  if type(v) ~= "string" then
+    argerror(n, fname, ("%s expected, got %s"):format(what, type(v)))
+  elseif v == "" then
+    argerror(n, fname, what .. " must not be empty")
+  end
+end
+
+local function check_table(v, n, fname, what)
+  if type(v) ~= "table" then
+    argerror(n, fname, ("%s table expected, got %s"):format(what, type(v)))
+  end
+end
+
+-- The core userdata of a webhooks or apps object, raising on a bad self or a closed client.
+local function core_of(self, mt, fname, usage)
+  if getmetatable(self) ~= mt then
+    error(("calling '%s' on bad self (use %s)"):format(fname, usage), 3)
+  end
+  local core_client = self._client._core
+  if core_client:is_closed() then
+    error("attempt to use a closed client", 3)
+  end
+  return core_client
+end
+
+-- Starts op and waits for it. A body that cannot be encoded raises, naming argument n, at
+-- level 3: the methods must not tail-call it, or the message would point past the script.
+local function request(core_client, fname, n, op, id, body)
+  local ok, call, err = pcall(core_client.start, core_client, op, id, body)
+  if not ok then
+    error(("bad argument #%d to '%s' (%s)"):format(n, fname, tostring(call)), 3)
+  end
+  if not call then
+    return nil, err
+  end
+  return await(core_client, call)
+end
+
+------------------------------------------------------------------------------------------
+-- client.webhooks
+
+local Webhooks = { __name = "swh.webhooks" }
+Webhooks.__index = Webhooks
+
+--- client.webhooks:list(app_id) -> { webhook, … } | nil, err
+function Webhooks:list(app_id)
+  local c = core_of(self, Webhooks, "list", "client.webhooks:list(app_id)")
+  check_id(app_id, 1, "list", "app id string")
+  local value, err = request(c, "list", 1, "webhooks.list", app_id, nil)
+  return value, err -- not a tail call: request raises at the caller\'s level
+end
+
+--- client.webhooks:create(webhook) -> webhook (with id) | nil, err
+function Webhooks:create(webhook)
+  local c = core_of(self, Webhooks, "create", "client.webhooks:create(webhook)")
+  check_table(webhook, 1, "create", "webhook")
+  local value, err = request(c, "create", 1, "webhook.create", nil, webhook)
+  return value, err -- not a tail call: request raises at the caller\'s level
+end
+
+--- client.webhooks:get(id) -> webhook | nil, err
+function Webhooks:get(id)
+  local c = core_of(self, Webhooks, "get", "client.webhooks:get(id)")
+  check_id(id, 1, "get", "webhook id string")
+  local value, err = request(c, "get", 1, "webhook.get", id, nil)
+  return value, err -- not a tail call: request raises at the caller\'s level
+end
+
+--- client.webhooks:update(id, changes) -> webhook | nil, err
+-- The update_mask is the keys of changes; secret = "" or client_credentials = swh.null clear.
+function Webhooks:update(id, changes)
+  local c = core_of(self, Webhooks, "update", "client.webhooks:update(id, changes)")
+  check_id(id, 1, "update", "webhook id string")
+  check_table(changes, 2, "update", "changes")
+  local value, err = request(c, "update", 2, "webhook.update", id, changes)
+  return value, err -- not a tail call: request raises at the caller\'s level
+end
+
+--- client.webhooks:delete(id) -> true | nil, err
+function Webhooks:delete(id)
+  local c = core_of(self, Webhooks, "delete", "client.webhooks:delete(id)")
+  check_id(id, 1, "delete", "webhook id string")
+  local ok, err = request(c, "delete", 1, "webhook.delete", id, nil)
+  if ok == nil then
+    return nil, err
+  end
+  return true
+end
+
+------------------------------------------------------------------------------------------
+-- client.apps
+
+local Apps = { __name = "swh.apps" }
+Apps.__index = Apps
+
+--- client.apps:list() -> { app, … } | nil, err
+function Apps:list()
+  local c = core_of(self, Apps, "list", "client.apps:list()")
+  local value, err = request(c, "list", 1, "apps.list", nil, nil)
+  return value, err -- not a tail call: request raises at the caller\'s level
+end
+
+------------------------------------------------------------------------------------------
+-- The client
+
+local Client = { __name = "swh.client" }
+Client.__index = Client
+
+function Client.__tostring(self)
+  return tostring(self._core)
+end
+
+function Client.__close(self)
+  self._core:close()
+end
+
+--- client:close(): frees the connections; safe twice. A closed client raises on use.
+function Client:close()
+  if getmetatable(self) ~= Client then
+    error("calling 'close' on bad self (use client:close())", 2)
+  end
+  self._core:close()
+end
+
+--- client:is_closed() -> boolean
+function Client:is_closed()
+  return self._core:is_closed()
+end
+
+local function wrap(core_client, project_id)
+  local client = setmetatable({ _core = core_client, project_id = project_id }, Client)
+  client.webhooks = setmetatable({ _client = client }, Webhooks)
+  client.apps = setmetatable({ _client = client }, Apps)
+  return client
+end
+
+-- The environment variables swh.client() reads, by option.
+local environment = {
+  { "project_id", "SINCH_PROJECT_ID", required = true },
+  { "key_id", "SINCH_KEY_ID", required = true },
+  { "key_secret", "SINCH_KEY_SECRET", required = true },
+  { "region", "SINCH_REGION" },
+  { "base_url", "SINCH_CONVERSATION_URL" },
+  { "auth_url", "SINCH_AUTH_URL" },
+  { "auth", "SINCH_AUTH" },
+}
+M.environment = {}
+for i, e in ipairs(environment) do M.environment[i] = e[2] end
+
+local function options_from_environment()
+  local opts, missing = {}, {}
+  for _, e in ipairs(environment) do
+    local value = getenv(e[2])
+    if value ~= nil and value ~= "" then
+      opts[e[1]] = value
+    elseif e.required then
+      missing[#missing + 1] = e[2]
+    end
+  end
+  if #missing > 0 then
+    return nil, new_error("usage", ("missing %s in the environment: set %s, or pass "
+      .. "project_id, key_id and key_secret to swh.client{…}"):format(
+        concat(missing, ", "), #missing > 1 and "them" or "it"))
+  end
+  if opts.auth ~= nil and opts.auth ~= "oauth2" and opts.auth ~= "basic" then
+    return nil, new_error("usage", ('SINCH_AUTH: expected "oauth2" or "basic", got "%s"')
+      :format(opts.auth))
+  end
+  return opts
+end
+
+--- swh.client([options]) -> client | nil, err
+-- Without options, reads SINCH_PROJECT_ID, SINCH_KEY_ID, SINCH_KEY_SECRET, SINCH_REGION,
+-- SINCH_CONVERSATION_URL, SINCH_AUTH_URL and SINCH_AUTH. Options: project_id, key_id,
+-- key_secret, region, base_url, auth_url, auth ("oauth2" | "basic"), timeout (seconds per
+-- attempt), retries (attempts in all), concurrency (requests in flight), rate (requests
+-- per second), trace (boolean: HTTP trace on stderr, secrets redacted).
+function M.client(...)
+  local opts = ...
+  if select("#", ...) == 0 or opts == nil then
+    local err
+    opts, err = options_from_environment()
+    if not opts then
+      return nil, err
+    end
+  elseif type(opts) ~= "table" then
+    error("bad argument #1 to 'client' (options table expected, got " .. type(opts) .. ")", 2)
+  end
+  -- The core reads the table strictly; its message names the option.
+  local ok, core_client, err = pcall(core.client, opts)
+  if not ok then
+    error((tostring(core_client):gsub("^bad argument #1 to '[^']*'", "bad argument #1 to 'client'")), 2)
+  end
+  if not core_client then
+    return nil, err
+  end
+  return wrap(core_client, opts.project_id)
+end
+
+return M

@@ -1,0 +1,75 @@
+/*
+ * What the files of the binding share: the names of its metatables (registry keys made by
+ * luaL_newmetatable in luaopen_swh_core), JSON <-> Lua conversion, and errors as tables.
+ * Not installed; only src/binding includes it.
+ */
+#ifndef SWH_BINDING_INTERNAL_H
+#define SWH_BINDING_INTERNAL_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <lua.h>
+
+#include "swh_error.h"
+
+#define SWH_CLIENT_MT "swh.client"
+#define SWH_CALL_MT "swh.call"
+#define SWH_ERROR_MT "swh.error"
+#define SWH_ARRAY_MT "swh.array"   /* every JSON array read; marks empty ones */
+#define SWH_OBJECT_MT "swh.object" /* every JSON object read; marks empty ones */
+#define SWH_JSON_BOX_MT "swh.json_box"
+
+/* Room for a path such as "changes.client_credentials.scope" in conversion errors. */
+#define SWH_JSON_ERROR_MAX 320
+
+/*
+ * A json_t owned by a userdata, so that it is freed (by __gc) even if a Lua error interrupts
+ * the code that holds it. Set value after the box is pushed; take it back by setting NULL.
+ */
+typedef struct swh_json_box {
+  json_t *value;
+} swh_json_box;
+
+/* Pushes an empty box; raises on memory exhaustion. */
+swh_json_box *swh_json_box_push(lua_State *L);
+
+/*
+ * Pushes a Lua value for v: objects and arrays become tables with the object and array
+ * metatables, null becomes the lightuserdata NULL (cjson.null), integers Lua integers, reals
+ * floats. Raises only on memory exhaustion or absurd nesting; v stays owned by the caller.
+ */
+void swh_json_push(lua_State *L, const json_t *v);
+
+/*
+ * Converts the Lua value at idx into a new JSON value (the caller owns it). Tables with the
+ * array or object metatable are arrays or objects; other tables are objects when their keys
+ * are strings and arrays when they are 1..n (an empty one is an array); nil and
+ * cjson.null are null. Never raises: for a value that cannot be encoded it returns NULL and
+ * writes into why a message naming the path from root, e.g.
+ * "changes.triggers[2]: cannot encode a function".
+ */
+json_t *swh_json_from_lua(lua_State *L, int idx, const char *root,
+                          char why[SWH_JSON_ERROR_MAX]);
+
+/* swh.core.json_encode(value [, {indent=n, sort_keys=bool}]) and json_decode(text). */
+int swh_lua_json_encode(lua_State *L);
+int swh_lua_json_decode(lua_State *L);
+
+/* Makes the array, object and box metatables. Stack unchanged. */
+void swh_json_open(lua_State *L);
+
+/*
+ * Pushes err as a table {kind, http_status, status, message, details, retryable, request}
+ * with the error metatable (whose __tostring is swh_error_format's line). err is cleared.
+ * Raises only on memory exhaustion (err's details are freed either way).
+ */
+void swh_error_push(lua_State *L, swh_error *err);
+
+/* Makes the error metatable. Stack unchanged. */
+void swh_error_open(lua_State *L);
+
+/* Makes the client and call metatables and sets core.client into the table at -1. */
+void swh_client_open(lua_State *L);
+
+#endif

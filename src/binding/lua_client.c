@@ -1,0 +1,416 @@
+/*
+ * The client and call userdata of swh.core.
+ *
+ * A client wraps an swh_client. It is born closed (NULL) and opened only once its option
+ * table has been read, so a failure halfway leaves nothing to free; close marks it closed
+ * before freeing and is safe twice; __gc and __close are close.
+ *
+ * Calls are asynchronous: client:start(op, id, body) returns a call userdata at once,
+ * client:step(ms) drives every transfer of the client, call:done() says when the answer is
+ * in, call:finish() turns it into a value or nil, err. A call keeps its client alive (user
+ * value 1), so a request in flight keeps working when the script drops the client; a call
+ * collected before it finished is abandoned (the core frees it when its transfer ends). The
+ * client maps each call to its userdata in a weak table (its user value 1), so
+ * client:next_done() can hand a scheduler the calls in the order they completed.
+ *
+ * No Lua is ever called from the core or from curl: the trace callback writes to stderr.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "binding_internal.h"
+#include "swh_client.h"
+
+typedef struct lua_client {
+  swh_client *client; /* NULL: closed */
+} lua_client;
+
+typedef struct lua_call {
+  swh_call *call; /* NULL once finished (or if it never started) */
+  int finished;
+} lua_call;
+
+#define CLOSED_MESSAGE "attempt to use a closed client"
+
+/* ---- options ---- */
+
+typedef enum { OPT_STRING, OPT_POSITIVE_NUMBER, OPT_POSITIVE_INTEGER, OPT_BOOLEAN, OPT_AUTH } opt_type;
+
+static const struct {
+  const char *name;
+  opt_type type;
+} options[] = {
+    {"project_id", OPT_STRING},
+    {"key_id", OPT_STRING},
+    {"key_secret", OPT_STRING},
+    {"region", OPT_STRING},
+    {"base_url", OPT_STRING},
+    {"auth_url", OPT_STRING},
+    {"auth", OPT_AUTH},
+    {"timeout", OPT_POSITIVE_NUMBER},
+    {"retries", OPT_POSITIVE_INTEGER},
+    {"concurrency", OPT_POSITIVE_INTEGER},
+    {"rate", OPT_POSITIVE_NUMBER},
+    {"trace", OPT_BOOLEAN},
+};
+#define OPTION_COUNT (sizeof options / sizeof options[0])
+
+static const char *const option_list =
+    "project_id, key_id, key_secret, region, base_url, auth_url, auth, timeout, retries, "
+    "concurrency, rate, trace";
+
+static void trace_to_stderr(void *user, const char *line) {
+  size_t len = strlen(line);
+  fprintf(stderr, "%s%s", line, len && line[len - 1] == '\n' ? "" : "\n");
+}
+
+/* Raises, naming the option and what was expected, for the value on top of the stack. */
+static int option_error(lua_State *L, int arg, const char *name, const char *expected) {
+  return luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected %s, got %s", name, expected,
+                                               luaL_typename(L, -1)));
+}
+
+/* Checks the value on top of the stack for option i and stores it into config. */
+static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
+  const char *name = options[i].name;
+  switch (options[i].type) {
+  case OPT_STRING: {
+    if (lua_type(L, -1) != LUA_TSTRING) {
+      option_error(L, arg, name, "a string");
+    }
+    /* Borrowed from the option table, which stays on the stack until swh_client_new has
+       copied it. */
+    const char *s = lua_tostring(L, -1);
+    if (strcmp(name, "project_id") == 0) config->project_id = s;
+    else if (strcmp(name, "key_id") == 0) config->key_id = s;
+    else if (strcmp(name, "key_secret") == 0) config->key_secret = s;
+    else if (strcmp(name, "region") == 0) config->region = s;
+    else if (strcmp(name, "base_url") == 0) config->base_url = s;
+    else if (strcmp(name, "auth_url") == 0) config->auth_url = s;
+    break;
+  }
+  case OPT_AUTH: {
+    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (s && strcmp(s, "oauth2") == 0) {
+      config->auth = SWH_AUTH_OAUTH2;
+    } else if (s && strcmp(s, "basic") == 0) {
+      config->auth = SWH_AUTH_BASIC;
+    } else if (s) {
+      luaL_argerror(L, arg, lua_pushfstring(L, "auth: expected \"oauth2\" or \"basic\", got \"%s\"", s));
+    } else {
+      option_error(L, arg, name, "\"oauth2\" or \"basic\"");
+    }
+    break;
+  }
+  case OPT_POSITIVE_NUMBER: {
+    if (lua_type(L, -1) != LUA_TNUMBER) {
+      option_error(L, arg, name, "a number");
+    }
+    double d = (double)lua_tonumber(L, -1);
+    if (!(d > 0) || !isfinite(d)) {
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected a positive number, got %f", name,
+                                            (lua_Number)d));
+    }
+    if (strcmp(name, "timeout") == 0) config->timeout = d;
+    else config->rate = d;
+    break;
+  }
+  case OPT_POSITIVE_INTEGER: {
+    if (!lua_isinteger(L, -1)) {
+      option_error(L, arg, name, "an integer");
+    }
+    lua_Integer n = lua_tointeger(L, -1);
+    if (n < 1 || n > 100000) {
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected an integer from 1 to 100000, got %I",
+                                            name, n));
+    }
+    if (strcmp(name, "retries") == 0) config->retries = (int)n;
+    else config->concurrency = (int)n;
+    break;
+  }
+  case OPT_BOOLEAN:
+    if (!lua_isboolean(L, -1)) {
+      option_error(L, arg, name, "a boolean");
+    }
+    if (lua_toboolean(L, -1)) {
+      config->trace = trace_to_stderr;
+    }
+    break;
+  }
+}
+
+/* Reads the option table at arg strictly into config: raises on an unknown key, a value of
+   the wrong type and a missing required key. */
+static void read_options(lua_State *L, int arg, swh_config *config) {
+  memset(config, 0, sizeof *config);
+  lua_pushnil(L);
+  while (lua_next(L, arg) != 0) { /* ..., key, value */
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      luaL_argerror(L, arg, lua_pushfstring(L, "option keys are strings, got a %s key",
+                                            luaL_typename(L, -2)));
+    }
+    const char *key = lua_tostring(L, -2);
+    size_t i = 0;
+    while (i < OPTION_COUNT && strcmp(options[i].name, key) != 0) {
+      i++;
+    }
+    if (i == OPTION_COUNT) {
+      luaL_argerror(L, arg, lua_pushfstring(L, "unknown option \"%s\" (known: %s)", key,
+                                            option_list));
+    }
+    read_option(L, arg, i, config);
+    lua_pop(L, 1); /* ..., key */
+  }
+  const char *missing = !config->project_id ? "project_id"
+                        : !config->key_id   ? "key_id"
+                        : !config->key_secret ? "key_secret"
+                                              : NULL;
+  if (missing) {
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s: required, a string", missing));
+  }
+}
+
+/* ---- client ---- */
+
+static lua_client *check_client(lua_State *L, int idx) {
+  return luaL_checkudata(L, idx, SWH_CLIENT_MT);
+}
+
+static lua_client *check_open_client(lua_State *L, int idx) {
+  lua_client *c = check_client(L, idx);
+  if (!c->client) {
+    luaL_error(L, CLOSED_MESSAGE);
+  }
+  return c;
+}
+
+/* core.client(options) -> client | nil, err. Raises on misuse of the option table. */
+static int client_new(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  lua_client *c = lua_newuserdatauv(L, sizeof *c, 2); /* opts, client */
+  c->client = NULL;                                  /* born closed */
+  luaL_setmetatable(L, SWH_CLIENT_MT);
+  lua_newtable(L); /* opts, client, calls */
+  lua_newtable(L); /* opts, client, calls, mt */
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  lua_setiuservalue(L, 2, 1); /* opts, client */
+
+  swh_config config;
+  read_options(L, 1, &config);
+  lua_pushstring(L, config.project_id); /* opts, client, project */
+  lua_setiuservalue(L, 2, 2);
+
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  if (!client) {
+    lua_pushnil(L);
+    swh_error_push(L, &err);
+    return 2;
+  }
+  c->client = client;
+  return 1;
+}
+
+static int client_close(lua_State *L) {
+  lua_client *c = check_client(L, 1);
+  swh_client *client = c->client;
+  c->client = NULL; /* closed first: nothing can reach a half-freed client */
+  swh_client_free(client);
+  return 0;
+}
+
+static int client_is_closed(lua_State *L) {
+  lua_pushboolean(L, check_client(L, 1)->client == NULL);
+  return 1;
+}
+
+static int client_tostring(lua_State *L) {
+  lua_client *c = check_client(L, 1);
+  if (!c->client) {
+    lua_pushliteral(L, "swh.client (closed)");
+  } else {
+    lua_getiuservalue(L, 1, 2); /* client, project */
+    lua_pushfstring(L, "swh.client (%s)", lua_tostring(L, -1));
+  }
+  return 1;
+}
+
+/* The operations, in swh_op order, as client:start names them. */
+static const char *const op_names[] = {"webhooks.list", "webhook.create", "webhook.get",
+                                       "webhook.update", "webhook.delete", "apps.list", NULL};
+
+/* client:start(op, id, body) -> call | nil, err (validation). Raises on misuse; a body that
+   cannot be encoded raises its path alone ("changes.triggers[2]: cannot encode a
+   function"), for the swh module to name the argument. */
+static int client_start(lua_State *L) {
+  lua_client *c = check_open_client(L, 1);
+  swh_op op = (swh_op)luaL_checkoption(L, 2, NULL, op_names);
+  const char *id = luaL_optstring(L, 3, NULL);
+  lua_settop(L, 4);
+  swh_json_box *box = swh_json_box_push(L); /* client, op, id, body, box */
+  if (!lua_isnil(L, 4)) {
+    luaL_checktype(L, 4, LUA_TTABLE);
+    char why[SWH_JSON_ERROR_MAX];
+    const char *root = op == SWH_OP_WEBHOOK_UPDATE ? "changes" : "webhook";
+    box->value = swh_json_from_lua(L, 4, root, why);
+    if (!box->value) {
+      return luaL_error(L, "%s", why); /* the swh module names the argument */
+    }
+    if (json_is_array(box->value) && json_array_size(box->value) == 0) {
+      json_decref(box->value); /* {} means an empty object here: bodies are objects */
+      box->value = json_object();
+      if (!box->value) {
+        return luaL_error(L, "not enough memory");
+      }
+    } else if (!json_is_object(box->value)) {
+      return luaL_error(L, "%s: expected a table with string keys, got an array", root);
+    }
+  }
+  lua_call *call = lua_newuserdatauv(L, sizeof *call, 1); /* ..., box, call */
+  call->call = NULL;
+  call->finished = 0;
+  luaL_setmetatable(L, SWH_CALL_MT);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1); /* the call keeps its client alive */
+  lua_getiuservalue(L, 1, 1);  /* ..., box, call, calls */
+  lua_pushlightuserdata(L, call);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3); /* calls[call] = userdata, before start: start cannot fail after */
+  lua_pop(L, 1);     /* ..., box, call */
+
+  swh_error err;
+  swh_error_init(&err);
+  call->call = swh_call_start(c->client, op, id, box->value, call, &err);
+  json_decref(box->value); /* the core copied what it keeps */
+  box->value = NULL;
+  if (call->call) {
+    return 1;
+  }
+  call->finished = 1;
+  if (err.kind == SWH_ERR_USAGE || err.kind == SWH_ERR_MEMORY) {
+    char message[SWH_ERROR_MESSAGE_MAX];
+    snprintf(message, sizeof message, "%s", err.message);
+    swh_error_clear(&err);
+    return luaL_error(L, "%s", message);
+  }
+  lua_pushnil(L);
+  swh_error_push(L, &err);
+  return 2;
+}
+
+/* client:step([timeout_ms]) -> number of calls not yet done. */
+static int client_step(lua_State *L) {
+  lua_client *c = check_open_client(L, 1);
+  lua_Integer timeout_ms = luaL_optinteger(L, 2, 0);
+  luaL_argcheck(L, timeout_ms >= 0 && timeout_ms <= 60000, 2,
+                "timeout_ms: expected an integer from 0 to 60000");
+  lua_pushinteger(L, swh_client_step(c->client, (int)timeout_ms));
+  return 1;
+}
+
+/* client:next_done() -> the next call that completed (oldest first), or nil. */
+static int client_next_done(lua_State *L) {
+  lua_client *c = check_open_client(L, 1);
+  lua_getiuservalue(L, 1, 1); /* client, calls */
+  swh_call *done;
+  while ((done = swh_client_next_done(c->client)) != NULL) {
+    lua_pushlightuserdata(L, swh_call_user(done));
+    if (lua_rawget(L, -2) == LUA_TUSERDATA) { /* client, calls, call */
+      return 1;
+    }
+    lua_pop(L, 1); /* its userdata was collected: nobody waits for it */
+  }
+  lua_pushnil(L);
+  return 1;
+}
+
+/* ---- call ---- */
+
+static int call_done(lua_State *L) {
+  lua_call *call = luaL_checkudata(L, 1, SWH_CALL_MT);
+  lua_pushboolean(L, call->finished || swh_call_done(call->call));
+  return 1;
+}
+
+/* call:finish() -> value | nil, err. Raises if the call is not done or already finished. */
+static int call_finish(lua_State *L) {
+  lua_call *call = luaL_checkudata(L, 1, SWH_CALL_MT);
+  if (call->finished) {
+    return luaL_error(L, "attempt to finish a call twice");
+  }
+  if (!swh_call_done(call->call)) {
+    return luaL_error(L, "attempt to finish a call that is not done (step its client first)");
+  }
+  swh_json_box *box = swh_json_box_push(L); /* call, box */
+  swh_error err;
+  swh_error_init(&err);
+  swh_call *owned = call->call;
+  call->call = NULL;
+  call->finished = 1;
+  swh_status status = swh_call_finish(owned, &box->value, &err);
+  if (status != SWH_OK) {
+    lua_pushnil(L);
+    swh_error_push(L, &err);
+    return 2;
+  }
+  swh_json_push(L, box->value);
+  json_decref(box->value);
+  box->value = NULL;
+  return 1;
+}
+
+static int call_gc(lua_State *L) {
+  lua_call *call = luaL_checkudata(L, 1, SWH_CALL_MT);
+  swh_call *owned = call->call;
+  call->call = NULL;
+  call->finished = 1;
+  swh_call_abandon(owned);
+  return 0;
+}
+
+static int call_tostring(lua_State *L) {
+  lua_call *call = luaL_checkudata(L, 1, SWH_CALL_MT);
+  lua_pushstring(L, call->finished               ? "swh.call (finished)"
+                    : swh_call_done(call->call) ? "swh.call (done)"
+                                                : "swh.call (running)");
+  return 1;
+}
+
+void swh_client_open(lua_State *L) {
+  static const luaL_Reg client_methods[] = {
+      {"start", client_start},         {"step", client_step}, {"next_done", client_next_done},
+      {"close", client_close},         {"is_closed", client_is_closed}, {NULL, NULL}};
+  static const luaL_Reg client_meta[] = {{"__gc", client_close},
+                                         {"__close", client_close},
+                                         {"__tostring", client_tostring},
+                                         {"__index", NULL},
+                                         {NULL, NULL}};
+  static const luaL_Reg call_methods[] = {
+      {"done", call_done}, {"finish", call_finish}, {NULL, NULL}};
+  static const luaL_Reg call_meta[] = {{"__gc", call_gc},
+                                       {"__close", call_gc},
+                                       {"__tostring", call_tostring},
+                                       {"__index", NULL},
+                                       {NULL, NULL}};
+  /* core */
+  luaL_newmetatable(L, SWH_CLIENT_MT); /* core, mt */
+  luaL_setfuncs(L, client_meta, 0);
+  luaL_newlib(L, client_methods); /* core, mt, methods */
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  luaL_newmetatable(L, SWH_CALL_MT); /* core, mt */
+  luaL_setfuncs(L, call_meta, 0);
+  luaL_newlib(L, call_methods);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  lua_pushcfunction(L, client_new); /* core, client_new */
+  lua_setfield(L, -2, "client");
+}

@@ -1,0 +1,45 @@
+/*
+ * luaopen_swh_core: the table of swh.core. Every metatable is made once, here.
+ *
+ *   core.client(options)        -> client | nil, err   (see lua_client.c)
+ *   core.json_encode(v [,opts]) -> string               (raises naming the path of a bad value)
+ *   core.json_decode(text)      -> value | nil, message
+ *   core.array_mt, core.object_mt   the metatables of the tables made from JSON
+ *   core.error_mt                   the metatable of error tables (its __tostring: one line)
+ *   core.null                       JSON null, the lightuserdata NULL that is cjson.null
+ *   core.error_kinds                {"ok", "usage", ...}: the kinds an error may have
+ *   core._VERSION                   libswh's version
+ */
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "binding_internal.h"
+#include "swh.h"
+#include "swh_binding.h"
+
+int luaopen_swh_core(lua_State *L) {
+  static const luaL_Reg functions[] = {
+      {"json_encode", swh_lua_json_encode}, {"json_decode", swh_lua_json_decode}, {NULL, NULL}};
+  luaL_checkversion(L);
+  swh_json_open(L);
+  swh_error_open(L);
+  luaL_newlib(L, functions); /* core */
+  swh_client_open(L);
+  luaL_getmetatable(L, SWH_ARRAY_MT);
+  lua_setfield(L, -2, "array_mt");
+  luaL_getmetatable(L, SWH_OBJECT_MT);
+  lua_setfield(L, -2, "object_mt");
+  luaL_getmetatable(L, SWH_ERROR_MT);
+  lua_setfield(L, -2, "error_mt");
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "null");
+  lua_createtable(L, SWH_ERROR_KIND_COUNT, 0); /* core, kinds */
+  for (int k = 0; k < SWH_ERROR_KIND_COUNT; k++) {
+    lua_pushstring(L, swh_error_kind_name((swh_status)k));
+    lua_rawseti(L, -2, k + 1);
+  }
+  lua_setfield(L, -2, "error_kinds");
+  lua_pushliteral(L, SWH_VERSION);
+  lua_setfield(L, -2, "_VERSION");
+  return 1;
+}

@@ -1,0 +1,22 @@
+/*
+ * swh_binding: the Lua 5.4 module `swh.core`, the only library code of swh that includes
+ * lua.h. It wraps libswh (src/core) for Lua: a client userdata whose calls are started,
+ * stepped and finished (so a scheduler of coroutines can yield while they run), jansson
+ * values converted to and from Lua tables, and structured errors as tables.
+ *
+ * The `swh` executable links the static library swh_binding and preloads the module with
+ * luaL_requiref or package.preload; a stock lua5.4 loads the same code as swh/core.so.
+ */
+#ifndef SWH_BINDING_H
+#define SWH_BINDING_H
+
+#include <lua.h>
+
+/* The module is built with hidden visibility (the core's symbols stay private to it);
+   only its entry point is exported. */
+#define SWH_BINDING_EXPORT __attribute__((visibility("default")))
+
+/* Opens swh.core: pushes its table and returns 1. Raises only on memory exhaustion. */
+SWH_BINDING_EXPORT int luaopen_swh_core(lua_State *L);
+
+#endif
