@@ -1,0 +1,172 @@
+/* swh-emulator: the emulator library behind command-line flags, until SIGINT/SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swh_emulator.h"
+
+#define EXIT_USAGE 2
+
+static const char usage[] =
+    "usage: swh-emulator [options] [snapshot.json]\n"
+    "A local Sinch Conversation API (webhooks, apps, OAuth2 tokens) on 127.0.0.1.\n"
+    "\n"
+    "  --port N          listen on 127.0.0.1:N (default 0: a free port, printed)\n"
+    "  --project ID      the project id (default " SWH_EMULATOR_DEFAULT_PROJECT ")\n"
+    "  --key-id ID       the access key id (default " SWH_EMULATOR_DEFAULT_KEY_ID ")\n"
+    "  --key-secret S    the access key secret (default " SWH_EMULATOR_DEFAULT_KEY_SECRET ")\n"
+    "  --apps N          start with N apps and no webhooks (default 3)\n"
+    "  --seed-file FILE  start from a snapshot file (also given as the positional argument)\n"
+    "  --state FILE      load FILE at start if it exists; save it after every change\n"
+    "  --latency MS      delay every answer by MS milliseconds\n"
+    "  --rate-limit RPS  project requests per second (default 800; negative: no limit)\n"
+    "  --token-ttl S     seconds an OAuth2 token lives (default 3600)\n"
+    "  --faults SPEC     e.g. 500=0.05,503=0.05,429=0.05,429ra=0.05,drop=0.02,lost=0.02\n"
+    "  --seed N          seed for faults and ids (the same seed gives the same run)\n"
+    "  -q, --quiet       no request log on stderr\n"
+    "  -h, --help        this help\n"
+    "  --version         the version\n";
+
+static int bad_usage(const char *fmt, const char *a, const char *b) {
+  fprintf(stderr, "swh-emulator: ");
+  fprintf(stderr, fmt, a, b);
+  fprintf(stderr, "\nTry 'swh-emulator --help'.\n");
+  return EXIT_USAGE;
+}
+
+/* Parses an integer flag value in [min, max]. */
+static bool parse_int(const char *text, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long value = strtol(text, &end, 10);
+  if (errno || end == text || *end || value < min || value > max)
+    return false;
+  *out = value;
+  return true;
+}
+
+int main(int argc, char **argv) {
+  enum { OPT_PORT = 256, OPT_PROJECT, OPT_KEY_ID, OPT_KEY_SECRET, OPT_APPS, OPT_SEED_FILE,
+         OPT_STATE, OPT_LATENCY, OPT_RATE, OPT_TTL, OPT_FAULTS, OPT_SEED, OPT_VERSION };
+  static const struct option options[] = {
+      {"port", required_argument, NULL, OPT_PORT},
+      {"project", required_argument, NULL, OPT_PROJECT},
+      {"key-id", required_argument, NULL, OPT_KEY_ID},
+      {"key-secret", required_argument, NULL, OPT_KEY_SECRET},
+      {"apps", required_argument, NULL, OPT_APPS},
+      {"seed-file", required_argument, NULL, OPT_SEED_FILE},
+      {"state", required_argument, NULL, OPT_STATE},
+      {"latency", required_argument, NULL, OPT_LATENCY},
+      {"rate-limit", required_argument, NULL, OPT_RATE},
+      {"token-ttl", required_argument, NULL, OPT_TTL},
+      {"faults", required_argument, NULL, OPT_FAULTS},
+      {"seed", required_argument, NULL, OPT_SEED},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {"version", no_argument, NULL, OPT_VERSION},
+      {NULL, 0, NULL, 0},
+  };
+  swh_emulator_config config = {.apps = 3};
+  long value;
+  int option;
+  opterr = 0; /* the messages below say more */
+  while ((option = getopt_long(argc, argv, ":qh", options, NULL)) != -1) {
+    const char *name = argv[optind - 1];
+    switch (option) {
+    case OPT_PORT:
+      if (!parse_int(optarg, 0, 65535, &value))
+        return bad_usage("--port: \"%s\" is not a port (0-65535)%s", optarg, "");
+      config.port = (int)value;
+      break;
+    case OPT_PROJECT: config.project_id = optarg; break;
+    case OPT_KEY_ID: config.key_id = optarg; break;
+    case OPT_KEY_SECRET: config.key_secret = optarg; break;
+    case OPT_APPS:
+      if (!parse_int(optarg, 0, 10000, &value))
+        return bad_usage("--apps: \"%s\" is not a number of apps (0-10000)%s", optarg, "");
+      config.apps = (int)value;
+      break;
+    case OPT_SEED_FILE: config.seed_file = optarg; break;
+    case OPT_STATE: config.state_file = optarg; break;
+    case OPT_LATENCY:
+      if (!parse_int(optarg, 0, 600000, &value))
+        return bad_usage("--latency: \"%s\" is not milliseconds (0-600000)%s", optarg, "");
+      config.latency_ms = (int)value;
+      break;
+    case OPT_RATE: {
+      char *end;
+      errno = 0;
+      double rate = strtod(optarg, &end);
+      if (errno || end == optarg || *end)
+        return bad_usage("--rate-limit: \"%s\" is not requests per second%s", optarg, "");
+      /* 0 in the C config means the default; on the command line, say what you mean */
+      if (rate == 0)
+        return bad_usage("--rate-limit: 0 would refuse everything; use a negative value "
+                         "for no limit%s%s", "", "");
+      config.rate_limit = rate;
+      break;
+    }
+    case OPT_TTL:
+      if (!parse_int(optarg, 1, INT_MAX, &value))
+        return bad_usage("--token-ttl: \"%s\" is not a number of seconds (at least 1)%s",
+                         optarg, "");
+      config.token_ttl = (int)value;
+      break;
+    case OPT_FAULTS: config.faults = optarg; break;
+    case OPT_SEED:
+      if (!parse_int(optarg, 0, (long)UINT_MAX, &value))
+        return bad_usage("--seed: \"%s\" is not a number (0-%s)", optarg, "4294967295");
+      config.seed_random = (unsigned)value;
+      break;
+    case 'q': config.quiet = true; break;
+    case 'h': fputs(usage, stdout); return 0;
+    case OPT_VERSION: puts("swh-emulator 0.1.0"); return 0;
+    case ':': return bad_usage("%s: needs a value%s", name, "");
+    default: return bad_usage("%s: unknown option%s", name, "");
+    }
+  }
+  if (optind < argc) {
+    if (config.seed_file || optind + 1 < argc)
+      return bad_usage("one snapshot only (got \"%s\"%s)", argv[optind], "");
+    config.seed_file = argv[optind];
+  }
+
+  /* The server's threads inherit this mask, so the signals come to sigwait below */
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  swh_error err;
+  swh_error_init(&err);
+  swh_emulator *emulator = swh_emulator_start(&config, &err);
+  if (!emulator) {
+    fprintf(stderr, "swh-emulator: %s\n", err.message);
+    swh_error_clear(&err);
+    return err.kind == SWH_ERR_MEMORY ? 1 : EXIT_USAGE;
+  }
+  const char *key_id = config.key_id ? config.key_id : SWH_EMULATOR_DEFAULT_KEY_ID;
+  printf("swh-emulator listening on %s\n", swh_emulator_url(emulator));
+  /* the secret is printed only when it is the public default: a chosen one stays private */
+  if (config.key_secret)
+    printf("project %s, key id %s, key secret as given (not shown)\n",
+           swh_emulator_project(emulator), key_id);
+  else
+    printf("project %s, key id %s, key secret %s (the default)\n",
+           swh_emulator_project(emulator), key_id, SWH_EMULATOR_DEFAULT_KEY_SECRET);
+  fflush(stdout);
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  if (!config.quiet)
+    fprintf(stderr, "swh-emulator: stopping (%s)\n", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+  swh_emulator_stop(emulator);
+  return 0;
+}

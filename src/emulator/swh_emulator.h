@@ -51,6 +51,10 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
 /* "http://127.0.0.1:PORT", borrowed until stop. */
 const char *swh_emulator_url(const swh_emulator *emulator);
 
+/* The project id it serves (from the config, the snapshot, or the default), borrowed
+   until stop. */
+const char *swh_emulator_project(const swh_emulator *emulator);
+
 /* The current state as a snapshot (the caller owns it). */
 json_t *swh_emulator_snapshot(swh_emulator *emulator);
 

@@ -1,0 +1,38 @@
+/*
+ * The parts of a running emulator, shared by emulator.c (start/stop), routes.c (what to
+ * answer) and server.c (libmicrohttpd). Not installed; not for users of the library.
+ */
+#ifndef EMU_EMULATOR_INTERNAL_H
+#define EMU_EMULATOR_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "auth.h"
+#include "faults.h"
+#include "ratelimit.h"
+#include "store.h"
+
+/* Bodies above this are refused with 413. */
+#define EMU_MAX_BODY (1024 * 1024)
+
+/* The token endpoint's bucket (API.md: about 30 burst, 10/s). */
+#define EMU_TOKEN_BURST 30
+#define EMU_TOKEN_RATE 10
+/* The project's limit when the configuration says 0 (API.md: about 800/s). */
+#define EMU_DEFAULT_RATE 800
+
+struct MHD_Daemon;
+
+struct swh_emulator {
+  struct MHD_Daemon *daemon;
+  char url[64];
+  int latency_ms;
+  bool quiet;
+  emu_store store;
+  emu_auth auth;
+  emu_faults faults;
+  emu_bucket project_bucket;
+  emu_bucket token_bucket;
+};
+
+#endif

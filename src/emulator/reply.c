@@ -1,0 +1,56 @@
+/* Building replies, and the one place where HTTP statuses map to API statuses. */
+#include "reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+void emu_reply_init(emu_reply *reply) {
+  reply->status = 0;
+  reply->body = NULL;
+  reply->www_authenticate[0] = '\0';
+  reply->retry_after = 0;
+  reply->drop = false;
+  reply->fault = NULL;
+}
+
+void emu_reply_clear(emu_reply *reply) {
+  json_decref(reply->body);
+  reply->body = NULL;
+}
+
+void emu_reply_json(emu_reply *reply, int status, json_t *body) {
+  json_decref(reply->body);
+  reply->status = body ? status : 500;
+  reply->body = body;
+}
+
+const char *emu_api_status(int http_status) {
+  switch (http_status) {
+  case 400: return "INVALID_ARGUMENT";
+  case 401: return "UNAUTHENTICATED";
+  case 403: return "PERMISSION_DENIED";
+  case 404: return "NOT_FOUND";
+  case 409: return "ALREADY_EXISTS";
+  case 413: return "INVALID_ARGUMENT";
+  case 429: return "RESOURCE_EXHAUSTED";
+  case 500: return "INTERNAL";
+  case 501: return "UNIMPLEMENTED";
+  case 503: return "UNAVAILABLE";
+  default: return "UNKNOWN";
+  }
+}
+
+void emu_reply_error(emu_reply *reply, int status, const char *fmt, ...) {
+  char message[768];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(message, sizeof message, fmt, ap);
+  va_end(ap);
+  json_t *body = json_pack("{s:{s:i,s:s,s:s,s:[]}}", "error", "code", status, "message",
+                           message, "status", emu_api_status(status), "details");
+  json_decref(reply->body);
+  reply->status = status; /* even without a body: server.c sends a fixed 500 then */
+  reply->body = body;
+  if (!body)
+    reply->status = 500;
+}

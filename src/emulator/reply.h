@@ -1,0 +1,39 @@
+/*
+ * emu_reply: what a route handler decides to answer, before server.c turns it into an HTTP
+ * response. Handlers never touch libmicrohttpd; they fill one of these. Every error leaves
+ * in API.md's nested form {"error":{"code","message","status","details":[]}}.
+ */
+#ifndef EMU_REPLY_H
+#define EMU_REPLY_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+typedef struct emu_reply {
+  int status;                  /* HTTP status */
+  json_t *body;                /* owned; NULL only after an allocation failure */
+  char www_authenticate[192];  /* "" or the WWW-Authenticate value */
+  int retry_after;             /* seconds for Retry-After; 0: no header */
+  bool drop;                   /* close the connection instead of answering */
+  const char *fault;           /* the injected fault's name for the log, or NULL */
+} emu_reply;
+
+/* An empty reply (status 0, nothing to send yet). */
+void emu_reply_init(emu_reply *reply);
+
+/* Frees the body. */
+void emu_reply_clear(emu_reply *reply);
+
+/* Answers status with body (stolen; NULL counts as an allocation failure, answered 500). */
+void emu_reply_json(emu_reply *reply, int status, json_t *body);
+
+/* Answers an error in the nested form, the API status derived from the HTTP status
+   (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED ...). */
+void emu_reply_error(emu_reply *reply, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The API status name for an HTTP status: "NOT_FOUND" for 404, "UNKNOWN" when none fits. */
+const char *emu_api_status(int http_status);
+
+#endif

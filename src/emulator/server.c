@@ -1,0 +1,254 @@
+/* libmicrohttpd: from connections to emu_request, and from emu_reply back to HTTP. */
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "routes.h"
+
+/* One request in flight on a connection. */
+typedef struct pending {
+  char *body;
+  size_t len;
+  size_t cap;
+  bool too_large;
+  double started;
+} pending;
+
+static void pending_free(pending *p) {
+  if (!p)
+    return;
+  free(p->body);
+  free(p);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
+                         enum MHD_RequestTerminationCode code) {
+  pending_free(*req_cls);
+  *req_cls = NULL;
+}
+
+/* Keeps the body up to EMU_MAX_BODY (+1 for the NUL); beyond, remembers only that it was. */
+static bool append_body(pending *p, const char *data, size_t size) {
+  if (p->too_large || p->len + size > EMU_MAX_BODY) {
+    p->too_large = true;
+    return true;
+  }
+  if (p->len + size + 1 > p->cap) {
+    size_t cap = p->cap ? p->cap : 4096;
+    while (cap < p->len + size + 1)
+      cap *= 2;
+    char *grown = realloc(p->body, cap);
+    if (!grown)
+      return false;
+    p->body = grown;
+    p->cap = cap;
+  }
+  memcpy(p->body + p->len, data, size);
+  p->len += size;
+  p->body[p->len] = '\0';
+  return true;
+}
+
+static enum MHD_Result collect_mask(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value) {
+  if (strcmp(key, "update_mask") == 0 || strcmp(key, "update_mask.paths") == 0)
+    json_array_append_new(cls, json_string(value ? value : ""));
+  return MHD_YES;
+}
+
+/* An application/x-www-form-urlencoded body as an object of its (decoded) fields. */
+static json_t *parse_form(const char *body, size_t len) {
+  json_t *form = json_object();
+  char *copy = malloc(len + 1);
+  if (!form || !copy) {
+    free(copy);
+    json_decref(form);
+    return NULL;
+  }
+  memcpy(copy, body ? body : "", len);
+  copy[len] = '\0';
+  char *save = NULL;
+  for (char *pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+    char *eq = strchr(pair, '=');
+    char *value = eq ? eq + 1 : pair + strlen(pair);
+    if (eq)
+      *eq = '\0';
+    for (char *c = pair; *c; c++)
+      if (*c == '+')
+        *c = ' ';
+    for (char *c = value; *c; c++)
+      if (*c == '+')
+        *c = ' ';
+    MHD_http_unescape(pair);
+    MHD_http_unescape(value);
+    json_object_set_new(form, pair, json_string(value)); /* NULL for non-UTF-8: skipped */
+  }
+  free(copy);
+  return form;
+}
+
+/* Paths and methods come from the network: the log gets them printable and short. */
+static void printable(char *out, size_t size, const char *text) {
+  size_t i = 0;
+  for (; text && *text && i + 1 < size; text++)
+    out[i++] = (*text >= 0x20 && *text < 0x7f) ? *text : '?';
+  out[i] = '\0';
+}
+
+static void log_request(const struct swh_emulator *emulator, const char *method,
+                        const char *url, const emu_reply *reply, double started) {
+  if (emulator->quiet)
+    return;
+  char m[16], u[200];
+  printable(m, sizeof m, method);
+  printable(u, sizeof u, url);
+  double ms = (emu_monotonic_seconds() - started) * 1000.0;
+  if (reply->drop)
+    fprintf(stderr, "swh-emulator: %s %s -> connection dropped (%s) %.1f ms\n", m, u,
+            reply->fault ? reply->fault : "?", ms);
+  else
+    fprintf(stderr, "swh-emulator: %s %s -> %d%s%s %.1f ms\n", m, u, reply->status,
+            reply->fault ? " fault=" : "", reply->fault ? reply->fault : "", ms);
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+
+static enum MHD_Result send_reply(struct MHD_Connection *connection, const emu_reply *reply) {
+  static const char fallback[] =
+      "{\"error\":{\"code\":500,\"message\":\"out of memory\",\"status\":\"INTERNAL\","
+      "\"details\":[]}}";
+  char *text = reply->body ? json_dumps(reply->body, JSON_COMPACT) : NULL;
+  int status = text ? reply->status : 500;
+  struct MHD_Response *response =
+      text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+           : MHD_create_response_from_buffer(strlen(fallback), (void *)fallback,
+                                             MHD_RESPMEM_PERSISTENT);
+  if (!response) {
+    free(text);
+    return MHD_NO;
+  }
+  MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  if (reply->www_authenticate[0])
+    MHD_add_response_header(response, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                            reply->www_authenticate);
+  if (reply->retry_after > 0) {
+    char seconds[16];
+    snprintf(seconds, sizeof seconds, "%d", reply->retry_after);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
+  }
+  enum MHD_Result queued = MHD_queue_response(connection, (unsigned)status, response);
+  MHD_destroy_response(response);
+  return queued;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
+                                  const char *url, const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls) {
+  struct swh_emulator *emulator = cls;
+  pending *p = *req_cls;
+  if (!p) {
+    p = calloc(1, sizeof *p);
+    if (!p)
+      return MHD_NO;
+    p->started = emu_monotonic_seconds();
+    *req_cls = p;
+    /* a declared body over the limit is refused before it is read */
+    const char *length =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (length && strtoull(length, NULL, 10) > EMU_MAX_BODY) {
+      emu_reply reply;
+      emu_reply_init(&reply);
+      emu_reply_error(&reply, 413, "request body: larger than %d bytes (1 MiB)", EMU_MAX_BODY);
+      log_request(emulator, method, url, &reply, p->started);
+      enum MHD_Result result = send_reply(connection, &reply);
+      emu_reply_clear(&reply);
+      return result;
+    }
+    return MHD_YES;
+  }
+  if (*upload_data_size > 0) {
+    bool ok = append_body(p, upload_data, *upload_data_size);
+    *upload_data_size = 0;
+    return ok ? MHD_YES : MHD_NO;
+  }
+
+  json_t *masks = json_array();
+  if (masks)
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_mask, masks);
+  const char *content_type =
+      MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+  json_t *form = NULL;
+  if (content_type && strncasecmp(content_type, "application/x-www-form-urlencoded", 33) == 0 &&
+      !p->too_large)
+    form = parse_form(p->body, p->len);
+  emu_request request = {
+      .method = method,
+      .path = url,
+      .authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_AUTHORIZATION),
+      .masks = json_array_size(masks) ? masks : NULL,
+      .form = form,
+      .body = p->body,
+      .body_len = p->len,
+      .body_too_large = p->too_large,
+  };
+  emu_reply reply;
+  emu_reply_init(&reply);
+  emu_route(emulator, &request, &reply);
+  json_decref(masks);
+  json_decref(form);
+  /* each connection has its own thread, so this sleep delays only this request */
+  if (emulator->latency_ms > 0)
+    sleep_ms(emulator->latency_ms);
+  log_request(emulator, method, url, &reply, p->started);
+  enum MHD_Result result = reply.drop ? MHD_NO : send_reply(connection, &reply);
+  emu_reply_clear(&reply);
+  return result;
+}
+
+swh_status emu_server_start(struct swh_emulator *emulator, int port, swh_error *err) {
+  if (port < 0 || port > 65535)
+    return swh_error_set(err, SWH_ERR_USAGE, "port: %d is not a TCP port (0-65535)", port);
+  struct sockaddr_in address;
+  memset(&address, 0, sizeof address);
+  address.sin_family = AF_INET;
+  address.sin_port = htons((uint16_t)port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  emulator->daemon = MHD_start_daemon(
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL,
+      (uint16_t)port, NULL, NULL, on_request, emulator,
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)2048,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+      MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+      MHD_OPTION_END);
+  if (!emulator->daemon)
+    return swh_error_set(err, SWH_ERR_USAGE,
+                         "cannot listen on 127.0.0.1:%d (is the port taken?)", port);
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(emulator->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  int bound = info ? info->port : port;
+  snprintf(emulator->url, sizeof emulator->url, "http://127.0.0.1:%d", bound);
+  return SWH_OK;
+}
+
+void emu_server_stop(struct swh_emulator *emulator) {
+  if (emulator->daemon)
+    MHD_stop_daemon(emulator->daemon);
+  emulator->daemon = NULL;
+}

@@ -1,0 +1,148 @@
+/* Checking a snapshot (seed or state file) before the emulator trusts it: the same rules
+   as the API applies to requests, with messages naming the file and the element. */
+#include <string.h>
+
+#include "store.h"
+#include "swh_webhook.h"
+
+static bool nonempty_string(const json_t *value) {
+  return json_is_string(value) && json_string_length(value) > 0;
+}
+
+static swh_status check_apps(const json_t *apps, const char *source, swh_error *err) {
+  size_t i;
+  json_t *app;
+  json_array_foreach(apps, i, app) {
+    if (!json_is_object(app))
+      return swh_error_set(err, SWH_ERR_VALIDATION, "%s: apps[%zu]: expected an object",
+                           source, i);
+    json_t *id = json_object_get(app, "id");
+    if (!nonempty_string(id))
+      return swh_error_set(err, SWH_ERR_VALIDATION,
+                           "%s: apps[%zu].id: expected a non-empty string", source, i);
+    for (size_t j = 0; j < i; j++)
+      if (json_equal(json_object_get(json_array_get(apps, j), "id"), id))
+        return swh_error_set(err, SWH_ERR_VALIDATION,
+                             "%s: apps[%zu].id: \"%s\" is also apps[%zu].id", source, i,
+                             json_string_value(id), j);
+    json_t *name = json_object_get(app, "display_name");
+    if (name && !json_is_string(name))
+      return swh_error_set(err, SWH_ERR_VALIDATION,
+                           "%s: apps[%zu].display_name: expected a string", source, i);
+  }
+  return SWH_OK;
+}
+
+static bool has_app(const json_t *apps, const char *app_id) {
+  size_t i;
+  json_t *app;
+  json_array_foreach(apps, i, app) {
+    if (strcmp(json_string_value(json_object_get(app, "id")), app_id) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* Checks webhooks[i] against API.md and against webhooks[0..i-1]. */
+static swh_status check_webhook(const json_t *apps, json_t *webhooks, size_t i,
+                                const char *source, swh_error *err) {
+  json_t *webhook = json_array_get(webhooks, i);
+  if (!json_is_object(webhook))
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: webhooks[%zu]: expected an object",
+                         source, i);
+  json_t *id = json_object_get(webhook, "id");
+  if (id && !nonempty_string(id))
+    return swh_error_set(err, SWH_ERR_VALIDATION,
+                         "%s: webhooks[%zu].id: expected a non-empty string", source, i);
+  /* The API's own rules; id is checked here since a create forbids it */
+  json_t *without_id = json_copy(webhook);
+  if (!without_id)
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  json_object_del(without_id, "id");
+  swh_error problem;
+  swh_error_init(&problem);
+  swh_status status = swh_webhook_validate(without_id, SWH_VALIDATE_STRICT_TRIGGERS, &problem);
+  json_decref(without_id);
+  if (status != SWH_OK) {
+    /* "webhook.target: ..." reads "webhooks[3].target: ..." here */
+    const char *message = problem.message;
+    if (strncmp(message, "webhook.", 8) == 0)
+      swh_error_set(err, SWH_ERR_VALIDATION, "%s: webhooks[%zu].%s", source, i, message + 8);
+    else
+      swh_error_set(err, SWH_ERR_VALIDATION, "%s: webhooks[%zu]: %s", source, i, message);
+    swh_error_clear(&problem);
+    return SWH_ERR_VALIDATION;
+  }
+  swh_error_clear(&problem);
+  swh_webhook_normalize(webhook);
+  const char *app_id = json_string_value(json_object_get(webhook, "app_id"));
+  const char *target = json_string_value(json_object_get(webhook, "target"));
+  if (!has_app(apps, app_id))
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: webhooks[%zu].app_id: no such app \"%s\"",
+                         source, i, app_id);
+  size_t in_app = 1;
+  for (size_t j = 0; j < i; j++) {
+    json_t *other = json_array_get(webhooks, j);
+    if (id && json_equal(json_object_get(other, "id"), id))
+      return swh_error_set(err, SWH_ERR_VALIDATION,
+                           "%s: webhooks[%zu].id: \"%s\" is also webhooks[%zu].id", source, i,
+                           json_string_value(id), j);
+    if (strcmp(json_string_value(json_object_get(other, "app_id")), app_id) != 0)
+      continue;
+    in_app++;
+    if (strcmp(json_string_value(json_object_get(other, "target")), target) == 0)
+      return swh_error_set(err, SWH_ERR_VALIDATION,
+                           "%s: webhooks[%zu].target: app \"%s\" already has this target in "
+                           "webhooks[%zu]", source, i, app_id, j);
+  }
+  if (in_app > SWH_WEBHOOKS_PER_APP)
+    return swh_error_set(err, SWH_ERR_VALIDATION,
+                         "%s: webhooks[%zu]: app \"%s\" would have more than %d webhooks",
+                         source, i, app_id, SWH_WEBHOOKS_PER_APP);
+  return SWH_OK;
+}
+
+swh_status emu_snapshot_check(const json_t *snapshot, const char *source, json_t **apps_out,
+                              json_t **webhooks_out, const char **project_id,
+                              swh_error *err) {
+  *apps_out = *webhooks_out = NULL;
+  *project_id = NULL;
+  if (!json_is_object(snapshot))
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: expected a JSON object (a snapshot)",
+                         source);
+  json_t *version = json_object_get(snapshot, "swh_snapshot");
+  if (version && !(json_is_integer(version) && json_integer_value(version) == 1))
+    return swh_error_set(err, SWH_ERR_VALIDATION,
+                         "%s: swh_snapshot: expected 1 (the only format version)", source);
+  json_t *project = json_object_get(snapshot, "project_id");
+  if (project && !nonempty_string(project))
+    return swh_error_set(err, SWH_ERR_VALIDATION,
+                         "%s: project_id: expected a non-empty string", source);
+  *project_id = json_string_value(project);
+  json_t *apps = json_object_get(snapshot, "apps");
+  json_t *webhooks = json_object_get(snapshot, "webhooks");
+  if (apps && !json_is_array(apps))
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: apps: expected an array", source);
+  if (webhooks && !json_is_array(webhooks))
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: webhooks: expected an array", source);
+  if (apps && check_apps(apps, source, err) != SWH_OK)
+    return err ? err->kind : SWH_ERR_VALIDATION;
+  json_t *apps_copy = apps ? json_deep_copy(apps) : json_array();
+  json_t *webhooks_copy = webhooks ? json_deep_copy(webhooks) : json_array();
+  if (!apps_copy || !webhooks_copy) {
+    json_decref(apps_copy);
+    json_decref(webhooks_copy);
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  }
+  for (size_t i = 0; i < json_array_size(webhooks_copy); i++) {
+    swh_status status = check_webhook(apps_copy, webhooks_copy, i, source, err);
+    if (status != SWH_OK) {
+      json_decref(apps_copy);
+      json_decref(webhooks_copy);
+      return status;
+    }
+  }
+  *apps_out = apps_copy;
+  *webhooks_out = webhooks_copy;
+  return SWH_OK;
+}

@@ -1,0 +1,306 @@
+/* The project's state: how it starts, lookups, ids, and the atomic state file. */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "prng.h"
+
+static uint64_t wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static bool id_taken(const emu_store *store, const char *id) {
+  return emu_store_app_locked(store, id) || emu_store_webhook_locked(store, id, NULL);
+}
+
+void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]) {
+  do {
+    unsigned char random[10];
+    uint64_t ms;
+    if (store->seeded_ids) {
+      /* a virtual clock from 2025-01-01, so the same seed gives the same ids */
+      ms = 1735689600000ull + store->id_clock_ms++;
+      uint64_t a = emu_prng_next(&store->prng), b = emu_prng_next(&store->prng);
+      memcpy(random, &a, 8);
+      memcpy(random + 8, &b, 2);
+    } else {
+      ms = wall_ms();
+      if (RAND_bytes(random, sizeof random) != 1) {
+        uint64_t a = emu_prng_next(&store->prng) ^ ms, b = emu_prng_next(&store->prng);
+        memcpy(random, &a, 8);
+        memcpy(random + 8, &b, 2);
+      }
+    }
+    emu_ulid_format(out, ms, random);
+  } while (id_taken(store, out));
+}
+
+json_t *emu_store_app_locked(const emu_store *store, const char *app_id) {
+  size_t i;
+  json_t *app;
+  json_array_foreach(store->apps, i, app) {
+    if (strcmp(json_string_value(json_object_get(app, "id")), app_id) == 0)
+      return app;
+  }
+  return NULL;
+}
+
+json_t *emu_store_webhook_locked(const emu_store *store, const char *id, size_t *index) {
+  size_t i;
+  json_t *webhook;
+  json_array_foreach(store->webhooks, i, webhook) {
+    if (strcmp(json_string_value(json_object_get(webhook, "id")), id) == 0) {
+      if (index)
+        *index = i;
+      return webhook;
+    }
+  }
+  return NULL;
+}
+
+size_t emu_store_count_locked(const emu_store *store, const char *app_id,
+                              const json_t *except) {
+  size_t i, count = 0;
+  json_t *webhook;
+  json_array_foreach(store->webhooks, i, webhook) {
+    if (webhook != except &&
+        strcmp(json_string_value(json_object_get(webhook, "app_id")), app_id) == 0)
+      count++;
+  }
+  return count;
+}
+
+json_t *emu_store_target_owner_locked(const emu_store *store, const char *app_id,
+                                      const char *target, const json_t *except) {
+  size_t i;
+  json_t *webhook;
+  json_array_foreach(store->webhooks, i, webhook) {
+    if (webhook != except &&
+        strcmp(json_string_value(json_object_get(webhook, "app_id")), app_id) == 0 &&
+        strcmp(json_string_value(json_object_get(webhook, "target")), target) == 0)
+      return webhook;
+  }
+  return NULL;
+}
+
+json_t *emu_store_snapshot_locked(const emu_store *store) {
+  return json_pack("{s:i,s:s,s:O*,s:O*}", "swh_snapshot", 1, "project_id", store->project_id,
+                   "apps", json_deep_copy(store->apps), "webhooks",
+                   json_deep_copy(store->webhooks));
+}
+
+swh_status emu_store_save_locked(const emu_store *store, swh_error *err) {
+  if (!store->state_file)
+    return SWH_OK;
+  json_t *snapshot = emu_store_snapshot_locked(store);
+  char *text = snapshot ? json_dumps(snapshot, JSON_INDENT(2)) : NULL;
+  json_decref(snapshot);
+  size_t path_len = strlen(store->state_file);
+  char *temp = malloc(path_len + 16);
+  char *dir_copy = strdup(store->state_file);
+  if (!text || !temp || !dir_copy) {
+    free(text);
+    free(temp);
+    free(dir_copy);
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  }
+  /* write a temporary file beside the target, flush it to disk, then rename over the
+     target: a crash leaves either the old state or the new one, never half of one */
+  snprintf(temp, path_len + 16, "%s.tmp.XXXXXX", store->state_file);
+  int fd = mkstemp(temp); /* mode 0600 */
+  swh_status status = SWH_OK;
+  if (fd < 0) {
+    status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot create a temporary file: %s",
+                           store->state_file, strerror(errno));
+  } else {
+    size_t len = strlen(text), done = 0;
+    while (done < len) {
+      ssize_t n = write(fd, text + done, len - done);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      done += (size_t)n;
+    }
+    bool written = done == len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+    int saved_errno = errno;
+    if (close(fd) != 0 || !written || rename(temp, store->state_file) != 0) {
+      status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot save the state: %s",
+                             store->state_file, strerror(written ? errno : saved_errno));
+      unlink(temp);
+    } else {
+      int dir = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY);
+      if (dir >= 0) {
+        fsync(dir); /* makes the rename itself durable */
+        close(dir);
+      }
+    }
+  }
+  OPENSSL_cleanse(text, strlen(text)); /* it holds secrets */
+  free(text);
+  free(temp);
+  free(dir_copy);
+  return status;
+}
+
+/* N apps with a few realistic settings, so unknown-field round trips get exercised. */
+static bool add_generated_apps(emu_store *store, int count) {
+  for (int i = 1; i <= count; i++) {
+    char id[EMU_ULID_LEN + 1], name[32], sender[32];
+    emu_store_new_id_locked(store, id);
+    snprintf(name, sizeof name, "App %d", i);
+    snprintf(sender, sizeof sender, "+1555%07d", i);
+    json_t *app = json_pack(
+        "{s:s,s:s,s:[{s:s,s:s,s:{s:s,s:s}}],s:s,s:{s:i,s:i,s:i},s:{s:s,s:i},"
+        "s:{s:s,s:i},s:s,s:{s:b},s:{s:i},s:{s:b,s:i}}",
+        "id", id, "display_name", name,
+        "channel_credentials", "channel", "SMS", "channel_known_id", sender, "state",
+        "status", "ACTIVE", "description", "",
+        "conversation_metadata_report_view", "NONE",
+        "rate_limits", "outbound", 20, "inbound", 100, "webhooks", 100,
+        "retention_policy", "retention_type", "MESSAGE_EXPIRE_POLICY", "ttl_days", 180,
+        "dispatch_retention_policy", "retention_type", "MESSAGE_EXPIRE_POLICY", "ttl_days", 0,
+        "processing_mode", "CONVERSATION",
+        "smart_conversation", "enabled", 0,
+        "message_retry_settings", "retry_duration", 3600,
+        "delivery_report_based_fallback", "enabled", 0, "delivery_report_waiting_time", 0);
+    /* appended before the next id is drawn, so the ids stay unique */
+    if (!app || json_array_append_new(store->apps, app) != 0)
+      return false;
+  }
+  return true;
+}
+
+/* Loads the snapshot in a file into the store; forced_project (--project) wins over the
+   snapshot's project_id. */
+static swh_status load_file(emu_store *store, const char *path, const char *forced_project,
+                            swh_error *err) {
+  json_error_t jerr;
+  json_t *snapshot = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+  if (!snapshot) {
+    if (jerr.line <= 0)
+      return swh_error_set(err, SWH_ERR_USAGE, "%s: %s", path, jerr.text);
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: line %d, column %d: %s", path,
+                         jerr.line, jerr.column, jerr.text);
+  }
+  json_t *apps, *webhooks;
+  const char *project;
+  swh_status status = emu_snapshot_check(snapshot, path, &apps, &webhooks, &project, err);
+  if (status == SWH_OK) {
+    json_decref(store->apps);
+    json_decref(store->webhooks);
+    store->apps = apps;
+    store->webhooks = webhooks;
+    if (!forced_project && project) {
+      char *copy = strdup(project);
+      if (!copy)
+        status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+      else {
+        free(store->project_id);
+        store->project_id = copy;
+      }
+    }
+  }
+  json_decref(snapshot);
+  return status;
+}
+
+static swh_status load_value(emu_store *store, const json_t *seed, const char *forced_project,
+                             swh_error *err) {
+  json_t *apps, *webhooks;
+  const char *project;
+  swh_status status = emu_snapshot_check(seed, "seed", &apps, &webhooks, &project, err);
+  if (status != SWH_OK)
+    return status;
+  json_decref(store->apps);
+  json_decref(store->webhooks);
+  store->apps = apps;
+  store->webhooks = webhooks;
+  if (!forced_project && project) {
+    char *copy = strdup(project);
+    if (!copy)
+      return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+    free(store->project_id);
+    store->project_id = copy;
+  }
+  return SWH_OK;
+}
+
+/* Gives an id to every webhook a hand-written seed left without one. */
+static swh_status assign_missing_ids(emu_store *store, swh_error *err) {
+  size_t i;
+  json_t *webhook;
+  json_array_foreach(store->webhooks, i, webhook) {
+    if (json_object_get(webhook, "id"))
+      continue;
+    char id[EMU_ULID_LEN + 1];
+    emu_store_new_id_locked(store, id);
+    if (json_object_set_new(webhook, "id", json_string(id)) != 0)
+      return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  }
+  return SWH_OK;
+}
+
+swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
+                          swh_error *err) {
+  memset(store, 0, sizeof *store);
+  if (pthread_mutex_init(&store->lock, NULL) != 0)
+    return swh_error_set(err, SWH_ERR_MEMORY, "cannot create a mutex");
+  store->seeded_ids = config->seed_random != 0;
+  store->prng = (uint64_t)config->seed_random * 0x2545F4914F6CDD1Dull + 1;
+  store->project_id = strdup(config->project_id ? config->project_id
+                                                : SWH_EMULATOR_DEFAULT_PROJECT);
+  store->apps = json_array();
+  store->webhooks = json_array();
+  if (config->state_file)
+    store->state_file = strdup(config->state_file);
+  if (!store->project_id || !store->apps || !store->webhooks ||
+      (config->state_file && !store->state_file)) {
+    emu_store_destroy(store);
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  }
+  swh_status status = SWH_OK;
+  struct stat st;
+  if (config->state_file && stat(config->state_file, &st) == 0) {
+    status = load_file(store, config->state_file, config->project_id, err);
+  } else if (config->seed_file) {
+    status = load_file(store, config->seed_file, config->project_id, err);
+  } else if (config->seed) {
+    status = load_value(store, config->seed, config->project_id, err);
+  } else if (config->apps < 0) {
+    status = swh_error_set(err, SWH_ERR_USAGE, "apps: %d is negative", config->apps);
+  } else {
+    if (!add_generated_apps(store, config->apps))
+      status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  }
+  if (status == SWH_OK)
+    status = assign_missing_ids(store, err);
+  if (status == SWH_OK)
+    status = emu_store_save_locked(store, err);
+  if (status != SWH_OK)
+    emu_store_destroy(store);
+  return status;
+}
+
+void emu_store_destroy(emu_store *store) {
+  json_decref(store->apps);
+  json_decref(store->webhooks);
+  free(store->project_id);
+  free(store->state_file);
+  store->apps = store->webhooks = NULL;
+  store->project_id = store->state_file = NULL;
+  pthread_mutex_destroy(&store->lock);
+}

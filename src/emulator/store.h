@@ -1,0 +1,70 @@
+/*
+ * emu_store: the emulated project (its apps and webhooks, kept whole as JSON so unknown
+ * fields survive), how it starts (a state file, a seed snapshot, or N generated apps),
+ * and how it is saved (atomically, mode 0600: it holds secrets).
+ *
+ * One mutex guards everything; functions named *_locked expect the caller to hold it.
+ * Values handed out of the store are deep copies, since answers are written after the
+ * lock is released.
+ */
+#ifndef EMU_STORE_H
+#define EMU_STORE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "swh_emulator.h"
+#include "swh_error.h"
+#include "ulid.h"
+
+typedef struct emu_store {
+  pthread_mutex_t lock;
+  char *project_id;
+  json_t *apps;        /* array of App objects */
+  json_t *webhooks;    /* array of Webhook objects, in creation order */
+  char *state_file;    /* NULL: nothing is saved */
+  bool seeded_ids;     /* --seed given: ids come from the PRNG and a virtual clock */
+  uint64_t prng;
+  uint64_t id_clock_ms;
+} emu_store;
+
+/* Sets the store up from config: the state file if it exists, else the seed (file or
+   value), else config->apps generated apps; then saves the state file if there is one.
+   A bad snapshot gives SWH_ERR_VALIDATION naming the place, e.g.
+   "seed.json: webhooks[3].app_id: no such app \"X\"". */
+swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
+                          swh_error *err);
+
+void emu_store_destroy(emu_store *store);
+
+/* The whole state as a snapshot value (a new reference). NULL on allocation failure. */
+json_t *emu_store_snapshot_locked(const emu_store *store);
+
+/* Saves the state file, if any, atomically. */
+swh_status emu_store_save_locked(const emu_store *store, swh_error *err);
+
+/* A fresh id, unused by any app or webhook. */
+void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]);
+
+/* Borrowed lookups (valid while the lock is held and the store unchanged). */
+json_t *emu_store_app_locked(const emu_store *store, const char *app_id);
+json_t *emu_store_webhook_locked(const emu_store *store, const char *id, size_t *index);
+
+/* How many webhooks app_id has, not counting `except` (may be NULL). */
+size_t emu_store_count_locked(const emu_store *store, const char *app_id,
+                              const json_t *except);
+
+/* The webhook of app_id with this target, other than `except`, or NULL. */
+json_t *emu_store_target_owner_locked(const emu_store *store, const char *app_id,
+                                      const char *target, const json_t *except);
+
+/* Checks a snapshot value and returns normalised copies of its apps and webhooks (new
+   references) and its project_id (borrowed from snapshot, may be NULL). source names it
+   in messages ("seed.json"). */
+swh_status emu_snapshot_check(const json_t *snapshot, const char *source, json_t **apps,
+                              json_t **webhooks, const char **project_id, swh_error *err);
+
+#endif
