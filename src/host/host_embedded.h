@@ -1,5 +1,5 @@
 /*
- * host_embedded: the Lua modules compiled into the swh executable (lua/swh/*.lua and the
+ * host_embedded: the Lua modules compiled into the swh executable (every lua/swh module and the
  * host's prelude), generated at build time by embed_lua.cmake. The host registers each one
  * in package.preload, so `require "swh"` works wherever the binary is copied.
  */

@@ -1,0 +1,109 @@
+/* The Lua state of swh: preloading, protected calls, interruption (see host_lua.h). */
+#include "host_lua.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "host_embedded.h"
+#include "swh_binding.h"
+
+/* The state a SIGINT interrupts (only set while a chunk runs) and whether it did. */
+static lua_State *running_state = NULL;
+static volatile sig_atomic_t interrupted = 0;
+
+void host_message(const char *message) {
+  fprintf(stderr, "%s: %s\n", HOST_PROGNAME, message);
+  fflush(stderr);
+}
+
+/* Loads an embedded module's source and runs it with the module name, as require would. */
+static int load_embedded(lua_State *L) {
+  const swh_embedded_module *module = lua_touserdata(L, lua_upvalueindex(1));
+  if (luaL_loadbufferx(L, (const char *)module->source, module->size, module->chunkname, "t") !=
+      LUA_OK)
+    return lua_error(L);
+  lua_pushstring(L, module->name); /* chunk, name */
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+void host_open_libs(lua_State *L) {
+  luaL_openlibs(L);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload"); /* package, preload */
+  lua_pushcfunction(L, luaopen_swh_core);
+  lua_setfield(L, -2, "swh.core");
+  for (const swh_embedded_module *m = swh_embedded_modules; m->name; m++) {
+    lua_pushlightuserdata(L, (void *)m);
+    lua_pushcclosure(L, load_embedded, 1);
+    lua_setfield(L, -2, m->name);
+  }
+  lua_pop(L, 2);
+}
+
+/* The hook a SIGINT installs: raises an error at the next instruction that runs. */
+static void stop_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted");
+}
+
+/* Only a hook is set here (lua_sethook is signal-safe); a second SIGINT before the hook
+   runs (a script stuck in C) gets the default action and ends the process. */
+static void on_sigint(int signal_number) {
+  signal(signal_number, SIG_DFL);
+  interrupted = 1;
+  lua_sethook(running_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT,
+              1);
+}
+
+/* The message handler: the error as text, plus a traceback. An error object that is not a
+   string is described by its __tostring, or by a `message` field (swh's error tables). */
+static int message_handler(lua_State *L) {
+  const char *message = lua_tostring(L, 1);
+  if (message == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+      message = lua_tostring(L, -1);
+    } else if (lua_type(L, 1) == LUA_TTABLE &&
+               lua_getfield(L, 1, "message") == LUA_TSTRING) {
+      message = lua_tostring(L, -1);
+    } else {
+      message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+  }
+  luaL_traceback(L, L, message, 1);
+  return 1;
+}
+
+int host_docall(lua_State *L, int narg, int nres) {
+  int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, message_handler);
+  lua_insert(L, base);
+  running_state = L;
+  interrupted = 0;
+  signal(SIGINT, on_sigint);
+  int status = lua_pcall(L, narg, nres, base);
+  signal(SIGINT, SIG_DFL);
+  running_state = NULL;
+  lua_remove(L, base);
+  return status;
+}
+
+bool host_report(lua_State *L, int status) {
+  if (status == LUA_OK)
+    return false;
+  if (interrupted) {
+    interrupted = 0;
+    lua_pop(L, 1);
+    host_message("interrupted");
+    return true;
+  }
+  const char *message = lua_tostring(L, -1);
+  host_message(message ? message : "(error object is not a string)");
+  lua_pop(L, 1);
+  return false;
+}

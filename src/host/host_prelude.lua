@@ -1,0 +1,103 @@
+--- The host's side of the script contract (embedded in the swh executable as "swh.host"):
+-- the globals `swh` and `client`, and how the REPL shows values. The C host calls
+-- setup(ctx) once, before any -e code or script runs.
+--
+-- ctx = { project=, region=, base_url=, auth=, verbose=bool, quiet=bool,
+--         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind= } }
+local os_getenv, error, setmetatable, rawset, tostring = os.getenv, error, setmetatable,
+  rawset, tostring
+local concat = table.concat
+
+local host = {}
+
+local CREDENTIALS = {
+  { "project_id", "SINCH_PROJECT_ID" },
+  { "key_id", "SINCH_KEY_ID" },
+  { "key_secret", "SINCH_KEY_SECRET" },
+}
+
+-- An environment variable, with "" counting as unset.
+local function env(name)
+  local value = os_getenv(name)
+  if value == "" then return nil end
+  return value
+end
+
+--- The options for swh.client: the sandbox's, or flags over the SINCH_* environment.
+-- Returns nil and a message naming what is missing when there are no credentials.
+function host.client_options(ctx)
+  local trace = ctx.verbose or nil
+  if ctx.sandbox then
+    local sb = ctx.sandbox
+    return {
+      project_id = sb.project_id, key_id = sb.key_id, key_secret = sb.key_secret,
+      base_url = sb.url, auth_url = sb.url .. "/oauth2/token",
+      auth = ctx.auth, trace = trace,
+    }
+  end
+  local options = {
+    project_id = ctx.project or env("SINCH_PROJECT_ID"),
+    key_id = env("SINCH_KEY_ID"),
+    key_secret = env("SINCH_KEY_SECRET"),
+    region = ctx.region or env("SINCH_REGION"),
+    base_url = ctx.base_url or env("SINCH_CONVERSATION_URL"),
+    auth_url = env("SINCH_AUTH_URL"),
+    auth = ctx.auth,
+    trace = trace,
+  }
+  local missing = {}
+  for _, c in ipairs(CREDENTIALS) do
+    if not options[c[1]] then missing[#missing + 1] = c[2] end
+  end
+  if #missing > 0 then
+    return nil, "no credentials for `client`: " .. concat(missing, ", ")
+      .. (#missing == 1 and " is" or " are") .. " not set. Set SINCH_PROJECT_ID (or pass "
+      .. "--project), SINCH_KEY_ID and SINCH_KEY_SECRET, or run swh with --sandbox to "
+      .. "use a local emulator"
+  end
+  return options
+end
+
+--- Sets the globals: `swh` now, `client` on first use (so a script that never touches
+-- the API needs no credentials).
+function host.setup(ctx)
+  local swh = require "swh"
+  swh.quiet = ctx.quiet == true
+  rawset(_G, "swh", swh)
+  setmetatable(_G, {
+    __index = function(globals, name)
+      if name ~= "client" then return nil end
+      local options, problem = host.client_options(ctx)
+      if not options then error(problem, 2) end
+      local client, err = swh.client(options)
+      if not client then error("cannot make `client`: " .. tostring(err), 2) end
+      rawset(globals, "client", client)
+      return client
+    end,
+  })
+end
+
+--- The text the REPL prints for the values of an expression.
+function host.results(...)
+  return require("swh.pretty").results(...)
+end
+
+--- One line saying where `client` points, for the REPL's banner.
+function host.describe(ctx)
+  if ctx.sandbox then
+    local what = ctx.sandbox.kind == "demo" and "the demo project"
+      or ctx.sandbox.kind == "empty" and "an empty project"
+      or "a project loaded from " .. ctx.sandbox.kind
+    return "sandbox: `client` talks to an in-process emulator at " .. ctx.sandbox.url
+      .. " (" .. what .. " " .. ctx.sandbox.project_id .. ")"
+  end
+  local options = host.client_options(ctx)
+  if not options then
+    return "`client` needs SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET "
+      .. "(or run swh --sandbox)"
+  end
+  return "`client` talks to project " .. options.project_id .. " ("
+    .. (options.base_url or "region " .. (options.region or "us")) .. ")"
+end
+
+return host
