@@ -1,0 +1,1144 @@
+/*
+ * Loopback tests of swh_client: every endpoint against the in-process emulator, both auth
+ * schemes, token caching and renewal, errors, path encoding, update masks, retries under
+ * injected faults, the create-after-ambiguous-failure lookup, concurrency and pacing, and
+ * freeing a client with calls in flight. Answers the emulator cannot give (garbage, dropped
+ * connections at a chosen moment, hanging) come from a tiny scripted server thread.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "swh.h"
+#include "swh_emulator.h"
+
+/* ---- trace capture ----------------------------------------------------------------------- */
+
+#define TRACE_MAX 4096
+
+typedef struct trace_log {
+  char *lines[TRACE_MAX];
+  int count;
+  int in_flight, max_in_flight; /* API requests between "> " and "< " lines */
+} trace_log;
+
+static void on_trace(void *user, const char *line) {
+  trace_log *log = user;
+  if (log->count < TRACE_MAX) log->lines[log->count++] = strdup(line);
+  bool token = strstr(line, "/oauth2/token") != NULL;
+  if (!token && strncmp(line, "> ", 2) == 0) {
+    if (++log->in_flight > log->max_in_flight) log->max_in_flight = log->in_flight;
+  } else if (!token && strncmp(line, "< ", 2) == 0) {
+    log->in_flight--;
+  }
+}
+
+static int trace_count(const trace_log *log, const char *prefix, const char *needle) {
+  int n = 0;
+  for (int i = 0; i < log->count; i++)
+    if (strncmp(log->lines[i], prefix, strlen(prefix)) == 0 && strstr(log->lines[i], needle))
+      n++;
+  return n;
+}
+
+static bool trace_mentions(const trace_log *log, const char *needle) {
+  for (int i = 0; i < log->count; i++)
+    if (strstr(log->lines[i], needle)) return true;
+  return false;
+}
+
+static void trace_reset(trace_log *log) {
+  for (int i = 0; i < log->count; i++) free(log->lines[i]);
+  memset(log, 0, sizeof *log);
+}
+
+/* ---- fixture: an emulator and a client on it --------------------------------------------- */
+
+typedef struct fixture {
+  swh_emulator *emulator;
+  swh_client *client;
+  trace_log trace;
+  char auth_url[128];
+  char app_id[64];
+  char app_id2[64];
+} fixture;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static swh_config client_config(fixture *f, const char *url) {
+  swh_config config = {0};
+  config.project_id = SWH_EMULATOR_DEFAULT_PROJECT;
+  config.key_id = SWH_EMULATOR_DEFAULT_KEY_ID;
+  config.key_secret = SWH_EMULATOR_DEFAULT_KEY_SECRET;
+  config.base_url = url;
+  snprintf(f->auth_url, sizeof f->auth_url, "%s/oauth2/token", url);
+  config.auth_url = f->auth_url;
+  config.timeout = 5;
+  config.trace = on_trace;
+  config.trace_user = &f->trace;
+  return config;
+}
+
+static void start_emulator(fixture *f, swh_emulator_config *emu) {
+  swh_error err;
+  swh_error_init(&err);
+  emu->quiet = true;
+  if (!emu->apps) emu->apps = 2;
+  f->emulator = swh_emulator_start(emu, &err);
+  if (!f->emulator) fail_msg("emulator: %s", err.message);
+}
+
+/* Reads the emulator's app ids with a throwaway client (so f->trace stays clean). */
+static void read_app_ids(fixture *f) {
+  fixture scratch = {0};
+  swh_config config = client_config(&scratch, swh_emulator_url(f->emulator));
+  config.auth = SWH_AUTH_BASIC;
+  config.trace = NULL;
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  assert_non_null(client);
+  json_t *apps = NULL;
+  assert_int_equal(swh_apps_list(client, &apps, &err), SWH_OK);
+  assert_true(json_array_size(apps) >= 2);
+  snprintf(f->app_id, sizeof f->app_id, "%s",
+           json_string_value(json_object_get(json_array_get(apps, 0), "id")));
+  snprintf(f->app_id2, sizeof f->app_id2, "%s",
+           json_string_value(json_object_get(json_array_get(apps, 1), "id")));
+  json_decref(apps);
+  swh_client_free(client);
+}
+
+static fixture *fixture_new(swh_emulator_config *emu, void (*adjust)(swh_config *)) {
+  fixture *f = calloc(1, sizeof *f);
+  swh_emulator_config defaults = {0};
+  start_emulator(f, emu ? emu : &defaults);
+  read_app_ids(f);
+  swh_config config = client_config(f, swh_emulator_url(f->emulator));
+  if (adjust) adjust(&config);
+  swh_error err;
+  swh_error_init(&err);
+  f->client = swh_client_new(&config, &err);
+  if (!f->client) fail_msg("client: %s", err.message);
+  return f;
+}
+
+static void fixture_free(fixture *f) {
+  swh_client_free(f->client);
+  swh_emulator_stop(f->emulator);
+  trace_reset(&f->trace);
+  free(f);
+}
+
+static json_t *webhook(const char *app_id, const char *target) {
+  return json_pack("{s:s, s:s, s:[s, s]}", "app_id", app_id, "target", target, "triggers",
+                   "MESSAGE_DELIVERY", "MESSAGE_INBOUND");
+}
+
+static json_t *create_ok(fixture *f, json_t *body) {
+  swh_error err;
+  swh_error_init(&err);
+  json_t *created = NULL;
+  swh_status status = swh_webhook_create(f->client, body, &created, &err);
+  if (status != SWH_OK) fail_msg("create: %s", err.message);
+  json_decref(body);
+  return created;
+}
+
+/* ---- a scripted raw HTTP server ------------------------------------------------------------ */
+
+#define RAW_MAX 16
+#define RAW_DROP "DROP" /* read the request, close without answering */
+#define RAW_HANG "HANG" /* read the request, answer nothing until stopped */
+
+typedef struct raw_server {
+  int fd, port;
+  pthread_t thread;
+  char *answers[RAW_MAX];
+  int answer_count;
+  char requests[RAW_MAX][1024]; /* request line and headers */
+  int served;
+  volatile int stop;
+  char url[64];
+} raw_server;
+
+/* An answer with Content-Length and Connection: close, so each request is one connection. */
+static void raw_answer(raw_server *s, int status, const char *headers, const char *body) {
+  char *text = malloc(strlen(body) + strlen(headers) + 256);
+  sprintf(text, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n%s", status,
+          strlen(body), headers, body);
+  s->answers[s->answer_count++] = text;
+}
+
+static void raw_special(raw_server *s, const char *what) {
+  s->answers[s->answer_count++] = strdup(what);
+}
+
+/* Reads one request head and its body (by Content-Length). Returns false on EOF. */
+static bool raw_read_request(int conn, char *head, size_t size) {
+  size_t len = 0;
+  head[0] = '\0';
+  char *end = NULL;
+  while (!(end = strstr(head, "\r\n\r\n"))) {
+    if (len + 1 >= size) return false;
+    ssize_t n = recv(conn, head + len, size - 1 - len, 0);
+    if (n <= 0) return false;
+    len += (size_t)n;
+    head[len] = '\0';
+  }
+  long body = 0;
+  const char *cl = strstr(head, "Content-Length:");
+  if (!cl) cl = strstr(head, "content-length:");
+  if (cl) body = strtol(cl + 15, NULL, 10);
+  long have = (long)(len - (size_t)(end + 4 - head));
+  char sink[1024];
+  while (have < body) {
+    ssize_t n = recv(conn, sink, sizeof sink, 0);
+    if (n <= 0) return false;
+    have += n;
+  }
+  *end = '\0';
+  return true;
+}
+
+static void *raw_serve(void *arg) {
+  raw_server *s = arg;
+  while (!s->stop) {
+    struct pollfd p = {s->fd, POLLIN, 0};
+    if (poll(&p, 1, 20) <= 0) continue;
+    int conn = accept(s->fd, NULL, NULL);
+    if (conn < 0) continue;
+    char head[4096];
+    if (raw_read_request(conn, head, sizeof head)) {
+      int i = s->served++;
+      if (i < RAW_MAX) snprintf(s->requests[i], sizeof s->requests[i], "%s", head);
+      const char *answer = i < s->answer_count ? s->answers[i] : NULL;
+      if (!answer) {
+        const char *none = "HTTP/1.1 599 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        send(conn, none, strlen(none), MSG_NOSIGNAL);
+      } else if (strcmp(answer, RAW_HANG) == 0) {
+        while (!s->stop) sleep_ms(10);
+      } else if (strcmp(answer, RAW_DROP) != 0) {
+        send(conn, answer, strlen(answer), MSG_NOSIGNAL);
+      }
+    }
+    close(conn);
+  }
+  return NULL;
+}
+
+static raw_server *raw_start(void) {
+  raw_server *s = calloc(1, sizeof *s);
+  s->fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  struct sockaddr_in addr = {0};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(s->fd, (struct sockaddr *)&addr, sizeof addr), 0);
+  assert_int_equal(listen(s->fd, 16), 0);
+  socklen_t len = sizeof addr;
+  getsockname(s->fd, (struct sockaddr *)&addr, &len);
+  s->port = ntohs(addr.sin_port);
+  snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
+  return s;
+}
+
+static void raw_run(raw_server *s) { pthread_create(&s->thread, NULL, raw_serve, s); }
+
+static void raw_stop(raw_server *s) {
+  s->stop = 1;
+  pthread_join(s->thread, NULL);
+  close(s->fd);
+  for (int i = 0; i < s->answer_count; i++) free(s->answers[i]);
+  free(s);
+}
+
+/* A Basic-auth client on a raw server. */
+static swh_client *raw_client(raw_server *s, fixture *f, int retries, double timeout) {
+  swh_config config = client_config(f, s->url);
+  config.project_id = "p";
+  config.auth = SWH_AUTH_BASIC;
+  config.retries = retries;
+  config.timeout = timeout;
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  assert_non_null(client);
+  return client;
+}
+
+#define WEBHOOK_JSON(id, target)                                                          \
+  "{\"id\":\"" id "\",\"app_id\":\"A\",\"target\":\"" target "\",\"target_type\":\"HTTP\"," \
+  "\"triggers\":[\"MESSAGE_DELIVERY\"]}"
+
+/* ---- configuration ------------------------------------------------------------------------- */
+
+static void test_config_is_checked(void **state) {
+  (void)state;
+  swh_error err;
+  swh_error_init(&err);
+  swh_config config = {.project_id = "p", .key_id = "k", .key_secret = "s"};
+
+  config.project_id = NULL;
+  assert_null(swh_client_new(&config, &err));
+  assert_int_equal(err.kind, SWH_ERR_USAGE);
+  assert_string_equal(err.message, "config.project_id: required");
+  config.project_id = "p";
+
+  config.key_secret = "";
+  assert_null(swh_client_new(&config, &err));
+  assert_string_equal(err.message, "config.key_secret: required");
+  config.key_secret = "s";
+
+  config.region = "mars";
+  assert_null(swh_client_new(&config, &err));
+  assert_string_equal(err.message,
+                      "config.region: unknown region \"mars\" (expected us, eu or br)");
+  config.region = "eu";
+
+  config.base_url = "ftp://x";
+  assert_null(swh_client_new(&config, &err));
+  assert_string_equal(err.message, "config.base_url: \"ftp://x\" is not an http:// or https:// URL");
+  config.base_url = NULL;
+
+  config.auth_url = "localhost:9/token";
+  assert_null(swh_client_new(&config, &err));
+  assert_string_equal(err.message,
+                      "config.auth_url: \"localhost:9/token\" is not an http:// or https:// URL");
+  config.auth_url = NULL;
+
+  swh_client *client = swh_client_new(&config, &err);
+  assert_non_null(client);
+  swh_client_free(client);
+  swh_client_free(NULL);
+  swh_error_clear(&err);
+}
+
+static void test_calls_outlive_their_client(void **state) {
+  (void)state;
+  swh_config config = {.project_id = "p", .key_id = "k", .key_secret = "s", .region = "br",
+                       .auth = SWH_AUTH_BASIC};
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  /* Never stepped, so nothing leaves the machine. */
+  swh_call *call = swh_call_start(client, SWH_OP_WEBHOOK_GET, "W1", NULL, NULL, &err);
+  assert_non_null(call);
+  assert_false(swh_call_done(call));
+  swh_client_free(client);
+  assert_true(swh_call_done(call));
+  assert_int_equal(swh_call_finish(call, NULL, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "client closed before the call finished");
+  assert_string_equal(err.request, "GET /v1/projects/p/webhooks/W1");
+  swh_error_clear(&err);
+}
+
+/* ---- the endpoints against the emulator ----------------------------------------------------- */
+
+static void test_every_endpoint_with_oauth2(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, NULL);
+  swh_error err;
+  swh_error_init(&err);
+
+  json_t *apps = NULL;
+  assert_int_equal(swh_apps_list(f->client, &apps, &err), SWH_OK);
+  assert_int_equal(json_array_size(apps), 2);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(apps, 0), "id")),
+                      f->app_id);
+  json_decref(apps);
+
+  json_t *list = NULL;
+  assert_int_equal(swh_webhooks_list(f->client, f->app_id, &list, &err), SWH_OK);
+  assert_true(json_is_array(list));
+  assert_int_equal(json_array_size(list), 0);
+  json_decref(list);
+
+  json_t *created = create_ok(f, webhook(f->app_id, "https://example.com/hook"));
+  const char *id = json_string_value(json_object_get(created, "id"));
+  assert_non_null(id);
+  assert_int_equal(strlen(id), 26);
+  assert_string_equal(json_string_value(json_object_get(created, "target")),
+                      "https://example.com/hook");
+  assert_string_equal(json_string_value(json_object_get(created, "target_type")), "HTTP");
+
+  json_t *got = NULL;
+  assert_int_equal(swh_webhook_get(f->client, id, &got, &err), SWH_OK);
+  assert_true(json_equal(got, created));
+  json_decref(got);
+
+  json_t *changes = json_pack("{s:s}", "target", "https://example.com/moved");
+  json_t *updated = NULL;
+  assert_int_equal(swh_webhook_update(f->client, id, changes, &updated, &err), SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(updated, "target")),
+                      "https://example.com/moved");
+  assert_true(json_equal(json_object_get(updated, "triggers"),
+                         json_object_get(created, "triggers")));
+  json_decref(changes);
+  json_decref(updated);
+  char line[256];
+  snprintf(line, sizeof line, "> PATCH %s/v1/projects/%s/webhooks/%s?update_mask=target ",
+           swh_emulator_url(f->emulator), SWH_EMULATOR_DEFAULT_PROJECT, id);
+  assert_int_equal(trace_count(&f->trace, line, ""), 1);
+
+  assert_int_equal(swh_webhooks_list(f->client, f->app_id, &list, &err), SWH_OK);
+  assert_int_equal(json_array_size(list), 1);
+  json_decref(list);
+
+  assert_int_equal(swh_webhook_delete(f->client, id, &err), SWH_OK);
+  assert_int_equal(swh_webhook_get(f->client, id, &got, &err), SWH_ERR_HTTP);
+  assert_null(got);
+  assert_int_equal(err.http_status, 404);
+  assert_string_equal(err.api_status, "NOT_FOUND");
+  assert_string_equal(err.message, "Webhook not found");
+  snprintf(line, sizeof line, "GET /v1/projects/%s/webhooks/%s", SWH_EMULATOR_DEFAULT_PROJECT, id);
+  assert_string_equal(err.request, line);
+  assert_false(err.retryable);
+
+  /* One token for all of it. */
+  assert_int_equal(trace_count(&f->trace, "> POST ", "/oauth2/token"), 1);
+  assert_int_equal(trace_count(&f->trace, "< 200 POST /oauth2/token", ""), 1);
+  json_decref(created);
+  swh_error_clear(&err);
+  fixture_free(f);
+}
+
+static void use_basic(swh_config *config) { config->auth = SWH_AUTH_BASIC; }
+
+static void test_basic_auth_sends_no_token_request(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, use_basic);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *created = create_ok(f, webhook(f->app_id, "https://example.com/basic"));
+  json_t *list = NULL;
+  assert_int_equal(swh_webhooks_list(f->client, f->app_id, &list, &err), SWH_OK);
+  assert_int_equal(json_array_size(list), 1);
+  assert_false(trace_mentions(&f->trace, "/oauth2/token"));
+  assert_int_equal(trace_count(&f->trace, "< 200 POST /v1/projects/", "/webhooks"), 1);
+  json_decref(list);
+  json_decref(created);
+  fixture_free(f);
+}
+
+static void wrong_secret(swh_config *config) { config->key_secret = "not-the-secret"; }
+
+static void wrong_secret_basic(swh_config *config) {
+  config->key_secret = "not-the-secret";
+  config->auth = SWH_AUTH_BASIC;
+}
+
+static void test_wrong_credentials_are_kind_auth(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, wrong_secret);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *list = NULL;
+  assert_int_equal(swh_webhooks_list(f->client, f->app_id, &list, &err), SWH_ERR_AUTH);
+  assert_int_equal(err.http_status, 401);
+  char message[256];
+  snprintf(message, sizeof message, "the key was refused by %s: check key_id and key_secret",
+           f->auth_url);
+  assert_string_equal(err.message, message);
+  assert_false(err.retryable);
+  /* The token endpoint's 401 is not retried, and no API call was sent. */
+  assert_int_equal(trace_count(&f->trace, "> POST ", "/oauth2/token"), 1);
+  assert_int_equal(trace_count(&f->trace, "> GET ", "/webhooks"), 0);
+  assert_false(trace_mentions(&f->trace, "not-the-secret"));
+  fixture_free(f);
+
+  f = fixture_new(NULL, wrong_secret_basic);
+  assert_int_equal(swh_webhooks_list(f->client, f->app_id, &list, &err), SWH_ERR_AUTH);
+  assert_int_equal(err.http_status, 401);
+  assert_string_equal(err.api_status, "UNAUTHENTICATED");
+  assert_false(err.retryable);
+  assert_int_equal(trace_count(&f->trace, "< 401 GET ", "/webhooks"), 1);
+  swh_error_clear(&err);
+  fixture_free(f);
+}
+
+/* ---- tokens ------------------------------------------------------------------------------------ */
+
+static void test_token_is_cached_across_many_calls(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  swh_call *calls[20];
+  for (int i = 0; i < 20; i++) {
+    calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOKS_LIST, i % 2 ? f->app_id : f->app_id2,
+                              NULL, NULL, &err);
+    assert_non_null(calls[i]);
+  }
+  double deadline = now_ms() + 10000;
+  while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
+  }
+  for (int i = 0; i < 20; i++) {
+    json_t *list = NULL;
+    assert_int_equal(swh_call_finish(calls[i], &list, &err), SWH_OK);
+    assert_int_equal(json_array_size(list), 0);
+    json_decref(list);
+  }
+  /* All twenty waited for, and shared, one token request. */
+  assert_int_equal(trace_count(&f->trace, "> POST ", "/oauth2/token"), 1);
+  assert_int_equal(trace_count(&f->trace, "< 200 GET ", "/webhooks"), 20);
+  fixture_free(f);
+}
+
+static void test_expired_token_is_renewed_once_for_all_waiting(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *list = NULL;
+  assert_int_equal(swh_webhooks_list(f->client, f->app_id, &list, &err), SWH_OK);
+  json_decref(list);
+  swh_emulator_expire_tokens(f->emulator);
+
+  swh_call *calls[6];
+  for (int i = 0; i < 6; i++)
+    calls[i] = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
+  double deadline = now_ms() + 10000;
+  while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
+  }
+  for (int i = 0; i < 6; i++) {
+    json_t *apps = NULL;
+    assert_int_equal(swh_call_finish(calls[i], &apps, &err), SWH_OK);
+    assert_int_equal(json_array_size(apps), 2);
+    json_decref(apps);
+  }
+  /* Six 401s saying "expired", one renewal, six resends. */
+  assert_int_equal(trace_count(&f->trace, "< 401 GET ", "/apps"), 6);
+  assert_int_equal(trace_count(&f->trace, "> POST ", "/oauth2/token"), 2);
+  assert_int_equal(trace_count(&f->trace, "< 200 GET ", "/apps"), 6);
+  fixture_free(f);
+}
+
+static void test_short_lived_token_is_renewed_before_it_expires(void **state) {
+  (void)state;
+  swh_emulator_config emu = {.token_ttl = 2};
+  fixture *f = fixture_new(&emu, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *apps = NULL;
+  assert_int_equal(swh_apps_list(f->client, &apps, &err), SWH_OK);
+  json_decref(apps);
+  /* A 2 s token is renewed after half its life, before the server would refuse it. */
+  sleep_ms(1100);
+  assert_int_equal(swh_apps_list(f->client, &apps, &err), SWH_OK);
+  json_decref(apps);
+  assert_int_equal(trace_count(&f->trace, "> POST ", "/oauth2/token"), 2);
+  assert_int_equal(trace_count(&f->trace, "< 401", ""), 0);
+  fixture_free(f);
+}
+
+static void test_token_endpoint_trouble_fails_waiting_calls_with_kind_auth(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 503, "", "{\"error\":{\"code\":503,\"message\":\"down\",\"status\":\"UNAVAILABLE\"}}");
+  raw_answer(s, 503, "", "{\"error\":{\"code\":503,\"message\":\"down\",\"status\":\"UNAVAILABLE\"}}");
+  raw_run(s);
+  fixture f = {0};
+  swh_config config = client_config(&f, s->url);
+  config.retries = 2;
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  swh_call *a = swh_call_start(client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
+  swh_call *b = swh_call_start(client, SWH_OP_WEBHOOK_GET, "W", NULL, NULL, &err);
+  double deadline = now_ms() + 5000;
+  while (swh_client_step(client, 100) > 0 && now_ms() < deadline) {
+  }
+  char message[256];
+  snprintf(message, sizeof message, "the token endpoint %s answered 503: down", f.auth_url);
+  assert_int_equal(swh_call_finish(a, NULL, &err), SWH_ERR_AUTH);
+  assert_string_equal(err.message, message);
+  assert_int_equal(err.http_status, 503);
+  assert_string_equal(err.request, "GET /v1/projects/emulator-project/apps");
+  assert_int_equal(swh_call_finish(b, NULL, &err), SWH_ERR_AUTH);
+  assert_string_equal(err.message, message);
+  assert_string_equal(err.request, "GET /v1/projects/emulator-project/webhooks/W");
+  assert_int_equal(s->served, 2); /* two token attempts, no API call */
+  assert_non_null(strstr(s->requests[0], "POST /oauth2/token HTTP/1.1"));
+  assert_non_null(strstr(s->requests[0], "Authorization: Basic "));
+  assert_non_null(strstr(s->requests[0], "Content-Type: application/x-www-form-urlencoded"));
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
+/* ---- errors, encoding, masks -------------------------------------------------------------------- */
+
+static void test_api_errors_carry_status_and_message(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *created = create_ok(f, webhook(f->app_id, "https://example.com/one"));
+
+  json_t *again = NULL;
+  json_t *dup = webhook(f->app_id, "https://example.com/one");
+  assert_int_equal(swh_webhook_create(f->client, dup, &again, &err), SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 400);
+  assert_string_equal(err.api_status, "INVALID_ARGUMENT");
+  assert_non_null(strstr(err.message, "target"));
+  assert_string_equal(err.request, "POST /v1/projects/emulator-project/webhooks");
+  json_decref(dup);
+
+  json_t *list = NULL;
+  assert_int_equal(swh_webhooks_list(f->client, "NO-SUCH-APP", &list, &err), SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 404);
+  assert_string_equal(err.api_status, "NOT_FOUND");
+  assert_string_equal(err.message, "App not found");
+
+  assert_int_equal(swh_webhook_delete(f->client, "01NOSUCHWEBHOOK00000000000", &err),
+                   SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 404);
+  assert_string_equal(err.message, "Webhook not found");
+  assert_string_equal(err.request,
+                      "DELETE /v1/projects/emulator-project/webhooks/01NOSUCHWEBHOOK00000000000");
+  /* Not retried: one request each. */
+  assert_int_equal(trace_count(&f->trace, "> DELETE ", ""), 1);
+  json_decref(created);
+  swh_error_clear(&err);
+  fixture_free(f);
+}
+
+static void test_bad_input_is_refused_before_sending(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *out = NULL;
+  json_t *bad = json_pack("{s:s, s:s, s:[s]}", "app_id", f->app_id, "target",
+                          "https://example.com/x", "triggers", "MESAGE_DELIVERY");
+  assert_int_equal(swh_webhook_create(f->client, bad, &out, &err), SWH_ERR_VALIDATION);
+  assert_non_null(strstr(err.message, "webhook.triggers[0]"));
+  assert_non_null(strstr(err.message, "did you mean \"MESSAGE_DELIVERY\""));
+  assert_string_equal(err.request, "POST /v1/projects/emulator-project/webhooks");
+  json_decref(bad);
+
+  bad = json_pack("{s:s, s:s, s:s}", "id", "X", "app_id", f->app_id, "target",
+                  "https://example.com/x");
+  assert_int_equal(swh_webhook_create(f->client, bad, &out, &err), SWH_ERR_VALIDATION);
+  assert_string_equal(err.message, "webhook.id: must be absent on create (the server assigns it)");
+  json_decref(bad);
+
+  bad = json_pack("{s:s}", "id", "Y");
+  assert_int_equal(swh_webhook_update(f->client, "W", bad, &out, &err), SWH_ERR_VALIDATION);
+  assert_non_null(strstr(err.message, "id"));
+  json_decref(bad);
+
+  bad = json_object();
+  assert_int_equal(swh_webhook_update(f->client, "W", bad, &out, &err), SWH_ERR_VALIDATION);
+  json_decref(bad);
+
+  assert_int_equal(swh_webhook_get(f->client, "", &out, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "webhook_id: required (a non-empty string)");
+  assert_int_equal(swh_webhooks_list(f->client, NULL, &out, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "app_id: required (a non-empty string)");
+  json_t *array = json_array();
+  assert_int_equal(swh_webhook_create(f->client, array, &out, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "webhook: must be a JSON object");
+  json_decref(array);
+  assert_null(swh_call_start(f->client, SWH_OP_WEBHOOK_GET, "W", json_null(), NULL, &err));
+  assert_string_equal(err.message, "body: this operation takes none");
+
+  assert_int_equal(f->trace.count, 0); /* nothing was sent, not even a token request */
+  swh_error_clear(&err);
+  fixture_free(f);
+}
+
+static void test_path_segments_are_percent_encoded(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 404, "", "{\"error\":{\"code\":404,\"message\":\"Webhook not found\",\"status\":\"NOT_FOUND\",\"details\":[]}}");
+  raw_answer(s, 200, "", "{}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 1, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *got = NULL;
+  assert_int_equal(swh_webhook_get(client, "a/b?c d#e%", &got, &err), SWH_ERR_HTTP);
+  assert_string_equal(err.request, "GET /v1/projects/p/webhooks/a%2Fb%3Fc%20d%23e%25");
+  assert_string_equal(err.message, "Webhook not found");
+  assert_non_null(strstr(s->requests[0], "GET /v1/projects/p/webhooks/a%2Fb%3Fc%20d%23e%25 HTTP/1.1"));
+  assert_non_null(strstr(s->requests[0], "Authorization: Basic "));
+  assert_int_equal(swh_webhook_delete(client, "../apps", &err), SWH_OK);
+  assert_non_null(strstr(s->requests[1], "DELETE /v1/projects/p/webhooks/..%2Fapps HTTP/1.1"));
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
+static void test_update_masks_and_clearing(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *body = webhook(f->app_id, "https://example.com/masked");
+  json_object_set_new(body, "secret", json_string("hush-hush-123"));
+  json_object_set_new(body, "client_credentials",
+                      json_pack("{s:s, s:s, s:s}", "client_id", "cid", "client_secret",
+                                "very-private-456", "endpoint", "https://auth.example.com/t"));
+  json_t *created = create_ok(f, body);
+  const char *id = json_string_value(json_object_get(created, "id"));
+  assert_string_equal(json_string_value(json_object_get(created, "secret")), "hush-hush-123");
+
+  /* Two fields: one comma-joined mask in API.md's order. */
+  json_t *changes = json_pack("{s:[s], s:s}", "triggers", "SMART_CONVERSATIONS", "target_type",
+                              "DISMISS");
+  json_t *updated = NULL;
+  assert_int_equal(swh_webhook_update(f->client, id, changes, &updated, &err), SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(updated, "target_type")), "DISMISS");
+  /* The Node SDK's spelling is normalised before sending. */
+  assert_string_equal(json_string_value(json_array_get(json_object_get(updated, "triggers"), 0)),
+                      "SMART_CONVERSATION");
+  assert_string_equal(json_string_value(json_object_get(updated, "target")),
+                      "https://example.com/masked");
+  assert_int_equal(trace_count(&f->trace, "> PATCH ", "?update_mask=target_type,triggers "), 1);
+  json_decref(changes);
+  json_decref(updated);
+
+  changes = json_pack("{s:s}", "secret", "");
+  assert_int_equal(swh_webhook_update(f->client, id, changes, &updated, &err), SWH_OK);
+  const char *secret = json_string_value(json_object_get(updated, "secret"));
+  assert_true(secret == NULL || *secret == '\0');
+  assert_non_null(json_object_get(updated, "client_credentials"));
+  json_decref(changes);
+  json_decref(updated);
+
+  changes = json_pack("{s:n}", "client_credentials");
+  assert_int_equal(swh_webhook_update(f->client, id, changes, &updated, &err), SWH_OK);
+  assert_null(json_object_get(updated, "client_credentials"));
+  assert_int_equal(trace_count(&f->trace, "> PATCH ", "?update_mask=client_credentials {\"client_credentials\":null}"), 1);
+  json_decref(changes);
+  json_decref(updated);
+
+  json_t *got = NULL;
+  assert_int_equal(swh_webhook_get(f->client, id, &got, &err), SWH_OK);
+  assert_null(json_object_get(got, "client_credentials"));
+  secret = json_string_value(json_object_get(got, "secret"));
+  assert_true(secret == NULL || *secret == '\0');
+  json_decref(got);
+
+  /* Secrets never reach the trace, neither the webhook's nor the key's. */
+  assert_false(trace_mentions(&f->trace, "hush-hush-123"));
+  assert_false(trace_mentions(&f->trace, "very-private-456"));
+  assert_false(trace_mentions(&f->trace, SWH_EMULATOR_DEFAULT_KEY_SECRET));
+  assert_true(trace_mentions(&f->trace, "\"secret\":\"[redacted]\""));
+  json_decref(created);
+  swh_error_clear(&err);
+  fixture_free(f);
+}
+
+/* ---- answers that are not what API.md says ------------------------------------------------------- */
+
+static void test_garbage_and_odd_answers(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 200, "", "<html>proxy says hi</html>");
+  raw_answer(s, 200, "", "[1,2]");
+  raw_answer(s, 200, "", "{\"webhooks\":{}}");
+  raw_answer(s, 200, "", "{}");
+  raw_answer(s, 200, "", "{\"apps\":[{\"id\":\"A\",\"display_name\":\"x\",\"rate_limits\":{\"outbound\":5}}]}");
+  raw_answer(s, 502, "Content-Type: text/html\r\n", "<html><body>Bad gateway</body></html>");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 1, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *out = NULL;
+  assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_ERR_PROTOCOL);
+  assert_string_equal(err.message, "the answer (200, 26 bytes) is not JSON (line 1, column 1)");
+  assert_string_equal(err.request, "GET /v1/projects/p/webhooks/W");
+  assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_ERR_PROTOCOL);
+  assert_string_equal(err.message, "the answer (200) is JSON but not an object");
+  assert_int_equal(swh_webhooks_list(client, "A", &out, &err), SWH_ERR_PROTOCOL);
+  assert_string_equal(err.message, "the answer (200) has \"webhooks\" but it is not an array");
+  assert_int_equal(swh_webhooks_list(client, "A", &out, &err), SWH_OK);
+  assert_true(json_is_array(out));
+  assert_int_equal(json_array_size(out), 0);
+  json_decref(out);
+  assert_int_equal(swh_apps_list(client, &out, &err), SWH_OK);
+  /* Fields this code does not know are kept. */
+  assert_int_equal(json_integer_value(json_object_get(
+                       json_object_get(json_array_get(out, 0), "rate_limits"), "outbound")),
+                   5);
+  json_decref(out);
+  assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 502);
+  assert_true(err.retryable);
+  assert_null(out);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
+/* ---- retries ---------------------------------------------------------------------------------- */
+
+static void test_retry_after_is_honoured_and_4xx_is_not_retried(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 429, "Retry-After: 1\r\n", "{\"error\":{\"code\":429,\"message\":\"slow down\",\"status\":\"RESOURCE_EXHAUSTED\"}}");
+  raw_answer(s, 200, "", WEBHOOK_JSON("W", "https://example.com/a"));
+  raw_answer(s, 403, "", "{\"code\":403,\"message\":\"no access\",\"status\":\"PERMISSION_DENIED\",\"details\":[]}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *out = NULL;
+  double start = now_ms();
+  assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_OK);
+  double elapsed = now_ms() - start;
+  assert_true(elapsed >= 1000);
+  assert_true(elapsed < 3000);
+  assert_string_equal(json_string_value(json_object_get(out, "id")), "W");
+  json_decref(out);
+  assert_int_equal(trace_count(&f.trace, "~ retrying GET /v1/projects/p/webhooks/W in 1000 ms", ""), 1);
+
+  assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_ERR_AUTH);
+  assert_int_equal(err.http_status, 403);
+  assert_string_equal(err.api_status, "PERMISSION_DENIED");
+  assert_string_equal(err.message, "no access");
+  assert_int_equal(s->served, 3);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
+static void test_retries_give_up_with_the_last_error(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_special(s, RAW_DROP);
+  raw_answer(s, 500, "", "{\"error\":{\"code\":500,\"message\":\"boom\",\"status\":\"INTERNAL\"}}");
+  raw_answer(s, 503, "", "{\"error\":{\"code\":503,\"message\":\"later\",\"status\":\"UNAVAILABLE\"}}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *out = NULL;
+  assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 503);
+  assert_string_equal(err.api_status, "UNAVAILABLE");
+  assert_string_equal(err.message, "later (gave up after 3 attempts)");
+  assert_true(err.retryable);
+  assert_int_equal(s->served, 3);
+  assert_int_equal(trace_count(&f.trace, "< network GET /v1/projects/p/webhooks/W", ""), 1);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
+static void test_network_failure_and_timeout_kinds(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_special(s, RAW_DROP);
+  raw_special(s, RAW_HANG);
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 1, 0.3);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *out = NULL;
+  assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_ERR_NETWORK);
+  assert_true(err.retryable);
+  assert_int_equal(err.http_status, 0);
+  assert_string_equal(err.request, "GET /v1/projects/p/webhooks/W");
+  double start = now_ms();
+  assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_ERR_TIMEOUT);
+  assert_true(now_ms() - start < 2000);
+  assert_non_null(strstr(err.message, "no answer in time"));
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+
+  /* Nobody listening: a connection failure, certainly not applied. */
+  int probe = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in addr = {0};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(probe, (struct sockaddr *)&addr, sizeof addr), 0);
+  socklen_t len = sizeof addr;
+  getsockname(probe, (struct sockaddr *)&addr, &len);
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(addr.sin_port));
+  close(probe);
+  swh_config config = client_config(&f, url);
+  config.auth = SWH_AUTH_BASIC;
+  config.retries = 2;
+  client = swh_client_new(&config, &err);
+  assert_int_equal(swh_apps_list(client, &out, &err), SWH_ERR_NETWORK);
+  assert_string_equal(err.request, "GET /v1/projects/emulator-project/apps");
+  assert_non_null(strstr(err.message, "(gave up after 2 attempts)"));
+  assert_int_equal(trace_count(&f.trace, "> GET ", "/apps"), 2);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  trace_reset(&f.trace);
+}
+
+static void test_create_after_lost_answer_returns_what_it_made(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_special(s, RAW_DROP); /* the create, applied or not: nobody knows */
+  raw_answer(s, 200, "", "{\"webhooks\":[" WEBHOOK_JSON("OTHER", "https://example.com/other") ","
+                         WEBHOOK_JSON("MADE", "https://example.com/new") "]}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *body = json_pack("{s:s, s:s}", "app_id", "A", "target", "https://example.com/new");
+  json_t *created = NULL;
+  assert_int_equal(swh_webhook_create(client, body, &created, &err), SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(created, "id")), "MADE");
+  assert_int_equal(s->served, 2);
+  assert_non_null(strstr(s->requests[0], "POST /v1/projects/p/webhooks HTTP/1.1"));
+  assert_non_null(strstr(s->requests[1], "GET /v1/projects/p/apps/A/webhooks HTTP/1.1"));
+  json_decref(created);
+  json_decref(body);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+
+  /* Not there: the create is sent again. A 400 is never retried, so no lookup for it. */
+  s = raw_start();
+  raw_answer(s, 503, "", "{}");
+  raw_answer(s, 200, "", "{}");
+  raw_answer(s, 200, "", WEBHOOK_JSON("NEW", "https://example.com/new"));
+  raw_run(s);
+  client = raw_client(s, &f, 3, 5);
+  body = json_pack("{s:s, s:s}", "app_id", "A", "target", "https://example.com/new");
+  assert_int_equal(swh_webhook_create(client, body, &created, &err), SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(created, "id")), "NEW");
+  assert_int_equal(s->served, 3);
+  assert_non_null(strstr(s->requests[2], "POST /v1/projects/p/webhooks HTTP/1.1"));
+  json_decref(created);
+  json_decref(body);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
+static void test_faults_with_a_seed_are_retried_away(void **state) {
+  (void)state;
+  swh_emulator_config emu = {.faults = "500=0.1,503=0.1,429=0.1,drop=0.05,lost=0.1",
+                             .seed_random = 42};
+  fixture *f = fixture_new(&emu, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  /* Five creates, each retried through faults, "lost" ones included: exactly five made. */
+  swh_call *calls[5];
+  for (int i = 0; i < 5; i++) {
+    char target[64];
+    snprintf(target, sizeof target, "https://example.com/fault/%d", i);
+    json_t *body = webhook(f->app_id, target);
+    calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOK_CREATE, NULL, body, NULL, &err);
+    assert_non_null(calls[i]);
+    json_decref(body);
+  }
+  double deadline = now_ms() + 30000;
+  while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
+  }
+  for (int i = 0; i < 5; i++) {
+    json_t *created = NULL;
+    swh_status status = swh_call_finish(calls[i], &created, &err);
+    if (status != SWH_OK) fail_msg("create %d: %s", i, err.message);
+    json_decref(created);
+  }
+  for (int i = 0; i < 20; i++) {
+    json_t *list = NULL;
+    if (swh_webhooks_list(f->client, f->app_id, &list, &err) != SWH_OK)
+      fail_msg("list: %s", err.message);
+    assert_int_equal(json_array_size(list), 5);
+    json_decref(list);
+  }
+  assert_true(trace_count(&f->trace, "~ retrying", "") > 0);
+  swh_error_clear(&err);
+  fixture_free(f);
+}
+
+/* ---- concurrency and pacing ---------------------------------------------------------------------- */
+
+static void three_at_a_time(swh_config *config) { config->concurrency = 3; }
+
+static void test_concurrency_bounds_requests_in_flight(void **state) {
+  (void)state;
+  swh_emulator_config emu = {.latency_ms = 40};
+  fixture *f = fixture_new(&emu, three_at_a_time);
+  swh_error err;
+  swh_error_init(&err);
+  swh_call *calls[12];
+  for (int i = 0; i < 12; i++) {
+    calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOKS_LIST, f->app_id, NULL, (void *)(intptr_t)i, &err);
+    assert_non_null(calls[i]);
+  }
+  double start = now_ms();
+  int done = 0;
+  bool seen[12] = {0};
+  while (done < 12 && now_ms() - start < 10000) {
+    swh_client_step(f->client, 100);
+    swh_call *call;
+    while ((call = swh_client_next_done(f->client))) {
+      int i = (int)(intptr_t)swh_call_user(call);
+      assert_false(seen[i]);
+      seen[i] = true;
+      json_t *list = NULL;
+      assert_int_equal(swh_call_finish(call, &list, &err), SWH_OK);
+      json_decref(list);
+      done++;
+    }
+  }
+  assert_int_equal(done, 12);
+  assert_int_equal(f->trace.max_in_flight, 3);
+  /* Four rounds of three, 40 ms each: clearly faster than twelve in a row. */
+  assert_true(now_ms() - start < 12 * 40);
+  fixture_free(f);
+}
+
+static void twenty_per_second(swh_config *config) {
+  config->rate = 20;
+  config->auth = SWH_AUTH_BASIC;
+}
+
+static void test_rate_paces_requests(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, twenty_per_second);
+  swh_error err;
+  swh_error_init(&err);
+  swh_call *calls[12];
+  for (int i = 0; i < 12; i++)
+    calls[i] = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
+  double start = now_ms();
+  while (swh_client_step(f->client, 100) > 0 && now_ms() - start < 10000) {
+  }
+  double elapsed = now_ms() - start;
+  for (int i = 0; i < 12; i++) assert_int_equal(swh_call_finish(calls[i], NULL, &err), SWH_OK);
+  /* A burst of 2, then one every 50 ms: 10 more take at least 500 ms. */
+  assert_true(elapsed >= 480);
+  assert_true(elapsed < 2000);
+  fixture_free(f);
+}
+
+/* ---- lifetimes ------------------------------------------------------------------------------------ */
+
+static void test_free_with_calls_in_flight_and_abandoned(void **state) {
+  (void)state;
+  swh_emulator_config emu = {.latency_ms = 100};
+  fixture *f = fixture_new(&emu, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  swh_call *calls[6];
+  for (int i = 0; i < 6; i++)
+    calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOKS_LIST, f->app_id, NULL, NULL, &err);
+  /* Get them onto the wire. */
+  for (int i = 0; i < 10; i++) swh_client_step(f->client, 20);
+  assert_int_equal(trace_count(&f->trace, "> GET ", "/webhooks"), 6);
+  assert_false(swh_call_done(calls[0]));
+  swh_call_abandon(calls[0]);
+  swh_call_abandon(calls[1]);
+  assert_int_equal(swh_client_step(f->client, 0), 4);
+  /* Not finishing a call that is not done. */
+  assert_int_equal(swh_call_finish(calls[2], NULL, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "call: not done yet (step the client until it is)");
+
+  swh_client_free(f->client);
+  f->client = NULL;
+  for (int i = 2; i < 6; i++) {
+    assert_true(swh_call_done(calls[i]));
+    json_t *list = NULL;
+    assert_int_equal(swh_call_finish(calls[i], &list, &err), SWH_ERR_USAGE);
+    assert_null(list);
+    assert_string_equal(err.message, "client closed before the call finished");
+  }
+  swh_error_clear(&err);
+  fixture_free(f);
+}
+
+static void test_abandoned_calls_are_freed_when_their_answer_comes(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, NULL);
+  swh_error err;
+  swh_error_init(&err);
+  swh_call *a = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
+  swh_call *b = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
+  swh_call *c = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
+  swh_call_abandon(a); /* not sent yet: freed at once */
+  assert_int_equal(swh_client_step(f->client, 0), 2);
+  double deadline = now_ms() + 5000;
+  while (!swh_call_done(b) && now_ms() < deadline) swh_client_step(f->client, 50);
+  swh_call_abandon(b); /* done, not finished */
+  while (!trace_count(&f->trace, "> GET ", "/apps") && now_ms() < deadline)
+    swh_client_step(f->client, 50);
+  swh_call_abandon(c); /* maybe in flight */
+  while (swh_client_step(f->client, 50) > 0 && now_ms() < deadline) {
+  }
+  assert_null(swh_client_next_done(f->client) ? (void *)1 : NULL);
+  swh_call_abandon(NULL);
+  swh_error_clear(&err);
+  fixture_free(f); /* ASan reports anything left behind */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_config_is_checked),
+      cmocka_unit_test(test_calls_outlive_their_client),
+      cmocka_unit_test(test_every_endpoint_with_oauth2),
+      cmocka_unit_test(test_basic_auth_sends_no_token_request),
+      cmocka_unit_test(test_wrong_credentials_are_kind_auth),
+      cmocka_unit_test(test_token_is_cached_across_many_calls),
+      cmocka_unit_test(test_expired_token_is_renewed_once_for_all_waiting),
+      cmocka_unit_test(test_short_lived_token_is_renewed_before_it_expires),
+      cmocka_unit_test(test_token_endpoint_trouble_fails_waiting_calls_with_kind_auth),
+      cmocka_unit_test(test_api_errors_carry_status_and_message),
+      cmocka_unit_test(test_bad_input_is_refused_before_sending),
+      cmocka_unit_test(test_path_segments_are_percent_encoded),
+      cmocka_unit_test(test_update_masks_and_clearing),
+      cmocka_unit_test(test_garbage_and_odd_answers),
+      cmocka_unit_test(test_retry_after_is_honoured_and_4xx_is_not_retried),
+      cmocka_unit_test(test_retries_give_up_with_the_last_error),
+      cmocka_unit_test(test_network_failure_and_timeout_kinds),
+      cmocka_unit_test(test_create_after_lost_answer_returns_what_it_made),
+      cmocka_unit_test(test_faults_with_a_seed_are_retried_away),
+      cmocka_unit_test(test_concurrency_bounds_requests_in_flight),
+      cmocka_unit_test(test_rate_paces_requests),
+      cmocka_unit_test(test_free_with_calls_in_flight_and_abandoned),
+      cmocka_unit_test(test_abandoned_calls_are_freed_when_their_answer_comes),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
