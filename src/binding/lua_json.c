@@ -301,7 +301,10 @@ static json_t *convert(to_json *c, int idx, int depth) {
       return fail(c, "cannot encode a number that is not finite (%s)",
                   isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
     }
-    json_t *n = json_real(d);
+    /* JSON has one kind of number: write an integral float (what lua-cjson decodes 1 into)
+       as an integer, so a server that wants an integer field gets one. */
+    json_t *n = d == floor(d) && fabs(d) <= 9007199254740992.0 ? json_integer((json_int_t)d)
+                                                               : json_real(d);
     return n ? n : fail(c, "out of memory");
   }
   case LUA_TSTRING: {
