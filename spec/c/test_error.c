@@ -417,6 +417,49 @@ static void test_format_truncates(void **state) {
   swh_error_clear(&err);
 }
 
+/* A jansson allocator that fails the n-th allocation from now. */
+static long allocations_left = -1;
+static void *failing_malloc(size_t size) {
+  if (allocations_left == 0) return NULL;
+  if (allocations_left > 0) allocations_left--;
+  return malloc(size);
+}
+
+static void test_allocation_failure_only_loses_details(void **state) {
+  (void)state;
+  static const char *const bodies[] = {
+      NOT_FOUND_NESTED,
+      "{\"error\":{\"code\":400,\"message\":\"Bad\",\"status\":\"INVALID_ARGUMENT\","
+      "\"details\":{\"field\":\"target\"}}}",
+  };
+  json_set_alloc_funcs(failing_malloc, free);
+  for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
+    bool complete = false;
+    for (long n = 0; n < 200 && !complete; n++) {
+      swh_error err;
+      swh_error_init(&err);
+      allocations_left = n;
+      swh_status kind = from_text(&err, 404, bodies[b], "GET /x");
+      allocations_left = -1;
+      /* Whatever failed, the error is whole: kind, status, request and a message. */
+      assert_int_equal(kind, SWH_ERR_HTTP);
+      assert_int_equal(err.http_status, 404);
+      assert_string_equal(err.request, "GET /x");
+      /* jansson reports most allocation failures as syntax errors, so the body may then be
+         described as not JSON; it is still quoted, so the server's words are not lost. */
+      if (err.details)
+        assert_string_equal(err.message, b == 0 ? "Webhook not found" : "Bad");
+      else
+        assert_true(strncmp(err.message, "HTTP 404", 8) == 0 ||
+                    strcmp(err.message, b == 0 ? "Webhook not found" : "Bad") == 0);
+      complete = err.details != NULL;
+      swh_error_clear(&err);
+    }
+    assert_true(complete);
+  }
+  json_set_alloc_funcs(malloc, free);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kind_names_and_defaults),
@@ -440,6 +483,7 @@ int main(void) {
       cmocka_unit_test(test_binary_garbage),
       cmocka_unit_test(test_request_kept_or_replaced),
       cmocka_unit_test(test_format_truncates),
+      cmocka_unit_test(test_allocation_failure_only_loses_details),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

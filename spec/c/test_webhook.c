@@ -86,6 +86,8 @@ static void test_target_rules(void **state) {
       VALID("{\"target\":\"https://conversation-api.sinch.com/cb\"}", P),
       VALID("{\"target\":\"https://eu.conversation-api.sinch.com.example.org/cb\"}", P),
       INVALID("{\"target\":\"\"}", P, "webhook.target: must not be empty"),
+      INVALID("{\"target\":\"https://example.com/\\u0000.evil.com\"}", P,
+              "webhook.target: must not contain a NUL character"),
       INVALID("{\"target\":\"example.com/hook\"}", P,
               "webhook.target: not an absolute URL; it needs a scheme and a host, like "
               "https://example.com/callback"),
@@ -552,6 +554,57 @@ static void test_update_mask_parse(void **state) {
                        "app_id, target, target_type, triggers, secret, client_credentials)");
 }
 
+/* A jansson allocator that fails the n-th allocation from now, to prove that running out of
+   memory is an error like any other. */
+static long allocations_left = -1;
+static void *failing_malloc(size_t size) {
+  if (allocations_left == 0) return NULL;
+  if (allocations_left > 0) allocations_left--;
+  return malloc(size);
+}
+
+static void test_allocation_failures_are_errors(void **state) {
+  (void)state;
+  json_t *webhook = json_loads("{\"triggers\":[\"OPT_IN\",\"NEW_ONE\",\"OPT_OUT\"]}", 0, NULL);
+  assert_non_null(webhook);
+  json_set_alloc_funcs(failing_malloc, free);
+  bool saw_memory = false, saw_ok = false;
+  for (long n = 0; n < 64 && !saw_ok; n++) {
+    swh_error err;
+    swh_error_init(&err);
+    allocations_left = n;
+    swh_status status = swh_webhook_validate(webhook, P, &err);
+    allocations_left = -1;
+    if (status == SWH_ERR_MEMORY) {
+      assert_string_equal(err.message, "webhook.triggers: out of memory");
+      saw_memory = true;
+    } else {
+      assert_int_equal(status, SWH_OK);
+      saw_ok = true;
+    }
+  }
+  saw_ok = false;
+  for (long n = 0; n < 64 && !saw_ok; n++) {
+    swh_error err;
+    swh_error_init(&err);
+    allocations_left = n;
+    json_t *fields = swh_update_mask_parse("target,secret", &err);
+    allocations_left = -1;
+    if (!fields) {
+      assert_int_equal(err.kind, SWH_ERR_MEMORY);
+      assert_string_equal(err.message, "update_mask: out of memory");
+    } else {
+      assert_int_equal(json_array_size(fields), 2);
+      json_decref(fields);
+      saw_ok = true;
+    }
+  }
+  json_set_alloc_funcs(malloc, free);
+  assert_true(saw_memory);
+  assert_true(saw_ok);
+  json_decref(webhook);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_shape_and_required_fields),
@@ -571,6 +624,7 @@ int main(void) {
       cmocka_unit_test(test_field_updatable),
       cmocka_unit_test(test_update_mask_build),
       cmocka_unit_test(test_update_mask_parse),
+      cmocka_unit_test(test_allocation_failures_are_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

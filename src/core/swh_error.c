@@ -162,6 +162,10 @@ static void fill_from_body(swh_error *err, int http_status, const char *body, si
   }
   json_error_t jerr;
   json_t *root = json_loadb(body, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+  if (!root && json_error_code(&jerr) == json_error_out_of_memory) {
+    set_message(err, "HTTP %d, and no memory left to read its body", http_status);
+    return;
+  }
   if (!root) {
     bool cut = json_error_code(&jerr) == json_error_premature_end_of_input;
     set_body_message(err, http_status, cut ? "a cut-off JSON body" : "a non-JSON body", body,

@@ -77,7 +77,13 @@ bool swh_error_kind_retryable(swh_status kind);
  * the nested form {"error":{...}}, the flat form {"code","message","status","details"}, or
  * from anything else (HTML, empty, cut off, huge), which gives a message quoting at most a
  * short, single-line, printable prefix of the body. kind is SWH_ERR_AUTH for 401/403 and
- * SWH_ERR_HTTP otherwise; retryable for 429, 500, 502, 503, 504. request may be NULL.
+ * SWH_ERR_HTTP otherwise; retryable for 429, 500, 502, 503, 504. request may be NULL, which
+ * keeps the request already in err. Everything else err held is cleared first.
+ * Also understood: the OAuth2 form of the token endpoint {"error":"invalid_client",
+ * "error_description":"..."}, which gives the message "invalid_client: ...".
+ * api_status is "" unless the server sent one that looks like an API status (A-Z, 0-9, _);
+ * it is never guessed from the HTTP status. Details that are not an array are wrapped in
+ * one. A body over 1 MiB is quoted, not parsed.
  * Never fails (an allocation failure only loses details). Returns err->kind.
  */
 swh_status swh_error_from_response(swh_error *err, int http_status, const char *body,

@@ -17,8 +17,9 @@
 
 /*
  * Writes the signature into out (NUL-terminated). secret, nonce and timestamp are
- * NUL-terminated; body is body_len raw bytes (may contain NULs). Returns SWH_OK, or
- * SWH_ERR_USAGE for a NULL argument, SWH_ERR_MEMORY if OpenSSL fails.
+ * NUL-terminated; body is body_len raw bytes (may contain NULs; NULL if body_len is 0).
+ * Returns SWH_OK, or SWH_ERR_USAGE for a NULL argument or an empty secret (a webhook
+ * without a secret sends no signature), SWH_ERR_MEMORY if OpenSSL fails.
  */
 swh_status swh_signature_compute(const char *secret, const void *body, size_t body_len,
                                  const char *nonce, const char *timestamp,
@@ -38,6 +39,11 @@ typedef struct swh_signature_headers {
  * a timestamp that is not an integer or differs from now by more than max_age seconds
  * (max_age <= 0 skips the age check), and a signature that does not match; the comparison
  * takes constant time (CRYPTO_memcmp). Returns SWH_OK when the callback is genuine.
+ * Checked in this order: the headers are there, the algorithm (its case is ignored), the
+ * timestamp (decimal digits only), its age, then the signature. SWH_ERR_USAGE for a NULL
+ * argument, an empty secret, or a negative now when the age is checked.
+ * Nonce reuse is not tracked here: a receiver that wants it keeps the nonces it saw for
+ * max_age seconds.
  */
 swh_status swh_signature_verify(const char *secret, const void *body, size_t body_len,
                                 const swh_signature_headers *headers, long long now,

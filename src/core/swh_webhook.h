@@ -54,7 +54,11 @@ enum {
  * "did you mean"), client_credentials null (partial only: clears) or an object with
  * client_id, client_secret and endpoint, scope <= 1024, response_type <= 64,
  * token_request_type BASIC or FORM. SMART_CONVERSATIONS (the Node SDK's spelling) counts as
- * SMART_CONVERSATION, also when looking for repeats.
+ * SMART_CONVERSATION, also when looking for repeats. client_credentials.endpoint must be an
+ * http(s) URL too (it is where Sinch fetches its token). target_type is checked the same way
+ * with or without SWH_VALIDATE_STRICT_TRIGGERS: only HTTP and DISMISS pass (the server would
+ * refuse anything else with a 400 anyway; a wrongly cased value gets "did you mean").
+ * Unlike trigger names, no new target_type is expected to need carrying through a client.
  * On failure returns SWH_ERR_VALIDATION with a message naming the field, e.g.
  *   "webhook.triggers[2]: unknown trigger \"MESAGE_DELIVERY\" (did you mean \"MESSAGE_DELIVERY\"?)"
  * and never quoting a secret. Returns SWH_OK otherwise.
@@ -76,7 +80,9 @@ bool swh_field_updatable(const char *name);
 /*
  * Builds "a,b" from the keys of changes (an object), in SWH_UPDATABLE_FIELDS order, into
  * buf. Refuses (SWH_ERR_VALIDATION) an empty object, "id" (read-only) and any key not
- * updatable, naming it and listing the updatable fields.
+ * updatable, naming it ("webhook.<key>: not an updatable field (did you mean ...; updatable:
+ * ...)") and listing the updatable fields. SWH_ERR_USAGE if buf is NULL or too small (then
+ * buf is ""). The values are not checked here: that is swh_webhook_validate's work.
  */
 swh_status swh_update_mask_build(const json_t *changes, char *buf, size_t size,
                                  swh_error *err);
@@ -85,7 +91,10 @@ swh_status swh_update_mask_build(const json_t *changes, char *buf, size_t size,
  * Parses an update_mask into a new array of field names (the caller owns it), accepting the
  * comma-joined form; each element may itself be comma-joined, so the repeated forms can be
  * passed value by value by calling it once per query value and merging. Unknown paths give
- * SWH_ERR_VALIDATION "update_mask: unknown field \"x\"". Returns NULL on failure.
+ * SWH_ERR_VALIDATION "update_mask: unknown field \"x\" (...)". Returns NULL on failure.
+ * Tolerated: spaces around paths, empty paths ("a,,b", a trailing comma), repeats (kept
+ * once), and the lowerCamelCase of protobuf's JSON FieldMask (targetType, appId,
+ * clientCredentials), which is turned into the snake_case name. "" gives an empty array.
  */
 json_t *swh_update_mask_parse(const char *mask, swh_error *err);
 
