@@ -21,7 +21,7 @@ const char host_usage[] =
     "  --project=ID       project id            (default: $SINCH_PROJECT_ID)\n"
     "  --region=REGION    us, eu or br          (default: $SINCH_REGION, else us)\n"
     "  --base-url=URL     API base URL          (default: $SINCH_CONVERSATION_URL)\n"
-    "  --auth=METHOD      oauth2 or basic       (default: oauth2)\n"
+    "  --auth=METHOD      oauth2 or basic       (default: $SINCH_AUTH, else oauth2)\n"
     "  --help             show this help\n"
     "  --version          show the version\n"
     "  --                 stop handling options\n"

@@ -42,7 +42,7 @@ function host.client_options(ctx)
     region = ctx.region or env("SINCH_REGION"),
     base_url = ctx.base_url or env("SINCH_CONVERSATION_URL"),
     auth_url = env("SINCH_AUTH_URL"),
-    auth = ctx.auth,
+    auth = ctx.auth or env("SINCH_AUTH"),
     trace = trace,
   }
   local missing = {}

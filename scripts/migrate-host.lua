@@ -1,0 +1,141 @@
+#!/usr/bin/env swh
+--- migrate-host.lua: moves every webhook from one callback host to another, and adds a
+-- trigger to each moved webhook that lacks it.
+--
+--   swh scripts/migrate-host.lua [OLD_HOST [NEW_HOST [TRIGGER]]]
+--   swh --sandbox scripts/migrate-host.lua        rehearse on the demo project
+--
+-- OLD_HOST  default hooks.old-callbacks.example.com: a webhook moves when the host part of
+--           its target (name and port, any case) is exactly this
+-- NEW_HOST  default hooks.new-callbacks.example.com: replaces it; scheme, path and query stay
+-- TRIGGER   default MESSAGE_DELIVERY: added where missing; "-" adds none
+--
+-- It lists the apps and their webhooks through the API, updates each webhook to move with
+-- client.webhooks:update(id, {target = …, triggers = …}), lists them again, and prints the
+-- webhooks before and after and a summary. A webhook that cannot be moved is reported and
+-- the others go on; the exit status is 1 when any failed. With -q, no progress lines.
+-- luacheck: read globals swh client
+local pretty = require "swh.pretty"
+
+local DEFAULT_OLD = "hooks.old-callbacks.example.com"
+local DEFAULT_NEW = "hooks.new-callbacks.example.com"
+local DEFAULT_TRIGGER = "MESSAGE_DELIVERY"
+
+local function usage(problem)
+  io.stderr:write("migrate-host.lua: ", problem, "\n",
+    "usage: swh migrate-host.lua [OLD_HOST [NEW_HOST [TRIGGER]]]\n")
+  os.exit(2, true)
+end
+
+local old_host = (arg[1] or DEFAULT_OLD):lower()
+local new_host = arg[2] or DEFAULT_NEW
+local trigger = arg[3] or DEFAULT_TRIGGER
+if trigger == "-" then trigger = nil end
+for _, host in ipairs { old_host, new_host } do
+  if not host:match("^[%w.-]+$") and not host:match("^[%w.-]+:%d+$") then
+    usage(("'%s' is not a host name (like hooks.example.com or host:8443)"):format(host))
+  end
+end
+if old_host == new_host:lower() then usage("OLD_HOST and NEW_HOST are the same") end
+if arg[4] then usage("too many arguments") end
+
+local function progress(...)
+  if not swh.quiet then io.stderr:write(...) io.stderr:write("\n") end
+end
+
+--- The target with its host replaced, or nil when the target is not on OLD_HOST.
+local function moved_target(target)
+  local scheme, userinfo, host, rest = target:match("^(%a[%w+.-]*://)([^/?#@]*@)(.-)([/?#].*)$")
+  if not scheme then
+    userinfo = ""
+    scheme, host, rest = target:match("^(%a[%w+.-]*://)([^/?#]*)(.*)$")
+  end
+  if not scheme or host:lower() ~= old_host then return nil end
+  return scheme .. userinfo .. new_host .. rest
+end
+
+local function short_id(id)
+  return #id > 8 and "…" .. id:sub(-8) or id
+end
+
+local function trigger_list(triggers)
+  return table.concat(triggers or {}, ",")
+end
+
+-- Every app and its webhooks, listed through the API: { {app = app, webhooks = {…}} … }.
+local function inventory(apps)
+  local result = {}
+  for i, app in ipairs(apps) do
+    local webhooks, err = client.webhooks:list(app.id)
+    if not webhooks then
+      error(("cannot list the webhooks of app %s: %s"):format(app.id, tostring(err)), 0)
+    end
+    result[i] = { app = app, webhooks = webhooks }
+  end
+  return result
+end
+
+local function print_table(title, listing)
+  local rows = {}
+  for _, entry in ipairs(listing) do
+    for _, w in ipairs(entry.webhooks) do
+      rows[#rows + 1] = { entry.app.display_name or entry.app.id, short_id(w.id), w.target,
+                          trigger_list(w.triggers) }
+    end
+  end
+  print(("%s: %d webhooks"):format(title, #rows))
+  print(pretty.table({ "APP", "WEBHOOK", "TARGET", "TRIGGERS" }, rows))
+  print()
+end
+
+progress("listing apps…")
+local apps = assert(client.apps:list())
+progress(("listing the webhooks of %d apps…"):format(#apps))
+local before = inventory(apps)
+print_table("Before", before)
+
+local moved, unchanged, failed = 0, 0, {}
+local to_move = {}
+for _, entry in ipairs(before) do
+  for _, w in ipairs(entry.webhooks) do
+    local target = moved_target(w.target)
+    if target then
+      to_move[#to_move + 1] = { app = entry.app, webhook = w, target = target }
+    else
+      unchanged = unchanged + 1
+    end
+  end
+end
+
+progress(("moving %d webhooks from %s to %s%s…"):format(#to_move, old_host, new_host,
+  trigger and " (adding " .. trigger .. " where missing)" or ""))
+for _, move in ipairs(to_move) do
+  local w = move.webhook
+  local changes = { target = move.target }
+  if trigger then
+    local triggers, present = {}, false
+    for i, t in ipairs(w.triggers or {}) do
+      triggers[i] = t
+      present = present or t == trigger
+    end
+    if not present then triggers[#triggers + 1] = trigger end
+    changes.triggers = triggers
+  end
+  local updated, err = client.webhooks:update(w.id, changes)
+  if updated and updated.target == move.target then
+    moved = moved + 1
+  else
+    failed[#failed + 1] = { move = move, err = err or "the answer kept the old target" }
+  end
+end
+
+progress("listing the webhooks again…")
+print_table("After", inventory(apps))
+
+for _, f in ipairs(failed) do
+  print(("FAILED %s (%s) %s: %s"):format(f.move.webhook.id,
+    f.move.app.display_name or f.move.app.id, f.move.webhook.target, tostring(f.err)))
+end
+print(("Summary: %d apps, %d webhooks moved, %d unchanged, %d failed"):format(
+  #apps, moved, unchanged, #failed))
+if #failed > 0 then os.exit(1, true) end
