@@ -280,6 +280,7 @@ static void detach_call(swh_call *call) {
     call->state = CALL_DONE;
     swh_error_clear(&call->err);
     swh_error_set(&call->err, SWH_ERR_USAGE, "client closed before the call finished");
+    snprintf(call->err.request, sizeof call->err.request, "%s", call->request);
   }
   call->client = NULL;
 }
@@ -452,8 +453,15 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   char mask[MASK_MAX] = "";
   char query[MASK_MAX + 16];
   char *body_text = NULL;
-  swh_status status = SWH_OK;
-  if (shape.has_body) status = prepare_body(op, body, &call->sent, mask, err);
+  /* The request line first, so even a refusal says which request it refused. */
+  char *url = NULL, *path = NULL;
+  swh_status status = swh_url_build(client->escaper, "", shape.segments, shape.count, NULL, &url,
+                                    &path, err);
+  if (status == SWH_OK)
+    snprintf(call->request, sizeof call->request, "%s %s", shape.method, path);
+  free(url);
+  free(path);
+  if (status == SWH_OK && shape.has_body) status = prepare_body(op, body, &call->sent, mask, err);
   if (status == SWH_OK && call->sent) {
     body_text = json_dumps(call->sent, JSON_COMPACT);
     if (!body_text) status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory encoding a body");
@@ -472,12 +480,9 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
     if (!call->main) status = err->kind;
   }
   free(body_text);
-  if (call->main) {
-    call->main->owner = call;
-    snprintf(call->request, sizeof call->request, "%s %s", shape.method, call->main->path);
-  }
+  if (call->main) call->main->owner = call;
   if (status != SWH_OK) {
-    if (call->main) snprintf(err->request, sizeof err->request, "%s", call->request);
+    snprintf(err->request, sizeof err->request, "%s", call->request);
     call_free(call);
     return NULL;
   }
