@@ -1,0 +1,108 @@
+--- host_run: runs the swh executable for the host specs (host_spec, sandbox_spec,
+-- repl_spec) and captures what it did. The binary is $SWH_BUILD/swh, SWH_BUILD defaulting
+-- to build/release, as in .busted.
+local M = {}
+
+local build = os.getenv("SWH_BUILD")
+if build == nil or build == "" then build = "build/release" end
+M.swh = build .. "/swh"
+
+--- A word quoted for sh.
+function M.quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function quote_all(list)
+  local out = {}
+  for i, s in ipairs(list) do out[i] = M.quote(s) end
+  return table.concat(out, " ")
+end
+
+function M.read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+--- The environment prefix: SINCH_* unset unless given, plus the given variables.
+local function env_prefix(env)
+  local parts = { "env", "-u SINCH_PROJECT_ID", "-u SINCH_KEY_ID", "-u SINCH_KEY_SECRET",
+                  "-u SINCH_REGION", "-u SINCH_CONVERSATION_URL", "-u SINCH_AUTH_URL",
+                  "-u SINCH_AUTH" }
+  local names = {}
+  for name in pairs(env or {}) do names[#names + 1] = name end
+  table.sort(names)
+  for _, name in ipairs(names) do parts[#parts + 1] = name .. "=" .. M.quote(env[name]) end
+  return table.concat(parts, " ")
+end
+
+--- Runs swh with args (a list); opts.env adds variables (SINCH_* are unset otherwise),
+-- opts.stdin is fed on standard input. Returns {out, err, status} (status: the exit code,
+-- or 128 + the signal).
+function M.run(args, opts)
+  opts = opts or {}
+  local err_path, in_path = os.tmpname(), os.tmpname()
+  M.write(in_path, opts.stdin or "")
+  local command = ("timeout 60 %s %s %s <%s 2>%s"):format(env_prefix(opts.env),
+    M.quote(M.swh), quote_all(args), M.quote(in_path), M.quote(err_path))
+  local pipe = assert(io.popen(command, "r"))
+  local out = pipe:read("a")
+  local _, how, code = pipe:close()
+  local err = M.read(err_path)
+  os.remove(err_path)
+  os.remove(in_path)
+  return { out = out, err = err, status = how == "signal" and 128 + code or code }
+end
+
+--- Runs an sh command line (for what M.run cannot say: signals), returning its stdout.
+function M.shell(command)
+  local pipe = assert(io.popen(command, "r"))
+  local out = pipe:read("a")
+  pipe:close()
+  return out
+end
+
+--- A fresh temporary directory (removed by M.remove_dir).
+function M.temp_dir()
+  local path = os.tmpname()
+  os.remove(path)
+  assert(os.execute("mkdir -m 700 " .. M.quote(path)))
+  return path
+end
+
+function M.remove_dir(path)
+  os.execute("rm -rf " .. M.quote(path))
+end
+
+--- Runs swh in a pseudo-terminal (script(1)), typing input (lines joined with newlines,
+-- then Ctrl-D). Returns the transcript without carriage returns, and the exit status.
+function M.repl(args, input, opts)
+  opts = opts or {}
+  local in_path = os.tmpname()
+  M.write(in_path, table.concat(input, "\n") .. "\n\4")
+  local inner = M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
+  local env = opts.env or {}
+  env.TERM = "dumb"
+  env.HOME = opts.home or env.HOME or "/nonexistent"
+  local command = ("%s timeout 30 script -qfec %s /dev/null <%s 2>&1"):format(env_prefix(env),
+    M.quote(inner), M.quote(in_path))
+  local pipe = assert(io.popen(command, "r"))
+  local out = pipe:read("a")
+  local _, _, code = pipe:close()
+  os.remove(in_path)
+  return (out:gsub("\r", "")), code
+end
+
+--- Whether text contains plain (no patterns).
+function M.has(text, plain)
+  return text:find(plain, 1, true) ~= nil
+end
+
+return M

@@ -1,0 +1,248 @@
+-- The swh executable: flags, -e, script arguments, exit statuses, messages, the client global.
+local h = require "host_run"
+local run, has = h.run, h.has
+
+local TRY_HELP = "Try 'swh --help' for more information.\n"
+
+describe("swh", function()
+  local dir
+  setup(function() dir = h.temp_dir() end)
+  teardown(function() h.remove_dir(dir) end)
+
+  local function script(name, text)
+    local path = dir .. "/" .. name
+    h.write(path, text)
+    return path
+  end
+
+  describe("flags", function()
+    it("prints its version with --version", function()
+      local r = run { "--version" }
+      assert.equal(0, r.status)
+      assert.truthy(r.out:match("^swh 0%.1%.0 %(Lua 5%.4%.%d+%)\n$"), r.out)
+      assert.equal("", r.err)
+    end)
+
+    it("prints its usage with --help", function()
+      local r = run { "--help" }
+      assert.equal(0, r.status)
+      assert.truthy(has(r.out, "usage: swh [options] [script.lua [args...]]\n"))
+      for _, flag in ipairs { "-e CODE", "-i ", "-v ", "-q ", "--sandbox ", "--sandbox=empty",
+                              "--sandbox=FILE", "--project=ID", "--region=REGION",
+                              "--base-url=URL", "--auth=METHOD" } do
+        assert.truthy(has(r.out, flag), flag)
+      end
+    end)
+
+    it("refuses an unknown flag with exit status 2", function()
+      local r = run { "--bogus", "-e", "print('ran')" }
+      assert.equal(2, r.status)
+      assert.equal("", r.out)
+      assert.equal("swh: unknown option '--bogus'\n" .. TRY_HELP, r.err)
+    end)
+
+    it("refuses a flag without its value", function()
+      local r = run { "--project" }
+      assert.equal(2, r.status)
+      assert.equal("swh: option '--project' needs a value\n" .. TRY_HELP, r.err)
+      r = run { "-e" }
+      assert.equal(2, r.status)
+      assert.equal("swh: option '-e' needs an argument (Lua code)\n" .. TRY_HELP, r.err)
+    end)
+
+    it("refuses an unknown region or auth method", function()
+      local r = run { "--region=mars" }
+      assert.equal(2, r.status)
+      assert.equal("swh: option '--region' must be us, eu or br, not 'mars'\n" .. TRY_HELP, r.err)
+      r = run { "--auth", "token" }
+      assert.equal(2, r.status)
+      assert.equal("swh: option '--auth' must be oauth2 or basic, not 'token'\n" .. TRY_HELP,
+                   r.err)
+    end)
+
+    it("refuses --sandbox with a flag that names another project", function()
+      local r = run { "--sandbox", "--base-url=http://127.0.0.1:1" }
+      assert.equal(2, r.status)
+      assert.equal("swh: option '--sandbox' cannot be combined with '--base-url': the sandbox "
+                   .. "is its own project\n" .. TRY_HELP, r.err)
+    end)
+
+    it("exposes -q to scripts as swh.quiet", function()
+      assert.equal("true\n", run({ "-q", "-e", "print(swh.quiet)" }).out)
+      assert.equal("false\n", run({ "-e", "print(swh.quiet)" }).out)
+    end)
+  end)
+
+  describe("-e", function()
+    it("runs the code, several in order", function()
+      local r = run { "-e", "x = 6", "-e", "print(x * 7)" }
+      assert.equal(0, r.status)
+      assert.equal("42\n", r.out)
+      assert.equal("", r.err)
+    end)
+
+    it("runs before the script, in the same globals", function()
+      local path = script("uses_x.lua", "print(x + 1)\n")
+      assert.equal("8\n", run({ "-e", "x = 7", path }).out)
+    end)
+
+    it("gives the globals swh and a require that finds the bundled modules", function()
+      local r = run { "-e", "print(type(swh), type(swh.client), require('swh') == swh, "
+                      .. "type(require('swh.pretty').format), type(require('swh.core')))" }
+      assert.equal("table\tfunction\ttrue\tfunction\ttable\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
+    it("finds the bundled modules without LUA_PATH or LUA_CPATH", function()
+      local r = run({ "-e", "print(require('swh.pretty').MASK)" },
+                    { env = { LUA_PATH = "/nonexistent/?.lua", LUA_CPATH = "/nonexistent/?.so",
+                              LUA_PATH_5_4 = "/nonexistent/?.lua",
+                              LUA_CPATH_5_4 = "/nonexistent/?.so" } })
+      assert.equal("••••\n", r.out)
+      assert.equal(0, r.status)
+    end)
+  end)
+
+  describe("scripts", function()
+    it("get their arguments in arg and in ...", function()
+      local path = script("args.lua", [[
+print(arg[0], arg[1], arg[2], #arg)
+print(select("#", ...), ...)
+print(arg[-1], arg[-2])
+]])
+      local r = run { "-q", path, "one", "two words" }
+      assert.equal(0, r.status)
+      assert.equal(path .. "\tone\ttwo words\t2\n2\tone\ttwo words\n-q\t" .. h.swh .. "\n", r.out)
+    end)
+
+    it("take the arguments after the script as theirs, flags included", function()
+      local path = script("flags.lua", "print(...)\n")
+      local r = run { path, "-v", "--bogus" }
+      assert.equal(0, r.status)
+      assert.equal("-v\t--bogus\n", r.out)
+    end)
+
+    it("can be read from stdin with -", function()
+      local r = run({ "-", "a", "b" }, { stdin = "print('stdin', ...)\n" })
+      assert.equal("stdin\ta\tb\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
+    it("are read from stdin when there is no script and stdin is not a terminal", function()
+      local r = run({}, { stdin = "print(6 * 7)\n" })
+      assert.equal("42\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
+    it("skip a #! first line", function()
+      local path = script("shebang.lua", "#!/usr/bin/env swh\nprint('ok')\n")
+      assert.equal("ok\n", run({ path }).out)
+    end)
+
+    it("exit with status 0 when they succeed", function()
+      local r = run { script("fine.lua", "local x = 1\n") }
+      assert.equal(0, r.status)
+      assert.equal("", r.out .. r.err)
+    end)
+
+    it("exit with status 1 and a traceback on stderr when they fail", function()
+      local path = script("fails.lua", "local function inner()\n  error('boom')\nend\ninner()\n")
+      local r = run { path }
+      assert.equal(1, r.status)
+      assert.equal(1, select(2, r.err:gsub("^swh: " .. path:gsub("%p", "%%%0")
+                                           .. ":2: boom\nstack traceback:\n", "")))
+      assert.truthy(has(r.err, "in local 'inner'"), r.err)
+      assert.truthy(has(r.err, path .. ":4: in main chunk"), r.err)
+    end)
+
+    it("stop at the first failing -e, with status 1", function()
+      local r = run { "-e", "error('first')", "-e", "print('never')" }
+      assert.equal(1, r.status)
+      assert.equal("", r.out)
+      assert.truthy(r.err:find("^swh: %(command line%):1: first\nstack traceback:\n"), r.err)
+    end)
+
+    it("report an error object through its __tostring", function()
+      local r = run { "-e", "error(setmetatable({}, {__tostring = function() "
+                      .. "return 'a custom failure' end}))" }
+      assert.equal(1, r.status)
+      assert.truthy(r.err:find("^swh: a custom failure\nstack traceback:\n"), r.err)
+    end)
+
+    it("report an error table by its message, and other objects by their type", function()
+      local r = run { "-e", "error({ message = 'from a table' })" }
+      assert.truthy(r.err:find("^swh: from a table\nstack traceback:\n"), r.err)
+      r = run { "-e", "error(true)" }
+      assert.equal(1, r.status)
+      assert.truthy(r.err:find("^swh: %(error object is a boolean value%)\nstack traceback:\n"),
+                    r.err)
+    end)
+
+    it("that do not exist are named in a clear message", function()
+      local r = run { "nosuch.lua" }
+      assert.equal(1, r.status)
+      assert.equal("swh: cannot open nosuch.lua: No such file or directory\n", r.err)
+      assert.equal("", r.out)
+    end)
+
+    it("with a syntax error are reported without running", function()
+      local r = run { script("broken.lua", "print('x'\n") }
+      assert.equal(1, r.status)
+      assert.truthy(r.err:find("^swh: [^\n]*broken%.lua:2: '%)' expected %(to close '%(' at "
+                               .. "line 1%) near <eof>\n$"), r.err)
+    end)
+
+    it("can end with os.exit and its status", function()
+      assert.equal(3, run({ "-e", "os.exit(3)" }).status)
+      assert.equal(4, run({ "-e", "os.exit(4, true)" }).status)
+    end)
+
+    it("are interrupted by Ctrl-C (SIGINT) with status 130", function()
+      local out = h.shell(("%s -e 'io.write(\"started\\n\") io.flush() while true do end' "
+        .. ">/dev/null 2>%s/int.err & pid=$!; sleep 0.5; kill -INT $pid; wait $pid; echo $?")
+        :format(h.quote(h.swh), h.quote(dir)))
+      assert.equal("130\n", out)
+      assert.equal("swh: interrupted\n", h.read(dir .. "/int.err"))
+    end)
+  end)
+
+  describe("client", function()
+    it("is not needed by scripts that do not use it", function()
+      local r = run { "-e", "print(rawget(_G, 'client'))" }
+      assert.equal("nil\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
+    it("says which credentials are missing and how to set them", function()
+      local r = run { "-e", "local c = client" }
+      assert.equal(1, r.status)
+      assert.truthy(r.err:find("^swh: %(command line%):1: no credentials for `client`: "
+        .. "SINCH_PROJECT_ID, SINCH_KEY_ID, SINCH_KEY_SECRET are not set%. Set "
+        .. "SINCH_PROJECT_ID %(or pass %-%-project%), SINCH_KEY_ID and SINCH_KEY_SECRET, or "
+        .. "run swh with %-%-sandbox to use a local emulator\nstack traceback:\n"), r.err)
+      r = run({ "-e", "local c = client" }, { env = { SINCH_PROJECT_ID = "p",
+                                                        SINCH_KEY_ID = "" } })
+      assert.truthy(has(r.err, "no credentials for `client`: SINCH_KEY_ID, SINCH_KEY_SECRET "
+                               .. "are not set."), r.err)
+    end)
+
+    it("is made from the environment, and flags win over it", function()
+      local env = { SINCH_PROJECT_ID = "env-project", SINCH_KEY_ID = "k",
+                    SINCH_KEY_SECRET = "s", SINCH_CONVERSATION_URL = "http://127.0.0.1:9" }
+      local code = "print(client.project_id, client == client)"
+      assert.equal("env-project\ttrue\n", run({ "-e", code }, { env = env }).out)
+      local r = run({ "--project=flag-project", "-e", code }, { env = env })
+      assert.equal("flag-project\ttrue\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
+    it("reports a client the options cannot make, without the key secret", function()
+      local r = run({ "-e", "local c = client" }, { env = {
+        SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "hush-hush-secret",
+        SINCH_CONVERSATION_URL = "ftp://example.com" } })
+      assert.equal(1, r.status)
+      assert.truthy(r.err:find("^swh: %(command line%):1: cannot make `client`: "), r.err)
+      assert.falsy(has(r.err, "hush-hush-secret"))
+    end)
+  end)
+end)
