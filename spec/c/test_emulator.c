@@ -1,0 +1,1099 @@
+/*
+ * The emulator, driven in-process over HTTP with plain libcurl easy calls (not the swh
+ * client, so the two are checked against API.md independently). Every test starts its own
+ * emulator on 127.0.0.1 with a free port and stops it.
+ */
+#define _DEFAULT_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "swh_emulator.h"
+#include "swh_webhook.h"
+
+#define PROJECT SWH_EMULATOR_DEFAULT_PROJECT
+#define BASIC "emulator-key:emulator-secret"
+
+/* ---- HTTP helpers ------------------------------------------------------------------- */
+
+typedef struct response {
+  CURLcode code;
+  long status;
+  char *body;
+  size_t len;
+  json_t *json;
+  char www_authenticate[256];
+  char retry_after[32];
+  char content_type[64];
+} response;
+
+static size_t on_body(char *data, size_t size, size_t count, void *userdata) {
+  response *r = userdata;
+  size_t n = size * count;
+  char *grown = realloc(r->body, r->len + n + 1);
+  if (!grown)
+    return 0;
+  memcpy(grown + r->len, data, n);
+  r->body = grown;
+  r->len += n;
+  r->body[r->len] = '\0';
+  return n;
+}
+
+/* Copies the value of header `name` out of a header line, if it is that header. */
+static void header_value(const char *line, size_t len, const char *name, char *out,
+                         size_t size) {
+  size_t name_len = strlen(name);
+  if (len <= name_len + 1 || strncasecmp(line, name, name_len) != 0 || line[name_len] != ':')
+    return;
+  const char *v = line + name_len + 1;
+  const char *end = line + len;
+  while (v < end && *v == ' ')
+    v++;
+  while (end > v && (end[-1] == '\r' || end[-1] == '\n'))
+    end--;
+  snprintf(out, size, "%.*s", (int)(end - v), v);
+}
+
+static size_t on_header(char *data, size_t size, size_t count, void *userdata) {
+  response *r = userdata;
+  size_t n = size * count;
+  header_value(data, n, "WWW-Authenticate", r->www_authenticate, sizeof r->www_authenticate);
+  header_value(data, n, "Retry-After", r->retry_after, sizeof r->retry_after);
+  header_value(data, n, "Content-Type", r->content_type, sizeof r->content_type);
+  return n;
+}
+
+static void response_free(response *r) {
+  free(r->body);
+  json_decref(r->json);
+  memset(r, 0, sizeof *r);
+}
+
+/* Sets an easy handle up for one request; the list of headers is returned for freeing. */
+static struct curl_slist *prepare(CURL *curl, response *r, const char *method, const char *url,
+                                  const char *auth, const char *body, const char *content_type) {
+  struct curl_slist *headers = NULL;
+  char line[2048];
+  curl_easy_setopt(curl, CURLOPT_URL, url);
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, r);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  if (auth && strncmp(auth, "Bearer ", 7) == 0) {
+    snprintf(line, sizeof line, "Authorization: %s", auth);
+    headers = curl_slist_append(headers, line);
+  } else if (auth) {
+    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+    curl_easy_setopt(curl, CURLOPT_USERPWD, auth);
+  }
+  if (body) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    snprintf(line, sizeof line, "Content-Type: %s",
+             content_type ? content_type : "application/json");
+    headers = curl_slist_append(headers, line);
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  return headers;
+}
+
+static void finish(CURL *curl, response *r) {
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+  if (r->body)
+    r->json = json_loads(r->body, 0, NULL);
+}
+
+/* One request on a fresh connection (so curl never silently resends on a reused one). */
+static response call(const char *method, const char *auth, const char *body, const char *fmt,
+                     ...) {
+  char url[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(url, sizeof url, fmt, ap);
+  va_end(ap);
+  response r;
+  memset(&r, 0, sizeof r);
+  CURL *curl = curl_easy_init();
+  assert_non_null(curl);
+  const char *type = strstr(url, "/oauth2/token") ? "application/x-www-form-urlencoded" : NULL;
+  struct curl_slist *headers = prepare(curl, &r, method, url, auth, body, type);
+  r.code = curl_easy_perform(curl);
+  finish(curl, &r);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return r;
+}
+
+/* Asserts an error answer in the nested form, with exact HTTP status, status and message. */
+static void assert_error(const response *r, long status, const char *api_status,
+                         const char *message) {
+  assert_int_equal(r->code, CURLE_OK);
+  if (r->status != status)
+    fprintf(stderr, "unexpected answer %ld: %s\n", r->status, r->body ? r->body : "");
+  assert_int_equal(r->status, status);
+  assert_string_equal(r->content_type, "application/json");
+  json_t *error = json_object_get(r->json, "error");
+  assert_non_null(error);
+  assert_int_equal(json_integer_value(json_object_get(error, "code")), status);
+  assert_string_equal(json_string_value(json_object_get(error, "status")), api_status);
+  assert_true(json_is_array(json_object_get(error, "details")));
+  if (message)
+    assert_string_equal(json_string_value(json_object_get(error, "message")), message);
+}
+
+static const char *error_message(const response *r) {
+  return json_string_value(json_object_get(json_object_get(r->json, "error"), "message"));
+}
+
+static void assert_ok(const response *r) {
+  assert_int_equal(r->code, CURLE_OK);
+  if (r->status != 200)
+    fprintf(stderr, "unexpected answer %ld: %s\n", r->status, r->body ? r->body : "");
+  assert_int_equal(r->status, 200);
+  assert_non_null(r->json);
+}
+
+/* ---- emulator helpers --------------------------------------------------------------- */
+
+static swh_emulator *start(swh_emulator_config config) {
+  config.quiet = true;
+  if (config.rate_limit == 0)
+    config.rate_limit = -1; /* most tests send bursts; the rate-limit test sets its own */
+  swh_error err;
+  swh_error_init(&err);
+  swh_emulator *emulator = swh_emulator_start(&config, &err);
+  if (!emulator)
+    fprintf(stderr, "start failed: %s\n", err.message);
+  assert_non_null(emulator);
+  swh_error_clear(&err);
+  return emulator;
+}
+
+/* The id of app number i (0-based) of the emulator; a static buffer. */
+static const char *app_id(swh_emulator *emulator, size_t i) {
+  static char id[2][64];
+  json_t *snapshot = swh_emulator_snapshot(emulator);
+  const char *value =
+      json_string_value(json_object_get(json_array_get(json_object_get(snapshot, "apps"), i), "id"));
+  assert_non_null(value);
+  snprintf(id[i % 2], sizeof id[0], "%s", value);
+  json_decref(snapshot);
+  return id[i % 2];
+}
+
+static response create_webhook(swh_emulator *emulator, const char *app, const char *target,
+                               const char *extra) {
+  char body[1024];
+  snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"target\":\"%s\"%s%s}", app, target,
+           extra ? "," : "", extra ? extra : "");
+  return call("POST", BASIC, body, "%s/v1/projects/%s/webhooks", swh_emulator_url(emulator),
+              PROJECT);
+}
+
+static char *created_id(swh_emulator *emulator, const char *app, const char *target,
+                        const char *extra) {
+  response r = create_webhook(emulator, app, target, extra);
+  assert_ok(&r);
+  char *id = strdup(json_string_value(json_object_get(r.json, "id")));
+  response_free(&r);
+  return id;
+}
+
+static char *fetch_token(swh_emulator *emulator) {
+  response r = call("POST", BASIC, "grant_type=client_credentials", "%s/oauth2/token",
+                    swh_emulator_url(emulator));
+  assert_ok(&r);
+  char bearer[2048];
+  snprintf(bearer, sizeof bearer, "Bearer %s",
+           json_string_value(json_object_get(r.json, "access_token")));
+  response_free(&r);
+  return strdup(bearer);
+}
+
+/* ---- routes ------------------------------------------------------------------------- */
+
+static void test_unknown_routes_are_404_and_unserved_methods_501(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  const char *url = swh_emulator_url(e);
+  response r = call("GET", BASIC, NULL, "%s/v2/nothing", url);
+  assert_error(&r, 404, "NOT_FOUND", "No such route: GET /v2/nothing");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "No such route: GET /v1/projects/" PROJECT "/apps/");
+  response_free(&r);
+  r = call("POST", BASIC, "{}", "%s/v1/projects/%s/apps/%s/webhooks", url, PROJECT,
+           app_id(e, 0));
+  assert_error(&r, 501, "UNIMPLEMENTED", NULL);
+  assert_non_null(strstr(error_message(&r), "Method POST is not implemented for /v1/projects/"));
+  response_free(&r);
+  r = call("PUT", BASIC, "{}", "%s/v1/projects/%s/webhooks/X", url, PROJECT);
+  assert_error(&r, 501, "UNIMPLEMENTED",
+               "Method PUT is not implemented for /v1/projects/" PROJECT "/webhooks/X");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks", url, PROJECT);
+  assert_error(&r, 501, "UNIMPLEMENTED", NULL);
+  response_free(&r);
+  r = call("GET", NULL, NULL, "%s/oauth2/token", url);
+  assert_error(&r, 501, "UNIMPLEMENTED", "Method GET is not implemented for /oauth2/token");
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+static void test_wrong_project_is_403(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/other-project/apps",
+                    swh_emulator_url(e));
+  assert_error(&r, 403, "PERMISSION_DENIED",
+               "The credentials have no access to project \"other-project\"");
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+static void test_apps_are_generated_with_settings(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 3});
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_ok(&r);
+  json_t *apps = json_object_get(r.json, "apps");
+  assert_int_equal(json_array_size(apps), 3);
+  assert_string_equal(json_string_value(json_object_get(json_array_get(apps, 0), "display_name")),
+                      "App 1");
+  assert_string_equal(json_string_value(json_object_get(json_array_get(apps, 2), "display_name")),
+                      "App 3");
+  json_t *app = json_array_get(apps, 1);
+  assert_int_equal(strlen(json_string_value(json_object_get(app, "id"))), 26);
+  assert_string_equal(json_string_value(json_object_get(app, "processing_mode")), "CONVERSATION");
+  assert_int_equal(json_integer_value(json_object_get(
+                       json_object_get(app, "retention_policy"), "ttl_days")), 180);
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+/* ---- authentication ------------------------------------------------------------------ */
+
+static void test_api_routes_need_credentials(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  const char *url = swh_emulator_url(e);
+  response r = call("GET", NULL, NULL, "%s/v1/projects/%s/apps", url, PROJECT);
+  assert_error(&r, 401, "UNAUTHENTICATED",
+               "Missing credentials: send Authorization: Bearer <token> or Basic");
+  response_free(&r);
+  r = call("GET", "emulator-key:wrong", NULL, "%s/v1/projects/%s/apps", url, PROJECT);
+  assert_error(&r, 401, "UNAUTHENTICATED", "Invalid credentials");
+  response_free(&r);
+  r = call("DELETE", "Bearer abc.def.ghi", NULL, "%s/v1/projects/%s/webhooks/X", url, PROJECT);
+  assert_error(&r, 401, "UNAUTHENTICATED", "Invalid credentials");
+  assert_string_equal(r.www_authenticate, "Bearer error=\"invalid_token\"");
+  response_free(&r);
+  /* a token signed by someone else */
+  r = call("GET", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjk5OTk5OTk5OTl9.c2lnbmF0dXJl", NULL,
+           "%s/v1/projects/%s/apps", url, PROJECT);
+  assert_error(&r, 401, "UNAUTHENTICATED", "Invalid credentials");
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+static void test_token_endpoint(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .token_ttl = 120});
+  const char *url = swh_emulator_url(e);
+  response r = call("POST", "emulator-key:nope", "grant_type=client_credentials",
+                    "%s/oauth2/token", url);
+  assert_error(&r, 401, "UNAUTHENTICATED", "Invalid client credentials");
+  response_free(&r);
+  r = call("POST", NULL, "grant_type=client_credentials", "%s/oauth2/token", url);
+  assert_error(&r, 401, "UNAUTHENTICATED", NULL);
+  response_free(&r);
+  r = call("POST", BASIC, "grant_type=password", "%s/oauth2/token", url);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "grant_type: \"password\" is not supported (only client_credentials)");
+  response_free(&r);
+  r = call("POST", BASIC, "scope=", "%s/oauth2/token", url);
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  response_free(&r);
+  r = call("POST", BASIC, "grant_type=client_credentials", "%s/oauth2/token", url);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "token_type")), "Bearer");
+  assert_int_equal(json_integer_value(json_object_get(r.json, "expires_in")), 120);
+  assert_string_equal(json_string_value(json_object_get(r.json, "scope")), "");
+  const char *token = json_string_value(json_object_get(r.json, "access_token"));
+  /* JWT-shaped: three base64url parts */
+  const char *dot = strchr(token, '.');
+  assert_non_null(dot);
+  assert_non_null(strchr(dot + 1, '.'));
+  char bearer[2048];
+  snprintf(bearer, sizeof bearer, "Bearer %s", token);
+  response_free(&r);
+  r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", url, PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  /* the form's client_id/client_secret are accepted too (RFC 6749 2.3.1) */
+  r = call("POST", NULL,
+           "grant_type=client_credentials&client_id=emulator-key&client_secret=emulator-secret",
+           "%s/oauth2/token", url);
+  assert_ok(&r);
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+static void test_expired_tokens_are_401_with_www_authenticate(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  const char *url = swh_emulator_url(e);
+  char *bearer = fetch_token(e);
+  response r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", url, PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  swh_emulator_expire_tokens(e);
+  r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", url, PROJECT);
+  assert_error(&r, 401, "UNAUTHENTICATED", NULL);
+  assert_int_equal(strncmp(error_message(&r), "Jwt expired at 20", 17), 0);
+  assert_int_equal(strlen(error_message(&r)), strlen("Jwt expired at 2024-07-08T22:12:28Z"));
+  char expected[256];
+  snprintf(expected, sizeof expected,
+           "Bearer error=\"invalid_token\", error_description=\"%s\"", error_message(&r));
+  assert_string_equal(r.www_authenticate, expected);
+  response_free(&r);
+  free(bearer);
+  /* a new token works */
+  bearer = fetch_token(e);
+  r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", url, PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  free(bearer);
+  swh_emulator_stop(e);
+}
+
+static void test_token_ttl_ends_tokens(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .token_ttl = 1});
+  char *bearer = fetch_token(e);
+  response r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  sleep(2); /* a 1 s token lives between 1 and 2 s */
+  usleep(100 * 1000);
+  r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_error(&r, 401, "UNAUTHENTICATED", NULL);
+  assert_non_null(strstr(r.www_authenticate, "Jwt expired at "));
+  response_free(&r);
+  free(bearer);
+  swh_emulator_stop(e);
+}
+
+/* ---- webhooks ------------------------------------------------------------------------ */
+
+static void test_create_get_list_delete(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 2});
+  const char *url = swh_emulator_url(e);
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 0));
+  response r = create_webhook(e, app, "https://example.com/hook",
+                              "\"triggers\":[\"MESSAGE_INBOUND\",\"SMART_CONVERSATIONS\"],"
+                              "\"secret\":\"s3cr3t\",\"future_field\":{\"keep\":[1,2]}");
+  assert_ok(&r);
+  json_t *created = json_incref(r.json);
+  const char *id = json_string_value(json_object_get(created, "id"));
+  assert_int_equal(strlen(id), 26);
+  assert_string_equal(json_string_value(json_object_get(created, "app_id")), app);
+  assert_string_equal(json_string_value(json_object_get(created, "target_type")), "HTTP");
+  assert_string_equal(json_string_value(json_object_get(created, "secret")), "s3cr3t");
+  assert_string_equal(
+      json_string_value(json_array_get(json_object_get(created, "triggers"), 1)),
+      "SMART_CONVERSATION");
+  json_t *keep = json_pack("{s:[i,i]}", "keep", 1, 2);
+  assert_true(json_equal(json_object_get(created, "future_field"), keep));
+  json_decref(keep);
+  response_free(&r);
+
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", url, PROJECT, id);
+  assert_ok(&r);
+  assert_true(json_equal(r.json, created));
+  response_free(&r);
+
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/%s/webhooks", url, PROJECT, app);
+  assert_ok(&r);
+  assert_int_equal(json_array_size(json_object_get(r.json, "webhooks")), 1);
+  assert_true(json_equal(json_array_get(json_object_get(r.json, "webhooks"), 0), created));
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/%s/webhooks", url, PROJECT, app_id(e, 1));
+  assert_ok(&r);
+  assert_int_equal(json_array_size(json_object_get(r.json, "webhooks")), 0);
+  response_free(&r);
+
+  r = call("DELETE", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", url, PROJECT, id);
+  assert_ok(&r);
+  assert_string_equal(r.body, "{}");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", url, PROJECT, id);
+  assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+  response_free(&r);
+  r = call("DELETE", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", url, PROJECT, id);
+  assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/NOAPP/webhooks", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "App not found");
+  response_free(&r);
+  json_decref(created);
+  swh_emulator_stop(e);
+}
+
+static void test_create_rules(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  const char *url = swh_emulator_url(e);
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 0));
+  response r = create_webhook(e, "NOAPP", "https://example.com/a", NULL);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.app_id: no such app \"NOAPP\" in project \"" PROJECT "\"");
+  response_free(&r);
+  r = create_webhook(e, app, "https://conversation-api.eu.sinch.com/x", NULL);
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  assert_int_equal(strncmp(error_message(&r), "webhook.target: ", 16), 0);
+  response_free(&r);
+  r = create_webhook(e, app, "https://example.com/a", "\"triggers\":[\"UNSPECIFIED_TRIGGER\"]");
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  assert_int_equal(strncmp(error_message(&r), "webhook.triggers[0]", 19), 0);
+  response_free(&r);
+  r = create_webhook(e, app, "https://example.com/a", "\"triggers\":[\"OPT_IN\",\"OPT_IN\"]");
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  response_free(&r);
+  r = create_webhook(e, app, "https://example.com/a", "\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\"");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.id: must not be set when creating a webhook (the server assigns it)");
+  response_free(&r);
+  r = call("POST", BASIC, "{\"target\":\"https://example.com/a\"}", "%s/v1/projects/%s/webhooks",
+           url, PROJECT);
+  assert_error(&r, 400, "INVALID_ARGUMENT", "webhook.app_id: required");
+  response_free(&r);
+  r = call("POST", BASIC, "{\"app_id\":", "%s/v1/projects/%s/webhooks", url, PROJECT);
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  assert_int_equal(strncmp(error_message(&r), "request body: invalid JSON at line 1", 36), 0);
+  response_free(&r);
+  r = call("POST", BASIC, "[1,2]", "%s/v1/projects/%s/webhooks", url, PROJECT);
+  assert_error(&r, 400, "INVALID_ARGUMENT", "request body: expected a JSON object");
+  response_free(&r);
+  r = call("POST", BASIC, "", "%s/v1/projects/%s/webhooks", url, PROJECT);
+  assert_error(&r, 400, "INVALID_ARGUMENT", "request body: empty, expected a JSON object");
+  response_free(&r);
+
+  char *first = created_id(e, app, "https://example.com/1", NULL);
+  r = create_webhook(e, app, "https://example.com/1", NULL);
+  char expected[256];
+  snprintf(expected, sizeof expected,
+           "webhook.target: app \"%s\" already has a webhook with this target (%s)", app, first);
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  for (int i = 2; i <= SWH_WEBHOOKS_PER_APP; i++) {
+    char target[64];
+    snprintf(target, sizeof target, "https://example.com/%d", i);
+    free(created_id(e, app, target, NULL));
+  }
+  r = create_webhook(e, app, "https://example.com/6", NULL);
+  snprintf(expected, sizeof expected,
+           "app \"%s\" already has 5 webhooks, the most an app can have", app);
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  json_t *snapshot = swh_emulator_snapshot(e);
+  assert_int_equal(json_array_size(json_object_get(snapshot, "webhooks")), 5);
+  json_decref(snapshot);
+  free(first);
+  swh_emulator_stop(e);
+}
+
+/* PATCH helper: query is appended as is ("" for none). */
+static response patch(swh_emulator *e, const char *id, const char *query, const char *body) {
+  return call("PATCH", BASIC, body, "%s/v1/projects/%s/webhooks/%s%s", swh_emulator_url(e),
+              PROJECT, id, query);
+}
+
+static void test_update_mask_forms(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 0));
+  char *id = created_id(e, app, "https://example.com/u",
+                        "\"secret\":\"old\",\"triggers\":[\"MESSAGE_INBOUND\"]");
+  const char *change = "{\"target\":\"https://example.com/v\",\"secret\":\"new\","
+                       "\"triggers\":[\"OPT_IN\"],\"target_type\":\"DISMISS\"}";
+  /* comma-joined: only the masked fields change */
+  response r = patch(e, id, "?update_mask=target,secret", change);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")), "https://example.com/v");
+  assert_string_equal(json_string_value(json_object_get(r.json, "secret")), "new");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "triggers"), 0)),
+                      "MESSAGE_INBOUND");
+  assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "HTTP");
+  response_free(&r);
+  /* repeated */
+  r = patch(e, id, "?update_mask=triggers&update_mask=target_type", change);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "triggers"), 0)),
+                      "OPT_IN");
+  assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "DISMISS");
+  response_free(&r);
+  /* update_mask.paths repeated */
+  r = patch(e, id, "?update_mask.paths=secret&update_mask.paths=triggers",
+            "{\"secret\":\"third\",\"triggers\":[\"CAPABILITY\",\"OPT_OUT\"]}");
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "secret")), "third");
+  assert_int_equal(json_array_size(json_object_get(r.json, "triggers")), 2);
+  response_free(&r);
+  /* no mask: exactly the fields present, unknown ones too */
+  r = patch(e, id, "", "{\"target_type\":\"HTTP\",\"x_new\":true}");
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "HTTP");
+  assert_true(json_is_true(json_object_get(r.json, "x_new")));
+  assert_string_equal(json_string_value(json_object_get(r.json, "secret")), "third");
+  response_free(&r);
+  /* unknown mask path, and id */
+  r = patch(e, id, "?update_mask=targets", "{}");
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  assert_int_equal(strncmp(error_message(&r), "update_mask: unknown field \"targets\"", 36), 0);
+  response_free(&r);
+  r = patch(e, id, "?update_mask=id", "{\"id\":\"X\"}");
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  assert_int_equal(strncmp(error_message(&r), "update_mask: \"id\" is read-only", 30), 0);
+  response_free(&r);
+  r = patch(e, id, "", "{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\"}");
+  assert_error(&r, 400, "INVALID_ARGUMENT", "webhook.id: read-only, it cannot be changed");
+  response_free(&r);
+  r = patch(e, id, "?update_mask=target", "{}");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.target: named in update_mask but missing from the body");
+  response_free(&r);
+  r = patch(e, id, "?update_mask=target", "{\"target\":\"https://conversation-api.us.sinch.com/\"}");
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  response_free(&r);
+  r = patch(e, "01ARZ3NDEKTSV4RRFFQ69G5FAV", "?update_mask=secret", "{\"secret\":\"a\"}");
+  assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+  response_free(&r);
+  /* nothing above changed it */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", swh_emulator_url(e), PROJECT, id);
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")), "https://example.com/v");
+  response_free(&r);
+  free(id);
+  swh_emulator_stop(e);
+}
+
+static void test_update_clears_secret_and_client_credentials(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 0));
+  char *id = created_id(e, app, "https://example.com/c",
+                        "\"secret\":\"s\",\"client_credentials\":{\"client_id\":\"c\","
+                        "\"client_secret\":\"cs\",\"endpoint\":\"https://auth.example.com/t\"}");
+  response r = patch(e, id, "?update_mask=secret,client_credentials",
+                     "{\"secret\":\"\",\"client_credentials\":null}");
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "secret"));
+  assert_null(json_object_get(r.json, "client_credentials"));
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")), "https://example.com/c");
+  response_free(&r);
+  json_t *snapshot = swh_emulator_snapshot(e);
+  json_t *stored = json_array_get(json_object_get(snapshot, "webhooks"), 0);
+  assert_null(json_object_get(stored, "secret"));
+  assert_null(json_object_get(stored, "client_credentials"));
+  json_decref(snapshot);
+  free(id);
+  swh_emulator_stop(e);
+}
+
+static void test_update_moves_between_apps_under_their_limits(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 2});
+  char a[64], b[64], query[128], body[256], expected[256];
+  snprintf(a, sizeof a, "%s", app_id(e, 0));
+  snprintf(b, sizeof b, "%s", app_id(e, 1));
+  char *mover = created_id(e, a, "https://example.com/same", NULL);
+  char *other = created_id(e, b, "https://example.com/same", NULL);
+  snprintf(query, sizeof query, "?update_mask=app_id");
+  snprintf(body, sizeof body, "{\"app_id\":\"%s\"}", b);
+  response r = patch(e, mover, query, body);
+  snprintf(expected, sizeof expected,
+           "webhook.target: app \"%s\" already has a webhook with this target (%s)", b, other);
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  r = patch(e, mover, query, "{\"app_id\":\"NOAPP\"}");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.app_id: no such app \"NOAPP\" in project \"" PROJECT "\"");
+  response_free(&r);
+  for (int i = 2; i <= SWH_WEBHOOKS_PER_APP; i++) {
+    char target[64];
+    snprintf(target, sizeof target, "https://example.com/b%d", i);
+    free(created_id(e, b, target, NULL));
+  }
+  snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"target\":\"https://example.com/moved\"}", b);
+  r = patch(e, mover, "?update_mask=app_id,target", body);
+  snprintf(expected, sizeof expected,
+           "app \"%s\" already has 5 webhooks, the most an app can have", b);
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  /* make room, then the move works */
+  r = call("DELETE", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", swh_emulator_url(e), PROJECT,
+           other);
+  assert_ok(&r);
+  response_free(&r);
+  r = patch(e, mover, "?update_mask=app_id,target", body);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "app_id")), b);
+  assert_string_equal(json_string_value(json_object_get(r.json, "id")), mover);
+  response_free(&r);
+  /* staying in a full app is not joining it */
+  r = patch(e, mover, "?update_mask=secret", "{\"secret\":\"k\"}");
+  assert_ok(&r);
+  response_free(&r);
+  free(mover);
+  free(other);
+  swh_emulator_stop(e);
+}
+
+/* ---- limits -------------------------------------------------------------------------- */
+
+static void test_bodies_over_1_mib_are_413(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  size_t size = 2 * 1024 * 1024;
+  char *big = malloc(size + 1);
+  assert_non_null(big);
+  memset(big, ' ', size);
+  big[0] = '{';
+  big[size - 1] = '}';
+  big[size] = '\0';
+  response r = call("POST", BASIC, big, "%s/v1/projects/%s/webhooks", swh_emulator_url(e), PROJECT);
+  assert_error(&r, 413, "INVALID_ARGUMENT", "request body: larger than 1048576 bytes (1 MiB)");
+  response_free(&r);
+
+  /* chunked: no Content-Length, so the size shows only while reading */
+  memset(&r, 0, sizeof r);
+  CURL *curl = curl_easy_init();
+  char url[256];
+  snprintf(url, sizeof url, "%s/v1/projects/%s/webhooks", swh_emulator_url(e), PROJECT);
+  struct curl_slist *headers = prepare(curl, &r, "POST", url, BASIC, big, NULL);
+  headers = curl_slist_append(headers, "Transfer-Encoding: chunked");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, -1L);
+  r.code = curl_easy_perform(curl);
+  finish(curl, &r);
+  assert_error(&r, 413, "INVALID_ARGUMENT", "request body: larger than 1048576 bytes (1 MiB)");
+  response_free(&r);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  free(big);
+  swh_emulator_stop(e);
+}
+
+static void test_project_rate_limit_is_429_with_retry_after(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .rate_limit = 5});
+  int ok = 0;
+  for (int i = 0; i < 5; i++) {
+    response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+    ok += r.status == 200;
+    response_free(&r);
+  }
+  assert_int_equal(ok, 5);
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_error(&r, 429, "RESOURCE_EXHAUSTED",
+               "Too many requests for project \"" PROJECT "\"");
+  assert_string_equal(r.retry_after, "1");
+  response_free(&r);
+  usleep(400 * 1000); /* 5/s refills one in 0.2 s */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+static void test_token_endpoint_rate_limit_has_no_retry_after(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  int ok = 0, limited = 0;
+  char retry_after[32] = "unset";
+  for (int i = 0; i < 45; i++) {
+    response r = call("POST", BASIC, "grant_type=client_credentials", "%s/oauth2/token",
+                      swh_emulator_url(e));
+    if (r.status == 200 && i < 30)
+      ok++;
+    if (r.status == 429) {
+      if (!limited++)
+        snprintf(retry_after, sizeof retry_after, "%s", r.retry_after);
+      assert_error(&r, 429, "RESOURCE_EXHAUSTED", "Too many token requests");
+    }
+    response_free(&r);
+  }
+  assert_int_equal(ok, 30);      /* the burst */
+  assert_true(limited >= 5);     /* 15 more in well under 1 s, refilled at 10/s */
+  assert_string_equal(retry_after, "");
+  swh_emulator_stop(e);
+}
+
+/* ---- faults -------------------------------------------------------------------------- */
+
+static void test_faults_spec_errors(void **state) {
+  const char *specs[] = {"boom=0.1", "500=2", "500", "drop=0.6,lost=0.6"};
+  const char *messages[] = {
+      "--faults: unknown fault \"boom\" (known: 500, 503, 429, 429ra, drop, lost)",
+      "--faults: 500: probability \"2\" is not a number from 0 to 1",
+      "--faults: \"500\" is not KIND=PROBABILITY",
+      "--faults: the probabilities add up to 1.2, more than 1",
+  };
+  for (size_t i = 0; i < 4; i++) {
+    swh_error err;
+    swh_error_init(&err);
+    swh_emulator_config config = {.faults = specs[i], .quiet = true};
+    assert_null(swh_emulator_start(&config, &err));
+    assert_int_equal(err.kind, SWH_ERR_USAGE);
+    assert_string_equal(err.message, messages[i]);
+    swh_error_clear(&err);
+  }
+}
+
+static void test_each_fault_kind(void **state) {
+  struct {
+    const char *spec;
+    long status;
+    const char *api_status;
+    const char *retry_after;
+    bool dropped;
+    size_t stored;
+  } cases[] = {
+      {"500=1", 500, "INTERNAL", "", false, 0},
+      {"503=1", 503, "UNAVAILABLE", "", false, 0},
+      {"429=1", 429, "RESOURCE_EXHAUSTED", "", false, 0},
+      {"429ra=1", 429, "RESOURCE_EXHAUSTED", "1", false, 0},
+      {"drop=1", 0, NULL, NULL, true, 0},
+      {"lost=1", 0, NULL, NULL, true, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    swh_emulator *e = start((swh_emulator_config){.apps = 1, .faults = cases[i].spec});
+    /* the token endpoint is not subject to faults */
+    free(fetch_token(e));
+    response r = create_webhook(e, app_id(e, 0), "https://example.com/f", NULL);
+    if (cases[i].dropped) {
+      assert_int_equal(r.code, CURLE_GOT_NOTHING);
+    } else {
+      assert_error(&r, cases[i].status, cases[i].api_status, NULL);
+      assert_string_equal(r.retry_after, cases[i].retry_after);
+    }
+    response_free(&r);
+    json_t *snapshot = swh_emulator_snapshot(e);
+    assert_int_equal(json_array_size(json_object_get(snapshot, "webhooks")), cases[i].stored);
+    json_decref(snapshot);
+    swh_emulator_stop(e);
+  }
+}
+
+/* The outcomes of n requests as a string of letters, one per request. */
+static void fault_sequence(unsigned seed, char *out, int n) {
+  swh_emulator *e = start((swh_emulator_config){
+      .apps = 1, .seed_random = seed,
+      .faults = "500=0.1,503=0.1,429=0.1,429ra=0.1,drop=0.1,lost=0.1"});
+  for (int i = 0; i < n; i++) {
+    response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+    out[i] = r.code != CURLE_OK ? 'x'
+             : r.status == 200  ? '.'
+             : r.status == 429  ? (r.retry_after[0] ? 'R' : 'r')
+             : r.status == 500  ? '5'
+             : r.status == 503  ? '3'
+                                : '?';
+    response_free(&r);
+  }
+  out[n] = '\0';
+  swh_emulator_stop(e);
+}
+
+static void test_faults_are_deterministic_for_a_seed(void **state) {
+  char first[61], again[61], other[61];
+  fault_sequence(42, first, 60);
+  fault_sequence(42, again, 60);
+  fault_sequence(43, other, 60);
+  assert_string_equal(first, again);
+  assert_string_not_equal(first, other);
+  /* every kind shows up with these odds in 60 draws, and so do plain answers */
+  for (const char *kind = ".x5r3R"; *kind; kind++)
+    assert_non_null(strchr(first, *kind));
+  assert_null(strchr(first, '?'));
+}
+
+/* ---- state and seeds ---------------------------------------------------------------- */
+
+static void test_state_persists_across_restarts(void **state) {
+  char dir[] = "/tmp/swh-emulator-test-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[256];
+  snprintf(path, sizeof path, "%s/state.json", dir);
+  swh_emulator *e = start((swh_emulator_config){.apps = 2, .state_file = path});
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 1));
+  char *id = created_id(e, app, "https://example.com/p", "\"secret\":\"kept\",\"z\":[]");
+  json_t *before = swh_emulator_snapshot(e);
+  swh_emulator_stop(e);
+
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+
+  /* --apps is ignored when the state exists */
+  e = start((swh_emulator_config){.apps = 7, .state_file = path});
+  json_t *after = swh_emulator_snapshot(e);
+  assert_true(json_equal(before, after));
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", swh_emulator_url(e),
+                    PROJECT, id);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "secret")), "kept");
+  response_free(&r);
+  r = call("DELETE", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", swh_emulator_url(e), PROJECT, id);
+  assert_ok(&r);
+  response_free(&r);
+  swh_emulator_stop(e);
+  json_t *saved = json_load_file(path, 0, NULL);
+  assert_int_equal(json_array_size(json_object_get(saved, "webhooks")), 0);
+  assert_int_equal(json_array_size(json_object_get(saved, "apps")), 2);
+  json_decref(saved);
+  json_decref(before);
+  json_decref(after);
+  free(id);
+  unlink(path);
+  rmdir(dir);
+}
+
+static void test_seed_snapshots_are_checked(void **state) {
+  struct {
+    const char *json;
+    const char *message;
+  } cases[] = {
+      {"[]", "seed: expected a JSON object (a snapshot)"},
+      {"{\"swh_snapshot\":2}", "seed: swh_snapshot: expected 1 (the only format version)"},
+      {"{\"apps\":[{\"id\":\"A\"},{\"id\":\"A\"}]}", "seed: apps[1].id: \"A\" is also apps[0].id"},
+      {"{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"app_id\":\"X\",\"target\":\"https://e.com/\"}]}",
+       "seed: webhooks[0].app_id: no such app \"X\""},
+      {"{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"app_id\":\"A\"}]}",
+       "seed: webhooks[0].target: required"},
+      {"{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"app_id\":\"A\",\"target\":\"https://e.com/\"},"
+       "{\"app_id\":\"A\",\"target\":\"https://e.com/\"}]}",
+       "seed: webhooks[1].target: app \"A\" already has this target in webhooks[0]"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    json_t *seed = json_loads(cases[i].json, 0, NULL);
+    assert_non_null(seed);
+    swh_emulator_config config = {.seed = seed, .quiet = true};
+    swh_error err;
+    swh_error_init(&err);
+    assert_null(swh_emulator_start(&config, &err));
+    assert_int_equal(err.kind, SWH_ERR_VALIDATION);
+    assert_string_equal(err.message, cases[i].message);
+    swh_error_clear(&err);
+    json_decref(seed);
+  }
+  /* a file: its name and the place in it */
+  char path[] = "/tmp/swh-seed-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "{\"apps\": [\n  {\"id\": }]}", 23), 23);
+  close(fd);
+  swh_emulator_config config = {.seed_file = path, .quiet = true};
+  swh_error err;
+  swh_error_init(&err);
+  assert_null(swh_emulator_start(&config, &err));
+  char expected[256];
+  snprintf(expected, sizeof expected, "%s: line 2, column 10: ", path);
+  assert_int_equal(strncmp(err.message, expected, strlen(expected)), 0);
+  swh_error_clear(&err);
+  unlink(path);
+}
+
+static void test_seed_snapshot_is_served_whole(void **state) {
+  json_t *seed = json_loads(
+      "{\"swh_snapshot\":1,\"project_id\":\"seeded\",\"apps\":[{\"id\":\"APP1\","
+      "\"display_name\":\"Seeded\",\"channel_credentials\":[{\"channel\":\"WHATSAPP\"}]}],"
+      "\"webhooks\":[{\"id\":\"01W4FFL35P4NC4K35WEBHOOK04\",\"app_id\":\"APP1\","
+      "\"target\":\"https://e.com/s\",\"target_type\":\"HTTP\",\"triggers\":[\"SMART_CONVERSATIONS\"],"
+      "\"unknown_enum\":\"FUTURE_VALUE\"}]}", 0, NULL);
+  assert_non_null(seed);
+  swh_emulator *e = start((swh_emulator_config){.seed = seed, .apps = 4});
+  json_decref(seed);
+  assert_string_equal(swh_emulator_project(e), "seeded");
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/seeded/apps", swh_emulator_url(e));
+  assert_ok(&r);
+  assert_int_equal(json_array_size(json_object_get(r.json, "apps")), 1);
+  assert_string_equal(json_string_value(json_object_get(
+                          json_array_get(json_object_get(r.json, "apps"), 0), "display_name")),
+                      "Seeded");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/seeded/webhooks/01W4FFL35P4NC4K35WEBHOOK04",
+           swh_emulator_url(e));
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "unknown_enum")), "FUTURE_VALUE");
+  assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "triggers"), 0)),
+                      "SMART_CONVERSATION");
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+static void test_seeded_ids_repeat(void **state) {
+  swh_emulator *a = start((swh_emulator_config){.apps = 2, .seed_random = 9});
+  swh_emulator *b = start((swh_emulator_config){.apps = 2, .seed_random = 9});
+  assert_string_equal(app_id(a, 0), app_id(b, 0));
+  assert_string_equal(app_id(a, 1), app_id(b, 1));
+  assert_string_not_equal(app_id(a, 0), app_id(a, 1));
+  swh_emulator_stop(a);
+  swh_emulator_stop(b);
+}
+
+/* ---- robustness ---------------------------------------------------------------------- */
+
+static int port_of(swh_emulator *e) {
+  return atoi(strrchr(swh_emulator_url(e), ':') + 1);
+}
+
+/* Sends raw bytes, reads whatever comes back (at most 1 s); returns the bytes read. */
+static ssize_t raw_exchange(int port, const char *data, size_t len, char *out, size_t size) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+  struct timeval timeout = {1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ssize_t sent = send(fd, data, len, MSG_NOSIGNAL);
+  (void)sent;
+  shutdown(fd, SHUT_WR);
+  ssize_t got = 0, n;
+  while ((size_t)got + 1 < size && (n = recv(fd, out + got, size - 1 - (size_t)got, 0)) > 0)
+    got += n;
+  out[got] = '\0';
+  close(fd);
+  return got;
+}
+
+static void test_garbage_requests_do_not_crash_it(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  int port = port_of(e);
+  char answer[4096];
+  const char *garbage[] = {
+      "HELLO\r\n\r\n",
+      "GET\r\n\r\n",
+      "GET /v1/projects HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n",
+      "POST /v1/projects/" PROJECT "/webhooks HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n{",
+      "POST /oauth2/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\n",
+      "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 binary TLS hello",
+      "GET /%00%ff%2e%2e/../.. HTTP/1.1\r\nHost: x\r\nAuthorization: Basic !!!\r\n\r\n",
+      "PATCH /v1/projects/" PROJECT "/webhooks/X?update_mask=%zz&update_mask HTTP/1.1\r\n"
+      "Host: x\r\nAuthorization: Bearer ...\r\nContent-Length: 2\r\n\r\n{}",
+  };
+  for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++)
+    raw_exchange(port, garbage[i], strlen(garbage[i]), answer, sizeof answer);
+  /* a raw but well-formed request gets the nested 401 */
+  const char *good = "GET /v1/projects/" PROJECT "/apps HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  raw_exchange(port, good, strlen(good), answer, sizeof answer);
+  assert_int_equal(strncmp(answer, "HTTP/1.1 401", 12), 0);
+  assert_non_null(strstr(answer, "\"status\":\"UNAUTHENTICATED\""));
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+#define CONCURRENT 200
+
+/* 200 keep-alive connections at once: with 300 ms latency each round takes about 300 ms,
+   not 60 s, and the second round reuses every connection. */
+static void test_hundreds_of_concurrent_keep_alive_connections(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .latency_ms = 300});
+  char url[256];
+  snprintf(url, sizeof url, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  CURLM *multi = curl_multi_init();
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)CONCURRENT);
+  static CURL *handles[CONCURRENT];
+  static response responses[CONCURRENT];
+  static struct curl_slist *headers[CONCURRENT];
+  for (int i = 0; i < CONCURRENT; i++) {
+    handles[i] = curl_easy_init();
+    memset(&responses[i], 0, sizeof responses[i]);
+    headers[i] = prepare(handles[i], &responses[i], "GET", url, BASIC, NULL, NULL);
+  }
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < CONCURRENT; i++) {
+      response_free(&responses[i]);
+      curl_multi_add_handle(multi, handles[i]);
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int running = 0, loops = 0;
+    do {
+      curl_multi_perform(multi, &running);
+      if (running)
+        curl_multi_poll(multi, NULL, 0, 100, NULL);
+    } while (running && ++loops < 100000);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    long connects = 0;
+    int ok = 0;
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(multi, &left))) {
+      if (msg->msg == CURLMSG_DONE && msg->data.result == CURLE_OK)
+        ok++;
+    }
+    for (int i = 0; i < CONCURRENT; i++) {
+      long n = 0, status = 0;
+      curl_easy_getinfo(handles[i], CURLINFO_NUM_CONNECTS, &n);
+      curl_easy_getinfo(handles[i], CURLINFO_RESPONSE_CODE, &status);
+      connects += n;
+      ok -= status != 200;
+      curl_multi_remove_handle(multi, handles[i]);
+    }
+    assert_int_equal(ok, CONCURRENT);
+    assert_int_equal(connects, round == 0 ? CONCURRENT : 0);
+    assert_true(seconds < 10.0); /* serialised it would be 60 s */
+  }
+  for (int i = 0; i < CONCURRENT; i++) {
+    response_free(&responses[i]);
+    curl_slist_free_all(headers[i]);
+    curl_easy_cleanup(handles[i]);
+  }
+  curl_multi_cleanup(multi);
+  swh_emulator_stop(e);
+}
+
+int main(void) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_unknown_routes_are_404_and_unserved_methods_501),
+      cmocka_unit_test(test_wrong_project_is_403),
+      cmocka_unit_test(test_apps_are_generated_with_settings),
+      cmocka_unit_test(test_api_routes_need_credentials),
+      cmocka_unit_test(test_token_endpoint),
+      cmocka_unit_test(test_expired_tokens_are_401_with_www_authenticate),
+      cmocka_unit_test(test_token_ttl_ends_tokens),
+      cmocka_unit_test(test_create_get_list_delete),
+      cmocka_unit_test(test_create_rules),
+      cmocka_unit_test(test_update_mask_forms),
+      cmocka_unit_test(test_update_clears_secret_and_client_credentials),
+      cmocka_unit_test(test_update_moves_between_apps_under_their_limits),
+      cmocka_unit_test(test_bodies_over_1_mib_are_413),
+      cmocka_unit_test(test_project_rate_limit_is_429_with_retry_after),
+      cmocka_unit_test(test_token_endpoint_rate_limit_has_no_retry_after),
+      cmocka_unit_test(test_faults_spec_errors),
+      cmocka_unit_test(test_each_fault_kind),
+      cmocka_unit_test(test_faults_are_deterministic_for_a_seed),
+      cmocka_unit_test(test_state_persists_across_restarts),
+      cmocka_unit_test(test_seed_snapshots_are_checked),
+      cmocka_unit_test(test_seed_snapshot_is_served_whole),
+      cmocka_unit_test(test_seeded_ids_repeat),
+      cmocka_unit_test(test_garbage_requests_do_not_crash_it),
+      cmocka_unit_test(test_hundreds_of_concurrent_keep_alive_connections),
+  };
+  int failed = cmocka_run_group_tests(tests, NULL, NULL);
+  curl_global_cleanup();
+  return failed;
+}
