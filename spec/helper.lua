@@ -6,7 +6,7 @@
 --   helper.root                   the repository root (busted runs from it)
 --
 --   local emu = helper.emulator{ apps = 2, args = { "--latency", "5" } }
---     Starts $SWH_BUILD/swh-emulator --port 0 -q [--apps N] [args…] on 127.0.0.1 and waits
+--     Starts swh-emulator --port 0 -q [--apps N] [args…] on 127.0.0.1 and waits
 --     (at most 10 s) for the URL it prints. Returns a table:
 --       emu.url           "http://127.0.0.1:PORT"
 --       emu.auth_url      emu.url .. "/oauth2/token"
@@ -15,6 +15,8 @@
 --       emu.log           path of the file that holds the emulator's stdout and stderr
 --       emu:stop()        kills it for sure (TERM, then KILL after 2 s) and waits; safe twice
 --     opts.project_id / key_id / key_secret are passed as --project / --key-id / --key-secret.
+--     The binary: $SWH_EMULATOR, else $SWH_BUILD/swh-emulator or
+--     $SWH_BUILD/src/emulator/swh-emulator (helper.emulator_binary()).
 --     Every emulator still running is killed when the Lua state closes.
 --
 --   helper.client_options(emu [, extra])   options for swh.client{} pointing at emu
@@ -106,9 +108,26 @@ M._reaper = setmetatable({}, {
   end,
 })
 
+-- SWH_EMULATOR if set, else the first of $SWH_BUILD/swh-emulator and
+-- $SWH_BUILD/src/emulator/swh-emulator that exists.
+function M.emulator_binary()
+  local given = getenv("SWH_EMULATOR")
+  if given and given ~= "" then
+    return given
+  end
+  for _, path in ipairs({ M.build .. "/swh-emulator", M.build .. "/src/emulator/swh-emulator" }) do
+    local f = io.open(path, "rb")
+    if f then
+      f:close()
+      return path
+    end
+  end
+  return M.build .. "/swh-emulator"
+end
+
 function M.emulator(opts)
   opts = opts or {}
-  local binary = M.build .. "/swh-emulator"
+  local binary = M.emulator_binary()
   local args = { binary, "--port", "0", "-q" }
   if opts.apps then
     args[#args + 1] = "--apps"
