@@ -169,7 +169,8 @@ describe("client.webhooks and client.apps", function()
       assert.equal("NOT_FOUND (404): Webhook not found [DELETE /v1/projects/emulator-project/"
         .. "webhooks/01NOSUCHWEBHOOK00000000000]", tostring(err))
       local w
-      w, err = client.webhooks:update("01NOSUCHWEBHOOK00000000000", { target = "https://x.example" })
+      w, err = client.webhooks:update("01NOSUCHWEBHOOK00000000000",
+        { target = "https://x.example" })
       assert.is_nil(w)
       assert.equal("NOT_FOUND (404): Webhook not found [PATCH /v1/projects/emulator-project/"
         .. "webhooks/01NOSUCHWEBHOOK00000000000]", tostring(err))
