@@ -1,0 +1,268 @@
+-- swh --sandbox: the in-process emulator (demo, empty, from a file), tracing, errors, and the
+-- demo's migration script run end to end.
+local cjson = require "cjson"
+local h = require "host_run"
+local run, has = h.run, h.has
+
+local OLD = "hooks.old-callbacks.example.com"
+local NEW = "hooks.new-callbacks.example.com"
+local PARTNER = "crm.partner.example.net"
+
+-- Lua run with -e that prints, as JSON, what the sandbox's API says about the project.
+local CENSUS = [[
+local census = { apps = 0, webhooks = 0, hosts = {}, secrets = 0, oauth = 0, fewest = 99,
+                 most = 0, ids = {}, with_trigger = 0, old_without_trigger = 0 }
+local apps = assert(client.apps:list())
+census.apps = #apps
+for _, app in ipairs(apps) do
+  local hooks = assert(client.webhooks:list(app.id))
+  census.fewest = math.min(census.fewest, #hooks)
+  census.most = math.max(census.most, #hooks)
+  for _, w in ipairs(hooks) do
+    census.webhooks = census.webhooks + 1
+    census.ids[#census.ids + 1] = w.id
+    local host = w.target:match("^https://([^/]+)/")
+    census.hosts[host] = (census.hosts[host] or 0) + 1
+    if w.secret then census.secrets = census.secrets + 1 end
+    if w.client_credentials then census.oauth = census.oauth + 1 end
+    local has_trigger = false
+    for _, t in ipairs(w.triggers) do has_trigger = has_trigger or t == "MESSAGE_DELIVERY" end
+    if has_trigger then
+      census.with_trigger = census.with_trigger + 1
+    elseif host == "hooks.old-callbacks.example.com" then
+      census.old_without_trigger = census.old_without_trigger + 1
+    end
+  end
+end
+print(swh.json.encode(census))
+]]
+
+local function count(text, plain)
+  local n, at = 0, 1
+  while true do
+    local found = text:find(plain, at, true)
+    if not found then return n end
+    n, at = n + 1, found + #plain
+  end
+end
+
+local function census(args)
+  local full = {}
+  for i, a in ipairs(args) do full[i] = a end
+  full[#full + 1] = "-e"
+  full[#full + 1] = CENSUS
+  local r = run(full)
+  assert.equal("", r.err)
+  assert.equal(0, r.status)
+  return cjson.decode(r.out)
+end
+
+describe("swh --sandbox", function()
+  local dir
+  setup(function() dir = h.temp_dir() end)
+  teardown(function() h.remove_dir(dir) end)
+
+  local function file(name, value)
+    local path = dir .. "/" .. name
+    h.write(path, type(value) == "string" and value or cjson.encode(value))
+    return path
+  end
+
+  it("serves the seeded demo project: 40 apps with 1 to 4 webhooks each", function()
+    local c = census { "--sandbox" }
+    assert.equal(40, c.apps)
+    assert.equal(93, c.webhooks)
+    assert.equal(1, c.fewest)
+    assert.equal(4, c.most)
+    assert.same({ [OLD] = 80, [PARTNER] = 13 }, c.hosts)
+    assert.equal(29, c.secrets)
+    assert.equal(13, c.oauth)
+  end)
+
+  it("seeds the same demo project on every run", function()
+    local first, second = census { "--sandbox" }, census { "--sandbox=demo" }
+    assert.same(first.ids, second.ids)
+    assert.equal(93, #first.ids)
+  end)
+
+  it("names the demo project and points client at the emulator", function()
+    local r = run { "--sandbox", "-e", "print(client.project_id)" }
+    assert.equal("demo-project\n", r.out)
+    assert.equal(0, r.status)
+  end)
+
+  it("serves an empty project with --sandbox=empty, where webhooks can be created", function()
+    local r = run { "--sandbox=empty", "-e", [[
+local apps = assert(client.apps:list())
+print(#apps, #assert(client.webhooks:list(apps[1].id)), client.project_id)
+local made = assert(client.webhooks:create{ app_id = apps[2].id,
+  target = "https://example.com/in", triggers = { "MESSAGE_INBOUND" } })
+local got = assert(client.webhooks:get(made.id))
+print(got.target, got.app_id == apps[2].id, #assert(client.webhooks:list(apps[2].id)))
+]] }
+    assert.equal("", r.err)
+    assert.equal("3\t0\tsandbox-project\nhttps://example.com/in\ttrue\t1\n", r.out)
+  end)
+
+  it("loads a snapshot file, unknown fields included", function()
+    local path = file("snap.json", {
+      swh_snapshot = 1, project_id = "from-file",
+      apps = { { id = "01JGFJJZ00SK4Z041V4W63Q2CV", display_name = "Filed" } },
+      webhooks = { { id = "01JGFJK6QF7CE9EEWZKJ309MBD", app_id = "01JGFJJZ00SK4Z041V4W63Q2CV",
+                     target = "https://example.com/filed", triggers = { "OPT_IN" },
+                     future_field = { kept = true } } },
+    })
+    local r = run { "--sandbox=" .. path, "-e", [[
+local w = assert(client.webhooks:get("01JGFJK6QF7CE9EEWZKJ309MBD"))
+print(client.project_id, w.target, w.triggers[1], w.future_field.kept)
+]] }
+    assert.equal("", r.err)
+    assert.equal("from-file\thttps://example.com/filed\tOPT_IN\ttrue\n", r.out)
+  end)
+
+  it("says which snapshot file it cannot use and why", function()
+    local r = run { "--sandbox=" .. dir .. "/none.json", "-e", "print('ran')" }
+    assert.equal(1, r.status)
+    assert.equal("", r.out)
+    assert.equal(("swh: --sandbox=%s/none.json: unable to open %s/none.json: No such file or "
+                  .. "directory\n"):format(dir, dir), r.err)
+
+    local path = file("garbage.json", "{\"swh_snapshot\": 1,")
+    r = run { "--sandbox=" .. path }
+    assert.equal(1, r.status)
+    assert.truthy(r.err:find("^swh: %-%-sandbox=" .. path:gsub("%p", "%%%0")
+                             .. ": not a JSON snapshot: .* at line 1, column %d+\n$"), r.err)
+
+    path = file("version.json", { swh_snapshot = 2, project_id = "p", apps = {} })
+    r = run { "--sandbox=" .. path }
+    assert.equal(1, r.status)
+    assert.equal("swh: --sandbox=" .. path .. ": \"swh_snapshot\" must be 1 (a file written by "
+                 .. "swh.save or swh-emulator --state)\n", r.err)
+  end)
+
+  it("raises API errors as one readable line with a traceback", function()
+    local r = run { "--sandbox", "-e",
+                    "assert(client.webhooks:get('01JGFJK6QF7CE9EEWZKJ309MBX'))" }
+    assert.equal(1, r.status)
+    assert.truthy(r.err:find("^swh: NOT_FOUND %(404%): Webhook not found %[GET /v1/projects/"
+                             .. "demo%-project/webhooks/01JGFJK6QF7CE9EEWZKJ309MBX%]\n"
+                             .. "stack traceback:\n"), r.err)
+  end)
+
+  it("traces HTTP on stderr with -v, secrets redacted", function()
+    local r = run { "--sandbox", "-v", "-e", [[
+local apps = assert(client.apps:list())
+for _, app in ipairs(apps) do
+  for _, w in ipairs(assert(client.webhooks:list(app.id))) do
+    if w.secret then
+      assert(client.webhooks:update(w.id, { secret = "rotated-secret-value" }))
+      return
+    end
+  end
+end
+]] }
+    assert.equal(0, r.status)
+    assert.truthy(r.err:find("> GET http://127%.0%.0%.1:%d+/v1/projects/demo%-project/apps\n"),
+                  r.err)
+    assert.truthy(r.err:find("< 200 GET /v1/projects/demo%-project/apps %(%d+ ms%)\n"), r.err)
+    assert.truthy(r.err:find("> PATCH [^\n]*%?update_mask=secret {\"secret\":\"%[redacted%]\"}\n"),
+                  r.err)
+    for _, secret in ipairs { "rotated-secret-value", "emulator-secret", "demo-secret-",
+                              "demo-client-secret-" } do
+      assert.falsy(has(r.err, secret), secret)
+    end
+    assert.equal("", r.out)
+  end)
+
+  it("traces nothing without -v", function()
+    local r = run { "--sandbox", "-e", "assert(client.apps:list())" }
+    assert.equal("", r.err)
+  end)
+
+  describe("the demo migration (scripts/migrate-host.lua)", function()
+    local function summary(out)
+      return out:match("\nSummary: ([^\n]*)\n$")
+    end
+
+    it("moves every webhook of the old host and prints the exact summary", function()
+      local r = run { "--sandbox", "scripts/migrate-host.lua" }
+      assert.equal(0, r.status)
+      assert.equal("40 apps, 80 webhooks moved, 13 unchanged, 0 failed", summary(r.out))
+      local before, after = r.out:match("^Before: 93 webhooks\n(.-)\nAfter: 93 webhooks\n(.*)$")
+      assert.truthy(before, r.out)
+      assert.equal(80, count(before, OLD))
+      assert.equal(0, count(after, OLD))
+      assert.equal(80, count(after, NEW))
+      assert.equal(13, count(after, PARTNER))
+      assert.equal("listing apps…\nlisting the webhooks of 40 apps…\nmoving 80 webhooks from "
+        .. OLD .. " to " .. NEW .. " (adding MESSAGE_DELIVERY where missing)…\n"
+        .. "listing the webhooks again…\n", r.err)
+      assert.falsy(has(r.out, "demo-secret-"))
+      assert.falsy(has(r.out, "demo-client-secret-"))
+    end)
+
+    it("leaves the project in the migrated state, checked through the API", function()
+      local before = census { "--sandbox" }
+      local after = census { "--sandbox", "-q", "-e", "arg = { [0] = 'migrate-host.lua' }",
+                             "-e", "local p = print; print = function() end; "
+                               .. "dofile('scripts/migrate-host.lua'); print = p" }
+      assert.same({ [NEW] = 80, [PARTNER] = 13 }, after.hosts)
+      assert.same(before.ids, after.ids)
+      -- every moved webhook has the trigger now, and only those gained it
+      assert.equal(0, after.old_without_trigger)
+      assert.truthy(before.old_without_trigger > 0)
+      assert.equal(before.with_trigger + before.old_without_trigger, after.with_trigger)
+      assert.equal(before.secrets, after.secrets)
+      assert.equal(before.oauth, after.oauth)
+    end)
+
+    it("prints no progress with -q", function()
+      local r = run { "-q", "--sandbox", "scripts/migrate-host.lua" }
+      assert.equal(0, r.status)
+      assert.equal("", r.err)
+      assert.equal("40 apps, 80 webhooks moved, 13 unchanged, 0 failed", summary(r.out))
+    end)
+
+    it("takes the hosts and the trigger from its arguments", function()
+      local r = run { "-q", "--sandbox", "scripts/migrate-host.lua", PARTNER,
+                      "crm2.partner.example.net", "-" }
+      assert.equal(0, r.status)
+      assert.equal("40 apps, 13 webhooks moved, 80 unchanged, 0 failed", summary(r.out))
+    end)
+
+    it("reports a webhook it cannot move, moves the others, and exits 1", function()
+      local app = "01JGFJJZ00SK4Z041V4W63Q2CV"
+      local path = file("collide.json", {
+        swh_snapshot = 1, project_id = "collide",
+        apps = { { id = app, display_name = "Collide" } },
+        webhooks = {
+          { id = "01JGFJK6QF7CE9EEWZKJ309MBD", app_id = app, triggers = { "MESSAGE_INBOUND" },
+            target = "https://" .. OLD .. "/a" },
+          { id = "01JGFJK6QF7CE9EEWZKJ309MBE", app_id = app, triggers = { "MESSAGE_DELIVERY" },
+            target = "https://" .. NEW .. "/a" },
+          { id = "01JGFJK6QF7CE9EEWZKJ309MBF", app_id = app, triggers = { "OPT_IN" },
+            target = "https://HOOKS.old-callbacks.example.com/b?x=1", secret = "file-secret" },
+        },
+      })
+      local r = run { "-q", "--sandbox=" .. path, "scripts/migrate-host.lua" }
+      assert.equal(1, r.status)
+      assert.equal("1 apps, 1 webhooks moved, 1 unchanged, 1 failed", summary(r.out))
+      assert.truthy(has(r.out, "\nFAILED 01JGFJK6QF7CE9EEWZKJ309MBD (Collide) https://" .. OLD
+        .. "/a: INVALID_ARGUMENT (400): "), r.out)
+      assert.truthy(r.out:find("\nAfter:.*https://hooks%.new%-callbacks%.example%.com/b%?x=1 +"
+                               .. "OPT_IN,MESSAGE_DELIVERY\n"), r.out)
+      assert.falsy(has(r.out, "file-secret"))
+    end)
+
+    it("refuses arguments that are not host names, with status 2", function()
+      local r = run { "--sandbox", "scripts/migrate-host.lua", "https://old.example.com" }
+      assert.equal(2, r.status)
+      assert.equal("migrate-host.lua: 'https://old.example.com' is not a host name (like "
+        .. "hooks.example.com or host:8443)\nusage: swh migrate-host.lua [OLD_HOST [NEW_HOST "
+        .. "[TRIGGER]]]\n", r.err)
+      r = run { "--sandbox", "scripts/migrate-host.lua", "a.example.com", "A.example.com" }
+      assert.equal(2, r.status)
+      assert.truthy(has(r.err, "OLD_HOST and NEW_HOST are the same\n"), r.err)
+    end)
+  end)
+end)
