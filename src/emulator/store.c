@@ -188,14 +188,15 @@ static bool add_generated_apps(emu_store *store, int count) {
    snapshot's project_id. */
 static swh_status load_file(emu_store *store, const char *path, const char *forced_project,
                             swh_error *err) {
+  FILE *file = fopen(path, "rb");
+  if (!file)
+    return swh_error_set(err, SWH_ERR_USAGE, "%s: cannot open: %s", path, strerror(errno));
   json_error_t jerr;
-  json_t *snapshot = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-  if (!snapshot) {
-    if (jerr.line <= 0)
-      return swh_error_set(err, SWH_ERR_USAGE, "%s: %s", path, jerr.text);
+  json_t *snapshot = json_loadf(file, JSON_REJECT_DUPLICATES, &jerr);
+  fclose(file);
+  if (!snapshot)
     return swh_error_set(err, SWH_ERR_VALIDATION, "%s: line %d, column %d: %s", path,
                          jerr.line, jerr.column, jerr.text);
-  }
   json_t *apps, *webhooks;
   const char *project;
   swh_status status = emu_snapshot_check(snapshot, path, &apps, &webhooks, &project, err);
