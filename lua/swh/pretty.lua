@@ -341,10 +341,14 @@ function pretty.print(value, opts, ...)
   io.stdout:write(pretty.format(value, opts), "\n")
 end
 
---- How the REPL shows the values of an expression: each formatted, tab-separated.
+--- How the REPL shows the values of an expression: each formatted, tab-separated. Trailing
+-- nils after a value are left out: a call that succeeded returns `value, nil`, and the nil
+-- (no error) is noise. A lone nil still prints.
 function pretty.results(...)
+  local n = select("#", ...)
+  while n > 1 and select(n, ...) == nil do n = n - 1 end
   local parts = {}
-  for i = 1, select("#", ...) do parts[i] = pretty.format((select(i, ...))) end
+  for i = 1, n do parts[i] = pretty.format((select(i, ...))) end
   return concat(parts, "\t")
 end
 

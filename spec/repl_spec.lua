@@ -1,0 +1,117 @@
+-- The swh REPL, driven through a pseudo-terminal (script(1)) as a person would use it.
+local h = require "host_run"
+local has = h.has
+
+-- The part of a transcript after the prompt line where `input` was typed.
+local function after_input(transcript, prompt_and_input)
+  local at = select(2, transcript:find(prompt_and_input .. "\n", 1, true))
+  assert.truthy(at, "no '" .. prompt_and_input .. "' in:\n" .. transcript)
+  return transcript:sub(at + 1)
+end
+
+describe("the swh REPL", function()
+  local home
+  before_each(function() home = h.temp_dir() end)
+  after_each(function() h.remove_dir(home) end)
+
+  it("prints the value of an expression, and ends with status 0 at Ctrl-D", function()
+    local out, status = h.repl({}, { "6 * 7" }, { home = home })
+    assert.equal(0, status)
+    assert.truthy(has(out, "swh 0.1.0 (Lua 5.4"), out)
+    assert.equal("42\nswh> \n", after_input(out, "swh> 6 * 7"))
+  end)
+
+  it("prints several values tab-separated, and tables readably", function()
+    local out = h.repl({}, { "1, 'two', nil, { 1, 2, 3 }" }, { home = home })
+    assert.equal("1\ttwo\tnil\t{ 1, 2, 3 }\n",
+                 after_input(out, "swh> 1, 'two', nil, { 1, 2, 3 }"):match("^[^\n]*\n"))
+  end)
+
+  it("leaves out trailing nils after a value, but prints a lone nil", function()
+    local out = h.repl({}, { "'ok', nil, nil", "nil" }, { home = home })
+    assert.equal("ok\n", after_input(out, "swh> 'ok', nil, nil"):match("^[^\n]*\n"))
+    assert.equal("nil\n", after_input(out, "swh> nil"):match("^[^\n]*\n"))
+  end)
+
+  it("keeps reading unfinished input with a continuation prompt", function()
+    local out = h.repl({}, { "for i = 1, 3 do", "io.write(i * 11, ';')", "end" }, { home = home })
+    local rest = after_input(out, "swh> for i = 1, 3 do")
+    assert.equal("swh>> io.write(i * 11, ';')\nswh>> end\n11;22;33;swh> \n", rest)
+  end)
+
+  it("runs statements and keeps globals between lines", function()
+    local out = h.repl({}, { "x = 20", "x + 22" }, { home = home })
+    assert.equal("42\n", after_input(out, "swh> x + 22"):match("^[^\n]*\n"))
+  end)
+
+  it("prints an error readably and goes on", function()
+    local out, status = h.repl({}, { "error('kaput' .. '!')", "'still here'" }, { home = home })
+    assert.equal(0, status)
+    local rest = after_input(out, "swh> error('kaput' .. '!')")
+    assert.truthy(rest:find("^swh: stdin:1: kaput!\nstack traceback:\n"), rest)
+    assert.truthy(has(rest, "swh> 'still here'\nstill here\n"), rest)
+  end)
+
+  it("shows a syntax error without waiting for more input", function()
+    local out = h.repl({}, { "x = = 1", "'next'" }, { home = home })
+    local rest = after_input(out, "swh> x = = 1")
+    assert.truthy(rest:find("^swh: stdin:1: unexpected symbol near '='\nswh> 'next'\nnext\n"),
+                  rest)
+  end)
+
+  it("shows a webhook as a block with its secret masked", function()
+    local out = h.repl({ "--sandbox" }, {
+      "for _, a in ipairs(assert(client.apps:list())) do for _, w in "
+        .. "ipairs(assert(client.webhooks:list(a.id))) do if w.secret then hook = w end end end",
+      "hook",
+      "hook.secret:sub(1, 12)",
+    }, { home = home })
+    local rest = after_input(out, "swh> hook")
+    assert.truthy(rest:find("^webhook 01[0-9A-Z]+\n  app_id +01[0-9A-Z]+\n  target +https://"),
+                  rest)
+    local block = rest:match("^(.-)swh> ")
+    assert.truthy(block:find("\n  secret +••••\n"), block)
+    assert.falsy(has(block, "demo-secret-"))
+    -- asked for explicitly, it is shown
+    assert.equal("demo-secret-\n", after_input(out, "swh> hook.secret:sub(1, 12)")
+                 :match("^[^\n]*\n"))
+  end)
+
+  it("shows an API error returned as nil, err in one line", function()
+    local out = h.repl({ "--sandbox" }, { "client.webhooks:get('01JGFJK6QF7CE9EEWZKJ309MBX')" },
+                       { home = home })
+    local rest = after_input(out, "swh> client.webhooks:get('01JGFJK6QF7CE9EEWZKJ309MBX')")
+    assert.equal("nil\terror NOT_FOUND (404): Webhook not found [GET /v1/projects/demo-project/"
+                 .. "webhooks/01JGFJK6QF7CE9EEWZKJ309MBX]\n", rest:match("^[^\n]*\n"))
+  end)
+
+  it("shows a list of webhooks as a table", function()
+    local out = h.repl({ "--sandbox=empty" }, {
+      "app = assert(client.apps:list())[1].id",
+      "assert(client.webhooks:create{ app_id = app, target = 'https://example.com/a', "
+        .. "triggers = { 'OPT_IN', 'OPT_OUT' }, secret = 'list-secret' }) and nil",
+      "client.webhooks:list(app)",
+    }, { home = home })
+    local rest = after_input(out, "swh> client.webhooks:list(app)")
+    assert.truthy(rest:find("^1 webhook\nID +APP_ID +TARGET +TRIGGERS +SECRET +OAUTH\n"
+      .. "01[0-9A-Z]+ +01[0-9A-Z]+ +https://example%.com/a +OPT_IN, OPT_OUT +•••• +%-\n"), rest)
+    assert.falsy(has(rest, "list-secret"))
+  end)
+
+  it("enters the REPL after the script with -i", function()
+    local out, status = h.repl({ "-i", "-e", "x = 6" }, { "x * 7" }, { home = home })
+    assert.equal(0, status)
+    assert.equal("42\n", after_input(out, "swh> x * 7"):match("^[^\n]*\n"))
+  end)
+
+  it("keeps its history in ~/.swh_history", function()
+    h.repl({}, { "1 + 1", "for i = 1, 2 do", "end" }, { home = home })
+    assert.equal("1 + 1\nfor i = 1, 2 do\nend\n", h.read(home .. "/.swh_history"))
+  end)
+
+  it("goes on when the history cannot be written", function()
+    local out, status = h.repl({}, { "6 * 7" }, { home = "/nonexistent/home" })
+    assert.equal(0, status)
+    assert.equal("42\n", after_input(out, "swh> 6 * 7"):match("^[^\n]*\n"))
+  end)
+end)
