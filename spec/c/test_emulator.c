@@ -24,6 +24,7 @@
 
 #include "swh_emulator.h"
 #include "swh_webhook.h"
+#include "ulid.h"
 
 #define PROJECT SWH_EMULATOR_DEFAULT_PROJECT
 #define BASIC "emulator-key:emulator-secret"
@@ -407,7 +408,7 @@ static void test_create_get_list_delete(void **state) {
   assert_ok(&r);
   json_t *created = json_incref(r.json);
   const char *id = json_string_value(json_object_get(created, "id"));
-  assert_int_equal(strlen(id), 26);
+  assert_true(emu_ulid_valid(id));
   assert_string_equal(json_string_value(json_object_get(created, "app_id")), app);
   assert_string_equal(json_string_value(json_object_get(created, "target_type")), "HTTP");
   assert_string_equal(json_string_value(json_object_get(created, "secret")), "s3cr3t");
@@ -569,6 +570,9 @@ static void test_update_mask_forms(void **state) {
   response_free(&r);
   r = patch(e, id, "", "{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\"}");
   assert_error(&r, 400, "INVALID_ARGUMENT", "webhook.id: read-only, it cannot be changed");
+  response_free(&r);
+  r = patch(e, id, "?update_mask=%ff", "{}");
+  assert_error(&r, 400, "INVALID_ARGUMENT", "update_mask: not valid UTF-8");
   response_free(&r);
   r = patch(e, id, "?update_mask=target", "{}");
   assert_error(&r, 400, "INVALID_ARGUMENT",
@@ -1003,6 +1007,49 @@ static void test_garbage_requests_do_not_crash_it(void **state) {
   swh_emulator_stop(e);
 }
 
+/* The request log: one line per request, without credentials or secrets. */
+static void test_request_log_has_no_secrets(void **state) {
+  char path[] = "/tmp/swh-emulator-log-XXXXXX";
+  int log_fd = mkstemp(path);
+  assert_true(log_fd >= 0);
+  fflush(stderr);
+  int saved = dup(STDERR_FILENO);
+  dup2(log_fd, STDERR_FILENO);
+  swh_error err;
+  swh_error_init(&err);
+  swh_emulator_config config = {.apps = 1, .rate_limit = -1, .quiet = false};
+  swh_emulator *e = swh_emulator_start(&config, &err);
+  if (e) {
+    char *bearer = fetch_token(e);
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"app_id\":\"%s\",\"target\":\"https://example.com/log\",\"secret\":\"TOPSECRET\"}",
+             app_id(e, 0));
+    response r = call("POST", bearer, body, "%s/v1/projects/%s/webhooks?update_mask=x",
+                      swh_emulator_url(e), PROJECT);
+    response_free(&r);
+    free(bearer);
+    swh_emulator_stop(e);
+  }
+  fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  assert_non_null(e);
+  char log[8192] = "";
+  ssize_t n = pread(log_fd, log, sizeof log - 1, 0);
+  close(log_fd);
+  unlink(path);
+  assert_true(n > 0);
+  log[n] = '\0';
+  assert_non_null(strstr(log, "swh-emulator: POST /oauth2/token -> 200 "));
+  assert_non_null(strstr(log, "swh-emulator: POST /v1/projects/" PROJECT "/webhooks -> 200 "));
+  assert_null(strstr(log, "TOPSECRET"));
+  assert_null(strstr(log, "emulator-secret"));
+  assert_null(strstr(log, "Bearer"));
+  assert_null(strstr(log, "Basic"));
+  assert_null(strstr(log, "eyJ")); /* no token */
+}
+
 #define CONCURRENT 200
 
 /* 200 keep-alive connections at once: with 300 ms latency each round takes about 300 ms,
@@ -1091,6 +1138,7 @@ int main(void) {
       cmocka_unit_test(test_seed_snapshot_is_served_whole),
       cmocka_unit_test(test_seeded_ids_repeat),
       cmocka_unit_test(test_garbage_requests_do_not_crash_it),
+      cmocka_unit_test(test_request_log_has_no_secrets),
       cmocka_unit_test(test_hundreds_of_concurrent_keep_alive_connections),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -267,6 +267,11 @@ static void api_route(struct swh_emulator *emulator, const route *r,
     if (!body)
       return;
   }
+  if (body && request->masks_invalid) {
+    emu_reply_error(reply, 400, "update_mask: not valid UTF-8");
+    json_decref(body);
+    return;
+  }
   emu_store *store = &emulator->store;
   switch (r->kind) {
   case ROUTE_APPS:

@@ -19,6 +19,7 @@ typedef struct emu_request {
   const char *path;            /* percent-decoded, without the query */
   const char *authorization;   /* the header, or NULL */
   const json_t *masks;         /* values of update_mask and update_mask.paths, or NULL */
+  bool masks_invalid;          /* a mask value was not UTF-8 */
   const json_t *form;          /* a form-urlencoded body as an object, or NULL */
   const char *body;            /* may be NULL when body_len is 0 */
   size_t body_len;

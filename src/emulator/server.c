@@ -58,10 +58,17 @@ static bool append_body(pending *p, const char *data, size_t size) {
   return true;
 }
 
+typedef struct mask_values {
+  json_t *values;
+  bool invalid; /* a value that is not UTF-8 (or no memory): the request is refused */
+} mask_values;
+
 static enum MHD_Result collect_mask(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *value) {
-  if (strcmp(key, "update_mask") == 0 || strcmp(key, "update_mask.paths") == 0)
-    json_array_append_new(cls, json_string(value ? value : ""));
+  mask_values *masks = cls;
+  if (key && (strcmp(key, "update_mask") == 0 || strcmp(key, "update_mask.paths") == 0) &&
+      json_array_append_new(masks->values, json_string(value ? value : "")) != 0)
+    masks->invalid = true;
   return MHD_YES;
 }
 
@@ -186,9 +193,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
     return ok ? MHD_YES : MHD_NO;
   }
 
-  json_t *masks = json_array();
-  if (masks)
-    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_mask, masks);
+  mask_values masks = {json_array(), false};
+  if (masks.values)
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_mask, &masks);
+  else
+    masks.invalid = true;
   const char *content_type =
       MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
   json_t *form = NULL;
@@ -200,7 +209,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
       .path = url,
       .authorization = MHD_lookup_connection_value(connection, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_AUTHORIZATION),
-      .masks = json_array_size(masks) ? masks : NULL,
+      .masks = json_array_size(masks.values) ? masks.values : NULL,
+      .masks_invalid = masks.invalid,
       .form = form,
       .body = p->body,
       .body_len = p->len,
@@ -209,7 +219,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
   emu_reply reply;
   emu_reply_init(&reply);
   emu_route(emulator, &request, &reply);
-  json_decref(masks);
+  json_decref(masks.values);
   json_decref(form);
   /* each connection has its own thread, so this sleep delays only this request */
   if (emulator->latency_ms > 0)
