@@ -115,3 +115,82 @@ describe("the swh REPL", function()
     assert.equal("42\n", after_input(out, "swh> 6 * 7"):match("^[^\n]*\n"))
   end)
 end)
+
+describe("swh.pretty (what the REPL prints)", function()
+  local pretty = require "swh.pretty"
+  local cjson = require "cjson"
+
+  local webhook = {
+    id = "01W4FFL35P4NC4K35WEBHOOK04", app_id = "01EB37HMH1M6SV18BSNS3G135H",
+    target = "https://example.com/hook", target_type = "HTTP",
+    triggers = { "MESSAGE_DELIVERY", "MESSAGE_INBOUND" }, secret = "sekrit-1",
+    client_credentials = { client_id = "cid", client_secret = "sekrit-2",
+                           endpoint = "https://example.com/token" },
+    future_field = { level = 2 },
+  }
+
+  it("shows a webhook as a block, known fields first, secrets masked", function()
+    assert.equal(table.concat({
+      "webhook 01W4FFL35P4NC4K35WEBHOOK04",
+      "  app_id        01EB37HMH1M6SV18BSNS3G135H",
+      "  target        https://example.com/hook",
+      "  target_type   HTTP",
+      "  triggers      MESSAGE_DELIVERY, MESSAGE_INBOUND",
+      "  secret        ••••",
+      "  client_credentials",
+      "    client_id      cid",
+      "    client_secret  ••••",
+      "    endpoint       https://example.com/token",
+      "  future_field  {",
+      "    level = 2,",
+      "  }",
+    }, "\n"), pretty.format(webhook))
+  end)
+
+  it("shows secrets only when asked", function()
+    local text = pretty.format(webhook, { secrets = true })
+    assert.truthy(text:find("\n  secret        sekrit%-1\n"))
+    assert.truthy(text:find("\n    client_secret  sekrit%-2\n"))
+    assert.has_error(function() pretty.format(webhook, "yes") end,
+                     "bad argument #2 to 'format' (table of options expected, got string)")
+  end)
+
+  it("masks secrets and tokens anywhere in other tables", function()
+    local text = pretty.format({ key_secret = "k1", nested = { access_token = "t1",
+      channel = { static_bearer_token = "t2", token_request_type = "BASIC" } },
+      secret = "", password = "p1" })
+    for _, leaked in ipairs { "k1", "t1", "t2", "p1" } do
+      assert.falsy(text:find('"' .. leaked .. '"', 1, true), leaked)
+    end
+    assert.truthy(text:find('token_request_type = "BASIC"', 1, true))
+    assert.truthy(text:find('secret = ""', 1, true)) -- an empty secret hides nothing
+    assert.equal(4, select(2, text:gsub("••••", "")))
+  end)
+
+  it("shows a list of apps as a table", function()
+    assert.equal("2 apps\nID  DISPLAY_NAME\nA1  Support\nA2  Sales",
+                 pretty.format({ { id = "A1", display_name = "Support" },
+                                 { id = "A2", display_name = "Sales" } }))
+  end)
+
+  it("shows errors in one line, through their __tostring when they have one", function()
+    local err = setmetatable({ kind = "http", message = "Webhook not found" },
+      { __tostring = function() return "NOT_FOUND (404): Webhook not found [GET /x]" end })
+    assert.equal("error NOT_FOUND (404): Webhook not found [GET /x]", pretty.format(err))
+    assert.equal("error NOT_FOUND (404): gone [GET /y]", pretty.format(
+      { kind = "http", status = "NOT_FOUND", http_status = 404, message = "gone",
+        request = "GET /y" }))
+    assert.equal("error network: refused", pretty.format({ kind = "network",
+                                                           message = "refused" }))
+  end)
+
+  it("shows plain values as Lua would, JSON null as null, and survives cycles", function()
+    assert.equal("plain", pretty.format("plain"))
+    assert.equal('{ "a\\nb", 2, true, null }', pretty.format({ "a\nb", 2, true, cjson.null }))
+    local t = { name = "loop" }
+    t.self = t
+    assert.equal('{\n  name = "loop",\n  self = <cycle>,\n}', pretty.format(t))
+    assert.equal("{}", pretty.format({}))
+    assert.equal('{\n  ["two words"] = 1,\n}', pretty.format({ ["two words"] = 1 }))
+  end)
+end)
