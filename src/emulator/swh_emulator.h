@@ -38,14 +38,21 @@ typedef struct swh_emulator_config {
   double rate_limit;        /* project requests per second; 0: the API's 800; < 0: none */
   int token_ttl;            /* seconds an OAuth2 token lives; 0: 3600 */
   const char *faults;       /* e.g. "500=0.05,503=0.05,429=0.05,429ra=0.05,drop=0.02,lost=0.02" */
-  unsigned seed_random;     /* --seed: the same seed gives the same faults and ids */
+  unsigned seed_random;     /* --seed: the same seed gives the same faults and ids
+                               (0: faults still follow seed 0; ids use the clock and
+                               OpenSSL randomness) */
   bool quiet;               /* no request log on stderr */
 } swh_emulator_config;
 
 typedef struct swh_emulator swh_emulator;
 
 /* Starts serving on 127.0.0.1, or returns NULL with err filled (bad seed or state file,
-   port taken, bad faults spec...). The caller stops it with swh_emulator_stop. */
+   port taken, bad faults spec...). The caller stops it with swh_emulator_stop.
+   What the project starts with: the state file if it exists, else seed_file, else seed,
+   else `apps` generated apps; config->project_id, when set, wins over a snapshot's.
+   Errors: SWH_ERR_USAGE (bad option, unreadable file, port taken), SWH_ERR_VALIDATION (a
+   snapshot breaking API.md's rules, e.g. "seed.json: webhooks[3].app_id: no such app \"X\""),
+   SWH_ERR_MEMORY. config may be NULL (all defaults). */
 swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *err);
 
 /* "http://127.0.0.1:PORT", borrowed until stop. */
