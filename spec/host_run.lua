@@ -100,6 +100,25 @@ function M.repl(args, input, opts)
   return (out:gsub("\r", "")), code
 end
 
+--- Like M.repl, but types each step (a string, sent as is) after a pause, so that keys such
+-- as Ctrl-C ("\3") reach swh while it reads or runs the step before.
+function M.repl_paced(args, steps, opts)
+  opts = opts or {}
+  local typing = { "sleep 0.5" }
+  for _, step in ipairs(steps) do
+    typing[#typing + 1] = "printf '%s' " .. M.quote(step)
+    typing[#typing + 1] = "sleep 0.4"
+  end
+  local inner = M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
+  local command = ("(%s) | %s timeout 30 script -qfec %s /dev/null 2>&1"):format(
+    table.concat(typing, "; "), env_prefix { TERM = "dumb", HOME = opts.home or "/nonexistent" },
+    M.quote(inner))
+  local pipe = assert(io.popen(command, "r"))
+  local out = pipe:read("a")
+  local _, _, code = pipe:close()
+  return (out:gsub("\r", "")), code
+end
+
 --- Whether text contains plain (no patterns).
 function M.has(text, plain)
   return text:find(plain, 1, true) ~= nil

@@ -98,6 +98,16 @@ describe("the swh REPL", function()
     assert.falsy(has(rest, "list-secret"))
   end)
 
+  it("stops a running chunk at Ctrl-C and drops unfinished input at Ctrl-C", function()
+    local out, status = h.repl_paced({}, { "while true do end\n", "\3", "6*7\n",
+                                           "for i = 1, 2 do\n", "\3", "'fresh'\n", "\4" })
+    assert.equal(0, status)
+    local rest = after_input(out, "swh> while true do end")
+    assert.truthy(rest:find("^%^?C?swh: interrupted\nswh> 6%*7\n42\n"), rest)
+    rest = after_input(out, "swh> for i = 1, 2 do")
+    assert.truthy(rest:find("^swh>> %^?C?\nswh> 'fresh'\nfresh\n"), rest)
+  end)
+
   it("enters the REPL after the script with -i", function()
     local out, status = h.repl({ "-i", "-e", "x = 6" }, { "x * 7" }, { home = home })
     assert.equal(0, status)

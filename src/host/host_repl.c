@@ -1,6 +1,9 @@
 /* The REPL of swh (see host_repl.h), after lua.c's doREPL. */
+/* sigaction, read, isatty: POSIX, beyond C11. */
+#define _POSIX_C_SOURCE 200809L
 #include "host_repl.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,9 @@
 #define EOF_MARK_LENGTH (sizeof(EOF_MARK) / sizeof(char) - 1)
 
 #if defined(SWH_USE_READLINE)
+#include <errno.h>
+#include <unistd.h>
+
 #include <readline/history.h>
 #include <readline/readline.h>
 
@@ -49,7 +55,49 @@ static void history_add(const char *line) {
     add_history(line);
 }
 
-static char *read_line(const char *prompt) { return readline(prompt); }
+/* Ctrl-C at the prompt drops the input typed so far and prompts again. readline's own signal
+   handling is off (rl_catch_signals = 0): SIGINT only sets a flag and interrupts read(), and
+   the getc function below then ends the line. */
+static volatile sig_atomic_t prompt_interrupted = 0;
+
+static void on_prompt_sigint(int signal_number) {
+  (void)signal_number;
+  prompt_interrupted = 1;
+}
+
+static int interruptible_getc(FILE *stream) {
+  for (;;) {
+    unsigned char c;
+    ssize_t n = read(fileno(stream), &c, 1);
+    if (n == 1)
+      return c;
+    if (n == 0 || errno != EINTR)
+      return EOF;
+    if (prompt_interrupted) {
+      rl_replace_line("", 0); /* so that readline ends the read with nothing */
+      return EOF;
+    }
+  }
+}
+
+static char *read_line(const char *prompt, bool *interrupted) {
+  struct sigaction action, previous;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_prompt_sigint; /* no SA_RESTART: read() must return */
+  sigemptyset(&action.sa_mask);
+  prompt_interrupted = 0;
+  rl_catch_signals = 0;
+  rl_getc_function = interruptible_getc;
+  sigaction(SIGINT, &action, &previous);
+  char *line = readline(prompt);
+  sigaction(SIGINT, &previous, NULL);
+  *interrupted = prompt_interrupted != 0;
+  if (*interrupted) {
+    fputs("\n", stdout);
+    fflush(stdout);
+  }
+  return line;
+}
 static void free_line(char *line) { free(line); }
 
 #else
@@ -58,8 +106,10 @@ static void history_open(void) {}
 static void history_close(void) {}
 static void history_add(const char *line) { (void)line; }
 
-static char *read_line(const char *prompt) {
+/* Without readline, Ctrl-C at the prompt ends swh, as in lua.c. */
+static char *read_line(const char *prompt, bool *interrupted) {
   static char buffer[REPL_MAX_INPUT];
+  *interrupted = false;
   fputs(prompt, stdout);
   fflush(stdout);
   if (fgets(buffer, sizeof buffer, stdin) == NULL)
@@ -71,11 +121,19 @@ static void free_line(char *line) { (void)line; }
 
 #endif
 
-/* Pushes the next line (without its newline); false at end of input. */
-static bool push_line(lua_State *L, bool first) {
-  char *line = read_line(first ? PROMPT : PROMPT_CONTINUED);
+typedef enum { LINE_READ, LINE_END, LINE_INTERRUPTED } line_status;
+
+/* Pushes the next line (without its newline); pushes nothing at end of input or when Ctrl-C
+   dropped the line. */
+static line_status push_line(lua_State *L, bool first) {
+  bool interrupted;
+  char *line = read_line(first ? PROMPT : PROMPT_CONTINUED, &interrupted);
+  if (interrupted) {
+    free_line(line);
+    return LINE_INTERRUPTED;
+  }
   if (line == NULL)
-    return false;
+    return LINE_END;
   size_t length = strlen(line);
   if (length > 0 && line[length - 1] == '\n')
     line[--length] = '\0';
@@ -84,7 +142,7 @@ static bool push_line(lua_State *L, bool first) {
   else
     lua_pushlstring(L, line, length);
   free_line(line);
-  return true;
+  return LINE_READ;
 }
 
 /* Whether a load status is a syntax error at the end of input: more lines may complete it.
@@ -115,8 +173,12 @@ static int add_return(lua_State *L) {
   return status;
 }
 
-/* Reads lines until the input compiles or fails for a reason other than its end; -1 when
-   the input ends first. */
+/* What load_line returns besides a load status. */
+#define INPUT_ENDED (-1)
+#define INPUT_DROPPED (-2)
+
+/* Reads lines until the input compiles or fails for a reason other than its end; INPUT_ENDED
+   when the input ends first, INPUT_DROPPED when Ctrl-C drops it. */
 static int multi_line(lua_State *L, int base) {
   for (;;) {
     size_t length;
@@ -126,9 +188,10 @@ static int multi_line(lua_State *L, int base) {
       history_add(code);
       return status; /* the line, then the chunk or the error */
     }
-    if (!push_line(L, false)) {
+    line_status next = push_line(L, false);
+    if (next != LINE_READ) {
       history_add(code);
-      return -1; /* input ended inside a statement: nothing to run */
+      return next == LINE_END ? INPUT_ENDED : INPUT_DROPPED;
     }
     lua_pushliteral(L, "\n");
     lua_insert(L, -2);
@@ -137,16 +200,17 @@ static int multi_line(lua_State *L, int base) {
 }
 
 /* Reads and compiles one statement or expression: leaves the chunk (or the error) at the
-   top, above the host table. Returns -1 at end of input. */
+   top, above base. Returns the load status, INPUT_ENDED or INPUT_DROPPED. */
 static int load_line(lua_State *L, int base) {
   lua_settop(L, base);
-  if (!push_line(L, true))
-    return -1;
+  line_status first = push_line(L, true);
+  if (first != LINE_READ)
+    return first == LINE_END ? INPUT_ENDED : INPUT_DROPPED;
   int status = add_return(L);
   if (status != LUA_OK)
     status = multi_line(L, base);
-  if (status == -1)
-    return -1;
+  if (status == INPUT_ENDED || status == INPUT_DROPPED)
+    return status;
   lua_remove(L, base + 1); /* the line */
   return status;
 }
@@ -176,7 +240,9 @@ void host_repl(lua_State *L, int host_index) {
   int base = lua_gettop(L);
   history_open();
   int status;
-  while ((status = load_line(L, base)) != -1) {
+  while ((status = load_line(L, base)) != INPUT_ENDED) {
+    if (status == INPUT_DROPPED)
+      continue;
     if (status == LUA_OK)
       status = host_docall(L, 0, LUA_MULTRET);
     if (status == LUA_OK)

@@ -5,6 +5,7 @@
  * via host_docall with a traceback. Exit status: 0 success, 1 a failed script (or setup),
  * 2 a bad command line, 130 interrupted by Ctrl-C.
  */
+#define _POSIX_C_SOURCE 200809L /* isatty */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
