@@ -612,9 +612,31 @@ static void test_api_errors_carry_status_and_message(void **state) {
   assert_int_equal(swh_webhook_create(f->client, dup, &again, &err), SWH_ERR_HTTP);
   assert_int_equal(err.http_status, 400);
   assert_string_equal(err.api_status, "INVALID_ARGUMENT");
-  assert_non_null(strstr(err.message, "target"));
+  char message[256];
+  snprintf(message, sizeof message,
+           "webhook.target: app \"%s\" already has a webhook with this target (%s)", f->app_id,
+           json_string_value(json_object_get(created, "id")));
+  assert_string_equal(err.message, message);
   assert_string_equal(err.request, "POST /v1/projects/emulator-project/webhooks");
+  assert_false(err.retryable);
   json_decref(dup);
+
+  /* Five per app: the sixth is refused. */
+  for (int i = 2; i <= 5; i++) {
+    char target[64];
+    snprintf(target, sizeof target, "https://example.com/%d", i);
+    json_decref(create_ok(f, webhook(f->app_id, target)));
+  }
+  dup = webhook(f->app_id, "https://example.com/6");
+  assert_int_equal(swh_webhook_create(f->client, dup, &again, &err), SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 400);
+  assert_string_equal(err.api_status, "INVALID_ARGUMENT");
+  snprintf(message, sizeof message, "app \"%s\" already has 5 webhooks, the most an app can have",
+           f->app_id);
+  assert_string_equal(err.message, message);
+  json_decref(dup);
+  /* Refusals are not retried and send no lookup. */
+  assert_int_equal(trace_count(&f->trace, "> GET ", "/webhooks"), 0);
 
   json_t *list = NULL;
   assert_int_equal(swh_webhooks_list(f->client, "NO-SUCH-APP", &list, &err), SWH_ERR_HTTP);
@@ -963,6 +985,29 @@ static void test_create_after_lost_answer_returns_what_it_made(void **state) {
 /* With 35% of requests failing, ten attempts make giving up a 1-in-30000 event. */
 static void ten_attempts(swh_config *config) { config->retries = 10; }
 
+static void test_delete_after_lost_answer_counts_a_404_as_done(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_special(s, RAW_DROP); /* applied, answer lost */
+  raw_answer(s, 404, "", "{\"error\":{\"code\":404,\"message\":\"Webhook not found\",\"status\":\"NOT_FOUND\"}}");
+  raw_answer(s, 404, "", "{\"error\":{\"code\":404,\"message\":\"Webhook not found\",\"status\":\"NOT_FOUND\"}}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_webhook_delete(client, "W", &err), SWH_OK);
+  assert_int_equal(s->served, 2);
+  /* Without an earlier doubt, a 404 is the error it is. */
+  assert_int_equal(swh_webhook_delete(client, "W", &err), SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 404);
+  assert_string_equal(err.message, "Webhook not found");
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
 static void test_faults_with_a_seed_are_retried_away(void **state) {
   (void)state;
   swh_emulator_config emu = {.faults = "500=0.1,503=0.05,429=0.05,drop=0.05,lost=0.1",
@@ -970,12 +1015,13 @@ static void test_faults_with_a_seed_are_retried_away(void **state) {
   fixture *f = fixture_new(&emu, ten_attempts);
   swh_error err;
   swh_error_init(&err);
-  /* Five creates, each retried through faults, "lost" ones included: exactly five made. */
-  swh_call *calls[5];
-  for (int i = 0; i < 5; i++) {
+  /* Five creates in each of two apps, all at once, through faults ("lost" ones included,
+     where the server applied the create but the answer never came): exactly ten made. */
+  swh_call *calls[10];
+  for (int i = 0; i < 10; i++) {
     char target[64];
     snprintf(target, sizeof target, "https://example.com/fault/%d", i);
-    json_t *body = webhook(f->app_id, target);
+    json_t *body = webhook(i % 2 ? f->app_id2 : f->app_id, target);
     calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOK_CREATE, NULL, body, NULL, &err);
     assert_non_null(calls[i]);
     json_decref(body);
@@ -983,17 +1029,35 @@ static void test_faults_with_a_seed_are_retried_away(void **state) {
   double deadline = now_ms() + 30000;
   while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
   }
-  for (int i = 0; i < 5; i++) {
+  char ids[10][64];
+  for (int i = 0; i < 10; i++) {
     json_t *created = NULL;
     swh_status status = swh_call_finish(calls[i], &created, &err);
     if (status != SWH_OK) fail_msg("create %d: %s", i, err.message);
+    snprintf(ids[i], sizeof ids[i], "%s", json_string_value(json_object_get(created, "id")));
     json_decref(created);
   }
-  for (int i = 0; i < 20; i++) {
-    json_t *list = NULL;
-    if (swh_webhooks_list(f->client, f->app_id, &list, &err) != SWH_OK)
+  json_t *list = NULL;
+  for (int app = 0; app < 2; app++) {
+    if (swh_webhooks_list(f->client, app ? f->app_id2 : f->app_id, &list, &err) != SWH_OK)
       fail_msg("list: %s", err.message);
     assert_int_equal(json_array_size(list), 5);
+    json_decref(list);
+  }
+  /* Deletes through the same faults: a lost answer and then a 404 is a delete done. */
+  for (int i = 0; i < 10; i++) {
+    calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOK_DELETE, ids[i], NULL, NULL, &err);
+    assert_non_null(calls[i]);
+  }
+  while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
+  }
+  for (int i = 0; i < 10; i++) {
+    if (swh_call_finish(calls[i], NULL, &err) != SWH_OK) fail_msg("delete %d: %s", i, err.message);
+  }
+  for (int app = 0; app < 2; app++) {
+    if (swh_webhooks_list(f->client, app ? f->app_id2 : f->app_id, &list, &err) != SWH_OK)
+      fail_msg("list: %s", err.message);
+    assert_int_equal(json_array_size(list), 0);
     json_decref(list);
   }
   assert_true(trace_count(&f->trace, "~ retrying", "") > 0);
@@ -1145,6 +1209,7 @@ int main(void) {
       cmocka_unit_test(test_retries_give_up_with_the_last_error),
       cmocka_unit_test(test_network_failure_and_timeout_kinds),
       cmocka_unit_test(test_create_after_lost_answer_returns_what_it_made),
+      cmocka_unit_test(test_delete_after_lost_answer_counts_a_404_as_done),
       cmocka_unit_test(test_faults_with_a_seed_are_retried_away),
       cmocka_unit_test(test_concurrency_bounds_requests_in_flight),
       cmocka_unit_test(test_rate_paces_requests),

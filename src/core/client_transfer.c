@@ -136,6 +136,7 @@ bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *
   SET(CURLOPT_ERRORBUFFER, t->errbuf);
   SET(CURLOPT_PRIVATE, t);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  SET(CURLOPT_FRESH_CONNECT, t->fresh_connection ? 1L : 0L);
   if (t->body) {
     SET(CURLOPT_POSTFIELDS, t->body);
     SET(CURLOPT_POSTFIELDSIZE, (long)strlen(t->body));

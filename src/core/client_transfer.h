@@ -35,6 +35,11 @@ typedef struct swh_transfer {
   struct curl_slist *headers;
   double started_ms;
   void *owner;              /* the call it belongs to, or NULL for the token request */
+  /* Send on a new connection. libcurl silently resends a request whose reused connection
+     breaks before an answer; for a create or a delete that may already have been applied,
+     that hidden resend turns success into a 400 duplicate or a 404. On a fresh connection
+     the break is reported, and the client decides (by looking the webhook up first). */
+  bool fresh_connection;
   /* The answer. */
   long status;              /* HTTP status; 0 when none came */
   char *data;               /* owned, NUL-terminated, len bytes */

@@ -480,7 +480,10 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
     if (!call->main) status = err->kind;
   }
   free(body_text);
-  if (call->main) call->main->owner = call;
+  if (call->main) {
+    call->main->owner = call;
+    call->main->fresh_connection = op == SWH_OP_WEBHOOK_CREATE || op == SWH_OP_WEBHOOK_DELETE;
+  }
   if (status != SWH_OK) {
     snprintf(err->request, sizeof err->request, "%s", call->request);
     call_free(call);
@@ -988,12 +991,17 @@ static double next_timer_ms(swh_client *client) {
     double wait = call->not_before_ms - now;
     if (best < 0 || wait < best) best = wait;
   }
-  if (ready) {
-    double wait = swh_bucket_wait_ms(&client->bucket, now);
-    if (client->auth == SWH_AUTH_OAUTH2 && !client->token_in_flight &&
-        client->token_not_before_ms > now && client->token_not_before_ms - now > wait)
-      wait = client->token_not_before_ms - now;
-    if (best < 0 || wait < best) best = wait;
+  /* A ready call blocked by a full set of transfers or a token request in flight waits for
+     an answer, which wakes curl_multi_poll: no timer, so no busy polling. */
+  if (ready && client->in_flight_count < client->concurrency) {
+    double wait = -1;
+    if (client->auth == SWH_AUTH_OAUTH2 && !swh_token_usable(&client->token, now)) {
+      if (!client->token_in_flight)
+        wait = client->token_not_before_ms > now ? client->token_not_before_ms - now : 0;
+    } else {
+      wait = swh_bucket_wait_ms(&client->bucket, now);
+    }
+    if (wait >= 0 && (best < 0 || wait < best)) best = wait;
   }
   return best;
 }
