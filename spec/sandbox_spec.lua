@@ -140,6 +140,19 @@ print(client.project_id, w.target, w.triggers[1], w.future_field.kept)
                  .. "swh.save or swh-emulator --state)\n", r.err)
   end)
 
+  it("says what is wrong inside a snapshot file the emulator refuses", function()
+    local path = file("orphan.json", {
+      swh_snapshot = 1, project_id = "p", apps = { { id = "01JGFJJZ00SK4Z041V4W63Q2CV" } },
+      webhooks = { { id = "01JGFJK6QF7CE9EEWZKJ309MBD", app_id = "01JGFJJZ00SK4Z041V4W63Q2XX",
+                     target = "https://example.com/x", triggers = { "OPT_IN" } } },
+    })
+    local r = run { "--sandbox=" .. path, "-e", "print('ran')" }
+    assert.equal(1, r.status)
+    assert.equal("", r.out)
+    assert.truthy(r.err:find("^swh: %-%-sandbox=" .. path:gsub("%p", "%%%0") .. ": [^\n]*"
+                             .. "01JGFJJZ00SK4Z041V4W63Q2XX[^\n]*\n$"), r.err)
+  end)
+
   it("raises API errors as one readable line with a traceback", function()
     local r = run { "--sandbox", "-e",
                     "assert(client.webhooks:get('01JGFJK6QF7CE9EEWZKJ309MBX'))" }

@@ -328,16 +328,8 @@ function pretty.format(value, opts)
   return format_value(value, opts, "", {}, 0)
 end
 
---- Writes each value formatted, separated by tabs, then a newline (like `print`). A last
--- argument may not be an options table: use pretty.format for options with many values.
-function pretty.print(value, opts, ...)
-  if select("#", ...) > 0 or (opts ~= nil and type(opts) ~= "table") then
-    local parts = { pretty.format(value) }
-    local all_values = { opts, ... }
-    for i = 1, select("#", ...) + 1 do parts[i + 1] = pretty.format(all_values[i]) end
-    io.stdout:write(concat(parts, "\t"), "\n")
-    return
-  end
+--- Writes one value formatted, then a newline.
+function pretty.print(value, opts)
   io.stdout:write(pretty.format(value, opts), "\n")
 end
 
