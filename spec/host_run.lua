@@ -104,10 +104,11 @@ end
 -- as Ctrl-C ("\3") reach swh while it reads or runs the step before.
 function M.repl_paced(args, steps, opts)
   opts = opts or {}
-  local typing = { "sleep 0.5" }
+  -- Generous pauses: a key typed before swh is ready would reach the wrong reader.
+  local typing = { "sleep 1.5" }
   for _, step in ipairs(steps) do
     typing[#typing + 1] = "printf '%s' " .. M.quote(step)
-    typing[#typing + 1] = "sleep 0.4"
+    typing[#typing + 1] = "sleep 0.6"
   end
   local inner = M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
   local command = ("(%s) | %s timeout 30 script -qfec %s /dev/null 2>&1"):format(

@@ -198,9 +198,11 @@ print(arg[-1], arg[-2])
     end)
 
     it("are interrupted by Ctrl-C (SIGINT) with status 130", function()
-      local out = h.shell(("%s -e 'io.write(\"started\\n\") io.flush() while true do end' "
-        .. ">/dev/null 2>%s/int.err & pid=$!; sleep 0.5; kill -INT $pid; wait $pid; echo $?")
-        :format(h.quote(h.swh), h.quote(dir)))
+      -- SIGINT only once the loop runs (swh said so), polling at most 10 s.
+      local out = h.shell(("d=%s; %s -e 'io.write(\"started\\n\") io.flush() while true do end' "
+        .. ">$d/int.out 2>$d/int.err & pid=$!; i=0; "
+        .. "while ! grep -q started $d/int.out && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); "
+        .. "done; kill -INT $pid; wait $pid; echo $?"):format(h.quote(dir), h.quote(h.swh)))
       assert.equal("130\n", out)
       assert.equal("swh: interrupted\n", h.read(dir .. "/int.err"))
     end)
