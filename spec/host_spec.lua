@@ -238,6 +238,22 @@ print(arg[-1], arg[-2])
       assert.equal(0, r.status)
     end)
 
+    it("takes --base-url and --auth to the client (as the -v trace shows)", function()
+      local env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s3cr3t-key",
+                    SINCH_AUTH_URL = "http://127.0.0.1:9/oauth2/token" }
+      local code = "print(client.webhooks:get('w1'))"
+      local r = run({ "-v", "--base-url=http://127.0.0.1:9", "-e", code }, { env = env })
+      assert.truthy(r.err:find("^> POST http://127%.0%.0%.1:9/oauth2/token\n"), r.err)
+      assert.truthy(r.out:find("^nil\tauth: the token endpoint http://127%.0%.0%.1:9/oauth2/"
+                               .. "token failed: [^\n]*%[GET /v1/projects/p/webhooks/w1%]\n$"),
+                    r.out)
+      r = run({ "-v", "--auth=basic", "--base-url=http://127.0.0.1:9", "-e", code },
+              { env = env })
+      assert.truthy(r.err:find("^> GET http://127%.0%.0%.1:9/v1/projects/p/webhooks/w1\n"), r.err)
+      assert.falsy(has(r.err, "s3cr3t-key"))
+      assert.equal(0, r.status)
+    end)
+
     it("reports a client the options cannot make, without the key secret", function()
       local r = run({ "-e", "local c = client" }, { env = {
         SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "hush-hush-secret",
