@@ -72,11 +72,28 @@ local function read_file(path)
   return text
 end
 
+-- Whether pid still runs: an exited child that is not yet reaped (a zombie) does not.
 local function alive(pid)
+  local stat = io.open("/proc/" .. pid .. "/stat", "r")
+  if stat then
+    local text = stat:read("a") or ""
+    stat:close()
+    return text:match("^%d+ %b() (%a)") ~= "Z"
+  end
   return os.execute("kill -0 " .. pid .. " 2>/dev/null") == true
 end
 
-local running = {} -- emulators not yet stopped, killed when the Lua state closes
+-- Ends pid: TERM, then KILL if it still runs after 2 s. Does not reap it.
+local function terminate(pid)
+  os.execute("kill -TERM " .. pid .. " 2>/dev/null")
+  local deadline = now() + 2
+  while alive(pid) and now() < deadline do
+    M.sleep(0.01)
+  end
+  if alive(pid) then
+    os.execute("kill -KILL " .. pid .. " 2>/dev/null")
+  end
+end
 
 local Emulator = {}
 Emulator.__index = Emulator
@@ -86,27 +103,10 @@ function Emulator:stop()
     return
   end
   self.stopped = true
-  running[self] = nil
-  os.execute("kill -TERM " .. self.pid .. " 2>/dev/null")
-  local deadline = now() + 2
-  while alive(self.pid) and now() < deadline do
-    M.sleep(0.02)
-  end
-  if alive(self.pid) then
-    os.execute("kill -KILL " .. self.pid .. " 2>/dev/null")
-  end
+  terminate(self.pid)
   self.handle:close() -- reaps it
   os.remove(self.log)
 end
-
--- Kills what a failed spec left running, when busted's Lua state closes.
-M._reaper = setmetatable({}, {
-  __gc = function()
-    for emu in pairs(running) do
-      emu:stop()
-    end
-  end,
-})
 
 -- SWH_EMULATOR if set, else the first of $SWH_BUILD/swh-emulator and
 -- $SWH_BUILD/src/emulator/swh-emulator that exists.
@@ -157,12 +157,18 @@ function M.emulator(opts)
   local emu = setmetatable({
     pid = pid,
     handle = handle,
+    -- Made after the handle, so finalized before it: closing a popen handle waits for the
+    -- process, so an emulator a failed spec left running must be killed first (when the
+    -- Lua state closes, or when the emulator table is dropped).
+    guard = setmetatable({}, { __gc = function()
+      if alive(pid) then terminate(pid) end
+      os.remove(log)
+    end }),
     log = log,
     project_id = opts.project_id or "emulator-project",
     key_id = opts.key_id or "emulator-key",
     key_secret = opts.key_secret or "emulator-secret",
   }, Emulator)
-  running[emu] = true
   local deadline = now() + 10
   while true do
     local text = read_file(log)

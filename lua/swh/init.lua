@@ -98,15 +98,15 @@ end
 
 local function check_id(v, n, fname, what)
   if type(v) ~= "string" then
-    argerror(n, fname, ("%s expected, got %s"):format(what, type(v)))
+    argerror(n, fname, ("%s: string expected, got %s"):format(what, type(v)))
   elseif v == "" then
-    argerror(n, fname, what .. " must not be empty")
+    argerror(n, fname, what .. ": must not be empty")
   end
 end
 
 local function check_table(v, n, fname, what)
   if type(v) ~= "table" then
-    argerror(n, fname, ("%s table expected, got %s"):format(what, type(v)))
+    argerror(n, fname, ("%s: table expected, got %s"):format(what, type(v)))
   end
 end
 
@@ -144,7 +144,7 @@ Webhooks.__index = Webhooks
 --- client.webhooks:list(app_id) -> { webhook, … } | nil, err
 function Webhooks:list(app_id)
   local c = core_of(self, Webhooks, "list", "client.webhooks:list(app_id)")
-  check_id(app_id, 1, "list", "app id string")
+  check_id(app_id, 1, "list", "app_id")
   local value, err = request(c, "list", 1, "webhooks.list", app_id, nil)
   return value, err -- not a tail call: request raises at the caller\'s level
 end
@@ -160,7 +160,7 @@ end
 --- client.webhooks:get(id) -> webhook | nil, err
 function Webhooks:get(id)
   local c = core_of(self, Webhooks, "get", "client.webhooks:get(id)")
-  check_id(id, 1, "get", "webhook id string")
+  check_id(id, 1, "get", "id")
   local value, err = request(c, "get", 1, "webhook.get", id, nil)
   return value, err -- not a tail call: request raises at the caller\'s level
 end
@@ -169,7 +169,7 @@ end
 -- The update_mask is the keys of changes; secret = "" or client_credentials = swh.null clear.
 function Webhooks:update(id, changes)
   local c = core_of(self, Webhooks, "update", "client.webhooks:update(id, changes)")
-  check_id(id, 1, "update", "webhook id string")
+  check_id(id, 1, "update", "id")
   check_table(changes, 2, "update", "changes")
   local value, err = request(c, "update", 2, "webhook.update", id, changes)
   return value, err -- not a tail call: request raises at the caller\'s level
@@ -178,7 +178,7 @@ end
 --- client.webhooks:delete(id) -> true | nil, err
 function Webhooks:delete(id)
   local c = core_of(self, Webhooks, "delete", "client.webhooks:delete(id)")
-  check_id(id, 1, "delete", "webhook id string")
+  check_id(id, 1, "delete", "id")
   local ok, err = request(c, "delete", 1, "webhook.delete", id, nil)
   if ok == nil then
     return nil, err
@@ -288,7 +288,8 @@ function M.client(...)
   -- The core reads the table strictly; its message names the option.
   local ok, core_client, err = pcall(core.client, opts)
   if not ok then
-    error((tostring(core_client):gsub("^bad argument #1 to '[^']*'", "bad argument #1 to 'client'")), 2)
+    local message = tostring(core_client)
+    error((message:gsub("^bad argument #1 to '[^']*'", "bad argument #1 to 'client'")), 2)
   end
   if not core_client then
     return nil, err

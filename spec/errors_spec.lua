@@ -1,0 +1,385 @@
+-- The two channels of errors: misuse raises, naming the argument, at the script's line;
+-- failures of the world return nil, err. Plus the environment, both auth schemes, and
+-- secrets kept out of every message and trace.
+local helper = require "helper"
+local swh = require "swh"
+
+local THIS = "spec/errors_spec.lua"
+
+-- Runs f, which must raise; returns the message.
+local function raises(f)
+  local ok, err = pcall(f)
+  assert.is_false(ok)
+  return err
+end
+
+-- The line of the caller plus d, for messages that carry the script's position.
+local function at(d)
+  return THIS .. ":" .. (debug.getinfo(2, "l").currentline + d) .. ": "
+end
+
+describe("misuse", function()
+  local emu, client
+
+  lazy_setup(function()
+    emu = helper.emulator{ apps = 1 }
+    client = helper.client(emu)
+  end)
+
+  lazy_teardown(function()
+    if emu then emu:stop() end
+  end)
+
+  it("raises at the script's line for an id that is not a string", function()
+    local where = at(1)
+    local err = raises(function() client.webhooks:get(42) end)
+    assert.equal(where .. "bad argument #1 to 'get' (id: string expected, got number)", err)
+    where = at(1)
+    err = raises(function() client.webhooks:list(nil) end)
+    assert.equal(where .. "bad argument #1 to 'list' (app_id: string expected, got nil)", err)
+    where = at(1)
+    err = raises(function() client.webhooks:delete("") end)
+    assert.equal(where .. "bad argument #1 to 'delete' (id: must not be empty)", err)
+  end)
+
+  it("raises for a webhook or changes that are not tables", function()
+    local where = at(1)
+    local err = raises(function() client.webhooks:create("x") end)
+    assert.equal(where .. "bad argument #1 to 'create' (webhook: table expected, got string)", err)
+    where = at(1)
+    err = raises(function() client.webhooks:update("id") end)
+    assert.equal(where .. "bad argument #2 to 'update' (changes: table expected, got nil)", err)
+  end)
+
+  it("raises naming the path of a value that cannot be sent as JSON", function()
+    local where = at(1)
+    local err = raises(function() client.webhooks:update("id", { triggers = { "A", print } }) end)
+    assert.equal(where .. "bad argument #2 to 'update' (changes.triggers[2]: cannot encode a "
+      .. "function)", err)
+    where = at(1)
+    err = raises(function() client.webhooks:create{ app_id = "a", target = 0 / 0 } end)
+    assert.equal(where .. "bad argument #1 to 'create' (webhook.target: cannot encode a number "
+      .. "that is not finite (nan))", err)
+    where = at(1)
+    err = raises(function() client.webhooks:create{ app_id = "a", 1 } end)
+    assert.equal(where .. "bad argument #1 to 'create' (webhook: cannot encode a table with "
+      .. "both string keys and array items)", err)
+    where = at(1)
+    err = raises(function() client.webhooks:create{ "a", "b" } end)
+    assert.equal(where .. "bad argument #1 to 'create' (webhook: expected a table with string "
+      .. "keys, got an array)", err)
+  end)
+
+  it("raises for a method called with a dot instead of a colon", function()
+    local where = at(1)
+    local err = raises(function() client.webhooks.get("x") end)
+    assert.equal(where .. "calling 'get' on bad self (use client.webhooks:get(id))", err)
+    where = at(1)
+    err = raises(function() client.apps.list() end)
+    assert.equal(where .. "calling 'list' on bad self (use client.apps:list())", err)
+  end)
+
+  it("raises on every use of a closed client, which closes twice safely", function()
+    local c = helper.client(emu)
+    assert.equal("swh.client (emulator-project)", tostring(c))
+    assert.is_false(c:is_closed())
+    c:close()
+    c:close()
+    assert.is_true(c:is_closed())
+    assert.equal("swh.client (closed)", tostring(c))
+    local uses = {
+      function() c.webhooks:list("a") end,
+      function() c.webhooks:create{ app_id = "a", target = "https://example.com" } end,
+      function() c.webhooks:get("a") end,
+      function() c.webhooks:update("a", { target = "https://example.com" }) end,
+      function() c.webhooks:delete("a") end,
+      function() c.apps:list() end,
+    }
+    for i, use in ipairs(uses) do
+      local err = raises(use)
+      assert.matches("^" .. THIS .. ":%d+: attempt to use a closed client$", err, 1, false,
+        "use " .. i)
+    end
+  end)
+
+  it("closes a client declared <close> at the end of its block", function()
+    local kept
+    do
+      local c <close> = helper.client(emu)
+      kept = c
+      assert.is_false(c:is_closed())
+    end
+    assert.is_true(kept:is_closed())
+  end)
+
+  it("raises for an options value that is not a table", function()
+    local where = at(1)
+    local err = raises(function() swh.client("x") end)
+    assert.equal(where .. "bad argument #1 to 'client' (options table expected, got string)", err)
+  end)
+
+  it("reads options strictly, naming the option", function()
+    local function option_error(extra)
+      local opts = helper.client_options(emu, extra)
+      local err = raises(function() swh.client(opts) end)
+      return (err:gsub("^" .. THIS .. ":%d+: ", ""))
+    end
+    assert.equal("bad argument #1 to 'client' (unknown option \"colour\" (known: project_id, "
+      .. "key_id, key_secret, region, base_url, auth_url, auth, timeout, retries, concurrency, "
+      .. "rate, trace))", option_error{ colour = "red" })
+    assert.equal("bad argument #1 to 'client' (timeout: expected a number, got string)",
+      option_error{ timeout = "30" })
+    assert.equal("bad argument #1 to 'client' (timeout: expected a positive number, got "
+      .. "-1.0)", option_error{ timeout = -1 })
+    assert.equal("bad argument #1 to 'client' (retries: expected an integer, got number)",
+      option_error{ retries = 1.5 })
+    assert.equal("bad argument #1 to 'client' (concurrency: expected an integer from 1 to "
+      .. "100000, got 0)", option_error{ concurrency = 0 })
+    assert.equal("bad argument #1 to 'client' (rate: expected a number, got boolean)",
+      option_error{ rate = true })
+    assert.equal("bad argument #1 to 'client' (trace: expected a boolean, got number)",
+      option_error{ trace = 1 })
+    assert.equal('bad argument #1 to \'client\' (auth: expected "oauth2" or "basic", got '
+      .. '"digest")', option_error{ auth = "digest" })
+    assert.equal("bad argument #1 to 'client' (key_secret: expected a string, got number)",
+      option_error{ key_secret = 12345 })
+    assert.equal("bad argument #1 to 'client' (region: expected a string, got table)",
+      option_error{ region = {} })
+    local err = raises(function() swh.client{ project_id = "p", key_id = "k" } end)
+    assert.matches("bad argument #1 to 'client' %(key_secret: required, a string%)$", err)
+    err = raises(function() swh.client{ true } end)
+    assert.matches("bad argument #1 to 'client' %(option keys are strings, got a number "
+      .. "key%)$", err)
+  end)
+
+  it("does not change the options table it is given", function()
+    local opts = helper.client_options(emu, { timeout = 5 })
+    local before = swh.json.encode(opts, { sort_keys = true })
+    helper.client(emu, opts):close()
+    assert.equal(before, swh.json.encode(opts, { sort_keys = true }))
+  end)
+end)
+
+describe("settings the core refuses", function()
+  it("return nil, err of kind usage", function()
+    local base = { project_id = "p", key_id = "k", key_secret = "s" }
+    local function with(k, v)
+      local opts = {}
+      for key, value in pairs(base) do opts[key] = value end
+      opts[k] = v
+      return opts
+    end
+    local c, err = swh.client(with("region", "xx"))
+    assert.is_nil(c)
+    assert.equal("usage", err.kind)
+    assert.equal('usage: config.region: unknown region "xx" (expected us, eu or br)',
+      tostring(err))
+    c, err = swh.client(with("base_url", "ftp://x"))
+    assert.is_nil(c)
+    assert.equal('config.base_url: "ftp://x" is not an http:// or https:// URL', err.message)
+    c, err = swh.client(with("auth_url", "nope"))
+    assert.is_nil(c)
+    assert.equal('config.auth_url: "nope" is not an http:// or https:// URL', err.message)
+  end)
+end)
+
+describe("failures of the world", function()
+  it("are nil, err of kind network when nothing listens, retryable", function()
+    local c = assert(swh.client{ project_id = "p", key_id = "k", key_secret = "s",
+      base_url = "http://127.0.0.1:1", auth = "basic", retries = 1 })
+    local apps, err = c.apps:list()
+    assert.is_nil(apps)
+    assert.equal("network", err.kind)
+    assert.is_nil(err.http_status)
+    assert.is_nil(err.status)
+    assert.equal(true, err.retryable)
+    assert.equal("GET /v1/projects/p/apps", err.request)
+    assert.matches("^Failed to connect to 127%.0%.0%.1 port 1 after %d+ ms: Couldn't connect "
+      .. "to server$", err.message)
+    assert.equal("network: " .. err.message .. " [GET /v1/projects/p/apps]", tostring(err))
+  end)
+
+  it("are nil, err of kind timeout when the answer comes too late", function()
+    local slow = helper.emulator{ apps = 1, args = { "--latency", "1500" } }
+    local c = helper.client(slow, { timeout = 0.3, retries = 1, auth = "basic" })
+    local apps, err = c.apps:list()
+    slow:stop()
+    assert.is_nil(apps)
+    assert.equal("timeout", err.kind)
+    assert.equal(true, err.retryable)
+    assert.equal("GET /v1/projects/emulator-project/apps", err.request)
+    assert.matches("^no answer in time: Operation timed out after %d+ milliseconds with 0 "
+      .. "bytes received$", err.message)
+  end)
+
+  it("print their one line through assert, in the script and from lua5.4", function()
+    local emu = helper.emulator{ apps = 1 }
+    local c = helper.client(emu)
+    -- (busted replaces the global assert; the child below runs Lua's own)
+    local ok, err = pcall(function() local w, e = c.webhooks:get("nope") error(e) return w end)
+    assert.is_false(ok)
+    assert.equal(swh.error_mt, getmetatable(err))
+    local line = "NOT_FOUND (404): Webhook not found [GET /v1/projects/emulator-project/"
+      .. "webhooks/nope]"
+    assert.equal(line, tostring(err))
+    local out, success = helper.lua(([[
+      local swh = require "swh"
+      local c = swh.client{ project_id = "emulator-project", key_id = "emulator-key",
+        key_secret = "emulator-secret", base_url = %q, auth_url = %q }
+      assert(c.webhooks:get("nope"))]]):format(emu.url, emu.auth_url))
+    emu:stop()
+    assert.is_false(success)
+    assert.equal("lua5.4: " .. line .. "\n", out)
+  end)
+end)
+
+describe("authentication", function()
+  local emu
+
+  lazy_setup(function()
+    emu = helper.emulator{ apps = 2 }
+  end)
+
+  lazy_teardown(function()
+    if emu then emu:stop() end
+  end)
+
+  it("works with OAuth2, the default, and with Basic", function()
+    assert.equal(2, #assert(helper.client(emu).apps:list()))
+    assert.equal(2, #assert(helper.client(emu, { auth = "oauth2" }).apps:list()))
+    assert.equal(2, #assert(helper.client(emu, { auth = "basic" }).apps:list()))
+  end)
+
+  it("gives kind auth, 401, for a wrong key secret with OAuth2, without quoting it", function()
+    local c = helper.client(emu, { key_secret = "WRONG-SECRET-123" })
+    local apps, err = c.apps:list()
+    assert.is_nil(apps)
+    assert.equal("auth", err.kind)
+    assert.equal(401, err.http_status)
+    assert.equal("UNAUTHENTICATED", err.status)
+    assert.equal("the key was refused by " .. emu.auth_url .. ": check key_id and key_secret",
+      err.message)
+    assert.is_nil(tostring(err):find("WRONG-SECRET-123", 1, true))
+  end)
+
+  it("gives kind auth, 401, for a wrong key secret with Basic", function()
+    local c = helper.client(emu, { key_secret = "WRONG-SECRET-123", auth = "basic" })
+    local apps, err = c.apps:list()
+    assert.is_nil(apps)
+    assert.equal("UNAUTHENTICATED (401): Invalid credentials [GET /v1/projects/"
+      .. "emulator-project/apps]", tostring(err))
+    assert.equal("auth", err.kind)
+  end)
+
+  it("never shows the key secret in the client's tostring", function()
+    local c = helper.client(emu, { key_secret = "emulator-secret" })
+    assert.equal("swh.client (emulator-project)", tostring(c))
+  end)
+end)
+
+describe("swh.client() without options", function()
+  local emu
+  local unset = {
+    SINCH_PROJECT_ID = false, SINCH_KEY_ID = false, SINCH_KEY_SECRET = false,
+    SINCH_REGION = false, SINCH_CONVERSATION_URL = false, SINCH_AUTH_URL = false,
+    SINCH_AUTH = false,
+  }
+  local function env(vars)
+    local all = {}
+    for k, v in pairs(unset) do all[k] = v end
+    for k, v in pairs(vars) do all[k] = v end
+    return all
+  end
+  local count_apps = [[
+    local swh = require "swh"
+    local c, err = swh.client()
+    if not c then print(err.kind, tostring(err)) return end
+    local apps, e = c.apps:list()
+    print(apps and #apps or tostring(e))]]
+
+  lazy_setup(function()
+    emu = helper.emulator{ apps = 2 }
+  end)
+
+  lazy_teardown(function()
+    if emu then emu:stop() end
+  end)
+
+  it("reads the SINCH_* variables", function()
+    local out = helper.lua(count_apps, env{
+      SINCH_PROJECT_ID = emu.project_id, SINCH_KEY_ID = emu.key_id,
+      SINCH_KEY_SECRET = emu.key_secret, SINCH_CONVERSATION_URL = emu.url,
+      SINCH_AUTH_URL = emu.auth_url })
+    assert.equal("2\n", out)
+  end)
+
+  it("reads SINCH_AUTH", function()
+    local out = helper.lua(count_apps, env{
+      SINCH_PROJECT_ID = emu.project_id, SINCH_KEY_ID = emu.key_id,
+      SINCH_KEY_SECRET = emu.key_secret, SINCH_CONVERSATION_URL = emu.url,
+      SINCH_AUTH = "basic", SINCH_AUTH_URL = "http://127.0.0.1:1/unused" })
+    assert.equal("2\n", out)
+    out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
+      SINCH_KEY_SECRET = "s", SINCH_AUTH = "digest" })
+    assert.equal('usage\tusage: SINCH_AUTH: expected "oauth2" or "basic", got "digest"\n', out)
+  end)
+
+  it("names the variables to set when some are missing", function()
+    local out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p" })
+    assert.equal("usage\tusage: missing SINCH_KEY_ID, SINCH_KEY_SECRET in the environment: "
+      .. "set them, or pass project_id, key_id and key_secret to swh.client{…}\n", out)
+    out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
+      SINCH_KEY_SECRET = "" })
+    assert.equal("usage\tusage: missing SINCH_KEY_SECRET in the environment: set it, or pass "
+      .. "project_id, key_id and key_secret to swh.client{…}\n", out)
+  end)
+
+  it("passes SINCH_REGION to the core, which refuses an unknown one", function()
+    local out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
+      SINCH_KEY_SECRET = "s", SINCH_REGION = "mars" })
+    assert.equal('usage\tusage: config.region: unknown region "mars" (expected us, eu or br)\n',
+      out)
+  end)
+
+  it("lists the variables it reads in swh.environment", function()
+    assert.same({ "SINCH_PROJECT_ID", "SINCH_KEY_ID", "SINCH_KEY_SECRET", "SINCH_REGION",
+      "SINCH_CONVERSATION_URL", "SINCH_AUTH_URL", "SINCH_AUTH" }, swh.environment)
+  end)
+end)
+
+describe("the HTTP trace", function()
+  it("goes to stderr with every secret redacted", function()
+    local emu = helper.emulator{ apps = 1 }
+    local out = helper.lua(([[
+      local swh = require "swh"
+      local c = assert(swh.client{ project_id = "emulator-project", key_id = "emulator-key",
+        key_secret = "emulator-secret", base_url = %q, auth_url = %q, trace = true })
+      local app = assert(c.apps:list())[1].id
+      local w = assert(c.webhooks:create{ app_id = app, target = "https://example.com/t",
+        secret = "TRACE-SECRET-1", client_credentials = { client_id = "i",
+        client_secret = "CC-SECRET-2", endpoint = "https://auth.example.com/token" } })
+      io.stdout:write("created ", w.secret, "\n")]]):format(emu.url, emu.auth_url))
+    emu:stop()
+    assert.matches("> POST " .. emu.url:gsub("%p", "%%%0") .. "/oauth2/token\n", out)
+    assert.matches("< 200 GET /v1/projects/emulator%-project/apps %(%d+ ms%)\n", out)
+    assert.matches('"secret":"%[redacted%]"', out)
+    assert.matches('"client_secret":"%[redacted%]"', out)
+    assert.matches("created TRACE%-SECRET%-1\n", out) -- the script asked for it
+    local _, shown = out:gsub("TRACE%-SECRET%-1", "")
+    assert.equal(1, shown)
+    assert.is_nil(out:find("CC-SECRET-2", 1, true))
+    assert.is_nil(out:find("emulator-secret", 1, true))
+    assert.is_nil(out:find("Bearer ", 1, true))
+  end)
+
+  it("is off by default", function()
+    local emu = helper.emulator{ apps = 1 }
+    local out = helper.lua(([[
+      local swh = require "swh"
+      local c = assert(swh.client{ project_id = "emulator-project", key_id = "emulator-key",
+        key_secret = "emulator-secret", base_url = %q, auth_url = %q })
+      io.stdout:write(#assert(c.apps:list()), "\n")]]):format(emu.url, emu.auth_url))
+    emu:stop()
+    assert.equal("1\n", out)
+  end)
+end)
