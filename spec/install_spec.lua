@@ -1,0 +1,59 @@
+-- `cmake --install` puts swh where a stock lua5.4 finds it: core.so under lib/lua/5.4/swh/,
+-- the Lua files under share/lua/5.4/swh/.
+local helper = require "helper"
+
+local function run(command)
+  local f = assert(io.popen(command .. " 2>&1", "r"))
+  local out = f:read("a")
+  local ok = f:close()
+  return out, ok == true
+end
+
+describe("cmake --install", function()
+  local prefix
+
+  lazy_setup(function()
+    prefix = os.tmpname()
+    os.remove(prefix)
+    -- The binding's part of the build: the whole build would also need the executables.
+    local out, ok = run(("cmake --install %s --prefix %s"):format(
+      helper.shell_quote(helper.build .. "/src/binding"), helper.shell_quote(prefix)))
+    assert(ok, "cmake --install failed: " .. out)
+  end)
+
+  lazy_teardown(function()
+    if prefix then run("rm -rf " .. helper.shell_quote(prefix)) end
+  end)
+
+  it("installs core.so and the Lua files of swh", function()
+    assert.is_not_nil(io.open(prefix .. "/lib/lua/5.4/swh/core.so", "rb"))
+    assert.is_not_nil(io.open(prefix .. "/share/lua/5.4/swh/init.lua", "rb"))
+  end)
+
+  it("lets a stock lua5.4 with that prefix's paths require swh", function()
+    local code = ([[
+      local prefix = %q
+      package.path = prefix .. "/share/lua/5.4/?.lua;" .. prefix .. "/share/lua/5.4/?/init.lua"
+      package.cpath = prefix .. "/lib/lua/5.4/?.so"
+      local swh = require "swh"
+      print(swh._VERSION)
+      print(package.searchpath("swh.core", package.cpath))
+      print(swh.json.encode(swh.json.decode('{"a":[]}')))
+      local c = assert(swh.client{ project_id = "p", key_id = "k", key_secret = "s" })
+      print(tostring(c))]]):format(prefix)
+    local out, ok = helper.lua(code, { LUA_PATH = false, LUA_CPATH = false,
+      LUA_PATH_5_4 = false, LUA_CPATH_5_4 = false })
+    assert.is_true(ok, out)
+    assert.equal("swh 0.1.0\n" .. prefix .. "/lib/lua/5.4/swh/core.so\n"
+      .. '{"a":[]}\nswh.client (p)\n', out)
+  end)
+
+  it("targets paths a stock lua5.4 searches, so --prefix /usr/local needs no settings", function()
+    local out = helper.lua("print(package.path) print(package.cpath)",
+      { LUA_PATH = false, LUA_CPATH = false, LUA_PATH_5_4 = false, LUA_CPATH_5_4 = false })
+    local path, cpath = out:match("^(.-)\n(.-)\n$")
+    assert.is_not_nil(path:find("/usr/local/share/lua/5.4/?.lua", 1, true))
+    assert.is_not_nil(path:find("/usr/local/share/lua/5.4/?/init.lua", 1, true))
+    assert.is_not_nil(cpath:find("/usr/local/lib/lua/5.4/?.so", 1, true))
+  end)
+end)
