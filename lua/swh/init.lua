@@ -10,15 +10,14 @@
 -- {kind, http_status, status, message, details, retryable, request} that prints as one line.
 --
 -- Every API call is asynchronous underneath: it starts a request in the core, then either
--- yields to a scheduler (when it runs inside a task the scheduler installed with
--- swh._install_scheduler) or steps the client until the answer is in. Scripts read the same
--- either way.
+-- yields to the scheduler (inside a task of swh.run or swh.map, see tasks.lua) or steps the
+-- client until the answer is in. Scripts read the same either way.
 
 local core = require "swh.core"
+local tasks = require "swh.tasks"
 
-local error, getmetatable, ipairs, pcall, select, setmetatable, tostring, type =
-  error, getmetatable, ipairs, pcall, select, setmetatable, tostring, type
-local co_running, co_yield = coroutine.running, coroutine.yield
+local error, getmetatable, ipairs, pcall, rawset, select, setmetatable, tostring, type =
+  error, getmetatable, ipairs, pcall, rawset, select, setmetatable, tostring, type
 local concat = table.concat
 local getenv = os.getenv
 
@@ -55,39 +54,24 @@ local function new_error(kind, message)
 end
 
 ------------------------------------------------------------------------------------------
--- The hook a scheduler of tasks installs.
---
--- swh._install_scheduler(is_task) makes every API call made inside a coroutine for which
--- is_task(co) is true yield (sentinel, call, core_client) instead of blocking. The
--- scheduler drives core_client:step(), and resumes the task (with no values) once
--- call:done(); the call then finishes in the task. It returns the sentinel, a private value
--- no user code yields, so a scheduler can tell these yields from a user's own coroutines.
--- swh._install_scheduler(nil) removes it. A coroutine that is not a task (a user's own
--- coroutine, even inside a task) blocks instead of yielding.
+-- Tasks: swh.run, swh.spawn, swh.wait, swh.map (lua/swh/tasks.lua). Every API call waits
+-- through tasks.await, which yields inside a task and blocks elsewhere.
 
-local sentinel = setmetatable({}, { __tostring = function() return "swh.yield" end })
-local is_task = nil
+M.run = tasks.run
+M.spawn = tasks.spawn
+M.wait = tasks.wait
+M.map = tasks.map
+-- For another scheduler: swh._install_scheduler(is_task) -> sentinel (see tasks.lua).
+M._install_scheduler = tasks.install_scheduler
+local await = tasks.await
 
-function M._install_scheduler(fn)
-  if fn ~= nil and type(fn) ~= "function" then
-    error("bad argument #1 to '_install_scheduler' (function or nil expected, got "
-          .. type(fn) .. ")", 2)
-  end
-  is_task = fn
-  return sentinel
-end
-
--- Waits for a started call, by yielding to the scheduler or by stepping, and finishes it.
-local function await(core_client, call)
-  local co, main = co_running()
-  if not main and is_task and is_task(co) then
-    co_yield(sentinel, call, core_client)
-  end
-  while not call:done() do
-    core_client:step(100)
-  end
-  return call:finish()
-end
+--- swh.quiet = true turns off swh.map's progress bars.
+setmetatable(M, {
+  __index = function(_, k) if k == "quiet" then return tasks.quiet end end,
+  __newindex = function(t, k, v)
+    if k == "quiet" then tasks.quiet = v and true or false else rawset(t, k, v) end
+  end,
+})
 
 ------------------------------------------------------------------------------------------
 -- Argument checks: errors at level 3 point at the line of the script that called a method.

@@ -1,0 +1,344 @@
+--- swh.tasks: straight-line code with many requests in flight.
+--
+-- Each unit of work is a task, a coroutine the scheduler of swh.run drives. An API call made
+-- in a task starts its request and yields a private sentinel; the scheduler steps every
+-- client with requests pending (curl multi underneath, in the core) and resumes a task when
+-- its answer is in. The same call outside a task blocks instead, so scripts read the same
+-- either way. Coroutines are resumed only from the scheduler loop, never from the core or
+-- from curl. One failing task never stops the others; swh.map returns per-item results.
+--
+-- The swh module re-exports run, spawn, wait and map; this file also holds await, which
+-- every API call of swh goes through, and the hook for another scheduler.
+
+local error, getmetatable, ipairs, next, pairs, pcall, setmetatable, tostring, type =
+  error, getmetatable, ipairs, next, pairs, pcall, setmetatable, tostring, type
+local co_close, co_create, co_resume, co_running, co_status, co_yield =
+  coroutine.close, coroutine.create, coroutine.resume, coroutine.running, coroutine.status,
+  coroutine.yield
+local floor, min, math_type = math.floor, math.min, math.type
+local pack, unpack = table.pack, table.unpack
+local stderr = io.stderr
+
+local M = {
+  quiet = false, -- true: swh.map draws no progress bar (the host's -q sets it)
+}
+
+-- Yielded by an API call in a task: (sentinel, call, core_client).
+local sentinel = setmetatable({}, { __tostring = function() return "swh.yield" end })
+-- Yielded by swh.wait in a task: the scheduler resumes it when the awaited task ends.
+local wait_token = setmetatable({}, { __tostring = function() return "swh.wait" end })
+
+local external_is_task = nil -- a scheduler other than swh.run's (see install_scheduler)
+local current = nil          -- the scheduler of the swh.run in progress, if any
+
+--- Installs another scheduler's test for its tasks (nil removes it); returns the sentinel
+-- that API calls in those tasks yield, followed by the call and its client's core. That
+-- scheduler steps the client and resumes the task, with no values, once call:done().
+function M.install_scheduler(is_task)
+  if is_task ~= nil and type(is_task) ~= "function" then
+    error("bad argument #1 to '_install_scheduler' (function or nil expected, got "
+          .. type(is_task) .. ")", 2)
+  end
+  external_is_task = is_task
+  return sentinel
+end
+
+--- Waits for a started call, by yielding to the scheduler in a task or by stepping the
+-- client, and finishes it: value | nil, err.
+function M.await(core_client, call)
+  local co, main = co_running()
+  if not main and ((current and current.by_co[co]) or (external_is_task and external_is_task(co)))
+  then
+    co_yield(sentinel, call, core_client)
+  end
+  while not call:done() do
+    core_client:step(100)
+  end
+  return call:finish()
+end
+
+------------------------------------------------------------------------------------------
+-- Tasks
+
+local Task = { __name = "swh.task" }
+Task.__index = Task
+
+function Task.__tostring(t)
+  return "swh.task (" .. (not t.done and "running" or t.ok and "done" or "failed") .. ")"
+end
+
+local function push_ready(s, task)
+  s.tail = s.tail + 1
+  s.ready[s.tail] = task
+end
+
+local function new_task(s, fn, ...)
+  local args = pack(...)
+  local task = setmetatable({ done = false, waiters = {} }, Task)
+  task.co = co_create(function() return fn(unpack(args, 1, args.n)) end)
+  s.by_co[task.co] = task
+  s.live = s.live + 1
+  s.all[#s.all + 1] = task
+  push_ready(s, task)
+  return task
+end
+
+-- Ends a task with its outcome and wakes what waits for it.
+local function settle(s, task, ok, ...)
+  task.done = true
+  task.ok = ok
+  if ok then
+    task.results = pack(...)
+  else
+    task.err = ...
+  end
+  s.by_co[task.co] = nil
+  s.live = s.live - 1
+  for _, waiter in ipairs(task.waiters) do
+    push_ready(s, waiter)
+  end
+  task.waiters = {}
+end
+
+local function after_resume(s, task, ok, first, ...)
+  if co_status(task.co) == "dead" then
+    if ok then
+      settle(s, task, true, first, ...)
+    else
+      settle(s, task, false, first)
+    end
+  elseif first == sentinel then
+    local call, core_client = ...
+    s.waiting[call] = { task = task, client = core_client }
+    s.clients[core_client] = (s.clients[core_client] or 0) + 1
+  elseif first ~= wait_token then
+    co_close(task.co)
+    settle(s, task, false, "a task yielded to swh's scheduler: call coroutine.yield only "
+      .. "inside coroutines of your own")
+  end
+end
+
+-- Steps the clients with requests in flight and readies the tasks whose answers are in.
+local function poll(s)
+  local count = 0
+  for _ in pairs(s.clients) do count = count + 1 end
+  local timeout = count == 1 and 100 or 10
+  for core_client in pairs(s.clients) do
+    if core_client:is_closed() then
+      -- Closing a client ends its calls at once; they are not handed out by next_done.
+      for call, w in pairs(s.waiting) do
+        if w.client == core_client then
+          s.waiting[call] = nil
+          push_ready(s, w.task)
+        end
+      end
+      s.clients[core_client] = nil
+    else
+      core_client:step(timeout)
+      local call = core_client:next_done()
+      while call do
+        local w = s.waiting[call]
+        if w then
+          s.waiting[call] = nil
+          s.clients[core_client] = s.clients[core_client] - 1
+          push_ready(s, w.task)
+        end
+        call = core_client:next_done()
+      end
+      if s.clients[core_client] == 0 then
+        s.clients[core_client] = nil
+      end
+    end
+  end
+end
+
+local function drive(s)
+  while s.live > 0 do
+    while s.head <= s.tail do
+      local task = s.ready[s.head]
+      s.ready[s.head] = nil
+      s.head = s.head + 1
+      after_resume(s, task, co_resume(task.co))
+    end
+    if s.live > 0 then
+      if next(s.clients) == nil then
+        error("swh.run: every task left waits for another one (a deadlock)", 0)
+      end
+      poll(s)
+    end
+  end
+end
+
+local function in_task()
+  local co, main = co_running()
+  return current ~= nil and not main and current.by_co[co] ~= nil
+end
+
+--- swh.run(fn, ...) -> what fn returns. Runs fn as a task and drives it, and every task it
+-- spawns, to the end. An error of fn is raised again; so is the error of a spawned task
+-- that nobody waited for. Inside a task it just calls fn.
+function M.run(fn, ...)
+  if type(fn) ~= "function" then
+    error("bad argument #1 to 'run' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  if in_task() then
+    return fn(...)
+  end
+  if current then
+    error("swh.run: already running (called from a coroutine that is not one of its tasks)", 2)
+  end
+  local s = { ready = {}, head = 1, tail = 0, by_co = {}, waiting = {}, clients = {},
+    live = 0, all = {} }
+  current = s
+  local root = new_task(s, fn, ...)
+  local ok, err = pcall(drive, s)
+  current = nil
+  for _, task in ipairs(s.all) do
+    if not task.done then
+      co_close(task.co)
+    end
+  end
+  if not ok then
+    error(err, 0)
+  end
+  if not root.ok then
+    error(root.err, 0)
+  end
+  for _, task in ipairs(s.all) do
+    if task ~= root and not task.ok and not task.waited then
+      error("swh.run: a task failed and nobody waited for it: " .. tostring(task.err), 0)
+    end
+  end
+  return unpack(root.results, 1, root.results.n)
+end
+
+--- swh.spawn(fn, ...) -> task. Starts fn(...) as a new task of the running swh.run.
+function M.spawn(fn, ...)
+  if type(fn) ~= "function" then
+    error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  if not current then
+    error("swh.spawn: only inside swh.run (or swh.map): swh.run(function() … end)", 2)
+  end
+  return new_task(current, fn, ...)
+end
+
+--- swh.wait(task) -> true, results… | false, err. Waits in a task until task ends.
+function M.wait(task)
+  if getmetatable(task) ~= Task then
+    error("bad argument #1 to 'wait' (task expected, got " .. type(task) .. ")", 2)
+  end
+  if not in_task() then
+    error("swh.wait: only inside a task of swh.run", 2)
+  end
+  local me = current.by_co[co_running()]
+  if task == me then
+    error("swh.wait: a task cannot wait for itself", 2)
+  end
+  if not task.done then
+    task.waiters[#task.waiters + 1] = me
+    co_yield(wait_token)
+  end
+  task.waited = true
+  if task.ok then
+    return true, unpack(task.results, 1, task.results.n)
+  end
+  return false, task.err
+end
+
+------------------------------------------------------------------------------------------
+-- swh.map
+
+local map_options = { progress = "string", concurrency = "number" }
+
+local function progress_bar(label, total)
+  local width, shown, failed = 30, -1, 0
+  local function draw(done)
+    local filled = floor(done * width / total)
+    local text = ("\r%s [%s%s] %d/%d"):format(label, ("="):rep(filled), (" "):rep(width - filled),
+      done, total)
+    if failed > 0 then
+      text = text .. (" (%d failed)"):format(failed)
+    end
+    stderr:write(text, done == total and "\n" or "")
+  end
+  return function(done, ok)
+    if not ok then failed = failed + 1 end
+    local step = floor(done * 100 / total)
+    if step ~= shown or done == total then
+      shown = step
+      draw(done)
+    end
+  end
+end
+
+--- swh.map(items, fn [, opts]) -> { {ok = true, value = v} | {ok = false, err = e}, … }
+-- Calls fn(item, i) for every item, up to opts.concurrency (default 16) at once, each in
+-- its own task. A result is failed when fn returns nil, err or raises. In input order.
+-- opts.progress: a label, to draw a progress bar on stderr (unless swh.quiet).
+function M.map(items, fn, opts)
+  if type(items) ~= "table" then
+    error("bad argument #1 to 'map' (table expected, got " .. type(items) .. ")", 2)
+  end
+  if type(fn) ~= "function" then
+    error("bad argument #2 to 'map' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  if opts ~= nil and type(opts) ~= "table" then
+    error("bad argument #3 to 'map' (options table expected, got " .. type(opts) .. ")", 2)
+  end
+  opts = opts or {}
+  for k, v in pairs(opts) do
+    local want = map_options[k]
+    if not want then
+      error(("bad argument #3 to 'map' (unknown option %s (known: concurrency, progress))")
+        :format(tostring(k)), 2)
+    elseif type(v) ~= want then
+      error(("bad argument #3 to 'map' (%s: expected a %s, got %s)"):format(k, want, type(v)), 2)
+    end
+  end
+  local concurrency = opts.concurrency or 16
+  if math_type(concurrency) ~= "integer" or concurrency < 1 then
+    error("bad argument #3 to 'map' (concurrency: expected a positive integer)", 2)
+  end
+  local n = #items
+  local results = {}
+  if n == 0 then
+    return results
+  end
+  local report = opts.progress and not M.quiet and progress_bar(opts.progress, n)
+  local started, finished = 0, 0
+
+  local function record(i, ok, value, err)
+    if not ok then
+      results[i] = { ok = false, err = value }
+    elseif value == nil and err ~= nil then
+      results[i] = { ok = false, err = err }
+    else
+      results[i] = { ok = true, value = value }
+    end
+    finished = finished + 1
+    if report then report(finished, results[i].ok) end
+  end
+
+  local function worker()
+    while started < n do
+      started = started + 1
+      local i = started
+      record(i, pcall(fn, items[i], i))
+    end
+  end
+
+  M.run(function()
+    local workers = {}
+    for w = 1, min(concurrency, n) do
+      workers[w] = M.spawn(worker)
+    end
+    for _, w in ipairs(workers) do
+      local ok, err = M.wait(w)
+      if not ok then error(err, 0) end
+    end
+  end)
+  return results
+end
+
+return M
