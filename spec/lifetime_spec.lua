@@ -115,6 +115,20 @@ describe("lifetime", function()
     assert.equal("client closed before the call finished", err.message)
   end)
 
+  it("frees a call dropped unfinished after its client closed", function()
+    local c = helper.client(slow, { auth = "basic" })
+    local weak = setmetatable({}, { __mode = "v" })
+    do
+      local call = c._core:start("apps.list")
+      c._core:step(0)
+      c:close()
+      weak.call = call
+    end
+    full_gc()
+    assert.is_nil(weak.call)
+    assert.equal("swh.client (closed)", tostring(c))
+  end)
+
   it("says what a call is doing, and refuses to finish it early or twice", function()
     local c = helper.client(slow, { auth = "basic" })
     local call = c._core:start("apps.list")
