@@ -151,7 +151,16 @@ describe("swh.json.encode", function()
     local t = {}
     t.t = t
     local err = encode_error(t)
-    assert.matches("nested more than 200 deep %(a table that contains itself%?%)%)$", err)
+    assert.matches("nested more than 2000 deep %(a table that contains itself%?%)%)$", err)
+  end)
+
+  it("writes nesting as deep as it can read back", function()
+    local text = ("["):rep(1500) .. ("]"):rep(1500)
+    assert.equal(text, json.encode(json.decode(text)))
+    local v, err = json.decode(("["):rep(3000) .. ("]"):rep(3000))
+    assert.is_nil(v)
+    assert.equal("invalid JSON at line 1, column 2049: maximum parsing depth reached near '['",
+      err)
   end)
 
   it("reads its options strictly", function()

@@ -17,8 +17,9 @@
 
 #include "binding_internal.h"
 
-/* Deeper than any webhook or app; a table that contains itself stops here. */
-#define SWH_JSON_MAX_DEPTH 200
+/* A table that contains itself stops here. Below jansson's parsing limit (2048), so what
+   swh writes it can read back, and far deeper than any webhook or app. */
+#define SWH_JSON_MAX_DEPTH 2000
 #define SWH_JSON_PATH_MAX 256
 
 /* ---- the box: a json_t freed by __gc ---- */
@@ -40,7 +41,8 @@ swh_json_box *swh_json_box_push(lua_State *L) {
 /* ---- JSON to Lua ---- */
 
 static void push_json(lua_State *L, const json_t *v, int depth) {
-  if (depth > 4 * SWH_JSON_MAX_DEPTH) {
+  /* jansson refuses to parse deeper than 2048, so this only guards the C stack. */
+  if (depth > 2 * SWH_JSON_MAX_DEPTH) {
     luaL_error(L, "JSON nested too deeply");
   }
   luaL_checkstack(L, 4, "JSON nested too deeply");
