@@ -197,6 +197,9 @@ describe("failures of the world", function()
     assert.matches("^Failed to connect to 127%.0%.0%.1 port 1 after %d+ ms: Couldn't connect "
       .. "to server$", err.message)
     assert.equal("network: " .. err.message .. " [GET /v1/projects/p/apps]", tostring(err))
+    assert.is_true(swh.is_error(err))
+    assert.is_false(swh.is_error(err.message))
+    assert.is_false(swh.is_error({ kind = "network" }))
   end)
 
   it("are nil, err of kind timeout when the answer comes too late", function()
