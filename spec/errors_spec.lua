@@ -386,3 +386,32 @@ describe("the HTTP trace", function()
     assert.equal("1\n", out)
   end)
 end)
+
+describe("the client's options", function()
+  it("retries = n makes n attempts at a retryable failure", function()
+    local emu = helper.emulator{ apps = 1, args = { "--faults", "503=1" } }
+    local out = helper.lua(([[
+      local swh = require "swh"
+      local c = assert(swh.client{ project_id = "emulator-project", key_id = "emulator-key",
+        key_secret = "emulator-secret", base_url = %q, auth = "basic", retries = 3,
+        trace = true })
+      local apps, err = c.apps:list()
+      print(apps, err.kind, err.http_status, err.status, err.retryable)]]):format(emu.url))
+    emu:stop()
+    local _, attempts = out:gsub("> GET [^\n]*/v1/projects/emulator%-project/apps\n", "")
+    assert.equal(3, attempts)
+    assert.matches("\nnil\thttp\t503\tUNAVAILABLE\ttrue\n$", out)
+  end)
+
+  it("concurrency = 1 sends one request at a time", function()
+    local emu = helper.emulator{ apps = 1, args = { "--latency", "200" } }
+    local c = helper.client(emu, { auth = "basic", concurrency = 1 })
+    local clock = require("system").gettime
+    local start = clock()
+    local results = swh.map({ 1, 2, 3, 4 }, function() return c.apps:list() end)
+    local elapsed = clock() - start
+    emu:stop()
+    for _, r in ipairs(results) do assert.is_true(r.ok) end
+    assert.is_true(elapsed >= 0.75, "4 requests one at a time took only " .. elapsed .. " s")
+  end)
+end)
