@@ -225,15 +225,19 @@ describe("client.webhooks and client.apps", function()
   end)
 
   describe("validation before sending", function()
-    local function refused(w, err, message)
+    local CREATE = "POST /v1/projects/emulator-project/webhooks"
+    local UPDATE = "PATCH /v1/projects/emulator-project/webhooks/" .. SEEDED
+
+    -- Refused by the client: no HTTP status, but the request it would have been.
+    local function refused(w, err, message, request)
       assert.is_nil(w)
       assert.equal("validation", err.kind)
       assert.is_nil(err.http_status)
       assert.is_nil(err.status)
-      assert.is_nil(err.request)
+      assert.equal(request or CREATE, err.request)
       assert.equal(false, err.retryable)
       assert.equal(message, err.message)
-      assert.equal("validation: " .. message, tostring(err))
+      assert.equal("validation: " .. message .. " [" .. (request or CREATE) .. "]", tostring(err))
     end
 
     it("suggests the trigger meant by a typo", function()
@@ -260,11 +264,12 @@ describe("client.webhooks and client.apps", function()
     it("refuses repeated triggers, UNSPECIFIED_TRIGGER and a bad target_type", function()
       local w, err = client.webhooks:update(SEEDED, { triggers = { "MESSAGE_DELIVERY",
         "MESSAGE_DELIVERY" } })
-      refused(w, err, 'webhook.triggers[1]: "MESSAGE_DELIVERY" repeats webhook.triggers[0]')
+      refused(w, err, 'webhook.triggers[1]: "MESSAGE_DELIVERY" repeats webhook.triggers[0]',
+        UPDATE)
       w, err = client.webhooks:update(SEEDED, { triggers = { "UNSPECIFIED_TRIGGER" } })
-      refused(w, err, "webhook.triggers[0]: UNSPECIFIED_TRIGGER is not a usable trigger")
+      refused(w, err, "webhook.triggers[0]: UNSPECIFIED_TRIGGER is not a usable trigger", UPDATE)
       w, err = client.webhooks:update(SEEDED, { target_type = "GRPC" })
-      refused(w, err, 'webhook.target_type: must be "HTTP" or "DISMISS", got "GRPC"')
+      refused(w, err, 'webhook.target_type: must be "HTTP" or "DISMISS", got "GRPC"', UPDATE)
     end)
 
     it("refuses a create without app_id, or with an id", function()
@@ -277,16 +282,16 @@ describe("client.webhooks and client.apps", function()
     it("refuses updating id, and an update with nothing to change", function()
       local w, err = client.webhooks:update(SEEDED, { id = "x" })
       refused(w, err, "webhook.id: read-only, it cannot be updated (updatable: app_id, target, "
-        .. "target_type, triggers, secret, client_credentials)")
+        .. "target_type, triggers, secret, client_credentials)", UPDATE)
       w, err = client.webhooks:update(SEEDED, {})
       refused(w, err, "changes: nothing to update; give at least one of app_id, target, "
-        .. "target_type, triggers, secret, client_credentials")
+        .. "target_type, triggers, secret, client_credentials", UPDATE)
     end)
 
     it("refuses incomplete client_credentials without quoting the secret", function()
       local w, err = client.webhooks:update(SEEDED, { client_credentials = { client_id = "a",
         client_secret = "TOPSECRET-CC" } })
-      refused(w, err, "webhook.client_credentials.endpoint: required")
+      refused(w, err, "webhook.client_credentials.endpoint: required", UPDATE)
       assert.is_nil(tostring(err):find("TOPSECRET-CC", 1, true))
     end)
   end)
