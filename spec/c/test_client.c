@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_pacing.h" /* private to the core: its clocks are tested directly below */
+#include "client_redact.h"
 #include "swh.h"
 #include "swh_emulator.h"
 
@@ -299,6 +301,64 @@ static swh_client *raw_client(raw_server *s, fixture *f, int retries, double tim
 #define WEBHOOK_JSON(id, target)                                                          \
   "{\"id\":\"" id "\",\"app_id\":\"A\",\"target\":\"" target "\",\"target_type\":\"HTTP\"," \
   "\"triggers\":[\"MESSAGE_DELIVERY\"]}"
+
+/* ---- the client's private parts ------------------------------------------------------------- */
+
+static void test_backoff_is_full_jitter_under_a_growing_ceiling(void **state) {
+  (void)state;
+  swh_rng rng;
+  swh_rng_seed(&rng);
+  for (int attempt = 1; attempt <= 12; attempt++) {
+    double ceiling = SWH_BACKOFF_BASE_MS * (double)(1 << (attempt - 1));
+    if (ceiling > SWH_BACKOFF_CAP_MS) ceiling = SWH_BACKOFF_CAP_MS;
+    double low = ceiling, high = 0;
+    for (int i = 0; i < 2000; i++) {
+      double wait = swh_backoff_ms(&rng, attempt);
+      assert_true(wait >= 0 && wait <= ceiling);
+      if (wait < low) low = wait;
+      if (wait > high) high = wait;
+    }
+    /* Spread over the whole range, not bunched at the top as plain exponential would be. */
+    assert_true(low < ceiling * 0.05);
+    assert_true(high > ceiling * 0.95);
+  }
+}
+
+static void test_bucket_allows_a_burst_then_paces(void **state) {
+  (void)state;
+  swh_bucket bucket;
+  swh_bucket_init(&bucket, 10.0, 2.0, 1000.0);
+  assert_int_equal(swh_bucket_take(&bucket, 1000.0), 1);
+  assert_int_equal(swh_bucket_take(&bucket, 1000.0), 1);
+  assert_int_equal(swh_bucket_take(&bucket, 1000.0), 0);
+  assert_true(swh_bucket_wait_ms(&bucket, 1000.0) > 99.9);
+  assert_true(swh_bucket_wait_ms(&bucket, 1000.0) < 100.1);
+  assert_int_equal(swh_bucket_take(&bucket, 1050.0), 0);
+  assert_int_equal(swh_bucket_take(&bucket, 1100.0), 1);
+  /* A long pause refills to the capacity, never beyond. */
+  assert_int_equal(swh_bucket_take(&bucket, 99000.0), 1);
+  assert_int_equal(swh_bucket_take(&bucket, 99000.0), 1);
+  assert_int_equal(swh_bucket_take(&bucket, 99000.0), 0);
+}
+
+static void test_redaction_reaches_every_depth(void **state) {
+  (void)state;
+  json_t *value = json_pack("{s:s, s:{s:s, s:s}, s:[{s:s}], s:n, s:s}", "secret", "a1",
+                            "client_credentials", "client_id", "visible", "client_secret", "b2",
+                            "list", "Access_Token", "c3", "key_secret", "target", "t");
+  char *text = swh_redacted_dump(value, 1000);
+  assert_string_equal(text,
+                      "{\"secret\":\"[redacted]\",\"client_credentials\":{\"client_id\":"
+                      "\"visible\",\"client_secret\":\"[redacted]\"},\"list\":[{\"Access_Token\":"
+                      "\"[redacted]\"}],\"key_secret\":null,\"target\":\"t\"}");
+  free(text);
+  text = swh_redacted_dump(value, 20);
+  assert_string_equal(text, "{\"secret\":\"[redac..."); /* 20 bytes in all */
+  free(text);
+  /* The caller's value is untouched. */
+  assert_string_equal(json_string_value(json_object_get(value, "secret")), "a1");
+  json_decref(value);
+}
 
 /* ---- configuration ------------------------------------------------------------------------- */
 
@@ -1191,6 +1251,9 @@ static void test_abandoned_calls_are_freed_when_their_answer_comes(void **state)
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_backoff_is_full_jitter_under_a_growing_ceiling),
+      cmocka_unit_test(test_bucket_allows_a_burst_then_paces),
+      cmocka_unit_test(test_redaction_reaches_every_depth),
       cmocka_unit_test(test_config_is_checked),
       cmocka_unit_test(test_calls_outlive_their_client),
       cmocka_unit_test(test_every_endpoint_with_oauth2),
