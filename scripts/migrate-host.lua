@@ -12,8 +12,9 @@
 --
 -- It lists the apps and their webhooks through the API, updates each webhook to move with
 -- client.webhooks:update(id, {target = …, triggers = …}), lists them again, and prints the
--- webhooks before and after and a summary. A webhook that cannot be moved is reported and
--- the others go on; the exit status is 1 when any failed. With -q, no progress lines.
+-- webhooks before and after and a summary. Requests run many at once (swh.map), paced under
+-- the project's rate limit. A webhook that cannot be moved is reported and the others go on;
+-- the exit status is 1 when any failed. With -q, no progress on stderr.
 -- luacheck: read globals swh client
 local pretty = require "swh.pretty"
 
@@ -62,17 +63,19 @@ local function trigger_list(triggers)
   return table.concat(triggers or {}, ",")
 end
 
--- Every app and its webhooks, listed through the API: { {app = app, webhooks = {…}} … }.
-local function inventory(apps)
-  local result = {}
-  for i, app in ipairs(apps) do
-    local webhooks, err = client.webhooks:list(app.id)
-    if not webhooks then
-      error(("cannot list the webhooks of app %s: %s"):format(app.id, tostring(err)), 0)
+-- Every app and its webhooks, listed through the API, many apps at once:
+-- { {app = app, webhooks = {…}} … } in the order of apps.
+local function inventory(apps, label)
+  local results = swh.map(apps, function(app) return client.webhooks:list(app.id) end,
+                          { progress = label })
+  local listing = {}
+  for i, r in ipairs(results) do
+    if not r.ok then
+      error(("cannot list the webhooks of app %s: %s"):format(apps[i].id, tostring(r.err)), 0)
     end
-    result[i] = { app = app, webhooks = webhooks }
+    listing[i] = { app = apps[i], webhooks = r.value }
   end
-  return result
+  return listing
 end
 
 local function print_table(title, listing)
@@ -90,8 +93,7 @@ end
 
 progress("listing apps…")
 local apps = assert(client.apps:list())
-progress(("listing the webhooks of %d apps…"):format(#apps))
-local before = inventory(apps)
+local before = inventory(apps, "Listing webhooks")
 print_table("Before", before)
 
 local moved, unchanged, failed = 0, 0, {}
@@ -109,7 +111,9 @@ end
 
 progress(("moving %d webhooks from %s to %s%s…"):format(#to_move, old_host, new_host,
   trigger and " (adding " .. trigger .. " where missing)" or ""))
-for _, move in ipairs(to_move) do
+-- One update per webhook, many in flight (swh.map paces them under the project's rate
+-- limit and retries what can be retried); a failure is reported, the others go on.
+local function move_one(move)
   local w = move.webhook
   local changes = { target = move.target }
   if trigger then
@@ -121,16 +125,19 @@ for _, move in ipairs(to_move) do
     if not present then triggers[#triggers + 1] = trigger end
     changes.triggers = triggers
   end
-  local updated, err = client.webhooks:update(w.id, changes)
-  if updated and updated.target == move.target then
+  return client.webhooks:update(w.id, changes)
+end
+
+local results = swh.map(to_move, move_one, { progress = "Moving webhooks" })
+for i, r in ipairs(results) do
+  if r.ok and r.value.target == to_move[i].target then
     moved = moved + 1
   else
-    failed[#failed + 1] = { move = move, err = err or "the answer kept the old target" }
+    failed[#failed + 1] = { move = to_move[i], err = r.err or "the answer kept the old target" }
   end
 end
 
-progress("listing the webhooks again…")
-print_table("After", inventory(apps))
+print_table("After", inventory(apps, "Checking webhooks"))
 
 for _, f in ipairs(failed) do
   print(("FAILED %s (%s) %s: %s"):format(f.move.webhook.id,
