@@ -12,6 +12,14 @@
  * WWW-Authenticate says the token expired) or Basic. Answers are jansson values, kept whole,
  * so fields this code does not know survive a read and write back.
  *
+ * Retries happen inside the client (config.retries attempts in all) for 429 (after its
+ * Retry-After in seconds, else exponential back-off with full jitter), 500/502/503/504,
+ * connection failures and timeouts; never for other 4xx. A create that failed ambiguously
+ * (timeout, connection lost after sending, 5xx) lists its app's webhooks before sending again
+ * and returns the one with its target if the first attempt did make it; a delete retried
+ * after an ambiguous failure counts a 404 as done. Creates and deletes go on a fresh
+ * connection, because libcurl silently resends a request whose reused connection breaks.
+ *
  * A client is not thread-safe: use it from one thread.
  */
 #ifndef SWH_CLIENT_H
@@ -90,7 +98,8 @@ swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const js
 
 /*
  * Drives transfers, retries and renewals, waiting at most timeout_ms for something to
- * happen (0: do not wait). Returns the number of calls not yet done.
+ * happen (0: do not wait). Returns the number of calls not yet done (abandoned calls not
+ * counted, though their transfers still run to the end in later steps).
  */
 int swh_client_step(swh_client *client, int timeout_ms);
 
