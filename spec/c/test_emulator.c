@@ -955,6 +955,34 @@ static void test_seed_snapshot_is_served_whole(void **state) {
   swh_emulator_stop(e);
 }
 
+/* A snapshot of the real API may hold triggers newer than API.md: the emulator then plays a
+   server that knows them, and still refuses names it has never seen, and typos. */
+static void test_seed_triggers_beyond_api_md_are_known(void **state) {
+  json_t *seed = json_loads(
+      "{\"swh_snapshot\":1,\"apps\":[{\"id\":\"APP1\"}],\"webhooks\":[{\"id\":\"W1\","
+      "\"app_id\":\"APP1\",\"target\":\"https://e.com/a\",\"triggers\":[\"FUTURE_TRIGGER_X\"]}]}",
+      0, NULL);
+  assert_non_null(seed);
+  swh_emulator *e = start((swh_emulator_config){.seed = seed});
+  json_decref(seed);
+  response r = patch(e, "W1", "?update_mask=target", "{\"target\":\"https://e.com/b\"}");
+  assert_ok(&r);
+  response_free(&r);
+  r = create_webhook(e, "APP1", "https://e.com/c", "\"triggers\":[\"FUTURE_TRIGGER_X\"]");
+  assert_ok(&r);
+  response_free(&r);
+  r = create_webhook(e, "APP1", "https://e.com/d", "\"triggers\":[\"OTHER_FUTURE_Y\"]");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.triggers[0]: unknown trigger \"OTHER_FUTURE_Y\"");
+  response_free(&r);
+  r = create_webhook(e, "APP1", "https://e.com/d", "\"triggers\":[\"MESAGE_DELIVERY\"]");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.triggers[0]: unknown trigger \"MESAGE_DELIVERY\" "
+               "(did you mean \"MESSAGE_DELIVERY\"?)");
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
 static void test_seeded_ids_repeat(void **state) {
   swh_emulator *a = start((swh_emulator_config){.apps = 2, .seed_random = 9});
   swh_emulator *b = start((swh_emulator_config){.apps = 2, .seed_random = 9});
@@ -1148,6 +1176,7 @@ int main(void) {
       cmocka_unit_test(test_state_persists_across_restarts),
       cmocka_unit_test(test_seed_snapshots_are_checked),
       cmocka_unit_test(test_seed_snapshot_is_served_whole),
+      cmocka_unit_test(test_seed_triggers_beyond_api_md_are_known),
       cmocka_unit_test(test_seeded_ids_repeat),
       cmocka_unit_test(test_garbage_requests_do_not_crash_it),
       cmocka_unit_test(test_request_log_has_no_secrets),

@@ -101,7 +101,7 @@ static bool apply_defaults(json_t *webhook) {
 void emu_handle_create(emu_store *store, const json_t *body, emu_reply *reply) {
   swh_error err;
   swh_error_init(&err);
-  if (swh_webhook_validate(body, SWH_VALIDATE_STRICT_TRIGGERS, &err) != SWH_OK) {
+  if (emu_store_validate(store, body, 0, &err) != SWH_OK) {
     reply_validation(reply, &err);
     return;
   }
@@ -280,8 +280,7 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *body,
   changes = update_changes(current, body, paths, reply);
   if (!changes)
     goto done;
-  if (swh_webhook_validate(changes, SWH_VALIDATE_PARTIAL | SWH_VALIDATE_STRICT_TRIGGERS,
-                           &err) != SWH_OK) {
+  if (emu_store_validate(store, changes, SWH_VALIDATE_PARTIAL, &err) != SWH_OK) {
     reply_validation(reply, &err);
     goto done;
   }
@@ -293,7 +292,7 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *body,
   }
   /* the whole result must still be a valid webhook (as a create would see it, sans id) */
   json_object_del(check, "id");
-  if (swh_webhook_validate(check, SWH_VALIDATE_STRICT_TRIGGERS, &err) != SWH_OK) {
+  if (emu_store_validate(store, check, 0, &err) != SWH_OK) {
     reply_validation(reply, &err);
     goto done;
   }

@@ -1,6 +1,8 @@
 /* The project's state: how it starts, lookups, ids, and the atomic state file. */
 #include "store.h"
 
+#include "swh_webhook.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -255,6 +257,41 @@ static swh_status assign_missing_ids(emu_store *store, swh_error *err) {
   return SWH_OK;
 }
 
+/* A snapshot taken from the real API may carry triggers added after API.md; the snapshot
+   check let well-formed ones through, and from now on they count as known. */
+static swh_status remember_seen_triggers(emu_store *store, swh_error *err) {
+  store->seen_triggers = json_object();
+  if (!store->seen_triggers)
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  size_t i, j;
+  json_t *webhook, *trigger;
+  json_array_foreach(store->webhooks, i, webhook) {
+    json_array_foreach(json_object_get(webhook, "triggers"), j, trigger) {
+      const char *name = json_string_value(trigger);
+      if (name && !swh_trigger_known(name) &&
+          json_object_set_new(store->seen_triggers, name, json_true()) != 0)
+        return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+    }
+  }
+  return SWH_OK;
+}
+
+swh_status emu_store_validate(const emu_store *store, const json_t *webhook, unsigned flags,
+                              swh_error *err) {
+  swh_status status = swh_webhook_validate(webhook, flags, err);
+  if (status != SWH_OK)
+    return status;
+  size_t i;
+  json_t *trigger;
+  json_array_foreach(json_object_get(webhook, "triggers"), i, trigger) {
+    const char *name = json_string_value(trigger);
+    if (!swh_trigger_known(name) && !json_object_get(store->seen_triggers, name))
+      return swh_error_set(err, SWH_ERR_VALIDATION,
+                           "webhook.triggers[%zu]: unknown trigger \"%s\"", i, name);
+  }
+  return SWH_OK;
+}
+
 swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
                           swh_error *err) {
   memset(store, 0, sizeof *store);
@@ -290,6 +327,8 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
   if (status == SWH_OK)
     status = assign_missing_ids(store, err);
   if (status == SWH_OK)
+    status = remember_seen_triggers(store, err);
+  if (status == SWH_OK)
     status = emu_store_save_locked(store, err);
   if (status != SWH_OK)
     emu_store_destroy(store);
@@ -299,9 +338,10 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
 void emu_store_destroy(emu_store *store) {
   json_decref(store->apps);
   json_decref(store->webhooks);
+  json_decref(store->seen_triggers);
   free(store->project_id);
   free(store->state_file);
-  store->apps = store->webhooks = NULL;
+  store->apps = store->webhooks = store->seen_triggers = NULL;
   store->project_id = store->state_file = NULL;
   pthread_mutex_destroy(&store->lock);
 }

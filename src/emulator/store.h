@@ -25,6 +25,8 @@ typedef struct emu_store {
   char *project_id;
   json_t *apps;        /* array of App objects */
   json_t *webhooks;    /* array of Webhook objects, in creation order */
+  json_t *seen_triggers; /* set (object) of trigger names beyond API.md's that the seed or
+                            state held: this emulator plays a newer server that knows them */
   char *state_file;    /* NULL: nothing is saved */
   bool seeded_ids;     /* --seed given: ids come from the PRNG and a virtual clock */
   uint64_t prng;
@@ -48,6 +50,11 @@ swh_status emu_store_save_locked(const emu_store *store, swh_error *err);
 
 /* A fresh id, unused by any app or webhook. */
 void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]);
+
+/* Checks a webhook (or, with SWH_VALIDATE_PARTIAL, an update's changes) as the server:
+   API.md's rules, and trigger names among API.md's or those seen in the seed or state. */
+swh_status emu_store_validate(const emu_store *store, const json_t *webhook, unsigned flags,
+                              swh_error *err);
 
 /* Borrowed lookups (valid while the lock is held and the store unchanged). */
 json_t *emu_store_app_locked(const emu_store *store, const char *app_id);
