@@ -1045,6 +1045,46 @@ static void test_create_after_lost_answer_returns_what_it_made(void **state) {
 /* With 35% of requests failing, ten attempts make giving up a 1-in-30000 event. */
 static void ten_attempts(swh_config *config) { config->retries = 10; }
 
+static void test_create_out_of_attempts_still_finds_out_whether_it_was_made(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_special(s, RAW_DROP);
+  raw_answer(s, 200, "", "{\"webhooks\":[" WEBHOOK_JSON("MADE", "https://example.com/new") "]}");
+  raw_answer(s, 503, "", "{\"error\":{\"code\":503,\"message\":\"later\",\"status\":\"UNAVAILABLE\"}}");
+  raw_answer(s, 200, "", "{\"webhooks\":[]}");
+  raw_answer(s, 503, "", "{\"error\":{\"code\":503,\"message\":\"later\",\"status\":\"UNAVAILABLE\"}}");
+  raw_answer(s, 200, "", "{}");
+  raw_run(s);
+  fixture f = {0};
+  /* One attempt only: no resend, but a lookup still turns "unknown" into an answer. */
+  swh_client *client = raw_client(s, &f, 1, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *body = json_pack("{s:s, s:s}", "app_id", "A", "target", "https://example.com/new");
+  json_t *created = NULL;
+  assert_int_equal(swh_webhook_create(client, body, &created, &err), SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(created, "id")), "MADE");
+  json_decref(created);
+  swh_client_free(client);
+
+  /* Two attempts, both 503, neither made: the error says so. */
+  client = raw_client(s, &f, 2, 5);
+  assert_int_equal(swh_webhook_create(client, body, &created, &err), SWH_ERR_HTTP);
+  assert_null(created);
+  assert_int_equal(err.http_status, 503);
+  assert_string_equal(err.api_status, "UNAVAILABLE");
+  assert_string_equal(err.message, "later (gave up after 2 attempts); it was not made");
+  assert_string_equal(err.request, "POST /v1/projects/p/webhooks");
+  assert_int_equal(s->served, 6);
+  assert_non_null(strstr(s->requests[4], "POST /v1/projects/p/webhooks HTTP/1.1"));
+  assert_non_null(strstr(s->requests[5], "GET /v1/projects/p/apps/A/webhooks HTTP/1.1"));
+  json_decref(body);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
 static void test_delete_after_lost_answer_counts_a_404_as_done(void **state) {
   (void)state;
   raw_server *s = raw_start();
@@ -1272,6 +1312,7 @@ int main(void) {
       cmocka_unit_test(test_retries_give_up_with_the_last_error),
       cmocka_unit_test(test_network_failure_and_timeout_kinds),
       cmocka_unit_test(test_create_after_lost_answer_returns_what_it_made),
+      cmocka_unit_test(test_create_out_of_attempts_still_finds_out_whether_it_was_made),
       cmocka_unit_test(test_delete_after_lost_answer_counts_a_404_as_done),
       cmocka_unit_test(test_faults_with_a_seed_are_retried_away),
       cmocka_unit_test(test_concurrency_bounds_requests_in_flight),

@@ -789,6 +789,17 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
       }
     }
     json_decref(webhooks);
+    if (call->attempts >= client->retries) {
+      /* Out of attempts, and now known not to have been made. */
+      swh_error result;
+      swh_error_init(&result);
+      swh_error_move(&result, &call->last_err);
+      size_t used = strlen(result.message);
+      snprintf(result.message + used, sizeof result.message - used, "; it was not made");
+      result.retryable = true;
+      call_fail(call, &result);
+      return;
+    }
     call->phase = PHASE_MAIN; /* nothing was made: safe to send again */
     requeue(client, call, 0);
     return;
@@ -846,39 +857,47 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
     ambiguous = t->status >= 500;
   }
 
-  if (err.retryable && call->attempts < client->retries) {
+  bool again = err.retryable && call->attempts < client->retries;
+  if (err.retryable && client->retries > 1 && !again) {
+    size_t used = strlen(err.message);
+    snprintf(err.message + used, sizeof err.message - used, " (gave up after %d attempts)",
+             call->attempts);
+  }
+  if (err.retryable && ambiguous && call->op == SWH_OP_WEBHOOK_CREATE) {
+    /* target is unique in its app: look the webhook up, before sending again or, out of
+       attempts, to tell whether the create was made after all. */
+    if (!call->lookup) {
+      const char *segments[] = {"v1", "projects", client->project_id, "apps", call->app_id,
+                                "webhooks"};
+      swh_error made;
+      swh_error_init(&made);
+      call->lookup = make_transfer(client, "GET", segments, 6, NULL, NULL, &made);
+      if (!call->lookup) {
+        swh_error_clear(&err);
+        call_fail(call, &made);
+        return;
+      }
+      call->lookup->owner = call;
+    }
+    double delay = again ? retry_delay(client, t, call->attempts) : 0;
+    trace_line(client, "~ looking up %s's target in %.0f ms (attempt %d of %d: %s)",
+               call->request, delay, call->attempts, client->retries, err.message);
+    call->ambiguous = true;
+    call->phase = PHASE_LOOKUP;
+    call->lookup_attempts = 0;
+    swh_error_move(&call->last_err, &err);
+    requeue(client, call, delay);
+    return;
+  }
+  if (again) {
     if (ambiguous) call->ambiguous = true;
     double delay = retry_delay(client, t, call->attempts);
     char line[SWH_ERROR_MESSAGE_MAX];
     trace_line(client, "~ retrying %s in %.0f ms (attempt %d of %d failed: %s)", call->request,
                delay, call->attempts, client->retries, swh_error_format(&err, line, sizeof line));
-    if (ambiguous && call->op == SWH_OP_WEBHOOK_CREATE) {
-      /* target is unique in its app: look it up before sending again. */
-      if (!call->lookup) {
-        const char *segments[] = {"v1", "projects", client->project_id, "apps", call->app_id,
-                                  "webhooks"};
-        swh_error made;
-        swh_error_init(&made);
-        call->lookup = make_transfer(client, "GET", segments, 6, NULL, NULL, &made);
-        if (!call->lookup) {
-          swh_error_clear(&err);
-          call_fail(call, &made);
-          return;
-        }
-        call->lookup->owner = call;
-      }
-      call->phase = PHASE_LOOKUP;
-      call->lookup_attempts = 0;
-      swh_error_move(&call->last_err, &err);
-    }
     requeue(client, call, delay);
     swh_error_clear(&err);
     return;
-  }
-  if (err.retryable && client->retries > 1) {
-    size_t used = strlen(err.message);
-    snprintf(err.message + used, sizeof err.message - used, " (gave up after %d attempts)",
-             call->attempts);
   }
   call_fail(call, &err);
 }
