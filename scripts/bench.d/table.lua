@@ -1,7 +1,7 @@
 --- Prints scripts/bench's results side by side: swh and the Node SDK, with the ratios.
 --   lua5.4 table.lua DIR RUNS CONCURRENCY...
 -- DIR holds one file per run, named SIDE-CONCURRENCY-RUN.out (SIDE: swh or sdk), each with
--- the lines the workloads print (phase NAME REQUESTS SECONDS, rss_kb N) and the line
+-- the lines the workloads print (phase NAME REQUESTS SECONDS, rss_kb N, cpu_s S) and the line
 -- "wall SECONDS" (the client process from start to exit, measured by scripts/bench).
 -- Of each side's runs the one with the least total phase time is shown; peak RSS is the
 -- largest of all runs.
@@ -21,9 +21,10 @@ local function read_run(path)
     end
     run.rss_kb = run.rss_kb or tonumber(line:match("^rss_kb (%d+)$"))
     run.wall = run.wall or tonumber(line:match("^wall ([%d.]+)$"))
+    run.cpu = run.cpu or tonumber(line:match("^cpu_s ([%d.]+)$"))
   end
   f:close()
-  assert(#run.phases > 0 and run.rss_kb and run.wall, path .. ": incomplete results")
+  assert(#run.phases > 0 and run.rss_kb and run.wall and run.cpu, path .. ": incomplete results")
   return run
 end
 
@@ -60,6 +61,7 @@ for i = 3, #arg do
   row { "all phases", swh.requests, ms(swh.total), ms(sdk.total), ratio(sdk.total, swh.total),
     rps(swh.requests, swh.total), rps(sdk.requests, sdk.total) }
   row { "process, start to exit", "", ms(swh.wall), ms(sdk.wall), ratio(sdk.wall, swh.wall), "", "" }
+  row { "client CPU, user+sys ms", "", ms(swh.cpu), ms(sdk.cpu), ratio(sdk.cpu, swh.cpu), "", "" }
   row { "peak RSS (MB)", "", ("%.1f"):format(swh.rss_kb / 1024), ("%.1f"):format(sdk.rss_kb / 1024),
     ratio(sdk.rss_kb, swh.rss_kb), "", "" }
 end

@@ -6,7 +6,7 @@
 // Written the way a user of the SDK writes bulk work: one SinchClient, the items cut into
 // chunks of CONCURRENCY, each chunk sent with Promise.all and awaited before the next. The
 // SDK has no retries and no pacing. The phases, checks and output are those of workload.lua:
-//   phase NAME REQUESTS SECONDS   and   rss_kb N
+//   phase NAME REQUESTS SECONDS, rss_kb N and cpu_s S
 'use strict';
 
 const fs = require('node:fs');
@@ -130,6 +130,8 @@ async function main() {
   const hwm = /VmHWM:\s*(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
   if (!hwm) fail('no VmHWM in /proc/self/status');
   console.log(`rss_kb ${hwm[1]}`);
+  const cpu = process.cpuUsage(); // microseconds, user + system, of the whole process
+  console.log(`cpu_s ${((cpu.user + cpu.system) / 1e6).toFixed(6)}`);
 }
 
 main().catch((e) => fail(e.stack || String(e)));

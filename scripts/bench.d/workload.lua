@@ -8,7 +8,8 @@
 -- before and after: the apps start with no webhooks and end with none, and every count and
 -- value is exact, so a broken run exits non-zero instead of posting a figure.
 --
--- Prints to stdout, for scripts/bench:  phase NAME REQUESTS SECONDS   and   rss_kb N
+-- Prints to stdout, for scripts/bench: phase NAME REQUESTS SECONDS, rss_kb N (peak RSS) and
+-- cpu_s S (CPU time of the whole process, user + system).
 local swh = require "swh"
 
 local url, project, key_id, key_secret = arg[1], arg[2], arg[3], arg[4]
@@ -149,3 +150,4 @@ local status = assert(io.open("/proc/self/status", "r"))
 local hwm = status:read("a"):match("VmHWM:%s*(%d+) kB")
 status:close()
 print("rss_kb " .. assert(hwm, "no VmHWM in /proc/self/status"))
+print(("cpu_s %.6f"):format(os.clock())) -- the process's CPU time, user + system
