@@ -185,6 +185,12 @@ print(arg[-1], arg[-2])
       assert.equal("", r.out)
     end)
 
+    it("that cannot be read are named with the reason", function()
+      local r = run { dir }
+      assert.equal(1, r.status)
+      assert.equal("swh: cannot read " .. dir .. ": Is a directory\n", r.err)
+    end)
+
     it("with a syntax error are reported without running", function()
       local r = run { script("broken.lua", "print('x'\n") }
       assert.equal(1, r.status)
