@@ -54,13 +54,15 @@ for i = 3, #arg do
   row { "phase", "requests", "swh ms", "SDK ms", "SDK/swh", "swh req/s", "SDK req/s" }
   for k, p in ipairs(swh.phases) do
     local q = sdk.phases[k]
-    assert(q and q.name == p.name and q.requests == p.requests, "the two sides ran different phases")
+    assert(q and q.name == p.name and q.requests == p.requests,
+      "the two sides ran different phases")
     row { p.name, p.requests, ms(p.seconds), ms(q.seconds), ratio(q.seconds, p.seconds),
       rps(p.requests, p.seconds), rps(q.requests, q.seconds) }
   end
   row { "all phases", swh.requests, ms(swh.total), ms(sdk.total), ratio(sdk.total, swh.total),
     rps(swh.requests, swh.total), rps(sdk.requests, sdk.total) }
-  row { "process, start to exit", "", ms(swh.wall), ms(sdk.wall), ratio(sdk.wall, swh.wall), "", "" }
+  row { "process, start to exit", "", ms(swh.wall), ms(sdk.wall), ratio(sdk.wall, swh.wall),
+    "", "" }
   row { "client CPU, user+sys ms", "", ms(swh.cpu), ms(sdk.cpu), ratio(sdk.cpu, swh.cpu), "", "" }
   row { "peak RSS (MB)", "", ("%.1f"):format(swh.rss_kb / 1024), ("%.1f"):format(sdk.rss_kb / 1024),
     ratio(sdk.rss_kb, swh.rss_kb), "", "" }

@@ -13,7 +13,8 @@
 local swh = require "swh"
 
 local url, project, key_id, key_secret = arg[1], arg[2], arg[3], arg[4]
-local n_apps, per_app, concurrency = tonumber(arg[5]), tonumber(arg[6]), math.tointeger(tonumber(arg[7]))
+local n_apps, per_app = tonumber(arg[5]), tonumber(arg[6])
+local concurrency = math.tointeger(tonumber(arg[7]))
 assert(url and project and key_id and key_secret and n_apps and per_app and concurrency,
   "usage: workload.lua URL PROJECT KEY_ID KEY_SECRET APPS PER_APP CONCURRENCY")
 
