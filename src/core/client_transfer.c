@@ -72,6 +72,15 @@ static bool contains_word_expired(const char *text, size_t len) {
   return false;
 }
 
+/* Called by libcurl each time it is about to send the request, on a new or reused
+   connection; a second time means it is resending after the connection broke. */
+static int on_before_send(void *userdata, char *primary_ip, char *local_ip, int primary_port,
+                          int local_port) {
+  swh_transfer *t = userdata;
+  t->sends++;
+  return t->send_once && t->sends > 1 ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+}
+
 static size_t on_header(char *line, size_t size, size_t nitems, void *userdata) {
   swh_transfer *t = userdata;
   size_t len = size * nitems;
@@ -106,6 +115,7 @@ bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *
   t->retry_after_ms = -1;
   t->token_expired = false;
   t->errbuf[0] = '\0';
+  t->sends = 0;
   curl_slist_free_all(t->headers);
   t->headers = NULL;
 
@@ -136,7 +146,8 @@ bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *
   SET(CURLOPT_ERRORBUFFER, t->errbuf);
   SET(CURLOPT_PRIVATE, t);
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
-  SET(CURLOPT_FRESH_CONNECT, t->fresh_connection ? 1L : 0L);
+  SET(CURLOPT_PREREQFUNCTION, on_before_send);
+  SET(CURLOPT_PREREQDATA, t);
   if (t->body) {
     SET(CURLOPT_POSTFIELDS, t->body);
     SET(CURLOPT_POSTFIELDSIZE, (long)strlen(t->body));
@@ -167,6 +178,10 @@ bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *
 fail_headers:
   curl_slist_free_all(h);
   return false;
+}
+
+bool swh_transfer_resend_refused(const swh_transfer *t, CURLcode code) {
+  return code == CURLE_ABORTED_BY_CALLBACK && t->send_once && t->sends > 1;
 }
 
 bool swh_transfer_failed_before_sending(CURLcode code) {

@@ -35,11 +35,14 @@ typedef struct swh_transfer {
   struct curl_slist *headers;
   double started_ms;
   void *owner;              /* the call it belongs to, or NULL for the token request */
-  /* Send on a new connection. libcurl silently resends a request whose reused connection
-     breaks before an answer; for a create or a delete that may already have been applied,
-     that hidden resend turns success into a 400 duplicate or a 404. On a fresh connection
-     the break is reported, and the client decides (by looking the webhook up first). */
-  bool fresh_connection;
+  /* Send at most once. libcurl silently resends a request whose reused connection broke
+     before any answer byte came; for a create or a delete that may already have been
+     applied, that hidden resend turns success into a 400 duplicate or a 404. With send_once
+     the pre-request callback refuses the second send, the transfer ends with
+     CURLE_ABORTED_BY_CALLBACK, and the client decides (a create looks itself up first).
+     Connections stay reused, unlike CURLOPT_FRESH_CONNECT, which costs a handshake each. */
+  bool send_once;
+  int sends;                /* how many times libcurl was about to send this request */
   /* The answer. */
   long status;              /* HTTP status; 0 when none came */
   char *data;               /* owned, NUL-terminated, len bytes */
@@ -65,6 +68,10 @@ void swh_transfer_free(swh_transfer *t);
  */
 bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *auth,
                           long timeout_ms);
+
+/* Whether libcurl tried to resend a send_once request after its connection broke: the
+   first send may have been applied. */
+bool swh_transfer_resend_refused(const swh_transfer *t, CURLcode code);
 
 /* Whether a curl failure happened before anything could reach the server (connect, DNS),
    so the request certainly had no effect. */

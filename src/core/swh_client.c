@@ -482,7 +482,7 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   free(body_text);
   if (call->main) {
     call->main->owner = call;
-    call->main->fresh_connection = op == SWH_OP_WEBHOOK_CREATE || op == SWH_OP_WEBHOOK_DELETE;
+    call->main->send_once = op == SWH_OP_WEBHOOK_CREATE || op == SWH_OP_WEBHOOK_DELETE;
   }
   if (status != SWH_OK) {
     snprintf(err->request, sizeof err->request, "%s", call->request);
@@ -739,6 +739,8 @@ static bool transport_error(const swh_transfer *t, CURLcode code, swh_error *err
     return true;
   }
   const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
+  if (swh_transfer_resend_refused(t, code))
+    detail = "the connection closed before the answer came";
   if (code == CURLE_OPERATION_TIMEDOUT)
     swh_error_set(err, SWH_ERR_TIMEOUT, "no answer in time: %s", detail);
   else if (code == CURLE_OUT_OF_MEMORY)

@@ -17,8 +17,9 @@
  * connection failures and timeouts; never for other 4xx. A create that failed ambiguously
  * (timeout, connection lost after sending, 5xx) lists its app's webhooks before sending again
  * and returns the one with its target if the first attempt did make it; a delete retried
- * after an ambiguous failure counts a 404 as done. Creates and deletes go on a fresh
- * connection, because libcurl silently resends a request whose reused connection breaks.
+ * after an ambiguous failure counts a 404 as done. libcurl silently resends a request whose
+ * reused connection broke; for creates and deletes the client refuses that hidden resend
+ * and handles the break as an ambiguous failure itself.
  *
  * A client is not thread-safe: use it from one thread.
  */
