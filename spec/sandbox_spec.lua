@@ -120,6 +120,38 @@ print(client.project_id, w.target, w.triggers[1], w.future_field.kept)
     assert.equal("from-file\thttps://example.com/filed\tOPT_IN\ttrue\n", r.out)
   end)
 
+  it("loads the state file of a swh-emulator, and never writes to it", function()
+    -- a real server, changed through swh, saving its state file
+    local state = dir .. "/state.json"
+    local emulator = h.swh:gsub("swh$", "swh-emulator")
+    local url = h.shell(("%s --apps 2 --state %s -q >%s/emu.out 2>&1 & echo $! >%s/emu.pid; "
+      .. "i=0; while ! grep -q listening %s/emu.out && [ $i -lt 100 ]; do sleep 0.05; "
+      .. "i=$((i + 1)); done; grep -o 'http://127.0.0.1:[0-9]*' %s/emu.out")
+      :format(h.quote(emulator), h.quote(state), dir, dir, dir, dir)):match("^(%S+)\n$")
+    local r = run({ "--base-url=" .. tostring(url), "-e", [[
+local apps = assert(client.apps:list())
+assert(client.webhooks:create{ app_id = apps[2].id, target = "https://example.com/saved",
+                               triggers = { "OPT_OUT" }, secret = "saved-secret" })
+]] }, { env = { SINCH_PROJECT_ID = "emulator-project", SINCH_KEY_ID = "emulator-key",
+               SINCH_KEY_SECRET = "emulator-secret", SINCH_AUTH_URL = tostring(url)
+                 .. "/oauth2/token" } })
+    h.shell(("kill $(cat %s/emu.pid)"):format(dir))
+    assert.equal("", r.err)
+    assert.truthy(url, "swh-emulator did not start")
+
+    local saved = h.read(state)
+    r = run { "--sandbox=" .. state, "-e", [[
+local apps = assert(client.apps:list())
+local hooks = assert(client.webhooks:list(apps[2].id))
+print(#apps, client.project_id, hooks[1].target, hooks[1].secret)
+assert(client.webhooks:delete(hooks[1].id))
+print(#assert(client.webhooks:list(apps[2].id)))
+]] }
+    assert.equal("", r.err)
+    assert.equal("2\temulator-project\thttps://example.com/saved\tsaved-secret\n0\n", r.out)
+    assert.equal(saved, h.read(state))
+  end)
+
   it("says which snapshot file it cannot use and why", function()
     local r = run { "--sandbox=" .. dir .. "/none.json", "-e", "print('ran')" }
     assert.equal(1, r.status)
