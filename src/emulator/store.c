@@ -186,46 +186,13 @@ static bool add_generated_apps(emu_store *store, int count) {
   return true;
 }
 
-/* Loads the snapshot in a file into the store; forced_project (--project) wins over the
-   snapshot's project_id. */
-static swh_status load_file(emu_store *store, const char *path, const char *forced_project,
-                            swh_error *err) {
-  FILE *file = fopen(path, "rb");
-  if (!file)
-    return swh_error_set(err, SWH_ERR_USAGE, "%s: cannot open: %s", path, strerror(errno));
-  json_error_t jerr;
-  json_t *snapshot = json_loadf(file, JSON_REJECT_DUPLICATES, &jerr);
-  fclose(file);
-  if (!snapshot)
-    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: line %d, column %d: %s", path,
-                         jerr.line, jerr.column, jerr.text);
+/* Loads a snapshot value into the store; source names it in messages ("seed", a path);
+   forced_project (--project) wins over the snapshot's project_id. */
+static swh_status load_value(emu_store *store, const json_t *seed, const char *source,
+                             const char *forced_project, swh_error *err) {
   json_t *apps, *webhooks;
   const char *project;
-  swh_status status = emu_snapshot_check(snapshot, path, &apps, &webhooks, &project, err);
-  if (status == SWH_OK) {
-    json_decref(store->apps);
-    json_decref(store->webhooks);
-    store->apps = apps;
-    store->webhooks = webhooks;
-    if (!forced_project && project) {
-      char *copy = strdup(project);
-      if (!copy)
-        status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-      else {
-        free(store->project_id);
-        store->project_id = copy;
-      }
-    }
-  }
-  json_decref(snapshot);
-  return status;
-}
-
-static swh_status load_value(emu_store *store, const json_t *seed, const char *forced_project,
-                             swh_error *err) {
-  json_t *apps, *webhooks;
-  const char *project;
-  swh_status status = emu_snapshot_check(seed, "seed", &apps, &webhooks, &project, err);
+  swh_status status = emu_snapshot_check(seed, source, &apps, &webhooks, &project, err);
   if (status != SWH_OK)
     return status;
   json_decref(store->apps);
@@ -240,6 +207,23 @@ static swh_status load_value(emu_store *store, const json_t *seed, const char *f
     store->project_id = copy;
   }
   return SWH_OK;
+}
+
+/* Loads the snapshot in a file into the store, as load_value. */
+static swh_status load_file(emu_store *store, const char *path, const char *forced_project,
+                            swh_error *err) {
+  FILE *file = fopen(path, "rb");
+  if (!file)
+    return swh_error_set(err, SWH_ERR_USAGE, "%s: cannot open: %s", path, strerror(errno));
+  json_error_t jerr;
+  json_t *snapshot = json_loadf(file, JSON_REJECT_DUPLICATES, &jerr);
+  fclose(file);
+  if (!snapshot)
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: line %d, column %d: %s", path,
+                         jerr.line, jerr.column, jerr.text);
+  swh_status status = load_value(store, snapshot, path, forced_project, err);
+  json_decref(snapshot);
+  return status;
 }
 
 /* Gives an id to every webhook a hand-written seed left without one. */
@@ -317,7 +301,7 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
   } else if (config->seed_file) {
     status = load_file(store, config->seed_file, config->project_id, err);
   } else if (config->seed) {
-    status = load_value(store, config->seed, config->project_id, err);
+    status = load_value(store, config->seed, "seed", config->project_id, err);
   } else if (config->apps < 0) {
     status = swh_error_set(err, SWH_ERR_USAGE, "apps: %d is negative", config->apps);
   } else {
