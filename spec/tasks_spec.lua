@@ -152,11 +152,22 @@ describe("swh.map's progress bar", function()
       { progress = "Working" })
     io.stderr:write("end\n")]]
 
-  it("is drawn on stderr, counting failures", function()
-    local out = helper.lua(script:format("false"))
-    local last = out:match("\r([^\r]*)$")
-    assert.equal("Working [==============================] 4/4 (1 failed)\nend\n", last)
+  it("writes only its last state when stderr is not a terminal, counting failures", function()
+    assert.equal("Working [==============================] 4/4 (1 failed)\nend\n",
+      helper.lua(script:format("false")))
+  end)
+
+  it("redraws in place on a terminal", function()
+    -- script(1) gives the child a pseudo-terminal; the terminal turns "\n" into "\r\n"
+    local command = ("env LUA_PATH=%s LUA_CPATH=%s lua5.4 -e %s"):format(
+      helper.shell_quote(package.path), helper.shell_quote(package.cpath),
+      helper.shell_quote(script:format("false")))
+    local f = assert(io.popen("script -qec " .. helper.shell_quote(command) .. " /dev/null"))
+    local out = f:read("a")
+    f:close()
     assert.matches("^\rWorking %[=======                       %] 1/4\r", out)
+    assert.equal("Working [==============================] 4/4 (1 failed)\r\nend\r\n",
+      out:match("\r(Working [^\r]*\r\nend\r\n)$"))
   end)
 
   it("is not drawn when swh.quiet is set", function()

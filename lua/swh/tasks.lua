@@ -10,6 +10,8 @@
 -- The swh module re-exports run, spawn, wait and map; this file also holds await, which
 -- every API call of swh goes through, and the hook for another scheduler.
 
+local core = require "swh.core"
+
 local error, getmetatable, ipairs, next, pairs, pcall, setmetatable, tostring, type =
   error, getmetatable, ipairs, next, pairs, pcall, setmetatable, tostring, type
 local co_close, co_create, co_resume, co_running, co_status, co_yield =
@@ -251,12 +253,15 @@ end
 
 local map_options = { progress = "string", concurrency = "number" }
 
+-- On a terminal the bar redraws in place; elsewhere (a log, a pipe) only its last state is
+-- written, so the log gets one line instead of a hundred frames.
 local function progress_bar(label, total)
   local width, shown, failed = 30, -1, 0
+  local redraw = core.stderr_is_terminal()
   local function draw(done)
     local filled = floor(done * width / total)
-    local text = ("\r%s [%s%s] %d/%d"):format(label, ("="):rep(filled), (" "):rep(width - filled),
-      done, total)
+    local text = ("%s%s [%s%s] %d/%d"):format(redraw and "\r" or "", label, ("="):rep(filled),
+      (" "):rep(width - filled), done, total)
     if failed > 0 then
       text = text .. (" (%d failed)"):format(failed)
     end
@@ -265,7 +270,7 @@ local function progress_bar(label, total)
   return function(done, ok)
     if not ok then failed = failed + 1 end
     local step = floor(done * 100 / total)
-    if step ~= shown or done == total then
+    if done == total or (redraw and step ~= shown) then
       shown = step
       draw(done)
     end

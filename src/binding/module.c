@@ -4,12 +4,15 @@
  *   core.client(options)        -> client | nil, err   (see lua_client.c)
  *   core.json_encode(v [,opts]) -> string               (raises naming the path of a bad value)
  *   core.json_decode(text)      -> value | nil, message
+ *   core.stderr_is_terminal()   -> boolean (progress bars redraw only on a terminal)
  *   core.array_mt, core.object_mt   the metatables of the tables made from JSON
  *   core.error_mt                   the metatable of error tables (its __tostring: one line)
  *   core.null                       JSON null, the lightuserdata NULL that is cjson.null
  *   core.error_kinds                {"ok", "usage", ...}: the kinds an error may have
  *   core._VERSION                   libswh's version
  */
+#include <unistd.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
@@ -17,9 +20,16 @@
 #include "swh.h"
 #include "swh_binding.h"
 
+static int stderr_is_terminal(lua_State *L) {
+  lua_pushboolean(L, isatty(STDERR_FILENO));
+  return 1;
+}
+
 int luaopen_swh_core(lua_State *L) {
-  static const luaL_Reg functions[] = {
-      {"json_encode", swh_lua_json_encode}, {"json_decode", swh_lua_json_decode}, {NULL, NULL}};
+  static const luaL_Reg functions[] = {{"json_encode", swh_lua_json_encode},
+                                       {"json_decode", swh_lua_json_decode},
+                                       {"stderr_is_terminal", stderr_is_terminal},
+                                       {NULL, NULL}};
   luaL_checkversion(L);
   swh_json_open(L);
   swh_error_open(L);
