@@ -57,3 +57,47 @@ describe("cmake --install", function()
     assert.is_not_nil(cpath:find("/usr/local/lib/lua/5.4/?.so", 1, true))
   end)
 end)
+
+describe("cmake --install of libswh", function()
+  local prefix
+
+  lazy_setup(function()
+    prefix = os.tmpname()
+    os.remove(prefix)
+    local out, ok = run(("cmake --install %s --prefix %s"):format(
+      helper.shell_quote(helper.build .. "/src/core"), helper.shell_quote(prefix)))
+    assert(ok, "cmake --install failed: " .. out)
+  end)
+
+  lazy_teardown(function()
+    if prefix then run("rm -rf " .. helper.shell_quote(prefix)) end
+  end)
+
+  it("gives C programs libswh.a and its headers, as the README's link line says", function()
+    local source = prefix .. "/app.c"
+    local f = assert(io.open(source, "w"))
+    f:write([[
+#include <stdio.h>
+#include <swh.h>
+int main(void) {
+  char signature[SWH_SIGNATURE_SIZE];
+  swh_error err;
+  swh_error_init(&err);
+  if (swh_signature_compute("my_secret_key", "{\"event\":\"test\"}", 16,
+                            "01JHFFHWYY7HSS4FWTMDTQEK8V", "1736760161", signature,
+                            &err) != SWH_OK)
+    return 1;
+  puts(signature);
+  return 0;
+}
+]])
+    f:close()
+    local q = helper.shell_quote
+    local out, ok = run(("cc %s -I%s $(pkg-config --cflags jansson) -L%s -lswh "
+      .. "$(pkg-config --libs libcurl jansson libcrypto) -lpthread -o %s && %s"):format(
+      q(source), q(prefix .. "/include/swh"), q(prefix .. "/lib"), q(prefix .. "/app"),
+      q(prefix .. "/app")))
+    assert.is_true(ok, out)
+    assert.equal("ehhrg9MUuhpJUCo2drsI3zoqWViaojp8d6RahfBY3cg=\n", out)
+  end)
+end)
