@@ -349,6 +349,49 @@ static void test_client_credentials(void **state) {
   RUN(cases);
 }
 
+static void test_misspelt_fields_are_refused(void **state) {
+  (void)state;
+#define CCB "\"client_credentials\":{\"client_id\":\"id\",\"endpoint\":\"https://a.com/t\","
+  static const validation_case cases[] = {
+      /* A likely typo of a field is refused, on create and in an update's changes. */
+      INVALID("{" GOOD ",\"triger\":[\"MESSAGE_DELIVERY\"]}", 0,
+              "webhook.triger: unknown field (did you mean \"triggers\"?)"),
+      INVALID("{\"triger\":[\"MESSAGE_DELIVERY\"]}", P,
+              "webhook.triger: unknown field (did you mean \"triggers\"?)"),
+      INVALID("{" GOOD ",\"triger\":[\"MESSAGE_DELIVERY\"]}", S,
+              "webhook.triger: unknown field (did you mean \"triggers\"?)"),
+      /* before "required": the typo is the reason the field is missing */
+      INVALID("{\"app_id\":\"APP\",\"targt\":\"https://example.com/hook\"}", 0,
+              "webhook.targt: unknown field (did you mean \"target\"?)"),
+      INVALID("{" GOOD ",\"target_typ\":\"DISMISS\"}", 0,
+              "webhook.target_typ: unknown field (did you mean \"target_type\"?)"),
+      INVALID("{" GOOD ",\"secert\":\"TOPSECRET\"}", 0,
+              "webhook.secert: unknown field (did you mean \"secret\"?)"),
+      INVALID("{\"appId\":\"APP\",\"target\":\"https://example.com/hook\"}", 0,
+              "webhook.appId: unknown field (did you mean \"app_id\"?)"),
+      INVALID("{\"client_credential\":null}", P,
+              "webhook.client_credential: unknown field (did you mean \"client_credentials\"?)"),
+      /* Keys inside client_credentials too. */
+      INVALID("{" GOOD "," CCB "\"client_secert\":\"TOPSECRET\"}}", 0,
+              "webhook.client_credentials.client_secert: unknown field (did you mean "
+              "\"client_secret\"?)"),
+      INVALID("{" CCB "\"client_secert\":\"TOPSECRET\"}}", P,
+              "webhook.client_credentials.client_secert: unknown field (did you mean "
+              "\"client_secret\"?)"),
+      INVALID("{" CCB "\"client_secret\":\"TOPSECRET\",\"scop\":\"a\"}}", P,
+              "webhook.client_credentials.scop: unknown field (did you mean \"scope\"?)"),
+      INVALID("{" CCB "\"client_secret\":\"TOPSECRET\",\"token_request_typ\":\"FORM\"}}", P,
+              "webhook.client_credentials.token_request_typ: unknown field (did you mean "
+              "\"token_request_type\"?)"),
+      /* Unknown keys far from every field are kept and passed on. */
+      VALID("{" GOOD ",\"labels\":{\"a\":1},\"triggers\":[]}", 0),
+      VALID("{\"created_at\":\"x\"}", P),
+      VALID("{" CCB "\"client_secret\":\"TOPSECRET\",\"audience\":\"x\"}}", P),
+  };
+  RUN(cases);
+#undef CCB
+}
+
 static void test_client_credentials_lengths(void **state) {
   (void)state;
   char scope[1100], response_type[100];
@@ -617,6 +660,7 @@ int main(void) {
       cmocka_unit_test(test_many_unknown_triggers_are_checked_in_linear_time),
       cmocka_unit_test(test_trigger_names),
       cmocka_unit_test(test_client_credentials),
+      cmocka_unit_test(test_misspelt_fields_are_refused),
       cmocka_unit_test(test_client_credentials_lengths),
       cmocka_unit_test(test_no_message_quotes_a_secret),
       cmocka_unit_test(test_usage_and_null_error),

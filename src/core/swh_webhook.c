@@ -26,6 +26,14 @@ static const char *const updatable_fields[] = {
 };
 #define UPDATABLE_COUNT (sizeof updatable_fields / sizeof updatable_fields[0])
 
+/* The top-level fields of a webhook and of its client_credentials, as API.md names them. */
+static const char *const webhook_fields[] = {
+    "id", "app_id", "target", "target_type", "secret", "triggers", "client_credentials",
+};
+static const char *const credentials_fields[] = {
+    "client_id", "client_secret", "endpoint", "scope", "response_type", "token_request_type",
+};
+
 /* The Node SDK's spelling of SMART_CONVERSATION, accepted on input. */
 static const char node_smart_conversation[] = "SMART_CONVERSATIONS";
 static const char unspecified_trigger[] = "UNSPECIFIED_TRIGGER";
@@ -224,6 +232,31 @@ static swh_status check_url(const char *url, const char *path, bool forbid_sinch
 
 /* ---- fields --------------------------------------------------------------------------- */
 
+/*
+ * Refuses a key of object that is not one of the count known names but is a likely typo of
+ * one (the same distance and limit as trigger suggestions), naming it under prefix:
+ * "webhook.triger: unknown field (did you mean \"triggers\"?)". Other unknown keys pass:
+ * they are kept and passed on, since Sinch adds fields.
+ */
+static swh_status check_keys(const json_t *object, const char *prefix,
+                             const char *const *known, size_t count, swh_error *err) {
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)object, key, value) {
+    bool exact = false;
+    for (size_t i = 0; i < count && !exact; i++) exact = strcmp(key, known[i]) == 0;
+    if (exact) continue;
+    const char *suggestion = closest(key, known, count);
+    if (suggestion) {
+      char q[QUOTE_CHARS * 4 + 8];
+      return swh_error_set(err, SWH_ERR_VALIDATION,
+                           "%s.%s: unknown field (did you mean \"%s\"?)", prefix,
+                           quote(q, sizeof q, key), suggestion);
+    }
+  }
+  return SWH_OK;
+}
+
 static swh_status check_target(const json_t *value, swh_error *err) {
   static const char path[] = "webhook.target";
   swh_status status = check_string(value, path, true, SWH_TARGET_MAX_LEN, err);
@@ -316,7 +349,9 @@ static swh_status check_client_credentials(const json_t *value, unsigned flags, 
   if (!json_is_object(value))
     return invalid_type(err, "webhook.client_credentials", "an object", value);
   char path[64];
-  swh_status status;
+  swh_status status = check_keys(value, "webhook.client_credentials", credentials_fields,
+                                 sizeof credentials_fields / sizeof credentials_fields[0], err);
+  if (status != SWH_OK) return status;
   for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
     snprintf(path, sizeof path, "webhook.client_credentials.%s", required[i]);
     const json_t *field = json_object_get(value, required[i]);
@@ -348,7 +383,9 @@ swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error
   if (!webhook) return swh_error_set(err, SWH_ERR_USAGE, "webhook: missing (NULL)");
   if (!json_is_object(webhook)) return invalid_type(err, "webhook", "an object", webhook);
   const json_t *field;
-  swh_status status;
+  swh_status status = check_keys(webhook, "webhook", webhook_fields,
+                                 sizeof webhook_fields / sizeof webhook_fields[0], err);
+  if (status != SWH_OK) return status;
 
   if (!partial && json_object_get(webhook, "id"))
     return swh_error_set(err, SWH_ERR_VALIDATION,

@@ -44,7 +44,8 @@ enum {
      known one passes, since Sinch adds triggers over time and a client must carry them. */
   SWH_VALIDATE_STRICT_TRIGGERS = 1u << 1,
 };
-/* Fields not in API.md are never refused: they are kept and passed on (Sinch adds fields). */
+/* Fields not in API.md are kept and passed on (Sinch adds fields), except a likely typo of
+   one: a key within the trigger-suggestion distance of a known field is refused. */
 
 /*
  * Checks a webhook (or an update's changes with SWH_VALIDATE_PARTIAL) against API.md:
@@ -59,6 +60,13 @@ enum {
  * with or without SWH_VALIDATE_STRICT_TRIGGERS: only HTTP and DISMISS pass (the server would
  * refuse anything else with a 400 anyway; a wrongly cased value gets "did you mean").
  * Unlike trigger names, no new target_type is expected to need carrying through a client.
+ * A key that is not one of API.md's fields (id, app_id, target, target_type, secret,
+ * triggers, client_credentials; inside client_credentials: client_id, client_secret,
+ * endpoint, scope, response_type, token_request_type) but is close to one, with or without
+ * SWH_VALIDATE_PARTIAL, is refused before anything else in its object:
+ *   "webhook.triger: unknown field (did you mean \"triggers\"?)"
+ *   "webhook.client_credentials.client_secert: unknown field (did you mean \"client_secret\"?)"
+ * Other unknown keys pass and are kept.
  * On failure returns SWH_ERR_VALIDATION with a message naming the field, e.g.
  *   "webhook.triggers[2]: unknown trigger \"MESAGE_DELIVERY\" (did you mean \"MESSAGE_DELIVERY\"?)"
  * and never quoting a secret. Returns SWH_OK otherwise.
