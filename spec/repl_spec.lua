@@ -77,6 +77,13 @@ describe("the swh REPL", function()
                  :match("^[^\n]*\n"))
   end)
 
+  it("masks the password of a URL in what it prints", function()
+    local out = h.repl({}, { "{ target = 'https://user:pw-SECRET@s.example.com/h' }" },
+                       { home = home })
+    assert.equal('{\n  target = "https://user:••••@s.example.com/h",\n}\nswh> \n',
+                 after_input(out, "swh> { target = 'https://user:pw-SECRET@s.example.com/h' }"))
+  end)
+
   it("shows an API error returned as nil, err in one line", function()
     local out = h.repl({ "--sandbox" }, { "client.webhooks:get('01JGFJK6QF7CE9EEWZKJ309MBX')" },
                        { home = home })
@@ -175,6 +182,36 @@ describe("swh.pretty (what the REPL prints)", function()
     assert.truthy(text:find('token_request_type = "BASIC"', 1, true))
     assert.truthy(text:find('secret = ""', 1, true)) -- an empty secret hides nothing
     assert.equal(4, select(2, text:gsub("••••", "")))
+  end)
+
+  it("masks the password of a URL's userinfo in everything it prints, unless asked", function()
+    local hook = { id = "W1", app_id = "A1", target = "https://user:pw-SECRET@s.example.com/h",
+                   triggers = { "OPT_IN" } }
+    assert.equal(table.concat({
+      "webhook W1",
+      "  app_id    A1",
+      "  target    https://user:••••@s.example.com/h",
+      "  triggers  OPT_IN",
+    }, "\n"), pretty.format(hook))
+    assert.equal(table.concat({
+      "1 webhook",
+      "ID  APP_ID  TARGET                             TRIGGERS  SECRET  OAUTH",
+      "W1  A1      https://user:••••@s.example.com/h  OPT_IN    -       -",
+    }, "\n"), pretty.format({ hook }))
+    assert.equal("https://user:••••@s.example.com/h",
+                 pretty.format("https://user:pw-SECRET@s.example.com/h"))
+    assert.equal('{\n  note = "see http://a:••••@h:8080?q and ftp://anon@h/ and https://h/x:y@z",'
+                 .. '\n  url = "https://user:••••@s.example.com",\n}',
+                 pretty.format({ url = "https://user:pw-SECRET@s.example.com",
+                                 note = "see http://a:b%40c@h:8080?q and ftp://anon@h/ and "
+                                   .. "https://h/x:y@z" }))
+    assert.equal("error network: cannot reach https://u:••••@h/x",
+                 pretty.format({ kind = "network", message = "cannot reach https://u:pw@h/x" }))
+    assert.equal("https://user:pw-SECRET@s.example.com/h",
+                 pretty.format(hook.target, { secrets = true }))
+    assert.truthy(pretty.format({ hook }, { secrets = true })
+                  :find("https://user:pw-SECRET@s.example.com/h", 1, true))
+    assert.equal("1\tx://user:••••@h", pretty.results(1, "x://user:pw@h"))
   end)
 
   it("shows a list of apps as a table", function()

@@ -1,6 +1,7 @@
 --- swh.pretty: readable printing of webhooks, apps, errors and plain Lua values, as the swh
 -- REPL shows them. Secrets (`secret`, `client_secret`, `key_secret`, tokens, passwords) are
--- shown as "••••" unless the caller asks for them with `{ secrets = true }`.
+-- shown as "••••" unless the caller asks for them with `{ secrets = true }`, and so is the
+-- password of a URL's userinfo anywhere in the text ("https://user:••••@host/path").
 --
 --   local pretty = require "swh.pretty"
 --   print(pretty.format(webhook))                 -- a block, secret masked
@@ -30,6 +31,22 @@ function pretty.is_secret_key(key)
   if SECRET_NAMES[key] then return true end
   return key:find("_secret$") ~= nil or key:find("_token$") ~= nil
       or key:find("_password$") ~= nil
+end
+
+-- The authority of a URL, "user:password@host:port", as it appears in running text: up to the
+-- path, query, fragment, whitespace or a quote. Its userinfo ends at the last "@".
+local function mask_authority(scheme, authority)
+  local at = authority:match("^.*()@")
+  if not at then return nil end
+  local colon = authority:find(":", 1, true)
+  if not colon or colon > at or colon + 1 == at then return nil end
+  return scheme .. authority:sub(1, colon) .. pretty.MASK .. authority:sub(at)
+end
+
+--- s with the password of every URL userinfo in it replaced by the mask:
+-- "https://user:pw@example.com/h" becomes "https://user:••••@example.com/h".
+function pretty.mask_urls(s)
+  return (s:gsub("(%a[%w+.%-]*://)([^/?#%s\"'<>]*)", mask_authority))
 end
 
 local function options_of(opts)
@@ -297,7 +314,8 @@ local function format_webhook_list(list, n, opts)
     end
     local cc = w.client_credentials
     local oauth = (type(cc) == "table" and cc.client_id ~= nil) and text(cc.client_id) or "-"
-    rows[i] = { text(w.id), text(w.app_id), w.target, trigger_text(w.triggers) or "?",
+    local target = opts.secrets and w.target or pretty.mask_urls(w.target)
+    rows[i] = { text(w.id), text(w.app_id), target, trigger_text(w.triggers) or "?",
                 secret, oauth }
   end
   return format("%d webhook%s\n", n, n == 1 and "" or "s")
@@ -311,11 +329,7 @@ local function format_app_list(list, n)
       .. text_table({ "ID", "DISPLAY_NAME" }, rows)
 end
 
---- The readable text of one value. Top-level strings are returned as they are (as `print`
--- would show them); webhooks, apps, lists of either and errors get their own layouts;
--- other tables are shown nested, with secrets masked.
-function pretty.format(value, opts)
-  opts = options_of(opts)
+local function format_any(value, opts)
   if type(value) == "string" then return value end
   if type(value) ~= "table" then return format_value(value, opts, "", {}, 0) end
   if is_error(value) then return "error " .. error_line(value) end
@@ -326,6 +340,16 @@ function pretty.format(value, opts)
   if n and all(value, n, is_webhook) then return format_webhook_list(value, n, opts) end
   if n and all(value, n, is_app) then return format_app_list(value, n) end
   return format_value(value, opts, "", {}, 0)
+end
+
+--- The readable text of one value. Top-level strings are returned as they are (as `print`
+-- would show them); webhooks, apps, lists of either and errors get their own layouts;
+-- other tables are shown nested. Secrets, and the passwords in URLs, are masked unless
+-- opts.secrets.
+function pretty.format(value, opts)
+  opts = options_of(opts)
+  if opts.secrets then return format_any(value, opts) end
+  return pretty.mask_urls(format_any(value, opts))
 end
 
 --- Writes one value formatted, then a newline.
