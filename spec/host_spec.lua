@@ -32,6 +32,10 @@ describe("swh", function()
                               "--base-url=URL", "--auth=METHOD" } do
         assert.truthy(has(r.out, flag), flag)
       end
+      assert.truthy(has(r.out, "  --sandbox=FILE     ... loaded from a snapshot file (the "
+                               .. "swh-emulator snapshot\n                     format, e.g. its "
+                               .. "--state file)\n"), r.out)
+      assert.falsy(has(r.out, "swh.save"))
     end)
 
     it("refuses an unknown flag with exit status 2", function()

@@ -168,8 +168,8 @@ print(#assert(client.webhooks:list(apps[2].id)))
     path = file("version.json", { swh_snapshot = 2, project_id = "p", apps = {} })
     r = run { "--sandbox=" .. path }
     assert.equal(1, r.status)
-    assert.equal("swh: --sandbox=" .. path .. ": \"swh_snapshot\" must be 1 (a file written by "
-                 .. "swh.save or swh-emulator --state)\n", r.err)
+    assert.equal("swh: --sandbox=" .. path .. ": \"swh_snapshot\" must be 1 (the swh-emulator "
+                 .. "snapshot format, e.g. its --state file)\n", r.err)
   end)
 
   it("says what is wrong inside a snapshot file the emulator refuses", function()

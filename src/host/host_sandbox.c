@@ -31,8 +31,8 @@ static json_t *load_seed(host_sandbox_kind kind, const char *file, char *error,
   if (!json_is_object(seed))
     problem = "the snapshot must be a JSON object";
   else if (json_integer_value(json_object_get(seed, "swh_snapshot")) != 1)
-    problem = "\"swh_snapshot\" must be 1 (a file written by swh.save or swh-emulator "
-              "--state)";
+    problem = "\"swh_snapshot\" must be 1 (the swh-emulator snapshot format, e.g. its "
+              "--state file)";
   else if (!json_is_string(json_object_get(seed, "project_id")))
     problem = "\"project_id\" must be a string";
   else if (!json_is_array(json_object_get(seed, "apps")))
