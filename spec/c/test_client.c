@@ -546,6 +546,168 @@ static void test_wrong_credentials_are_kind_auth(void **state) {
   fixture_free(f);
 }
 
+/* curl's connect failure says how long it took ("after 0 ms"): that number becomes N, so the
+   rest of a message can be compared exactly. */
+static void normalize_ms(char *message) {
+  char *p = strstr(message, " after ");
+  if (!p) return;
+  char *digits = p + 7, *end = digits;
+  while (*end >= '0' && *end <= '9') end++;
+  if (end == digits || strncmp(end, " ms", 3) != 0) return;
+  *digits = 'N';
+  memmove(digits + 1, end, strlen(end) + 1);
+}
+
+static void test_unreachable_token_endpoint_is_kind_network_and_retried(void **state) {
+  (void)state;
+  fixture f = {0};
+  swh_config config = client_config(&f, "http://127.0.0.1:1");
+  config.retries = 3;
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  assert_non_null(client);
+  json_t *out = NULL;
+  /* Like the same failure on the API URL: network, retryable, and how often it was tried. */
+  assert_int_equal(swh_apps_list(client, &out, &err), SWH_ERR_NETWORK);
+  assert_int_equal(err.kind, SWH_ERR_NETWORK);
+  assert_true(err.retryable);
+  assert_int_equal(err.http_status, 0);
+  normalize_ms(err.message);
+  assert_string_equal(err.message,
+                      "the token endpoint http://127.0.0.1:1/oauth2/token failed: Failed to "
+                      "connect to 127.0.0.1 port 1 after N ms: Couldn't connect to server "
+                      "(gave up after 3 attempts)");
+  assert_string_equal(err.request, "GET /v1/projects/emulator-project/apps");
+  assert_int_equal(trace_count(&f.trace, "> POST http://127.0.0.1:1/oauth2/token", ""), 3);
+  assert_int_equal(trace_count(&f.trace, "> GET ", ""), 0);
+  /* A second call starts afresh, with the full number of attempts. */
+  assert_int_equal(swh_apps_list(client, &out, &err), SWH_ERR_NETWORK);
+  assert_non_null(strstr(err.message, "(gave up after 3 attempts)"));
+  swh_error_clear(&err);
+  swh_client_free(client);
+  trace_reset(&f.trace);
+
+  /* With one attempt there is nothing to count; a password in the URL is never quoted. */
+  config = client_config(&f, "http://127.0.0.1:1");
+  config.auth_url = "http://u:PWLEAK13@127.0.0.1:1/t";
+  config.retries = 1;
+  client = swh_client_new(&config, &err);
+  assert_non_null(client);
+  assert_int_equal(swh_apps_list(client, &out, &err), SWH_ERR_NETWORK);
+  assert_true(err.retryable);
+  normalize_ms(err.message);
+  assert_string_equal(err.message,
+                      "the token endpoint http://u@127.0.0.1:1/t failed: Failed to connect to "
+                      "127.0.0.1 port 1 after N ms: Couldn't connect to server");
+  assert_int_equal(f.trace.count, 2);
+  assert_string_equal(f.trace.lines[0], "> POST http://u:[redacted]@127.0.0.1:1/t");
+  assert_false(trace_mentions(&f.trace, "PWLEAK13"));
+  swh_error_clear(&err);
+  swh_client_free(client);
+  trace_reset(&f.trace);
+}
+
+static void test_token_endpoint_refusal_quotes_no_password(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 401, "", "{\"error\":{\"code\":401,\"message\":\"no\",\"status\":\"UNAUTHENTICATED\"}}");
+  raw_answer(s, 200, "", "{\"no_token\":true}");
+  raw_run(s);
+  fixture f = {0};
+  swh_config config = client_config(&f, s->url);
+  char auth_url[160];
+  snprintf(auth_url, sizeof auth_url, "http://key:PWLEAK14@%s/oauth2/token",
+           s->url + strlen("http://"));
+  config.auth_url = auth_url;
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  assert_non_null(client);
+  char shown[160], message[256];
+  snprintf(shown, sizeof shown, "http://key@%s/oauth2/token", s->url + strlen("http://"));
+  /* A 401 stays kind auth, not retried. */
+  assert_int_equal(swh_apps_list(client, NULL, &err), SWH_ERR_AUTH);
+  assert_false(err.retryable);
+  snprintf(message, sizeof message, "the key was refused by %s: check key_id and key_secret",
+           shown);
+  assert_string_equal(err.message, message);
+  /* An answer without a token names the endpoint the same way. */
+  assert_int_equal(swh_apps_list(client, NULL, &err), SWH_ERR_AUTH);
+  snprintf(message, sizeof message,
+           "the token endpoint %s answered without a usable access_token and expires_in", shown);
+  assert_string_equal(err.message, message);
+  assert_false(trace_mentions(&f.trace, "PWLEAK14"));
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
+static void test_url_passwords_are_redacted(void **state) {
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {"https://user:pw@host/h", "https://user:[redacted]@host/h"},
+      {"https://user@host/h", "https://user@host/h"},
+      {"https://host/a@b:c", "https://host/a@b:c"},
+      {"https://host?u=a:b@c", "https://host?u=a:b@c"},
+      {"https://u:p@ss@host:8443#x", "https://u:[redacted]@host:8443#x"},
+      {"https://u:@host", "https://u:[redacted]@host"},
+      {"see http://a:1@x and ftp://b:2@y/z", "see http://a:[redacted]@x and ftp://b:[redacted]@y/z"},
+      {"no url: here", "no url: here"},
+      {"", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *got = swh_redact_url_passwords(cases[i].in);
+    assert_string_equal(got, cases[i].out);
+    free(got);
+  }
+  char *url = swh_url_without_password("http://u:PWLEAK13@127.0.0.1:1/t");
+  assert_string_equal(url, "http://u@127.0.0.1:1/t");
+  free(url);
+  url = swh_url_without_password("https://auth.sinch.com/oauth2/token");
+  assert_string_equal(url, "https://auth.sinch.com/oauth2/token");
+  free(url);
+  url = swh_url_without_password("http://u:p w@[bad/t"); /* libcurl refuses it: still redacted */
+  assert_string_equal(url, "http://u:[redacted]@[bad/t");
+  free(url);
+
+  /* In a traced body, at any depth, a string's URL password is redacted. */
+  json_t *value = json_pack("{s:s, s:{s:s}, s:[s]}", "target", "https://user:pw@host/h",
+                            "client_credentials", "endpoint", "https://id:pw2@auth/t", "list",
+                            "http://x/y");
+  char *text = swh_redacted_dump(value, 1000);
+  assert_string_equal(text,
+                      "{\"target\":\"https://user:[redacted]@host/h\",\"client_credentials\":"
+                      "{\"endpoint\":\"https://id:[redacted]@auth/t\"},\"list\":[\"http://x/y\"]}");
+  free(text);
+  assert_string_equal(json_string_value(json_object_get(value, "target")),
+                      "https://user:pw@host/h"); /* the caller's value is untouched */
+  json_decref(value);
+}
+
+static void test_trace_of_a_create_redacts_the_target_password(void **state) {
+  (void)state;
+  fixture *f = fixture_new(NULL, NULL);
+  json_t *created = create_ok(f, webhook(f->app_id, "https://user:pw@example.com/h"));
+  /* The webhook is made with its password; only the trace hides it. */
+  assert_string_equal(json_string_value(json_object_get(created, "target")),
+                      "https://user:pw@example.com/h");
+  char line[512];
+  snprintf(line, sizeof line,
+           "> POST %s/v1/projects/%s/webhooks {\"app_id\":\"%s\",\"target\":"
+           "\"https://user:[redacted]@example.com/h\",\"triggers\":[\"MESSAGE_DELIVERY\","
+           "\"MESSAGE_INBOUND\"]}",
+           swh_emulator_url(f->emulator), SWH_EMULATOR_DEFAULT_PROJECT, f->app_id);
+  if (getenv("TRACE")) trace_dump(&f->trace);
+  assert_int_equal(trace_count(&f->trace, line, ""), 1);
+  assert_false(trace_mentions(&f->trace, ":pw@"));
+  json_decref(created);
+  fixture_free(f);
+}
+
 /* ---- tokens ------------------------------------------------------------------------------------ */
 
 static void test_token_is_cached_across_many_calls(void **state) {
@@ -1294,6 +1456,10 @@ int main(void) {
       cmocka_unit_test(test_backoff_is_full_jitter_under_a_growing_ceiling),
       cmocka_unit_test(test_bucket_allows_a_burst_then_paces),
       cmocka_unit_test(test_redaction_reaches_every_depth),
+      cmocka_unit_test(test_url_passwords_are_redacted),
+      cmocka_unit_test(test_unreachable_token_endpoint_is_kind_network_and_retried),
+      cmocka_unit_test(test_token_endpoint_refusal_quotes_no_password),
+      cmocka_unit_test(test_trace_of_a_create_redacts_the_target_password),
       cmocka_unit_test(test_config_is_checked),
       cmocka_unit_test(test_calls_outlive_their_client),
       cmocka_unit_test(test_every_endpoint_with_oauth2),

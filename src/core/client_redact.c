@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
+
 static const char *const secret_keys[] = {
     "secret", "client_secret", "access_token", "key_secret", "authorization", "password",
 };
@@ -14,6 +16,57 @@ bool swh_key_is_secret(const char *key) {
   for (size_t i = 0; i < sizeof secret_keys / sizeof secret_keys[0]; i++)
     if (strcasecmp(key, secret_keys[i]) == 0) return true;
   return false;
+}
+
+/* Where the password of the URL whose "://" is at sep starts and ends (end at its '@'), or
+   false if that URL has no userinfo password. */
+static bool find_password(const char *sep, const char **start, const char **end) {
+  const char *authority = sep + 3;
+  size_t len = strcspn(authority, "/?#");
+  const char *at = NULL;
+  for (const char *p = authority; p < authority + len; p++)
+    if (*p == '@') at = p; /* the last '@' ends the userinfo */
+  if (!at) return false;
+  const char *colon = memchr(authority, ':', (size_t)(at - authority));
+  if (!colon) return false;
+  *start = colon + 1;
+  *end = at;
+  return true;
+}
+
+char *swh_redact_url_passwords(const char *text) {
+  size_t extra = 0;
+  const char *start, *end;
+  for (const char *p = strstr(text, "://"); p; p = strstr(p + 3, "://"))
+    if (find_password(p, &start, &end)) extra += sizeof SWH_REDACTED;
+  char *out = malloc(strlen(text) + extra + 1);
+  if (!out) return NULL;
+  char *o = out;
+  const char *copied = text;
+  for (const char *p = strstr(text, "://"); p; p = strstr(p + 3, "://")) {
+    if (!find_password(p, &start, &end) || start < copied) continue;
+    memcpy(o, copied, (size_t)(start - copied));
+    o += start - copied;
+    memcpy(o, SWH_REDACTED, sizeof SWH_REDACTED - 1);
+    o += sizeof SWH_REDACTED - 1;
+    copied = end;
+  }
+  strcpy(o, copied);
+  return out;
+}
+
+char *swh_url_without_password(const char *url) {
+  CURLU *handle = curl_url();
+  char *password = NULL, *stripped = NULL;
+  if (handle && curl_url_set(handle, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+      curl_url_get(handle, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK &&
+      curl_url_set(handle, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK)
+    curl_url_get(handle, CURLUPART_URL, &stripped, 0);
+  curl_free(password);
+  curl_url_cleanup(handle);
+  char *copy = stripped ? strdup(stripped) : swh_redact_url_passwords(url);
+  curl_free(stripped);
+  return copy;
 }
 
 /* Redacts in place, inside a deep copy that the caller owns. Returns false on memory. */
@@ -34,6 +87,12 @@ static bool redact_in_place(json_t *value) {
     json_array_foreach(value, i, child) {
       if (!redact_in_place(child)) return false;
     }
+  } else if (json_is_string(value) && strstr(json_string_value(value), "://")) {
+    char *redacted = swh_redact_url_passwords(json_string_value(value));
+    bool ok = redacted && (strcmp(redacted, json_string_value(value)) == 0 ||
+                           json_string_set(value, redacted) == 0);
+    free(redacted);
+    return ok;
   }
   return true;
 }

@@ -66,6 +66,7 @@ struct swh_call {
 
 struct swh_client {
   char *project_id, *key_id, *key_secret, *base_url, *auth_url, *auth_path;
+  char *auth_url_shown; /* auth_url without a userinfo password, for messages */
   swh_auth auth;
   long timeout_ms;
   int retries, concurrency;
@@ -195,6 +196,15 @@ static const char *url_path(const char *url) {
 
 /* ---- creating and freeing a client -------------------------------------------------------- */
 
+/* "config.x: \"...\" is not an http:// or https:// URL", quoting url without a password. */
+static swh_status not_http(swh_error *err, const char *name, const char *url) {
+  char *shown = swh_redact_url_passwords(url);
+  swh_error_set(err, SWH_ERR_USAGE, "%s: \"%.200s\" is not an http:// or https:// URL", name,
+                shown ? shown : "(out of memory)");
+  free(shown);
+  return SWH_ERR_USAGE;
+}
+
 static swh_status check_config(const swh_config *config, swh_error *err) {
   if (!config) return swh_error_set(err, SWH_ERR_USAGE, "config: required");
   if (!config->project_id || !*config->project_id)
@@ -209,13 +219,9 @@ static swh_status check_config(const swh_config *config, swh_error *err) {
                          "config.region: unknown region \"%.40s\" (expected us, eu or br)",
                          config->region);
   if (config->base_url && !swh_url_is_http(config->base_url))
-    return swh_error_set(err, SWH_ERR_USAGE,
-                         "config.base_url: \"%.200s\" is not an http:// or https:// URL",
-                         config->base_url);
+    return not_http(err, "config.base_url", config->base_url);
   if (config->auth_url && !swh_url_is_http(config->auth_url))
-    return swh_error_set(err, SWH_ERR_USAGE,
-                         "config.auth_url: \"%.200s\" is not an http:// or https:// URL",
-                         config->auth_url);
+    return not_http(err, "config.auth_url", config->auth_url);
   if (config->auth != SWH_AUTH_OAUTH2 && config->auth != SWH_AUTH_BASIC)
     return swh_error_set(err, SWH_ERR_USAGE, "config.auth: must be oauth2 or basic");
   return SWH_OK;
@@ -249,6 +255,8 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err) {
     client->base_url = dup_or_null(base, &failed);
   }
   if (client->auth_url) client->auth_path = dup_or_null(url_path(client->auth_url), &failed);
+  if (client->auth_url && !(client->auth_url_shown = swh_url_without_password(client->auth_url)))
+    failed = true;
   client->auth = config->auth;
   double timeout = config->timeout > 0 ? config->timeout : SWH_DEFAULT_TIMEOUT;
   client->timeout_ms = (long)(timeout * 1000.0);
@@ -328,6 +336,7 @@ void swh_client_free(swh_client *client) {
   free(client->base_url);
   free(client->auth_url);
   free(client->auth_path);
+  free(client->auth_url_shown);
   free(client);
 }
 
@@ -584,7 +593,10 @@ static swh_transfer *current_transfer(swh_call *call) {
 static void trace_request(swh_client *client, const swh_transfer *t, const json_t *body) {
   if (!client->trace) return;
   char *text = body ? swh_redacted_dump(body, TRACE_BODY_MAX) : NULL;
-  trace_line(client, "> %s %s%s%s", t->method, t->url, text ? " " : "", text ? text : "");
+  char *url = swh_redact_url_passwords(t->url);
+  trace_line(client, "> %s %s%s%s", t->method, url ? url : "[a URL, out of memory]",
+             text ? " " : "", text ? text : "");
+  free(url);
   free(text);
 }
 
@@ -908,21 +920,27 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
   client->token_in_flight = false;
   swh_error err;
   swh_error_init(&err);
-  bool retryable;
+  bool retryable, transport = false;
   if (code == CURLE_OK && t->status == 200) {
-    if (swh_token_store(&client->token, t->data, t->len, client->auth_url, swh_now_ms(),
+    if (swh_token_store(&client->token, t->data, t->len, client->auth_url_shown, swh_now_ms(),
                         &err) == SWH_OK) {
       client->token_attempts = 0;
       return;
     }
     retryable = false;
   } else if (code != CURLE_OK) {
+    /* No HTTP answer (connect, timeout): reported like an API call's, kind network or
+       timeout and retryable, naming the token endpoint. */
     swh_error inner;
     swh_error_init(&inner);
     transport_error(t, code, &inner);
     retryable = inner.retryable;
-    swh_error_set(&err, SWH_ERR_AUTH, "the token endpoint %s failed: %s", client->auth_url,
+    swh_status kind = inner.kind == SWH_ERR_NETWORK || inner.kind == SWH_ERR_TIMEOUT
+                          ? inner.kind
+                          : SWH_ERR_AUTH;
+    swh_error_set(&err, kind, "the token endpoint %s failed: %s", client->auth_url_shown,
                   inner.message);
+    transport = kind != SWH_ERR_AUTH;
     swh_error_clear(&inner);
   } else {
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
@@ -930,12 +948,12 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
     if (t->status == 401) {
       swh_error_set(&err, SWH_ERR_AUTH,
                     "the key was refused by %s: check key_id and key_secret",
-                    client->auth_url);
+                    client->auth_url_shown);
     } else {
       char inner[SWH_ERROR_MESSAGE_MAX];
       memcpy(inner, err.message, sizeof inner);
       swh_error_set(&err, SWH_ERR_AUTH, "the token endpoint %s answered %ld: %s",
-                    client->auth_url, t->status, inner);
+                    client->auth_url_shown, t->status, inner);
     }
   }
   if (retryable && client->token_attempts < client->retries) {
@@ -946,7 +964,17 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
     swh_error_clear(&err);
     return;
   }
-  err.retryable = false;
+  if (transport && retryable) {
+    /* As for an API call: retryable later, and how many attempts were made. */
+    if (client->retries > 1) {
+      size_t used = strlen(err.message);
+      snprintf(err.message + used, sizeof err.message - used, " (gave up after %d attempts)",
+               client->token_attempts);
+    }
+    err.retryable = true;
+  } else {
+    err.retryable = false;
+  }
   client->token_attempts = 0;
   fail_waiting_calls(client, &err);
   swh_error_clear(&err);
