@@ -54,14 +54,21 @@ describe("swh", function()
       assert.equal("swh: option '-e' needs an argument (Lua code)\n" .. TRY_HELP, r.err)
     end)
 
-    it("refuses an unknown region or auth method", function()
+    it("refuses an unknown region, auth method or a base URL that is not http(s)", function()
       local r = run { "--region=mars" }
       assert.equal(2, r.status)
-      assert.equal("swh: option '--region' must be us, eu or br, not 'mars'\n" .. TRY_HELP, r.err)
+      assert.equal('swh: --region: "mars" is not a region (us, eu, br)\n' .. TRY_HELP, r.err)
       r = run { "--auth", "token" }
       assert.equal(2, r.status)
-      assert.equal("swh: option '--auth' must be oauth2 or basic, not 'token'\n" .. TRY_HELP,
-                   r.err)
+      assert.equal('swh: --auth: expected "oauth2" or "basic", got "token"\n' .. TRY_HELP, r.err)
+      r = run { "--base-url=notaurl", "-e", "print('ran')" }
+      assert.equal(2, r.status)
+      assert.equal("", r.out)
+      assert.equal('swh: --base-url: "notaurl" is not an http(s) URL\n' .. TRY_HELP, r.err)
+      r = run { "--base-url=ftp://user:pw-SECRET@s.example.com/h" }
+      assert.equal(2, r.status)
+      assert.equal('swh: --base-url: "ftp://user:••••@s.example.com/h" is not an http(s) URL\n'
+                   .. TRY_HELP, r.err)
     end)
 
     it("refuses --sandbox with a flag that names another project", function()
@@ -228,10 +235,11 @@ print(arg[-1], arg[-2])
     it("says which credentials are missing and how to set them", function()
       local r = run { "-e", "local c = client" }
       assert.equal(1, r.status)
-      assert.truthy(r.err:find("^swh: %(command line%):1: no credentials for `client`: "
-        .. "SINCH_PROJECT_ID, SINCH_KEY_ID, SINCH_KEY_SECRET are not set%. Set "
-        .. "SINCH_PROJECT_ID %(or pass %-%-project%), SINCH_KEY_ID and SINCH_KEY_SECRET, or "
-        .. "run swh with %-%-sandbox to use a local emulator\nstack traceback:\n"), r.err)
+      assert.equal("swh: (command line):1: no credentials for `client`: "
+        .. "SINCH_PROJECT_ID, SINCH_KEY_ID, SINCH_KEY_SECRET are not set. Set "
+        .. "SINCH_PROJECT_ID (or pass --project), SINCH_KEY_ID and SINCH_KEY_SECRET, or "
+        .. "run swh with --sandbox to use a local emulator\nstack traceback:\n"
+        .. "\t(command line):1: in main chunk\n\t[C]: in ?\n", r.err)
       r = run({ "-e", "local c = client" }, { env = { SINCH_PROJECT_ID = "p",
                                                         SINCH_KEY_ID = "" } })
       assert.truthy(has(r.err, "no credentials for `client`: SINCH_KEY_ID, SINCH_KEY_SECRET "
@@ -264,13 +272,31 @@ print(arg[-1], arg[-2])
       assert.equal(0, r.status)
     end)
 
-    it("reports a client the options cannot make, without the key secret", function()
-      local r = run({ "-e", "local c = client" }, { env = {
-        SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "hush-hush-secret",
-        SINCH_CONVERSATION_URL = "ftp://example.com" } })
-      assert.equal(1, r.status)
-      assert.truthy(r.err:find("^swh: %(command line%):1: cannot make `client`: "), r.err)
-      assert.falsy(has(r.err, "hush-hush-secret"))
+    it("names the variable a bad value came from, without the key secret", function()
+      local TRACE = "\nstack traceback:\n\t(command line):2: in main chunk\n\t[C]: in ?\n"
+      local function fails(env)
+        env.SINCH_PROJECT_ID, env.SINCH_KEY_ID = "p", "k"
+        env.SINCH_KEY_SECRET = "hush-hush-secret"
+        local r = run({ "-e", "print('before')\nlocal c = client" }, { env = env })
+        assert.equal(1, r.status)
+        assert.equal("before\n", r.out)
+        assert.falsy(has(r.err, "hush-hush-secret"))
+        return r.err
+      end
+      assert.equal('swh: SINCH_AUTH: expected "oauth2" or "basic", got "Basic"' .. TRACE,
+                   fails { SINCH_AUTH = "Basic" })
+      assert.equal('swh: SINCH_REGION: "xx" is not a region (us, eu, br)' .. TRACE,
+                   fails { SINCH_REGION = "xx" })
+      assert.equal('swh: SINCH_CONVERSATION_URL: "ftp://example.com" is not an http(s) URL'
+                   .. TRACE, fails { SINCH_CONVERSATION_URL = "ftp://example.com" })
+      assert.equal('swh: SINCH_AUTH_URL: "ftp://u:••••@example.com/t" is not an http(s) URL'
+                   .. TRACE, fails { SINCH_AUTH_URL = "ftp://u:pw-SECRET@example.com/t" })
+      -- a flag wins over the variable, so a good flag hides a bad variable
+      local r = run({ "--region=eu", "--auth=basic", "-e", "print(client.project_id)" },
+                    { env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
+                              SINCH_REGION = "xx", SINCH_AUTH = "Basic" } })
+      assert.equal("p\n", r.out)
+      assert.equal(0, r.status)
     end)
   end)
 end)

@@ -61,6 +61,32 @@ static void on_sigint(int signal_number) {
               1);
 }
 
+/* The chunk name of the host prelude ("swh.host"), whose frames are the host's, not the
+   script's. */
+static const char *prelude_chunkname(void) {
+  for (const swh_embedded_module *m = swh_embedded_modules; m->name; m++)
+    if (strcmp(m->name, "swh.host") == 0)
+      return m->chunkname;
+  return NULL;
+}
+
+/* The level the traceback starts at: 1 (where the error was raised), or the first frame
+   below the host prelude when the error came from there (a `client` that cannot be made):
+   the script's line, not the prelude's. */
+static int first_script_level(lua_State *L) {
+  const char *prelude = prelude_chunkname();
+  lua_Debug ar;
+  int first = 1;
+  for (int level = 1; prelude && lua_getstack(L, level, &ar); level++) {
+    lua_getinfo(L, "S", &ar);
+    if (strcmp(ar.source, prelude) == 0)
+      first = level + 1;
+    else if (strcmp(ar.what, "C") != 0)
+      break;
+  }
+  return first;
+}
+
 /* The message handler: the error as text, plus a traceback. An error object that is not a
    string is described by its __tostring, or by a `message` field (swh's error tables). */
 static int message_handler(lua_State *L) {
@@ -75,7 +101,7 @@ static int message_handler(lua_State *L) {
       message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     }
   }
-  luaL_traceback(L, L, message, 1);
+  luaL_traceback(L, L, message, first_script_level(L));
   return 1;
 }
 

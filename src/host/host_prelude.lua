@@ -23,8 +23,37 @@ local function env(name)
   return value
 end
 
+local REGIONS = { us = true, eu = true, br = true }
+local AUTHS = { oauth2 = true, basic = true }
+
+-- Whether a URL is one swh.client takes: http:// or https:// (any case), then a host.
+local function is_http(url)
+  local rest = url:lower():match("^https?://(.*)$")
+  return rest ~= nil and rest ~= "" and rest:sub(1, 1) ~= "/"
+end
+
+-- What is wrong with a value from a flag or variable (named by from[option]), or nil. URLs
+-- are quoted with any password masked.
+local function bad_value(options, from)
+  if options.region and not REGIONS[options.region] then
+    return ('%s: "%s" is not a region (us, eu, br)'):format(from.region, options.region)
+  end
+  for _, option in ipairs { "base_url", "auth_url" } do
+    local url = options[option]
+    if url and not is_http(url) then
+      return ('%s: "%s" is not an http(s) URL'):format(from[option],
+        require("swh.pretty").mask_urls(url))
+    end
+  end
+  if options.auth and not AUTHS[options.auth] then
+    return ('%s: expected "oauth2" or "basic", got "%s"'):format(from.auth, options.auth)
+  end
+  return nil
+end
+
 --- The options for swh.client: the sandbox's, or flags over the SINCH_* environment.
--- Returns nil and a message naming what is missing when there are no credentials.
+-- Returns nil, a message and "missing" when there are no credentials; nil, a message naming
+-- the flag or variable and "invalid" when a value is one swh.client would refuse.
 function host.client_options(ctx)
   local trace = ctx.verbose or nil
   if ctx.sandbox then
@@ -45,6 +74,12 @@ function host.client_options(ctx)
     auth = ctx.auth or env("SINCH_AUTH"),
     trace = trace,
   }
+  local from = {
+    region = ctx.region and "--region" or "SINCH_REGION",
+    base_url = ctx.base_url and "--base-url" or "SINCH_CONVERSATION_URL",
+    auth_url = "SINCH_AUTH_URL",
+    auth = ctx.auth and "--auth" or "SINCH_AUTH",
+  }
   local missing = {}
   for _, c in ipairs(CREDENTIALS) do
     if not options[c[1]] then missing[#missing + 1] = c[2] end
@@ -53,8 +88,10 @@ function host.client_options(ctx)
     return nil, "no credentials for `client`: " .. concat(missing, ", ")
       .. (#missing == 1 and " is" or " are") .. " not set. Set SINCH_PROJECT_ID (or pass "
       .. "--project), SINCH_KEY_ID and SINCH_KEY_SECRET, or run swh with --sandbox to "
-      .. "use a local emulator"
+      .. "use a local emulator", "missing"
   end
+  local problem = bad_value(options, from)
+  if problem then return nil, problem, "invalid" end
   return options
 end
 
@@ -67,8 +104,10 @@ function host.setup(ctx)
   setmetatable(_G, {
     __index = function(globals, name)
       if name ~= "client" then return nil end
-      local options, problem = host.client_options(ctx)
-      if not options then error(problem, 2) end
+      -- A missing credential is reported at the script's line; a bad value names its flag
+      -- or variable, which says more than any line of the script.
+      local options, problem, why = host.client_options(ctx)
+      if not options then error(problem, why == "invalid" and 0 or 2) end
       local client, err = swh.client(options)
       if not client then error("cannot make `client`: " .. tostring(err), 2) end
       rawset(globals, "client", client)
@@ -91,7 +130,8 @@ function host.describe(ctx)
     return "sandbox: `client` talks to an in-process emulator at " .. ctx.sandbox.url
       .. " (" .. what .. " " .. ctx.sandbox.project_id .. ")"
   end
-  local options = host.client_options(ctx)
+  local options, problem, why = host.client_options(ctx)
+  if why == "invalid" then return "`client` cannot be made: " .. problem end
   if not options then
     return "`client` needs SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET "
       .. "(or run swh --sandbox)"
