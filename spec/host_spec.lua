@@ -214,14 +214,24 @@ print(arg[-1], arg[-2])
       assert.equal(4, run({ "-e", "os.exit(4, true)" }).status)
     end)
 
-    it("are interrupted by Ctrl-C (SIGINT) with status 130", function()
+    it("are interrupted by Ctrl-C (SIGINT) with status 130, saying where", function()
+      h.write(dir .. "/spin.lua", table.concat({
+        "local function spin()",
+        "  local n = 0",
+        "  while true do n = n + 1 end",
+        "end",
+        "io.write('started\\n') io.flush()",
+        "spin()",
+      }, "\n"))
       -- SIGINT only once the loop runs (swh said so), polling at most 10 s.
-      local out = h.shell(("d=%s; %s -e 'io.write(\"started\\n\") io.flush() while true do end' "
-        .. ">$d/int.out 2>$d/int.err & pid=$!; i=0; "
+      local out = h.shell(("d=%s; %s $d/spin.lua >$d/int.out 2>$d/int.err & pid=$!; i=0; "
         .. "while ! grep -q started $d/int.out && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); "
         .. "done; kill -INT $pid; wait $pid; echo $?"):format(h.quote(dir), h.quote(h.swh)))
       assert.equal("130\n", out)
-      assert.equal("swh: interrupted\n", h.read(dir .. "/int.err"))
+      -- stderr is a file here: no new line first (that is for a terminal)
+      assert.equal(("swh: interrupted\nstack traceback:\n\t%s/spin.lua:3: in local 'spin'\n"
+                    .. "\t%s/spin.lua:6: in main chunk\n\t[C]: in ?\n"):format(dir, dir),
+                   h.read(dir .. "/int.err"))
     end)
   end)
 

@@ -1,9 +1,11 @@
 /* The Lua state of swh: preloading, protected calls, interruption (see host_lua.h). */
+#define _POSIX_C_SOURCE 200809L /* isatty */
 #include "host_lua.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -123,9 +125,16 @@ bool host_report(lua_State *L, int status) {
   if (status == LUA_OK)
     return false;
   if (interrupted) {
+    /* "interrupted" and where the script was, as lua.c says it; the traceback follows the
+       first line of the message. On a terminal, a new line first: the cursor may be after
+       the echoed ^C or in the middle of a progress bar. */
     interrupted = 0;
+    const char *message = lua_tostring(L, -1);
+    const char *traceback = message ? strchr(message, '\n') : NULL;
+    fprintf(stderr, "%s%s: interrupted%s\n", isatty(STDERR_FILENO) ? "\n" : "", HOST_PROGNAME,
+            traceback ? traceback : "");
+    fflush(stderr);
     lua_pop(L, 1);
-    host_message("interrupted");
     return true;
   }
   const char *message = lua_tostring(L, -1);
