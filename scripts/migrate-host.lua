@@ -14,7 +14,10 @@
 -- client.webhooks:update(id, {target = …, triggers = …}), lists them again, and prints the
 -- webhooks before and after and a summary. Requests run many at once (swh.map), paced under
 -- the project's rate limit. A webhook that cannot be moved is reported and the others go on;
--- the exit status is 1 when any failed. With -q, no progress on stderr.
+-- the exit status is 1 when any failed. The first update goes alone: if it fails as invalid
+-- (error kind "validation": a misspelt TRIGGER, and the message says "did you mean"),
+-- nothing else is tried, nothing is printed on stdout, and the exit status is 2. With -q,
+-- no progress on stderr.
 -- luacheck: read globals swh client
 local pretty = require "swh.pretty"
 
@@ -94,7 +97,6 @@ end
 progress("listing apps…")
 local apps = assert(client.apps:list())
 local before = inventory(apps, "Listing webhooks")
-print_table("Before", before)
 
 local moved, unchanged, failed = 0, 0, {}
 local to_move = {}
@@ -109,8 +111,6 @@ for _, entry in ipairs(before) do
   end
 end
 
-progress(("moving %d webhooks from %s to %s%s…"):format(#to_move, old_host, new_host,
-  trigger and " (adding " .. trigger .. " where missing)" or ""))
 -- One update per webhook, many in flight (swh.map paces them under the project's rate
 -- limit and retries what can be retried); a failure is reported, the others go on.
 local function move_one(move)
@@ -128,7 +128,25 @@ local function move_one(move)
   return client.webhooks:update(w.id, changes)
 end
 
-local results = swh.map(to_move, move_one, { progress = "Moving webhooks" })
+-- The first update alone: an invalid change (a misspelt TRIGGER) would fail every webhook
+-- the same way, so it stops everything before any other request.
+local first = to_move[1]
+local first_value, first_err
+if first then
+  first_value, first_err = move_one(first)
+  if not first_value and type(first_err) == "table" and first_err.kind == "validation" then
+    usage(("the first update (webhook %s) is invalid, so no webhook was moved: %s")
+      :format(first.webhook.id, first_err.message))
+  end
+end
+
+print_table("Before", before)
+progress(("moving %d webhooks from %s to %s%s…"):format(#to_move, old_host, new_host,
+  trigger and " (adding " .. trigger .. " where missing)" or ""))
+local results = swh.map(to_move, function(move)
+  if move == first then return first_value, first_err end -- done above
+  return move_one(move)
+end, { progress = "Moving webhooks" })
 for i, r in ipairs(results) do
   if r.ok and r.value.target == to_move[i].target then
     moved = moved + 1

@@ -304,6 +304,27 @@ end
       assert.falsy(has(r.out, "file-secret"))
     end)
 
+    it("stops at the first update when the TRIGGER is misspelt, with status 2", function()
+      local r = run { "-v", "--sandbox", "scripts/migrate-host.lua", OLD, NEW,
+                      "MESAGE_DELIVERY" }
+      assert.equal(2, r.status)
+      assert.equal("", r.out)
+      assert.falsy(has(r.err, "> PATCH ")) -- nothing was sent to change a webhook
+      assert.truthy(has(r.err, "\nListing webhooks [==============================] 40/40\n"
+        .. "migrate-host.lua: the first update (webhook 01JGFJKEEYGT7715RVG7N2WBGT) is invalid, "
+        .. "so no webhook was moved: webhook.triggers[2]: unknown trigger \"MESAGE_DELIVERY\" "
+        .. "(did you mean \"MESSAGE_DELIVERY\"?)\nusage: swh migrate-host.lua [OLD_HOST "
+        .. "[NEW_HOST [TRIGGER]]]\n"), r.err)
+      r = run { "--sandbox", "scripts/migrate-host.lua", OLD, NEW, "MESAGE_DELIVERY" }
+      assert.equal(2, r.status)
+      assert.equal("", r.out)
+      assert.equal("listing apps…\nListing webhooks [==============================] 40/40\n"
+        .. "migrate-host.lua: the first update (webhook 01JGFJKEEYGT7715RVG7N2WBGT) is invalid, "
+        .. "so no webhook was moved: webhook.triggers[2]: unknown trigger \"MESAGE_DELIVERY\" "
+        .. "(did you mean \"MESSAGE_DELIVERY\"?)\nusage: swh migrate-host.lua [OLD_HOST "
+        .. "[NEW_HOST [TRIGGER]]]\n", r.err)
+    end)
+
     it("refuses arguments that are not host names, with status 2", function()
       local r = run { "--sandbox", "scripts/migrate-host.lua", "https://old.example.com" }
       assert.equal(2, r.status)
