@@ -272,7 +272,7 @@ print(arg[-1], arg[-2])
       local code = "print(client.webhooks:get('w1'))"
       local r = run({ "-v", "--base-url=http://127.0.0.1:9", "-e", code }, { env = env })
       assert.truthy(r.err:find("^> POST http://127%.0%.0%.1:9/oauth2/token\n"), r.err)
-      assert.truthy(r.out:find("^nil\tauth: the token endpoint http://127%.0%.0%.1:9/oauth2/"
+      assert.truthy(r.out:find("^nil\tnetwork: the token endpoint http://127%.0%.0%.1:9/oauth2/"
                                .. "token failed: [^\n]*%[GET /v1/projects/p/webhooks/w1%]\n$"),
                     r.out)
       r = run({ "-v", "--auth=basic", "--base-url=http://127.0.0.1:9", "-e", code },
