@@ -77,6 +77,13 @@ describe("the swh REPL", function()
                  :match("^[^\n]*\n"))
   end)
 
+  it("says in its banner which variable keeps `client` from being made", function()
+    local out = h.repl({}, { "1" }, { home = home, env = {
+      SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s", SINCH_REGION = "xx" } })
+    assert.truthy(has(out, '\n`client` cannot be made: SINCH_REGION: "xx" is not a region '
+                           .. "(us, eu, br)\n"), out)
+  end)
+
   it("masks the password of a URL in what it prints", function()
     local out = h.repl({}, { "{ target = 'https://user:pw-SECRET@s.example.com/h' }" },
                        { home = home })
