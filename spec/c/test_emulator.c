@@ -6,6 +6,7 @@
 #define _DEFAULT_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -452,6 +454,45 @@ static void test_create_get_list_delete(void **state) {
   swh_emulator_stop(e);
 }
 
+/* A "%2F" in an id is part of the id, not a route separator; every segment is decoded. */
+static void test_percent_encoded_segments_are_decoded_after_routing(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  const char *url = swh_emulator_url(e);
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 0));
+  char *id = created_id(e, app, "https://example.com/encoded", NULL);
+  const char *methods[] = {"GET", "PATCH", "DELETE"};
+  for (size_t i = 0; i < 3; i++) {
+    response r = call(methods[i], BASIC, i == 1 ? "{}" : NULL,
+                      "%s/v1/projects/%s/webhooks/a%%2Fb%%3Fc%%20d", url, PROJECT);
+    assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+    response_free(&r);
+  }
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/x%%2Fy/webhooks", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "App not found");
+  response_free(&r);
+  /* the decoded segment is what is looked up: the id with its first character encoded */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%%%02X%s", url, PROJECT,
+           (unsigned char)id[0], id + 1);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "id")), id);
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%%65mulator-project/apps", url);
+  assert_ok(&r);
+  response_free(&r);
+  /* a real separator still separates, and the 404 shows the path as sent */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/a/b%%2F", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND",
+               "No such route: GET /v1/projects/" PROJECT "/webhooks/a/b%2F");
+  response_free(&r);
+  /* no id holds a NUL */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/a%%00b", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "No such route: GET /v1/projects/" PROJECT "/webhooks/a%00b");
+  response_free(&r);
+  free(id);
+  swh_emulator_stop(e);
+}
+
 static void test_create_rules(void **state) {
   swh_emulator *e = start((swh_emulator_config){.apps = 1});
   const char *url = swh_emulator_url(e);
@@ -543,6 +584,11 @@ static void test_update_mask_forms(void **state) {
   assert_ok(&r);
   assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "triggers"), 0)),
                       "OPT_IN");
+  assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "DISMISS");
+  response_free(&r);
+  /* percent-encoded, name and value alike */
+  r = patch(e, id, "?update%5Fmask=triggers%2Ctarget_type", change);
+  assert_ok(&r);
   assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "DISMISS");
   response_free(&r);
   /* update_mask.paths repeated */
@@ -882,6 +928,43 @@ static void test_state_persists_across_restarts(void **state) {
   rmdir(dir);
 }
 
+/* The path of the swh-emulator built beside this test (BUILD/spec/c/test_emulator). */
+static void emulator_executable(char *out, size_t size) {
+  char self[1024];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  assert_true(n > 0);
+  self[n] = '\0';
+  for (int up = 0; up < 3; up++)
+    *strrchr(self, '/') = '\0';
+  snprintf(out, size, "%s/swh-emulator", self);
+  assert_int_equal(access(out, X_OK), 0);
+}
+
+static void test_state_file_in_a_missing_directory_is_named(void **state) {
+  swh_error err;
+  swh_error_init(&err);
+  swh_emulator_config config = {.apps = 1, .quiet = true,
+                                .state_file = "/nonexistent-swh-dir/x.json"};
+  assert_null(swh_emulator_start(&config, &err));
+  assert_int_equal(err.kind, SWH_ERR_USAGE);
+  assert_string_equal(err.message, "/nonexistent-swh-dir/x.json: cannot write in "
+                                   "/nonexistent-swh-dir: No such file or directory");
+  swh_error_clear(&err);
+
+  /* the command line names the flag */
+  char executable[1100], command[1300], line[512] = "";
+  emulator_executable(executable, sizeof executable);
+  snprintf(command, sizeof command, "'%s' --state /nonexistent-swh-dir/x.json 2>&1", executable);
+  FILE *output = popen(command, "r");
+  assert_non_null(output);
+  assert_non_null(fgets(line, sizeof line, output));
+  int status = pclose(output);
+  assert_string_equal(line, "swh-emulator: --state /nonexistent-swh-dir/x.json: cannot write "
+                            "in /nonexistent-swh-dir: No such file or directory\n");
+  assert_true(WIFEXITED(status));
+  assert_int_equal(WEXITSTATUS(status), 2);
+}
+
 static void test_seed_snapshots_are_checked(void **state) {
   struct {
     const char *json;
@@ -1152,6 +1235,102 @@ static void test_hundreds_of_concurrent_keep_alive_connections(void **state) {
   swh_emulator_stop(e);
 }
 
+typedef struct stopper {
+  swh_emulator *emulator;
+  double seconds; /* how long swh_emulator_stop took */
+} stopper;
+
+static double monotonic_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *stop_in_thread(void *arg) {
+  stopper *s = arg;
+  double t0 = monotonic_seconds();
+  swh_emulator_stop(s->emulator);
+  s->seconds = monotonic_seconds() - t0;
+  return NULL;
+}
+
+#define IN_FLIGHT 8
+
+/* A stop while requests are being handled answers them all (SIGTERM in swh-emulator does
+   the same), and refuses new connections meanwhile. */
+static void test_stop_answers_the_requests_in_flight(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 2, .latency_ms = 300});
+  char base[128], apps_url[256], create_url[256], app[2][64], bodies[IN_FLIGHT][256];
+  snprintf(base, sizeof base, "%s", swh_emulator_url(e));
+  snprintf(apps_url, sizeof apps_url, "%s/v1/projects/%s/apps", base, PROJECT);
+  snprintf(create_url, sizeof create_url, "%s/v1/projects/%s/webhooks", base, PROJECT);
+  snprintf(app[0], sizeof app[0], "%s", app_id(e, 0));
+  snprintf(app[1], sizeof app[1], "%s", app_id(e, 1));
+  CURLM *multi = curl_multi_init();
+  CURL *handles[IN_FLIGHT];
+  response responses[IN_FLIGHT];
+  struct curl_slist *headers[IN_FLIGHT];
+  for (int i = 0; i < IN_FLIGHT; i++) {
+    handles[i] = curl_easy_init();
+    memset(&responses[i], 0, sizeof responses[i]);
+    /* half creates (they change the state), half reads */
+    snprintf(bodies[i], sizeof bodies[i], "{\"app_id\":\"%s\",\"target\":\"https://example.com/%d\"}",
+             app[i % 2], i);
+    headers[i] = i < IN_FLIGHT / 2
+                     ? prepare(handles[i], &responses[i], "POST", create_url, BASIC, bodies[i], NULL)
+                     : prepare(handles[i], &responses[i], "GET", apps_url, BASIC, NULL, NULL);
+    curl_multi_add_handle(multi, handles[i]);
+  }
+  /* 100 ms of sending: every request reaches the emulator and sleeps in its latency */
+  int running = 0;
+  double t0 = monotonic_seconds();
+  do {
+    curl_multi_perform(multi, &running);
+    curl_multi_poll(multi, NULL, 0, 10, NULL);
+  } while (monotonic_seconds() - t0 < 0.1);
+
+  pthread_t thread;
+  stopper s = {e, 0};
+  assert_int_equal(pthread_create(&thread, NULL, stop_in_thread, &s), 0);
+  usleep(50 * 1000);
+  /* stopping: a new connection is refused rather than left waiting */
+  response late = call("GET", BASIC, NULL, "%s", apps_url);
+  assert_int_equal(late.code, CURLE_COULDNT_CONNECT);
+  response_free(&late);
+  pthread_join(thread, NULL);
+  assert_true(s.seconds < 5.0); /* it waited for the answers, not for its bound */
+
+  int loops = 0;
+  do {
+    curl_multi_perform(multi, &running);
+    if (running)
+      curl_multi_poll(multi, NULL, 0, 100, NULL);
+  } while (running && ++loops < 1000);
+  for (int i = 0; i < IN_FLIGHT; i++)
+    responses[i].code = CURLE_AGAIN; /* until curl says the transfer is done */
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(multi, &left)))
+    if (msg->msg == CURLMSG_DONE)
+      for (int j = 0; j < IN_FLIGHT; j++)
+        if (handles[j] == msg->easy_handle)
+          responses[j].code = msg->data.result;
+  for (int i = 0; i < IN_FLIGHT; i++) {
+    finish(handles[i], &responses[i]);
+    assert_ok(&responses[i]);
+    if (i < IN_FLIGHT / 2)
+      assert_string_equal(json_string_value(json_object_get(responses[i].json, "app_id")),
+                          app[i % 2]);
+    else
+      assert_int_equal(json_array_size(json_object_get(responses[i].json, "apps")), 2);
+    curl_multi_remove_handle(multi, handles[i]);
+    response_free(&responses[i]);
+    curl_slist_free_all(headers[i]);
+    curl_easy_cleanup(handles[i]);
+  }
+  curl_multi_cleanup(multi);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -1163,6 +1342,7 @@ int main(void) {
       cmocka_unit_test(test_expired_tokens_are_401_with_www_authenticate),
       cmocka_unit_test(test_token_ttl_ends_tokens),
       cmocka_unit_test(test_create_get_list_delete),
+      cmocka_unit_test(test_percent_encoded_segments_are_decoded_after_routing),
       cmocka_unit_test(test_create_rules),
       cmocka_unit_test(test_update_mask_forms),
       cmocka_unit_test(test_update_clears_secret_and_client_credentials),
@@ -1174,6 +1354,7 @@ int main(void) {
       cmocka_unit_test(test_each_fault_kind),
       cmocka_unit_test(test_faults_are_deterministic_for_a_seed),
       cmocka_unit_test(test_state_persists_across_restarts),
+      cmocka_unit_test(test_state_file_in_a_missing_directory_is_named),
       cmocka_unit_test(test_seed_snapshots_are_checked),
       cmocka_unit_test(test_seed_snapshot_is_served_whole),
       cmocka_unit_test(test_seed_triggers_beyond_api_md_are_known),
@@ -1181,6 +1362,7 @@ int main(void) {
       cmocka_unit_test(test_garbage_requests_do_not_crash_it),
       cmocka_unit_test(test_request_log_has_no_secrets),
       cmocka_unit_test(test_hundreds_of_concurrent_keep_alive_connections),
+      cmocka_unit_test(test_stop_answers_the_requests_in_flight),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();

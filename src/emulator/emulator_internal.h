@@ -5,6 +5,7 @@
 #ifndef EMU_EMULATOR_INTERNAL_H
 #define EMU_EMULATOR_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 
 #include "auth.h"
@@ -26,6 +27,11 @@ struct MHD_Daemon;
 struct swh_emulator {
   struct MHD_Daemon *daemon;
   char url[64];
+  /* A graceful stop waits for the requests in flight (begun, not yet answered): */
+  pthread_mutex_t flight_lock;
+  pthread_cond_t flight_done; /* signalled when in_flight drops to 0 (CLOCK_MONOTONIC) */
+  int in_flight;
+  bool stopping;              /* answers say Connection: close, so no request follows */
   int latency_ms;
   bool quiet;
   emu_store store;

@@ -148,7 +148,12 @@ int main(int argc, char **argv) {
   swh_error_init(&err);
   swh_emulator *emulator = swh_emulator_start(&config, &err);
   if (!emulator) {
-    fprintf(stderr, "swh-emulator: %s\n", err.message);
+    /* the library names the state file by its path; here the flag that gave it says more */
+    size_t state_len = config.state_file ? strlen(config.state_file) : 0;
+    bool about_state = state_len && strncmp(err.message, config.state_file, state_len) == 0 &&
+                       err.message[state_len] == ':' &&
+                       !(config.seed_file && strcmp(config.seed_file, config.state_file) == 0);
+    fprintf(stderr, "swh-emulator: %s%s\n", about_state ? "--state " : "", err.message);
     swh_error_clear(&err);
     return err.kind == SWH_ERR_MEMORY ? 1 : EXIT_USAGE;
   }

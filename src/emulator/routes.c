@@ -34,7 +34,38 @@ typedef struct route {
   int count;
 } route;
 
-/* Splits path into non-empty segments; an empty one (//, a trailing /) or too many makes
+static int hex_digit(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Decodes the %HH sequences of a segment in place (others stay as they are); false when one
+   decodes to a NUL, which no id or name can hold. */
+static bool percent_decode(char *segment) {
+  char *out = segment;
+  for (const char *in = segment; *in; out++) {
+    int high = in[0] == '%' ? hex_digit(in[1]) : -1;
+    int low = high >= 0 ? hex_digit(in[2]) : -1;
+    if (low >= 0) {
+      *out = (char)(high * 16 + low);
+      if (*out == '\0')
+        return false;
+      in += 3;
+    } else {
+      *out = *in++;
+    }
+  }
+  *out = '\0';
+  return true;
+}
+
+/* Splits path (as sent) into non-empty segments, then decodes each one, so an id holding
+   "%2F" stays one segment; an empty segment (//, a trailing /), too many, or a %00 makes
    the path unknown. */
 static bool split(route *r, const char *path) {
   if (path[0] != '/' || strlen(path) >= sizeof r->buffer)
@@ -47,6 +78,8 @@ static bool split(route *r, const char *path) {
     if (slash)
       *slash = '\0';
     if (*p == '\0' || r->count == MAX_SEGMENTS)
+      return false;
+    if (!percent_decode(p))
       return false;
     r->segment[r->count++] = p;
     if (!slash)

@@ -16,7 +16,7 @@
 
 typedef struct emu_request {
   const char *method;
-  const char *path;            /* percent-decoded, without the query */
+  const char *path;            /* as sent (percent-encoded), without the query */
   const char *authorization;   /* the header, or NULL */
   const json_t *masks;         /* values of update_mask and update_mask.paths, or NULL */
   bool masks_invalid;          /* a mask value was not UTF-8 */

@@ -4,11 +4,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -30,10 +33,46 @@ static void pending_free(pending *p) {
   free(p);
 }
 
+/* A request is in flight from its first call to on_request until MHD reports it completed
+   (answered, dropped, or its connection lost): a graceful stop waits for these. */
+static void flight_begin(struct swh_emulator *emulator) {
+  pthread_mutex_lock(&emulator->flight_lock);
+  emulator->in_flight++;
+  pthread_mutex_unlock(&emulator->flight_lock);
+}
+
+static void flight_end(struct swh_emulator *emulator) {
+  pthread_mutex_lock(&emulator->flight_lock);
+  if (--emulator->in_flight == 0)
+    pthread_cond_broadcast(&emulator->flight_done);
+  pthread_mutex_unlock(&emulator->flight_lock);
+}
+
+static bool is_stopping(struct swh_emulator *emulator) {
+  pthread_mutex_lock(&emulator->flight_lock);
+  bool stopping = emulator->stopping;
+  pthread_mutex_unlock(&emulator->flight_lock);
+  return stopping;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
                          enum MHD_RequestTerminationCode code) {
+  (void)connection;
+  (void)code;
+  if (!*req_cls)
+    return; /* on_request failed before the request was counted */
   pending_free(*req_cls);
   *req_cls = NULL;
+  flight_end(cls);
+}
+
+/* MHD would percent-decode the path before we see it, and a "%2F" in an id would then split
+   it; the path stays as sent and routes.c decodes each segment after splitting. Query
+   arguments stay as sent too (after MHD's "+" to " "): collect_mask decodes them. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *connection, char *text) {
+  (void)cls;
+  (void)connection;
+  return strlen(text);
 }
 
 /* Keeps the body up to EMU_MAX_BODY (+1 for the NUL); beyond, remembers only that it was. */
@@ -65,10 +104,21 @@ typedef struct mask_values {
 
 static enum MHD_Result collect_mask(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *value) {
+  (void)kind;
   mask_values *masks = cls;
-  if (key && (strcmp(key, "update_mask") == 0 || strcmp(key, "update_mask.paths") == 0) &&
-      json_array_append_new(masks->values, json_string(value ? value : "")) != 0)
+  char *name = strdup(key ? key : "");
+  char *text = strdup(value ? value : "");
+  if (!name || !text) {
     masks->invalid = true;
+  } else {
+    MHD_http_unescape(name);
+    MHD_http_unescape(text);
+    if ((strcmp(name, "update_mask") == 0 || strcmp(name, "update_mask.paths") == 0) &&
+        json_array_append_new(masks->values, json_string(text)) != 0)
+      masks->invalid = true;
+  }
+  free(name);
+  free(text);
   return MHD_YES;
 }
 
@@ -133,7 +183,8 @@ static void sleep_ms(int ms) {
   }
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *connection, const emu_reply *reply) {
+static enum MHD_Result send_reply(struct swh_emulator *emulator,
+                                  struct MHD_Connection *connection, const emu_reply *reply) {
   static const char fallback[] =
       "{\"error\":{\"code\":500,\"message\":\"out of memory\",\"status\":\"INTERNAL\","
       "\"details\":[]}}";
@@ -156,6 +207,9 @@ static enum MHD_Result send_reply(struct MHD_Connection *connection, const emu_r
     snprintf(seconds, sizeof seconds, "%d", reply->retry_after);
     MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, seconds);
   }
+  /* stopping: the connection closes after this answer, so no request is sent on it and lost */
+  if (is_stopping(emulator))
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result queued = MHD_queue_response(connection, (unsigned)status, response);
   MHD_destroy_response(response);
   return queued;
@@ -173,6 +227,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
       return MHD_NO;
     p->started = emu_monotonic_seconds();
     *req_cls = p;
+    flight_begin(emulator);
     /* a declared body over the limit is refused before it is read */
     const char *length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -181,7 +236,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
       emu_reply_init(&reply);
       emu_reply_error(&reply, 413, "request body: larger than %d bytes (1 MiB)", EMU_MAX_BODY);
       log_request(emulator, method, url, &reply, p->started);
-      enum MHD_Result result = send_reply(connection, &reply);
+      enum MHD_Result result = send_reply(emulator, connection, &reply);
       emu_reply_clear(&reply);
       return result;
     }
@@ -225,31 +280,60 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
   if (emulator->latency_ms > 0)
     sleep_ms(emulator->latency_ms);
   log_request(emulator, method, url, &reply, p->started);
-  enum MHD_Result result = reply.drop ? MHD_NO : send_reply(connection, &reply);
+  enum MHD_Result result = reply.drop ? MHD_NO : send_reply(emulator, connection, &reply);
   emu_reply_clear(&reply);
   return result;
+}
+
+/* The flight lock and a condition on the monotonic clock, for the bounded wait of a stop. */
+static bool flight_init(struct swh_emulator *emulator) {
+  pthread_condattr_t attributes;
+  if (pthread_condattr_init(&attributes) != 0)
+    return false;
+  bool ok = pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC) == 0 &&
+            pthread_cond_init(&emulator->flight_done, &attributes) == 0;
+  pthread_condattr_destroy(&attributes);
+  if (ok && pthread_mutex_init(&emulator->flight_lock, NULL) != 0) {
+    pthread_cond_destroy(&emulator->flight_done);
+    ok = false;
+  }
+  emulator->in_flight = 0;
+  emulator->stopping = false;
+  return ok;
+}
+
+static void flight_destroy(struct swh_emulator *emulator) {
+  pthread_cond_destroy(&emulator->flight_done);
+  pthread_mutex_destroy(&emulator->flight_lock);
 }
 
 swh_status emu_server_start(struct swh_emulator *emulator, int port, swh_error *err) {
   if (port < 0 || port > 65535)
     return swh_error_set(err, SWH_ERR_USAGE, "port: %d is not a TCP port (0-65535)", port);
+  if (!flight_init(emulator))
+    return swh_error_set(err, SWH_ERR_MEMORY, "cannot create a mutex");
   struct sockaddr_in address;
   memset(&address, 0, sizeof address);
   address.sin_family = AF_INET;
   address.sin_port = htons((uint16_t)port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  /* MHD_USE_ITC: MHD_quiesce_daemon needs it in this threading mode */
   emulator->daemon = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL,
+      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+          MHD_USE_ITC,
       (uint16_t)port, NULL, NULL, on_request, emulator,
       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, emulator,
+      MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)2048,
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
       MHD_OPTION_END);
-  if (!emulator->daemon)
+  if (!emulator->daemon) {
+    flight_destroy(emulator);
     return swh_error_set(err, SWH_ERR_USAGE,
                          "cannot listen on 127.0.0.1:%d (is the port taken?)", port);
+  }
   const union MHD_DaemonInfo *info =
       MHD_get_daemon_info(emulator->daemon, MHD_DAEMON_INFO_BIND_PORT);
   int bound = info ? info->port : port;
@@ -257,8 +341,43 @@ swh_status emu_server_start(struct swh_emulator *emulator, int port, swh_error *
   return SWH_OK;
 }
 
+/* Waits until no request is in flight or `seconds` have passed; returns how many are left. */
+static int wait_for_flights(struct swh_emulator *emulator, double seconds) {
+  struct timespec deadline;
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
+  long long nanoseconds = deadline.tv_nsec + (long long)((seconds - (long long)seconds) * 1e9);
+  deadline.tv_sec += (time_t)seconds + (time_t)(nanoseconds / 1000000000LL);
+  deadline.tv_nsec = (long)(nanoseconds % 1000000000LL);
+  pthread_mutex_lock(&emulator->flight_lock);
+  while (emulator->in_flight > 0 &&
+         pthread_cond_timedwait(&emulator->flight_done, &emulator->flight_lock, &deadline) !=
+             ETIMEDOUT) {
+  }
+  int left = emulator->in_flight;
+  pthread_mutex_unlock(&emulator->flight_lock);
+  return left;
+}
+
 void emu_server_stop(struct swh_emulator *emulator) {
-  if (emulator->daemon)
-    MHD_stop_daemon(emulator->daemon);
+  if (!emulator->daemon)
+    return;
+  /* Gracefully: no new connections, the requests begun are answered (for at most the
+     latency and 5 s more), then idle keep-alive connections are closed with the daemon. */
+  pthread_mutex_lock(&emulator->flight_lock);
+  emulator->stopping = true;
+  pthread_mutex_unlock(&emulator->flight_lock);
+  MHD_socket listener = MHD_quiesce_daemon(emulator->daemon);
+  /* MHD no longer accepts, but the kernel would still queue new connections until the
+     socket is closed (only after MHD_stop_daemon): shut it, so they are refused now */
+  if (listener != MHD_INVALID_SOCKET)
+    shutdown(listener, SHUT_RDWR);
+  int left = wait_for_flights(emulator, emulator->latency_ms / 1000.0 + 5.0);
+  if (left > 0 && !emulator->quiet)
+    fprintf(stderr, "swh-emulator: %d request%s still unanswered after %.1f s; closing\n", left,
+            left == 1 ? "" : "s", emulator->latency_ms / 1000.0 + 5.0);
+  MHD_stop_daemon(emulator->daemon);
+  if (listener != MHD_INVALID_SOCKET)
+    close(listener); /* after MHD_stop_daemon, as MHD_quiesce_daemon asks */
   emulator->daemon = NULL;
+  flight_destroy(emulator);
 }

@@ -13,7 +13,9 @@
 /* Listens on 127.0.0.1:port (0: a free one) and fills emulator->url. */
 swh_status emu_server_start(struct swh_emulator *emulator, int port, swh_error *err);
 
-/* Closes every connection and joins the threads. Safe when not started. */
+/* Stops gracefully: stops accepting connections, lets the requests in flight be answered
+   (waiting at most the latency and 5 s more), then closes every connection and joins the
+   threads. Safe when not started. */
 void emu_server_stop(struct swh_emulator *emulator);
 
 #endif

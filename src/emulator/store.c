@@ -125,8 +125,10 @@ swh_status emu_store_save_locked(const emu_store *store, swh_error *err) {
   int fd = mkstemp(temp); /* mode 0600 */
   swh_status status = SWH_OK;
   if (fd < 0) {
-    status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot create a temporary file: %s",
-                           store->state_file, strerror(errno));
+    /* the temporary file is an implementation detail: name the directory it needs */
+    int saved_errno = errno;
+    status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot write in %s: %s",
+                           store->state_file, dirname(dir_copy), strerror(saved_errno));
   } else {
     size_t len = strlen(text), done = 0;
     while (done < len) {

@@ -69,7 +69,9 @@ json_t *swh_emulator_snapshot(swh_emulator *emulator);
    WWW-Authenticate saying so (tests of renewal). */
 void swh_emulator_expire_tokens(swh_emulator *emulator);
 
-/* Stops serving, waits for the server threads, frees everything. NULL is a no-op. */
+/* Stops serving gracefully: new connections are refused, the requests already being
+   handled are answered (waiting at most latency_ms + 5 s), idle connections are closed;
+   then it waits for the server threads and frees everything. NULL is a no-op. */
 void swh_emulator_stop(swh_emulator *emulator);
 
 #endif
