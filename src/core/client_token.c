@@ -6,13 +6,21 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 bool swh_token_usable(const swh_token_cache *cache, double now_ms) {
   return cache->value && now_ms < cache->renew_at_ms;
 }
 
+/* A token is a credential: wiped before its memory goes back to the allocator. */
+static void free_token(char *token) {
+  if (!token) return;
+  OPENSSL_cleanse(token, strlen(token));
+  free(token);
+}
+
 void swh_token_forget(swh_token_cache *cache) {
-  free(cache->value);
+  free_token(cache->value);
   cache->value = NULL;
 }
 
@@ -34,7 +42,7 @@ swh_status swh_token_store(swh_token_cache *cache, const char *body, size_t len,
   if (!copy) return swh_error_set(err, SWH_ERR_MEMORY, "out of memory storing a token");
   double margin = SWH_TOKEN_RENEW_MARGIN_S;
   if (margin > ttl / 2) margin = ttl / 2;
-  free(cache->value);
+  free_token(cache->value);
   cache->value = copy;
   cache->renew_at_ms = now_ms + (ttl - margin) * 1000.0;
   cache->generation++;

@@ -22,7 +22,7 @@ typedef struct swh_token_cache {
 /* Whether the cache holds a token that is not due for renewal at now_ms. */
 bool swh_token_usable(const swh_token_cache *cache, double now_ms);
 
-/* Drops the token (it expired or was refused). */
+/* Drops the token (it expired or was refused), wiping its memory first. */
 void swh_token_forget(swh_token_cache *cache);
 
 /*
@@ -30,7 +30,7 @@ void swh_token_forget(swh_token_cache *cache);
  * {"access_token":"…","token_type":"Bearer","expires_in":3600}. Returns SWH_OK, or
  * SWH_ERR_AUTH "… answered without a usable access_token" (naming auth_url, never quoting
  * the body, which may hold a token), or SWH_ERR_MEMORY. A missing expires_in counts as
- * 3600 s, as the API documents that lifetime.
+ * 3600 s, as the API documents that lifetime. A token it replaces is wiped, as by forget.
  */
 swh_status swh_token_store(swh_token_cache *cache, const char *body, size_t len,
                            const char *auth_url, double now_ms, swh_error *err);

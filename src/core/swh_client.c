@@ -328,7 +328,6 @@ void swh_client_free(swh_client *client) {
   free(client->idle);
   if (client->escaper) curl_easy_cleanup(client->escaper);
   if (client->multi) curl_multi_cleanup(client->multi);
-  if (client->token.value) OPENSSL_cleanse(client->token.value, strlen(client->token.value));
   swh_token_forget(&client->token);
   free(client->project_id);
   free(client->key_id);
