@@ -154,8 +154,9 @@ int main(int argc, char **argv) {
                        err.message[state_len] == ':' &&
                        !(config.seed_file && strcmp(config.seed_file, config.state_file) == 0);
     fprintf(stderr, "swh-emulator: %s%s\n", about_state ? "--state " : "", err.message);
+    int code = err.kind == SWH_ERR_MEMORY ? 1 : EXIT_USAGE;
     swh_error_clear(&err);
-    return err.kind == SWH_ERR_MEMORY ? 1 : EXIT_USAGE;
+    return code;
   }
   const char *key_id = config.key_id ? config.key_id : SWH_EMULATOR_DEFAULT_KEY_ID;
   printf("swh-emulator listening on %s\n", swh_emulator_url(emulator));
