@@ -351,6 +351,17 @@ static void test_token_endpoint(void **state) {
            "%s/oauth2/token", url);
   assert_ok(&r);
   response_free(&r);
+  /* ... and checked: a wrong secret, a secret one byte short, a wrong id are refused */
+  static const char *const wrong_forms[] = {
+      "grant_type=client_credentials&client_id=emulator-key&client_secret=emulator-secreT",
+      "grant_type=client_credentials&client_id=emulator-key&client_secret=emulator-secre",
+      "grant_type=client_credentials&client_id=emulator-kex&client_secret=emulator-secret",
+  };
+  for (size_t i = 0; i < sizeof wrong_forms / sizeof *wrong_forms; i++) {
+    r = call("POST", NULL, wrong_forms[i], "%s/oauth2/token", url);
+    assert_error(&r, 401, "UNAUTHENTICATED", "Invalid client credentials");
+    response_free(&r);
+  }
   swh_emulator_stop(e);
 }
 

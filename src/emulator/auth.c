@@ -119,6 +119,14 @@ static bool equal_secret(const char *a, size_t a_len, const char *b) {
   return a_len == b_len && CRYPTO_memcmp(a, b, a_len) == 0;
 }
 
+bool emu_auth_key_ok(const emu_auth *auth, const char *key_id, size_t key_id_len,
+                     const char *key_secret, size_t key_secret_len) {
+  /* both compared, so the time taken does not tell which one was wrong */
+  bool id_ok = equal_secret(key_id, key_id_len, auth->key_id);
+  bool secret_ok = equal_secret(key_secret, key_secret_len, auth->key_secret);
+  return id_ok && secret_ok;
+}
+
 bool emu_auth_basic_ok(const emu_auth *auth, const char *authorization) {
   const char *encoded = after_scheme(authorization, "Basic");
   if (!encoded)
@@ -128,10 +136,8 @@ bool emu_auth_basic_ok(const emu_auth *auth, const char *authorization) {
   if (!plain)
     return false;
   const char *colon = memchr(plain, ':', len);
-  bool ok = colon &&
-            equal_secret((const char *)plain, (size_t)(colon - (char *)plain), auth->key_id) &&
-            equal_secret(colon + 1, len - (size_t)(colon + 1 - (char *)plain),
-                         auth->key_secret);
+  bool ok = colon && emu_auth_key_ok(auth, (const char *)plain, (size_t)(colon - (char *)plain),
+                                     colon + 1, len - (size_t)(colon + 1 - (char *)plain));
   OPENSSL_cleanse(plain, len);
   free(plain);
   return ok;

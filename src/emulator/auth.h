@@ -38,6 +38,11 @@ swh_status emu_auth_init(emu_auth *auth, const char *key_id, const char *key_sec
 
 void emu_auth_destroy(emu_auth *auth);
 
+/* Checks a key id and secret (not NUL-terminated: their lengths given) against the key, in
+   constant time. */
+bool emu_auth_key_ok(const emu_auth *auth, const char *key_id, size_t key_id_len,
+                     const char *key_secret, size_t key_secret_len);
+
 /* Checks a "Basic ..." header value against the key (constant time). */
 bool emu_auth_basic_ok(const emu_auth *auth, const char *authorization);
 

@@ -162,10 +162,8 @@ static void token_endpoint(struct swh_emulator *emulator, const emu_request *req
   if (has_basic) {
     authenticated = emu_auth_basic_ok(&emulator->auth, request->authorization);
   } else if (client_id && client_secret) {
-    authenticated = strcmp(client_id, emulator->auth.key_id) == 0 &&
-                    strlen(client_secret) == strlen(emulator->auth.key_secret) &&
-                    CRYPTO_memcmp(client_secret, emulator->auth.key_secret,
-                                  strlen(client_secret)) == 0;
+    authenticated = emu_auth_key_ok(&emulator->auth, client_id, strlen(client_id),
+                                    client_secret, strlen(client_secret));
   } else {
     emu_reply_error(reply, 401,
                     "Missing client credentials: send Authorization: Basic "
