@@ -281,6 +281,11 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err) {
 
 static void call_free(swh_call *call);
 
+/* The transfer a call sends next, or has in flight: the lookup while it looks, else main. */
+static swh_transfer *current_transfer(swh_call *call) {
+  return call->phase == PHASE_LOOKUP ? call->lookup : call->main;
+}
+
 /* Marks a call done with err "client closed" and cuts it loose from the client. */
 static void detach_call(swh_call *call) {
   list_remove(call);
@@ -296,7 +301,7 @@ static void detach_call(swh_call *call) {
 static void drop_list(swh_client *client, call_list *list) {
   while (list->head) {
     swh_call *call = list->head;
-    swh_transfer *t = call->phase == PHASE_LOOKUP ? call->lookup : call->main;
+    swh_transfer *t = current_transfer(call);
     if (call->state == CALL_IN_FLIGHT && t && t->easy) {
       curl_multi_remove_handle(client->multi, t->easy);
       curl_easy_cleanup(t->easy);
@@ -584,10 +589,6 @@ void swh_call_abandon(swh_call *call) {
 }
 
 /* ---- sending -------------------------------------------------------------------------------- */
-
-static swh_transfer *current_transfer(swh_call *call) {
-  return call->phase == PHASE_LOOKUP ? call->lookup : call->main;
-}
 
 static void trace_request(swh_client *client, const swh_transfer *t, const json_t *body) {
   if (!client->trace) return;
