@@ -35,7 +35,7 @@ static void commit_locked(emu_store *store, json_t *value, emu_reply *reply) {
 
 void emu_handle_list_apps(emu_store *store, emu_reply *reply) {
   pthread_mutex_lock(&store->lock);
-  emu_reply_json(reply, 200, json_pack("{s:o*}", "apps", json_deep_copy(store->apps)));
+  emu_reply_json(reply, 200, json_pack("{s:o}", "apps", json_deep_copy(store->apps)));
   pthread_mutex_unlock(&store->lock);
 }
 
@@ -54,7 +54,7 @@ void emu_handle_list_webhooks(emu_store *store, const char *app_id, emu_reply *r
         list = NULL;
       }
     }
-    emu_reply_json(reply, 200, json_pack("{s:o*}", "webhooks", list));
+    emu_reply_json(reply, 200, json_pack("{s:o}", "webhooks", list));
   }
   pthread_mutex_unlock(&store->lock);
 }

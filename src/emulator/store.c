@@ -99,7 +99,7 @@ json_t *emu_store_target_owner_locked(const emu_store *store, const char *app_id
 }
 
 json_t *emu_store_snapshot_locked(const emu_store *store) {
-  return json_pack("{s:i,s:s,s:o*,s:o*}", "swh_snapshot", 1, "project_id", store->project_id,
+  return json_pack("{s:i,s:s,s:o,s:o}", "swh_snapshot", 1, "project_id", store->project_id,
                    "apps", json_deep_copy(store->apps), "webhooks",
                    json_deep_copy(store->webhooks));
 }

@@ -62,7 +62,7 @@ const char *swh_emulator_url(const swh_emulator *emulator);
    until stop. */
 const char *swh_emulator_project(const swh_emulator *emulator);
 
-/* The current state as a snapshot (the caller owns it). */
+/* The current state as a snapshot (the caller owns it), or NULL when memory runs out. */
 json_t *swh_emulator_snapshot(swh_emulator *emulator);
 
 /* Makes every token issued so far expired: the next request with one gets 401 with
