@@ -190,3 +190,17 @@ describe("tables from swh with lua-cjson 2.1.0", function()
       json.encode(cjson.decode('{"a":[1,2],"n":null}'), { sort_keys = true }))
   end)
 end)
+
+describe("swh.null without lua-cjson", function()
+  it("still shows as null in swh.pretty, which needs only swh.core for it", function()
+    local helper = require "helper"
+    local out, ok = helper.lua([[
+      package.cpath = os.getenv("SWH_ONLY_CPATH")
+      assert(not pcall(require, "cjson"), "cjson is still reachable")
+      local swh = require "swh"
+      print(require("swh.pretty").format({ swh.null, n = swh.null }))]],
+      { SWH_ONLY_CPATH = helper.build .. "/lua/?.so" })
+    assert.is_true(ok, out)
+    assert.equal("{\n  [1] = null,\n  n = null,\n}\n", out)
+  end)
+end)

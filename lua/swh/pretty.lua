@@ -13,8 +13,8 @@ local concat, sort = table.concat, table.sort
 local format, rep = string.format, string.rep
 local math_type = math.type
 
-local cjson_ok, cjson = pcall(require, "cjson")
-local json_null = cjson_ok and cjson.null or nil
+-- JSON null is swh.core's (the same value as cjson.null), so lua-cjson is not needed here.
+local json_null = require("swh.core").null
 
 local pretty = { _VERSION = "0.1.0", MASK = "••••" }
 
@@ -159,7 +159,7 @@ end
 
 -- A nested value: quoted strings, `null`, tables in braces over several lines.
 function format_value(v, opts, indent, seen, depth)
-  if json_null ~= nil and v == json_null then return "null" end
+  if v == json_null then return "null" end
   local t = type(v)
   if t == "string" then return quote(v) end
   if t ~= "table" then return tostring(v) end
@@ -300,7 +300,7 @@ end
 pretty.table = text_table
 
 local function text(v)
-  if v == nil or (json_null ~= nil and v == json_null) then return "" end
+  if v == nil or v == json_null then return "" end
   return tostring(v)
 end
 
