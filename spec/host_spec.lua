@@ -137,6 +137,17 @@ print(arg[-1], arg[-2])
       local r = run({ "-", "a", "b" }, { stdin = "print('stdin', ...)\n" })
       assert.equal("stdin\ta\tb\n", r.out)
       assert.equal(0, r.status)
+      -- an -e whose code is "--" does not end the options: the "-" after it is still stdin
+      r = run({ "-e", "--", "-", "a" }, { stdin = "print('stdin', ...)\n" })
+      assert.equal("stdin\ta\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
+    it("take a \"-\" after \"--\" as a file named -", function()
+      local r = run({ "--", "-" }, { stdin = "print('stdin')\n" })
+      assert.equal(1, r.status)
+      assert.equal("", r.out)
+      assert.equal("swh: cannot open -: No such file or directory\n", r.err)
     end)
 
     it("are read from stdin when there is no script and stdin is not a terminal", function()

@@ -122,8 +122,10 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
       i++;
       break;
     }
-    if (strcmp(arg, "-") == 0)
-      break; /* the script is stdin */
+    if (strcmp(arg, "-") == 0) {
+      options->script_stdin = true;
+      break;
+    }
     if (strncmp(arg, "-e", 2) == 0) {
       const char *code = arg + 2;
       if (*code == '\0') {

@@ -34,7 +34,8 @@ typedef struct host_options {
   const char *sandbox_file;
   const char **chunks;   /* the -e CODE values, in order (owned: host_options_free) */
   int chunk_count;
-  int script;            /* argv index of the script ("-" is stdin), or 0 when there is none */
+  int script;            /* argv index of the script, or 0 when there is none */
+  bool script_stdin;     /* the script is stdin: a "-" among the options (not after "--") */
 } host_options;
 
 /*

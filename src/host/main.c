@@ -178,10 +178,8 @@ static int pmain(lua_State *L) {
   }
 
   if (options->script) {
-    const char *path = argv[options->script];
-    /* "-" is stdin, unless it came after "--" (then it is a file named "-"). */
-    if (strcmp(path, "-") == 0 && strcmp(argv[options->script - 1], "--") != 0)
-      path = NULL;
+    /* NULL: stdin ("-" after "--" is a file named "-"). */
+    const char *path = options->script_stdin ? NULL : argv[options->script];
     if (!run_file(L, run, path))
       return 0;
   }
