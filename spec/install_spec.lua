@@ -9,28 +9,36 @@ local function run(command)
   return out, ok == true
 end
 
-describe("cmake --install", function()
-  local prefix
-
+-- For the describe block that calls it: installs the part of the build under dir into a
+-- fresh prefix before its specs, removes it after them. Returns a table whose prefix field
+-- is set once installed.
+local function install(dir)
+  local installed = {}
   lazy_setup(function()
-    prefix = os.tmpname()
-    os.remove(prefix)
-    -- The binding's part of the build: the whole build would also need the executables.
+    installed.prefix = os.tmpname()
+    os.remove(installed.prefix)
     local out, ok = run(("cmake --install %s --prefix %s"):format(
-      helper.shell_quote(helper.build .. "/src/binding"), helper.shell_quote(prefix)))
+      helper.shell_quote(helper.build .. "/" .. dir), helper.shell_quote(installed.prefix)))
     assert(ok, "cmake --install failed: " .. out)
   end)
-
   lazy_teardown(function()
-    if prefix then run("rm -rf " .. helper.shell_quote(prefix)) end
+    if installed.prefix then run("rm -rf " .. helper.shell_quote(installed.prefix)) end
   end)
+  return installed
+end
+
+describe("cmake --install", function()
+  -- The binding's part of the build: the whole build would also need the executables.
+  local installed = install("src/binding")
 
   it("installs core.so and the Lua files of swh", function()
+    local prefix = installed.prefix
     assert.is_not_nil(io.open(prefix .. "/lib/lua/5.4/swh/core.so", "rb"))
     assert.is_not_nil(io.open(prefix .. "/share/lua/5.4/swh/init.lua", "rb"))
   end)
 
   it("lets a stock lua5.4 with that prefix's paths require swh", function()
+    local prefix = installed.prefix
     local code = ([[
       local prefix = %q
       package.path = prefix .. "/share/lua/5.4/?.lua;" .. prefix .. "/share/lua/5.4/?/init.lua"
@@ -59,21 +67,10 @@ describe("cmake --install", function()
 end)
 
 describe("cmake --install of libswh", function()
-  local prefix
-
-  lazy_setup(function()
-    prefix = os.tmpname()
-    os.remove(prefix)
-    local out, ok = run(("cmake --install %s --prefix %s"):format(
-      helper.shell_quote(helper.build .. "/src/core"), helper.shell_quote(prefix)))
-    assert(ok, "cmake --install failed: " .. out)
-  end)
-
-  lazy_teardown(function()
-    if prefix then run("rm -rf " .. helper.shell_quote(prefix)) end
-  end)
+  local installed = install("src/core")
 
   it("gives C programs libswh.a and its headers, as the README's link line says", function()
+    local prefix = installed.prefix
     local source = prefix .. "/app.c"
     local f = assert(io.open(source, "w"))
     f:write([[
