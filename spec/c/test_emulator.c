@@ -835,16 +835,19 @@ static void test_each_fault_kind(void **state) {
     const char *spec;
     long status;
     const char *api_status;
+    const char *message;
     const char *retry_after;
     bool dropped;
     size_t stored;
   } cases[] = {
-      {"500=1", 500, "INTERNAL", "", false, 0},
-      {"503=1", 503, "UNAVAILABLE", "", false, 0},
-      {"429=1", 429, "RESOURCE_EXHAUSTED", "", false, 0},
-      {"429ra=1", 429, "RESOURCE_EXHAUSTED", "1", false, 0},
-      {"drop=1", 0, NULL, NULL, true, 0},
-      {"lost=1", 0, NULL, NULL, true, 1},
+      {"500=1", 500, "INTERNAL", "Internal error (injected by --faults)", "", false, 0},
+      {"503=1", 503, "UNAVAILABLE", "Service unavailable (injected by --faults)", "", false, 0},
+      {"429=1", 429, "RESOURCE_EXHAUSTED", "Too many requests (injected by --faults)", "", false,
+       0},
+      {"429ra=1", 429, "RESOURCE_EXHAUSTED", "Too many requests (injected by --faults)", "1",
+       false, 0},
+      {"drop=1", 0, NULL, NULL, NULL, true, 0},
+      {"lost=1", 0, NULL, NULL, NULL, true, 1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     swh_emulator *e = start((swh_emulator_config){.apps = 1, .faults = cases[i].spec});
@@ -854,7 +857,7 @@ static void test_each_fault_kind(void **state) {
     if (cases[i].dropped) {
       assert_int_equal(r.code, CURLE_GOT_NOTHING);
     } else {
-      assert_error(&r, cases[i].status, cases[i].api_status, NULL);
+      assert_error(&r, cases[i].status, cases[i].api_status, cases[i].message);
       assert_string_equal(r.retry_after, cases[i].retry_after);
     }
     response_free(&r);
