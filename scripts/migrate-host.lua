@@ -49,12 +49,11 @@ end
 
 --- The target with its host replaced, or nil when the target is not on OLD_HOST.
 local function moved_target(target)
-  local scheme, userinfo, host, rest = target:match("^(%a[%w+.-]*://)([^/?#@]*@)(.-)([/?#].*)$")
-  if not scheme then
-    userinfo = ""
-    scheme, host, rest = target:match("^(%a[%w+.-]*://)([^/?#]*)(.*)$")
-  end
-  if not scheme or host:lower() ~= old_host then return nil end
+  local scheme, authority, rest = target:match("^(%a[%w+.-]*://)([^/?#]*)(.*)$")
+  if not scheme then return nil end
+  local userinfo, host = authority:match("^(.*@)(.*)$")
+  if not userinfo then userinfo, host = "", authority end
+  if host:lower() ~= old_host then return nil end
   return scheme .. userinfo .. new_host .. rest
 end
 

@@ -304,6 +304,23 @@ end
       assert.falsy(has(r.out, "file-secret"))
     end)
 
+    it("moves a target with userinfo and no path", function()
+      local app = "01JGFJJZ00SK4Z041V4W63Q2CV"
+      local path = file("userinfo.json", {
+        swh_snapshot = 1, project_id = "userinfo",
+        apps = { { id = app, display_name = "Userinfo" } },
+        webhooks = {
+          { id = "01JGFJK6QF7CE9EEWZKJ309MBD", app_id = app, triggers = { "OPT_IN" },
+            target = "https://user:pw-SECRET@" .. OLD },
+        },
+      })
+      local r = run { "-q", "--sandbox=" .. path, "scripts/migrate-host.lua" }
+      assert.equal(0, r.status)
+      assert.equal("1 apps, 1 webhooks moved, 0 unchanged, 0 failed", summary(r.out))
+      assert.truthy(r.out:find("\nAfter:.*https://user:[^\n]*@" .. NEW:gsub("%p", "%%%0")
+                               .. " +OPT_IN,MESSAGE_DELIVERY\n"), r.out)
+    end)
+
     it("stops at the first update when the TRIGGER is misspelt, with status 2", function()
       local r = run { "-v", "--sandbox", "scripts/migrate-host.lua", OLD, NEW,
                       "MESAGE_DELIVERY" }
