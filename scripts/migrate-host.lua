@@ -84,8 +84,8 @@ local function print_table(title, listing)
   local rows = {}
   for _, entry in ipairs(listing) do
     for _, w in ipairs(entry.webhooks) do
-      rows[#rows + 1] = { entry.app.display_name or entry.app.id, short_id(w.id), w.target,
-                          trigger_list(w.triggers) }
+      rows[#rows + 1] = { entry.app.display_name or entry.app.id, short_id(w.id),
+                          pretty.mask_urls(w.target), trigger_list(w.triggers) }
     end
   end
   print(("%s: %d webhooks"):format(title, #rows))
@@ -134,8 +134,8 @@ local first_value, first_err
 if first then
   first_value, first_err = move_one(first)
   if not first_value and type(first_err) == "table" and first_err.kind == "validation" then
-    usage(("the first update (webhook %s) is invalid, so no webhook was moved: %s")
-      :format(first.webhook.id, first_err.message))
+    usage(pretty.mask_urls(("the first update (webhook %s) is invalid, so no webhook was "
+      .. "moved: %s"):format(first.webhook.id, first_err.message)))
   end
 end
 
@@ -157,8 +157,8 @@ end
 print_table("After", inventory(apps, "Checking webhooks"))
 
 for _, f in ipairs(failed) do
-  print(("FAILED %s (%s) %s: %s"):format(f.move.webhook.id,
-    f.move.app.display_name or f.move.app.id, f.move.webhook.target, tostring(f.err)))
+  print(pretty.mask_urls(("FAILED %s (%s) %s: %s"):format(f.move.webhook.id,
+    f.move.app.display_name or f.move.app.id, f.move.webhook.target, tostring(f.err))))
 end
 print(("Summary: %d apps, %d webhooks moved, %d unchanged, %d failed"):format(
   #apps, moved, unchanged, #failed))

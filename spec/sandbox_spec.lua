@@ -287,9 +287,9 @@ end
         apps = { { id = app, display_name = "Collide" } },
         webhooks = {
           { id = "01JGFJK6QF7CE9EEWZKJ309MBD", app_id = app, triggers = { "MESSAGE_INBOUND" },
-            target = "https://" .. OLD .. "/a" },
+            target = "https://u:pw-SECRET@" .. OLD .. "/a" },
           { id = "01JGFJK6QF7CE9EEWZKJ309MBE", app_id = app, triggers = { "MESSAGE_DELIVERY" },
-            target = "https://" .. NEW .. "/a" },
+            target = "https://u:pw-SECRET@" .. NEW .. "/a" },
           { id = "01JGFJK6QF7CE9EEWZKJ309MBF", app_id = app, triggers = { "OPT_IN" },
             target = "https://HOOKS.old-callbacks.example.com/b?x=1", secret = "file-secret" },
         },
@@ -297,14 +297,15 @@ end
       local r = run { "-q", "--sandbox=" .. path, "scripts/migrate-host.lua" }
       assert.equal(1, r.status)
       assert.equal("1 apps, 1 webhooks moved, 1 unchanged, 1 failed", summary(r.out))
-      assert.truthy(has(r.out, "\nFAILED 01JGFJK6QF7CE9EEWZKJ309MBD (Collide) https://" .. OLD
-        .. "/a: INVALID_ARGUMENT (400): "), r.out)
+      assert.truthy(has(r.out, "\nFAILED 01JGFJK6QF7CE9EEWZKJ309MBD (Collide) https://u:••••@"
+        .. OLD .. "/a: INVALID_ARGUMENT (400): "), r.out)
       assert.truthy(r.out:find("\nAfter:.*https://hooks%.new%-callbacks%.example%.com/b%?x=1 +"
                                .. "OPT_IN,MESSAGE_DELIVERY\n"), r.out)
       assert.falsy(has(r.out, "file-secret"))
+      assert.falsy(has(r.out, "pw-SECRET"), r.out)
     end)
 
-    it("moves a target with userinfo and no path", function()
+    it("moves a target with userinfo and no path, its password masked", function()
       local app = "01JGFJJZ00SK4Z041V4W63Q2CV"
       local path = file("userinfo.json", {
         swh_snapshot = 1, project_id = "userinfo",
@@ -317,8 +318,9 @@ end
       local r = run { "-q", "--sandbox=" .. path, "scripts/migrate-host.lua" }
       assert.equal(0, r.status)
       assert.equal("1 apps, 1 webhooks moved, 0 unchanged, 0 failed", summary(r.out))
-      assert.truthy(r.out:find("\nAfter:.*https://user:[^\n]*@" .. NEW:gsub("%p", "%%%0")
+      assert.truthy(r.out:find("\nAfter:.*https://user:••••@" .. NEW:gsub("%p", "%%%0")
                                .. " +OPT_IN,MESSAGE_DELIVERY\n"), r.out)
+      assert.falsy(has(r.out, "pw-SECRET"), r.out)
     end)
 
     it("stops at the first update when the TRIGGER is misspelt, with status 2", function()
