@@ -136,10 +136,14 @@ static void iso_time(long long unix_seconds, char *out, size_t size) {
   strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void emu_reply_too_large(emu_reply *reply) {
+  emu_reply_error(reply, 413, "request body: larger than %d bytes (1 MiB)", EMU_MAX_BODY);
+}
+
 static bool refuse_large_body(const emu_request *request, emu_reply *reply) {
   if (!request->body_too_large)
     return false;
-  emu_reply_error(reply, 413, "request body: larger than %d bytes (1 MiB)", EMU_MAX_BODY);
+  emu_reply_too_large(reply);
   return true;
 }
 

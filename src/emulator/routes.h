@@ -28,4 +28,7 @@ typedef struct emu_request {
 
 void emu_route(struct swh_emulator *emulator, const emu_request *request, emu_reply *reply);
 
+/* The 413 for a body over EMU_MAX_BODY (server.c answers it early, from Content-Length). */
+void emu_reply_too_large(emu_reply *reply);
+
 #endif

@@ -234,7 +234,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
     if (length && strtoull(length, NULL, 10) > EMU_MAX_BODY) {
       emu_reply reply;
       emu_reply_init(&reply);
-      emu_reply_error(&reply, 413, "request body: larger than %d bytes (1 MiB)", EMU_MAX_BODY);
+      emu_reply_too_large(&reply);
       log_request(emulator, method, url, &reply, p->started);
       enum MHD_Result result = send_reply(emulator, connection, &reply);
       emu_reply_clear(&reply);
