@@ -1247,6 +1247,42 @@ static void test_create_out_of_attempts_still_finds_out_whether_it_was_made(void
   trace_reset(&f.trace);
 }
 
+/* The lookup's own error is appended to the create's: a message cut to fit its buffer
+   never ends inside a UTF-8 sequence of the quoted server text. */
+static void test_a_cut_message_never_splits_a_character(void **state) {
+  (void)state;
+  char accents[2 * 250 + 1] = "";
+  for (int i = 0; i < 250; i++) strcat(accents, "\xc3\xa9"); /* e acute */
+  char lookup_answer[640];
+  snprintf(lookup_answer, sizeof lookup_answer,
+           "{\"error\":{\"code\":400,\"message\":\"%s\",\"status\":\"INVALID_ARGUMENT\"}}",
+           accents);
+  raw_server *s = raw_start();
+  raw_answer(s, 503, "", "{\"error\":{\"code\":503,\"message\":\"down!\",\"status\":\"UNAVAILABLE\"}}");
+  raw_answer(s, 400, "", lookup_answer);
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 1, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *body = json_pack("{s:s, s:s}", "app_id", "A", "target", "https://example.com/new");
+  json_t *created = NULL;
+  assert_int_equal(swh_webhook_create(client, body, &created, &err), SWH_ERR_HTTP);
+  /* 84 bytes of prefix leave 427 for the accents: 213 of them, not 213 and a half. */
+  char expected[SWH_ERROR_MESSAGE_MAX] =
+      "down!; it may have been applied, and looking for it failed: INVALID_ARGUMENT (400): ";
+  assert_int_equal(strlen(expected), 84);
+  memcpy(expected + 84, accents, 2 * 213);
+  expected[84 + 2 * 213] = '\0';
+  assert_string_equal(err.message, expected);
+  assert_false(err.retryable);
+  json_decref(body);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+  trace_reset(&f.trace);
+}
+
 static void test_delete_after_lost_answer_counts_a_404_as_done(void **state) {
   (void)state;
   raw_server *s = raw_start();
@@ -1479,6 +1515,7 @@ int main(void) {
       cmocka_unit_test(test_network_failure_and_timeout_kinds),
       cmocka_unit_test(test_create_after_lost_answer_returns_what_it_made),
       cmocka_unit_test(test_create_out_of_attempts_still_finds_out_whether_it_was_made),
+      cmocka_unit_test(test_a_cut_message_never_splits_a_character),
       cmocka_unit_test(test_delete_after_lost_answer_counts_a_404_as_done),
       cmocka_unit_test(test_faults_with_a_seed_are_retried_away),
       cmocka_unit_test(test_concurrency_bounds_requests_in_flight),

@@ -24,6 +24,7 @@
 #include "client_token.h"
 #include "client_transfer.h"
 #include "client_url.h"
+#include "swh_text.h"
 #include "swh_webhook.h"
 
 /* Request bodies longer than this are cut in the trace. */
@@ -153,6 +154,20 @@ static void trace_line(swh_client *client, const char *fmt, ...) {
   va_end(ap);
   client->trace(client->trace_user, big);
   free(big);
+}
+
+/* Appends to err's message, cut to fit and kept one valid line (a cut never splits a UTF-8
+   sequence of the quoted server text). */
+static void append_message(swh_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void append_message(swh_error *err, const char *fmt, ...) {
+  size_t used = strlen(err->message);
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err->message + used, sizeof err->message - used, fmt, ap);
+  va_end(ap);
+  swh_text_make_line(err->message);
 }
 
 static char *dup_or_null(const char *text, bool *failed) {
@@ -805,13 +820,9 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
     json_decref(webhooks);
     if (call->attempts >= client->retries) {
       /* Out of attempts, and now known not to have been made. */
-      swh_error result;
-      swh_error_init(&result);
-      swh_error_move(&result, &call->last_err);
-      size_t used = strlen(result.message);
-      snprintf(result.message + used, sizeof result.message - used, "; it was not made");
-      result.retryable = true;
-      call_fail(call, &result);
+      append_message(&call->last_err, "; it was not made");
+      call->last_err.retryable = true;
+      call_fail(call, &call->last_err);
       return;
     }
     call->phase = PHASE_MAIN; /* nothing was made: safe to send again */
@@ -826,16 +837,11 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   }
   /* Whether the create was applied stays unknown: report the first failure, and why. */
   char line[SWH_ERROR_MESSAGE_MAX];
-  swh_error_format(&err, line, sizeof line);
-  swh_error result;
-  swh_error_init(&result);
-  swh_error_move(&result, &call->last_err);
-  size_t used = strlen(result.message);
-  snprintf(result.message + used, sizeof result.message - used,
-           "; it may have been applied, and looking for it failed: %s", line);
-  result.retryable = false;
+  append_message(&call->last_err, "; it may have been applied, and looking for it failed: %s",
+                 swh_error_format(&err, line, sizeof line));
+  call->last_err.retryable = false;
   swh_error_clear(&err);
-  call_fail(call, &result);
+  call_fail(call, &call->last_err);
 }
 
 static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, CURLcode code) {
@@ -872,11 +878,8 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   }
 
   bool again = err.retryable && call->attempts < client->retries;
-  if (err.retryable && client->retries > 1 && !again) {
-    size_t used = strlen(err.message);
-    snprintf(err.message + used, sizeof err.message - used, " (gave up after %d attempts)",
-             call->attempts);
-  }
+  if (err.retryable && client->retries > 1 && !again)
+    append_message(&err, " (gave up after %d attempts)", call->attempts);
   if (err.retryable && ambiguous && call->op == SWH_OP_WEBHOOK_CREATE) {
     /* target is unique in its app: look the webhook up, before sending again or, out of
        attempts, to tell whether the create was made after all. */
@@ -966,11 +969,8 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
   }
   if (transport && retryable) {
     /* As for an API call: retryable later, and how many attempts were made. */
-    if (client->retries > 1) {
-      size_t used = strlen(err.message);
-      snprintf(err.message + used, sizeof err.message - used, " (gave up after %d attempts)",
-               client->token_attempts);
-    }
+    if (client->retries > 1)
+      append_message(&err, " (gave up after %d attempts)", client->token_attempts);
     err.retryable = true;
   } else {
     err.retryable = false;
