@@ -16,6 +16,7 @@
  * No Lua is ever called from the core or from curl: the trace callback writes to stderr.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,28 +41,26 @@ typedef struct lua_call {
 
 typedef enum { OPT_STRING, OPT_POSITIVE_NUMBER, OPT_POSITIVE_INTEGER, OPT_BOOLEAN, OPT_AUTH } opt_type;
 
+/* Each option and the field of swh_config it sets, whose C type its opt_type gives. */
 static const struct {
   const char *name;
   opt_type type;
+  size_t offset;
 } options[] = {
-    {"project_id", OPT_STRING},
-    {"key_id", OPT_STRING},
-    {"key_secret", OPT_STRING},
-    {"region", OPT_STRING},
-    {"base_url", OPT_STRING},
-    {"auth_url", OPT_STRING},
-    {"auth", OPT_AUTH},
-    {"timeout", OPT_POSITIVE_NUMBER},
-    {"retries", OPT_POSITIVE_INTEGER},
-    {"concurrency", OPT_POSITIVE_INTEGER},
-    {"rate", OPT_POSITIVE_NUMBER},
-    {"trace", OPT_BOOLEAN},
+    {"project_id", OPT_STRING, offsetof(swh_config, project_id)},
+    {"key_id", OPT_STRING, offsetof(swh_config, key_id)},
+    {"key_secret", OPT_STRING, offsetof(swh_config, key_secret)},
+    {"region", OPT_STRING, offsetof(swh_config, region)},
+    {"base_url", OPT_STRING, offsetof(swh_config, base_url)},
+    {"auth_url", OPT_STRING, offsetof(swh_config, auth_url)},
+    {"auth", OPT_AUTH, offsetof(swh_config, auth)},
+    {"timeout", OPT_POSITIVE_NUMBER, offsetof(swh_config, timeout)},
+    {"retries", OPT_POSITIVE_INTEGER, offsetof(swh_config, retries)},
+    {"concurrency", OPT_POSITIVE_INTEGER, offsetof(swh_config, concurrency)},
+    {"rate", OPT_POSITIVE_NUMBER, offsetof(swh_config, rate)},
+    {"trace", OPT_BOOLEAN, offsetof(swh_config, trace)},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
-
-static const char *const option_list =
-    "project_id, key_id, key_secret, region, base_url, auth_url, auth, timeout, retries, "
-    "concurrency, rate, trace";
 
 static void trace_to_stderr(void *user, const char *line) {
   size_t len = strlen(line);
@@ -77,6 +76,7 @@ static int option_error(lua_State *L, int arg, const char *name, const char *exp
 /* Checks the value on top of the stack for option i and stores it into config. */
 static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
   const char *name = options[i].name;
+  char *field = (char *)config + options[i].offset;
   switch (options[i].type) {
   case OPT_STRING: {
     if (lua_type(L, -1) != LUA_TSTRING) {
@@ -84,21 +84,15 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
     }
     /* Borrowed from the option table, which stays on the stack until swh_client_new has
        copied it. */
-    const char *s = lua_tostring(L, -1);
-    if (strcmp(name, "project_id") == 0) config->project_id = s;
-    else if (strcmp(name, "key_id") == 0) config->key_id = s;
-    else if (strcmp(name, "key_secret") == 0) config->key_secret = s;
-    else if (strcmp(name, "region") == 0) config->region = s;
-    else if (strcmp(name, "base_url") == 0) config->base_url = s;
-    else if (strcmp(name, "auth_url") == 0) config->auth_url = s;
+    *(const char **)field = lua_tostring(L, -1);
     break;
   }
   case OPT_AUTH: {
     const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     if (s && strcmp(s, "oauth2") == 0) {
-      config->auth = SWH_AUTH_OAUTH2;
+      *(swh_auth *)field = SWH_AUTH_OAUTH2;
     } else if (s && strcmp(s, "basic") == 0) {
-      config->auth = SWH_AUTH_BASIC;
+      *(swh_auth *)field = SWH_AUTH_BASIC;
     } else if (s) {
       luaL_argerror(L, arg, lua_pushfstring(L, "auth: expected \"oauth2\" or \"basic\", got \"%s\"", s));
     } else {
@@ -115,8 +109,7 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
       luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected a positive number, got %f", name,
                                             (lua_Number)d));
     }
-    if (strcmp(name, "timeout") == 0) config->timeout = d;
-    else config->rate = d;
+    *(double *)field = d;
     break;
   }
   case OPT_POSITIVE_INTEGER: {
@@ -128,8 +121,7 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
       luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected an integer from 1 to 100000, got %I",
                                             name, n));
     }
-    if (strcmp(name, "retries") == 0) config->retries = (int)n;
-    else config->concurrency = (int)n;
+    *(int *)field = (int)n;
     break;
   }
   case OPT_BOOLEAN:
@@ -137,10 +129,23 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
       option_error(L, arg, name, "a boolean");
     }
     if (lua_toboolean(L, -1)) {
-      config->trace = trace_to_stderr;
+      *(swh_trace_fn **)field = trace_to_stderr;
     }
     break;
   }
+}
+
+/* Raises for the unknown option key, listing the known ones. */
+static int unknown_option(lua_State *L, int arg, const char *key) {
+  luaL_Buffer known;
+  luaL_buffinit(L, &known);
+  for (size_t i = 0; i < OPTION_COUNT; i++) {
+    luaL_addstring(&known, i ? ", " : "");
+    luaL_addstring(&known, options[i].name);
+  }
+  luaL_pushresult(&known); /* ..., known */
+  return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option \"%s\" (known: %s)", key,
+                                               lua_tostring(L, -1)));
 }
 
 /* Reads the option table at arg strictly into config: raises on an unknown key, a value of
@@ -159,8 +164,7 @@ static void read_options(lua_State *L, int arg, swh_config *config) {
       i++;
     }
     if (i == OPTION_COUNT) {
-      luaL_argerror(L, arg, lua_pushfstring(L, "unknown option \"%s\" (known: %s)", key,
-                                            option_list));
+      unknown_option(L, arg, key);
     }
     read_option(L, arg, i, config);
     lua_pop(L, 1); /* ..., key */
