@@ -47,7 +47,7 @@ void emu_auth_destroy(emu_auth *auth) {
   auth->key_id = auth->key_secret = NULL;
 }
 
-/* Standard Base64 (with padding) of len bytes into a new string; NULL on failure. */
+/* base64url (without padding, as JWTs use) of len bytes into a new string; NULL on failure. */
 static char *base64url_encode(const unsigned char *data, size_t len) {
   char *out = malloc(4 * ((len + 2) / 3) + 1);
   if (!out)
