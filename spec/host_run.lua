@@ -43,6 +43,14 @@ local function env_prefix(env)
   return table.concat(parts, " ")
 end
 
+--- Runs an sh command line: its stdout, then how and the code pipe:close says it ended.
+local function capture(command)
+  local pipe = assert(io.popen(command, "r"))
+  local out = pipe:read("a")
+  local _, how, code = pipe:close()
+  return out, how, code
+end
+
 --- Runs swh with args (a list); opts.env adds variables (SINCH_* are unset otherwise),
 -- opts.stdin is fed on standard input. Returns {out, err, status} (status: the exit code,
 -- or 128 + the signal).
@@ -52,9 +60,7 @@ function M.run(args, opts)
   M.write(in_path, opts.stdin or "")
   local command = ("timeout 60 %s %s %s <%s 2>%s"):format(env_prefix(opts.env),
     M.quote(M.swh), quote_all(args), M.quote(in_path), M.quote(err_path))
-  local pipe = assert(io.popen(command, "r"))
-  local out = pipe:read("a")
-  local _, how, code = pipe:close()
+  local out, how, code = capture(command)
   local err = M.read(err_path)
   os.remove(err_path)
   os.remove(in_path)
@@ -63,10 +69,7 @@ end
 
 --- Runs an sh command line (for what M.run cannot say: signals), returning its stdout.
 function M.shell(command)
-  local pipe = assert(io.popen(command, "r"))
-  local out = pipe:read("a")
-  pipe:close()
-  return out
+  return (capture(command))
 end
 
 --- A fresh temporary directory (removed by M.remove_dir).
@@ -81,43 +84,40 @@ function M.remove_dir(path)
   os.execute("rm -rf " .. M.quote(path))
 end
 
---- Runs swh in a pseudo-terminal (script(1)), typing input (lines joined with newlines,
--- then Ctrl-D). Returns the transcript without carriage returns, and the exit status.
+-- Runs swh with args in a pseudo-terminal (script(1)), with opts.env plus TERM=dumb and
+-- HOME=opts.home (else opts.env's, else none); before and after are the sh text around the
+-- command that types its input ("(...) | " before it, or "<file " after it). Returns the
+-- transcript without carriage returns, and the exit status.
+local function in_terminal(args, opts, before, after)
+  local env = {}
+  for name, value in pairs(opts.env or {}) do env[name] = value end
+  env.TERM, env.HOME = "dumb", opts.home or env.HOME or "/nonexistent"
+  local inner = M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
+  local out, _, code = capture(("%s%s timeout 30 script -qfec %s /dev/null %s2>&1"):format(
+    before, env_prefix(env), M.quote(inner), after))
+  return (out:gsub("\r", "")), code
+end
+
+--- Runs swh in a pseudo-terminal, typing input (lines joined with newlines, then Ctrl-D).
+-- Returns the transcript without carriage returns, and the exit status.
 function M.repl(args, input, opts)
-  opts = opts or {}
   local in_path = os.tmpname()
   M.write(in_path, table.concat(input, "\n") .. "\n\4")
-  local inner = M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
-  local env = opts.env or {}
-  env.TERM = "dumb"
-  env.HOME = opts.home or env.HOME or "/nonexistent"
-  local command = ("%s timeout 30 script -qfec %s /dev/null <%s 2>&1"):format(env_prefix(env),
-    M.quote(inner), M.quote(in_path))
-  local pipe = assert(io.popen(command, "r"))
-  local out = pipe:read("a")
-  local _, _, code = pipe:close()
+  local out, code = in_terminal(args, opts or {}, "", "<" .. M.quote(in_path) .. " ")
   os.remove(in_path)
-  return (out:gsub("\r", "")), code
+  return out, code
 end
 
 --- Like M.repl, but types each step (a string, sent as is) after a pause, so that keys such
 -- as Ctrl-C ("\3") reach swh while it reads or runs the step before.
 function M.repl_paced(args, steps, opts)
-  opts = opts or {}
   -- Generous pauses: a key typed before swh is ready would reach the wrong reader.
   local typing = { "sleep 1.5" }
   for _, step in ipairs(steps) do
     typing[#typing + 1] = "printf '%s' " .. M.quote(step)
     typing[#typing + 1] = "sleep 0.6"
   end
-  local inner = M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
-  local command = ("(%s) | %s timeout 30 script -qfec %s /dev/null 2>&1"):format(
-    table.concat(typing, "; "), env_prefix { TERM = "dumb", HOME = opts.home or "/nonexistent" },
-    M.quote(inner))
-  local pipe = assert(io.popen(command, "r"))
-  local out = pipe:read("a")
-  local _, _, code = pipe:close()
-  return (out:gsub("\r", "")), code
+  return in_terminal(args, opts or {}, "(" .. table.concat(typing, "; ") .. ") | ", "")
 end
 
 --- Whether text contains plain (no patterns).
