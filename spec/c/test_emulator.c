@@ -320,14 +320,16 @@ static void test_token_endpoint(void **state) {
   assert_error(&r, 401, "UNAUTHENTICATED", "Invalid client credentials");
   response_free(&r);
   r = call("POST", NULL, "grant_type=client_credentials", "%s/oauth2/token", url);
-  assert_error(&r, 401, "UNAUTHENTICATED", NULL);
+  assert_error(&r, 401, "UNAUTHENTICATED",
+               "Missing client credentials: send Authorization: Basic base64(key_id:key_secret)");
   response_free(&r);
   r = call("POST", BASIC, "grant_type=password", "%s/oauth2/token", url);
   assert_error(&r, 400, "INVALID_ARGUMENT",
                "grant_type: \"password\" is not supported (only client_credentials)");
   response_free(&r);
   r = call("POST", BASIC, "scope=", "%s/oauth2/token", url);
-  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "grant_type: missing (expected client_credentials in a form-urlencoded body)");
   response_free(&r);
   r = call("POST", BASIC, "grant_type=client_credentials", "%s/oauth2/token", url);
   assert_ok(&r);
