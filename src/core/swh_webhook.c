@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -157,7 +158,7 @@ static swh_status check_enum(const json_t *value, const char *path, const char *
     if (strcmp(s, names[i]) == 0) return SWH_OK;
   char q[QUOTE_CHARS * 4 + 8];
   for (size_t i = 0; names[i]; i++) {
-    if (strlen(s) == strlen(names[i]) && swh_text_distance(s, names[i], 0) == 0)
+    if (strcasecmp(s, names[i]) == 0)
       return swh_error_set(err, SWH_ERR_VALIDATION,
                            "%s: must be %s, got \"%s\" (did you mean \"%s\"?)", path,
                            names_text, quote(q, sizeof q, s), names[i]);
