@@ -524,7 +524,8 @@ static void test_create_rules(void **state) {
   assert_int_equal(strncmp(error_message(&r), "webhook.triggers[0]", 19), 0);
   response_free(&r);
   r = create_webhook(e, app, "https://example.com/a", "\"triggers\":[\"OPT_IN\",\"OPT_IN\"]");
-  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.triggers[1]: \"OPT_IN\" repeats webhook.triggers[0]");
   response_free(&r);
   r = create_webhook(e, app, "https://example.com/a", "\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\"");
   assert_error(&r, 400, "INVALID_ARGUMENT",
@@ -639,6 +640,7 @@ static void test_update_mask_forms(void **state) {
   response_free(&r);
   r = patch(e, id, "?update_mask=target", "{\"target\":\"https://conversation-api.us.sinch.com/\"}");
   assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  assert_int_equal(strncmp(error_message(&r), "webhook.target: the host ", 25), 0);
   response_free(&r);
   r = patch(e, "01ARZ3NDEKTSV4RRFFQ69G5FAV", "?update_mask=secret", "{\"secret\":\"a\"}");
   assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
