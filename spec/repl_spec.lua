@@ -179,6 +179,12 @@ describe("swh.pretty (what the REPL prints)", function()
     assert.truthy(text:find("\n    client_secret  sekrit%-2\n"))
     assert.has_error(function() pretty.format(webhook, "yes") end,
                      "bad argument #2 to 'format' (table of options expected, got string)")
+    -- At the line that called it, naming the function called.
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(function() pretty.print(webhook, "yes") end)
+    assert.is_false(ok)
+    assert.equal("spec/repl_spec.lua:" .. line .. ": bad argument #2 to 'print' (table of "
+      .. "options expected, got string)", err)
   end)
 
   it("masks secrets and tokens anywhere in other tables", function()

@@ -49,9 +49,11 @@ function pretty.mask_urls(s)
   return (s:gsub("(%a[%w+.%-]*://)([^/?#%s\"'<>]*)", mask_authority))
 end
 
-local function options_of(opts)
+-- Reads the options of pretty[fname]; a bad one raises at the line that called it.
+local function options_of(opts, fname)
   if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #2 to 'format' (table of options expected, got " .. type(opts) .. ")", 3)
+    error(("bad argument #2 to '%s' (table of options expected, got %s)"):format(fname,
+      type(opts)), 3)
   end
   return { secrets = opts ~= nil and opts.secrets == true }
 end
@@ -346,15 +348,18 @@ end
 -- would show them); webhooks, apps, lists of either and errors get their own layouts;
 -- other tables are shown nested. Secrets, and the passwords in URLs, are masked unless
 -- opts.secrets.
-function pretty.format(value, opts)
-  opts = options_of(opts)
+local function format_masked(value, opts)
   if opts.secrets then return format_any(value, opts) end
   return pretty.mask_urls(format_any(value, opts))
 end
 
+function pretty.format(value, opts)
+  return format_masked(value, options_of(opts, "format"))
+end
+
 --- Writes one value formatted, then a newline.
 function pretty.print(value, opts)
-  io.stdout:write(pretty.format(value, opts), "\n")
+  io.stdout:write(format_masked(value, options_of(opts, "print")), "\n")
 end
 
 --- How the REPL shows the values of an expression: each formatted, tab-separated. Trailing
