@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,10 +33,13 @@ static const char usage[] =
     "  -h, --help        this help\n"
     "  --version         the version\n";
 
-static int bad_usage(const char *fmt, const char *a, const char *b) {
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
   fprintf(stderr, "swh-emulator: ");
-  fprintf(stderr, fmt, a, b);
+  vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\nTry 'swh-emulator --help'.\n");
+  va_end(ap);
   return EXIT_USAGE;
 }
 
@@ -80,7 +84,7 @@ int main(int argc, char **argv) {
     switch (option) {
     case OPT_PORT:
       if (!parse_int(optarg, 0, 65535, &value))
-        return bad_usage("--port: \"%s\" is not a port (0-65535)%s", optarg, "");
+        return bad_usage("--port: \"%s\" is not a port (0-65535)", optarg);
       config.port = (int)value;
       break;
     case OPT_PROJECT: config.project_id = optarg; break;
@@ -88,14 +92,14 @@ int main(int argc, char **argv) {
     case OPT_KEY_SECRET: config.key_secret = optarg; break;
     case OPT_APPS:
       if (!parse_int(optarg, 0, 10000, &value))
-        return bad_usage("--apps: \"%s\" is not a number of apps (0-10000)%s", optarg, "");
+        return bad_usage("--apps: \"%s\" is not a number of apps (0-10000)", optarg);
       config.apps = (int)value;
       break;
     case OPT_SEED_FILE: config.seed_file = optarg; break;
     case OPT_STATE: config.state_file = optarg; break;
     case OPT_LATENCY:
       if (!parse_int(optarg, 0, 600000, &value))
-        return bad_usage("--latency: \"%s\" is not milliseconds (0-600000)%s", optarg, "");
+        return bad_usage("--latency: \"%s\" is not milliseconds (0-600000)", optarg);
       config.latency_ms = (int)value;
       break;
     case OPT_RATE: {
@@ -103,36 +107,36 @@ int main(int argc, char **argv) {
       errno = 0;
       double rate = strtod(optarg, &end);
       if (errno || end == optarg || *end)
-        return bad_usage("--rate-limit: \"%s\" is not requests per second%s", optarg, "");
+        return bad_usage("--rate-limit: \"%s\" is not requests per second", optarg);
       /* 0 in the C config means the default; on the command line, say what you mean */
       if (rate == 0)
         return bad_usage("--rate-limit: 0 would refuse everything; use a negative value "
-                         "for no limit%s%s", "", "");
+                         "for no limit");
       config.rate_limit = rate;
       break;
     }
     case OPT_TTL:
       if (!parse_int(optarg, 1, INT_MAX, &value))
-        return bad_usage("--token-ttl: \"%s\" is not a number of seconds (at least 1)%s",
-                         optarg, "");
+        return bad_usage("--token-ttl: \"%s\" is not a number of seconds (at least 1)",
+                         optarg);
       config.token_ttl = (int)value;
       break;
     case OPT_FAULTS: config.faults = optarg; break;
     case OPT_SEED:
       if (!parse_int(optarg, 0, (long)UINT_MAX, &value))
-        return bad_usage("--seed: \"%s\" is not a number (0-%s)", optarg, "4294967295");
+        return bad_usage("--seed: \"%s\" is not a number (0-%u)", optarg, UINT_MAX);
       config.seed_random = (unsigned)value;
       break;
     case 'q': config.quiet = true; break;
     case 'h': fputs(usage, stdout); return 0;
     case OPT_VERSION: puts("swh-emulator 0.1.0"); return 0;
-    case ':': return bad_usage("%s: needs a value%s", name, "");
-    default: return bad_usage("%s: unknown option%s", name, "");
+    case ':': return bad_usage("%s: needs a value", name);
+    default: return bad_usage("%s: unknown option", name);
     }
   }
   if (optind < argc) {
     if (config.seed_file || optind + 1 < argc)
-      return bad_usage("one snapshot only (got \"%s\"%s)", argv[optind], "");
+      return bad_usage("one snapshot only (got \"%s\")", argv[optind]);
     config.seed_file = argv[optind];
   }
 
