@@ -211,7 +211,8 @@ static json_t *update_changes(const json_t *current, const json_t *body, const j
         }
         continue;
       }
-      json_object_set(changes, key, value);
+      if (json_object_set(changes, key, value) != 0)
+        goto no_memory;
     }
     return changes;
   }
@@ -230,12 +231,17 @@ static json_t *update_changes(const json_t *current, const json_t *body, const j
       value = strcmp(name, "triggers") == 0      ? json_array()
               : strcmp(name, "target_type") == 0 ? json_string("HTTP")
                                                  : json_null();
-      json_object_set_new(changes, name, value);
-    } else {
-      json_object_set(changes, name, value);
+      if (json_object_set_new(changes, name, value) != 0)
+        goto no_memory;
+    } else if (json_object_set(changes, name, value) != 0) {
+      goto no_memory;
     }
   }
   return changes;
+no_memory: /* a change left out would apply the update in part */
+  emu_reply_error(reply, 500, "out of memory");
+  json_decref(changes);
+  return NULL;
 }
 
 /* current with changes applied: "" secret and null client_credentials (or secret) remove the
