@@ -33,8 +33,12 @@ describe("cmake --install", function()
 
   it("installs core.so and the Lua files of swh", function()
     local prefix = installed.prefix
-    assert.is_not_nil(io.open(prefix .. "/lib/lua/5.4/swh/core.so", "rb"))
-    assert.is_not_nil(io.open(prefix .. "/share/lua/5.4/swh/init.lua", "rb"))
+    for _, file in ipairs{ "lib/lua/5.4/swh/core.so", "share/lua/5.4/swh/init.lua",
+                           "share/lua/5.4/swh/tasks.lua", "share/lua/5.4/swh/pretty.lua" } do
+      local f = io.open(prefix .. "/" .. file, "rb")
+      assert.is_not_nil(f, file .. " is not installed")
+      f:close()
+    end
   end)
 
   it("lets a stock lua5.4 with that prefix's paths require swh", function()
