@@ -363,6 +363,15 @@ static void test_redaction_reaches_every_depth(void **state) {
   text = swh_redacted_dump(value, 20);
   assert_string_equal(text, "{\"secret\":\"[redac..."); /* 20 bytes in all */
   free(text);
+  /* A cut never splits a character: "\xc3\xa9" (e acute) is dropped whole, not halved. */
+  json_t *accented = json_pack("{s:s}", "t", "ab\xc3\xa9!!"); /* 14 bytes of JSON */
+  text = swh_redacted_dump(accented, 12); /* room for {"t":"ab and the first byte of it */
+  assert_string_equal(text, "{\"t\":\"ab...");
+  free(text);
+  text = swh_redacted_dump(accented, 13);
+  assert_string_equal(text, "{\"t\":\"ab\xc3\xa9...");
+  free(text);
+  json_decref(accented);
   /* The caller's value is untouched. */
   assert_string_equal(json_string_value(json_object_get(value, "secret")), "a1");
   json_decref(value);

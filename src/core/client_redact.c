@@ -103,6 +103,11 @@ char *swh_redacted_dump(const json_t *value, size_t max_len) {
   char *text = NULL;
   if (redact_in_place(copy)) text = json_dumps(copy, JSON_COMPACT | JSON_ENCODE_ANY);
   json_decref(copy);
-  if (text && max_len >= 4 && strlen(text) > max_len) strcpy(text + max_len - 3, "...");
+  if (text && max_len >= 4 && strlen(text) > max_len) {
+    /* Cut at a character boundary: the text is UTF-8, and a trace line must stay valid. */
+    size_t cut = max_len - 3;
+    while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80) cut--;
+    strcpy(text + cut, "...");
+  }
   return text;
 }

@@ -19,8 +19,8 @@ bool swh_key_is_secret(const char *key);
 /*
  * The compact JSON text of value with the value of every secret key, at any depth, replaced
  * by "[redacted]", and the password of any URL userinfo in a string value too (see
- * swh_redact_url_passwords), cut to at most max_len bytes (ending in "..." when cut). The caller frees
- * it; NULL when out of memory.
+ * swh_redact_url_passwords), cut to at most max_len bytes (ending in "..." when cut, never
+ * inside a UTF-8 character). The caller frees it; NULL when out of memory.
  */
 char *swh_redacted_dump(const json_t *value, size_t max_len);
 
