@@ -158,7 +158,10 @@ print(arg[-1], arg[-2])
 
     it("skip a #! first line", function()
       local path = script("shebang.lua", "#!/usr/bin/env swh\nprint('ok')\n")
-      assert.equal("ok\n", run({ path }).out)
+      local r = run { path }
+      assert.equal("ok\n", r.out)
+      assert.equal("", r.err)
+      assert.equal(0, r.status)
     end)
 
     it("exit with status 0 when they succeed", function()
@@ -193,6 +196,7 @@ print(arg[-1], arg[-2])
 
     it("report an error table by its message, and other objects by their type", function()
       local r = run { "-e", "error({ message = 'from a table' })" }
+      assert.equal(1, r.status)
       assert.truthy(r.err:find("^swh: from a table\nstack traceback:\n"), r.err)
       r = run { "-e", "error(true)" }
       assert.equal(1, r.status)

@@ -137,6 +137,7 @@ assert(client.webhooks:create{ app_id = apps[2].id, target = "https://example.co
                  .. "/oauth2/token" } })
     h.shell(("kill $(cat %s/emu.pid)"):format(dir))
     assert.equal("", r.err)
+    assert.equal(0, r.status)
     assert.truthy(url, "swh-emulator did not start")
 
     local saved = h.read(state)
@@ -148,6 +149,7 @@ assert(client.webhooks:delete(hooks[1].id))
 print(#assert(client.webhooks:list(apps[2].id)))
 ]] }
     assert.equal("", r.err)
+    assert.equal(0, r.status)
     assert.equal("2\temulator-project\thttps://example.com/saved\tsaved-secret\n0\n", r.out)
     assert.equal(saved, h.read(state))
   end)
@@ -222,6 +224,7 @@ end
   it("traces nothing without -v", function()
     local r = run { "--sandbox", "-e", "assert(client.apps:list())" }
     assert.equal("", r.err)
+    assert.equal(0, r.status)
   end)
 
   describe("the demo migration (scripts/migrate-host.lua)", function()
