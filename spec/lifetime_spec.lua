@@ -145,7 +145,7 @@ describe("lifetime", function()
     assert.equal("attempt to finish a call twice", err)
   end)
 
-  it("hands out done calls in completion order with next_done, each once", function()
+  it("hands out every done call once with next_done, then nil", function()
     local c = helper.client(emu)
     local started = {}
     for i = 1, 3 do

@@ -100,7 +100,7 @@ describe("swh.map", function()
     assert.is_true(results[1].ok and results[2].ok)
   end)
 
-  it("drives calls of several clients at once", function()
+  it("drives the calls of several clients in one map", function()
     local other = helper.client(emu, { auth = "basic" })
     local results = swh.map({ client, other, client, other }, function(c)
       return c.apps:list()
