@@ -46,7 +46,10 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
     size_t cap = t->cap ? t->cap : 1024;
     while (cap < t->len + n + 1) cap *= 2;
     char *grown = realloc(t->data, cap);
-    if (!grown) return 0;
+    if (!grown) {
+      t->out_of_memory = true;
+      return 0; /* CURLE_WRITE_ERROR too, told apart by the flag */
+    }
     t->data = grown;
     t->cap = cap;
   }
@@ -112,6 +115,7 @@ bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *
   t->len = 0;
   if (t->data) t->data[0] = '\0';
   t->too_big = false;
+  t->out_of_memory = false;
   t->retry_after_ms = -1;
   t->token_expired = false;
   t->errbuf[0] = '\0';

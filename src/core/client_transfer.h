@@ -48,6 +48,7 @@ typedef struct swh_transfer {
   char *data;               /* owned, NUL-terminated, len bytes */
   size_t len, cap;
   bool too_big;             /* the answer passed SWH_ANSWER_MAX and was cut off */
+  bool out_of_memory;       /* the answer could not be stored: no memory */
   double retry_after_ms;    /* from Retry-After in seconds; < 0 when absent */
   bool token_expired;       /* WWW-Authenticate mentioned "expired" */
   char errbuf[CURL_ERROR_SIZE];

@@ -770,6 +770,8 @@ static bool transport_error(const swh_transfer *t, CURLcode code, swh_error *err
     detail = "the connection closed before the answer came";
   if (code == CURLE_OPERATION_TIMEDOUT)
     swh_error_set(err, SWH_ERR_TIMEOUT, "no answer in time: %s", detail);
+  else if (t->out_of_memory)
+    swh_error_set(err, SWH_ERR_MEMORY, "out of memory storing the answer");
   else if (code == CURLE_OUT_OF_MEMORY)
     swh_error_set(err, SWH_ERR_MEMORY, "out of memory in libcurl");
   else
