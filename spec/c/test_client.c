@@ -1163,6 +1163,25 @@ static void test_network_failure_and_timeout_kinds(void **state) {
   trace_reset(&f.trace);
 }
 
+static void test_a_huge_timeout_is_long_not_instant(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_special(s, RAW_HANG);
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 1, 1e300); /* past the range of long in ms */
+  swh_error err;
+  swh_error_init(&err);
+  swh_call *call = swh_call_start(client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
+  assert_non_null(call);
+  double deadline = now_ms() + 300;
+  while (now_ms() < deadline) swh_client_step(client, 20);
+  assert_int_equal(s->served, 1);
+  assert_false(swh_call_done(call)); /* still waiting for the answer, not timed out */
+  swh_call_abandon(call);
+  raw_finish(s, client, &f, &err);
+}
+
 static void test_create_after_lost_answer_returns_what_it_made(void **state) {
   (void)state;
   raw_server *s = raw_start();
@@ -1502,6 +1521,7 @@ int main(void) {
       cmocka_unit_test(test_retry_after_is_honoured_and_4xx_is_not_retried),
       cmocka_unit_test(test_retries_give_up_with_the_last_error),
       cmocka_unit_test(test_network_failure_and_timeout_kinds),
+      cmocka_unit_test(test_a_huge_timeout_is_long_not_instant),
       cmocka_unit_test(test_create_after_lost_answer_returns_what_it_made),
       cmocka_unit_test(test_create_out_of_attempts_still_finds_out_whether_it_was_made),
       cmocka_unit_test(test_a_cut_message_never_splits_a_character),

@@ -10,6 +10,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "swh_client.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -274,8 +275,10 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err) {
     failed = true;
   client->auth = config->auth;
   double timeout = config->timeout > 0 ? config->timeout : SWH_DEFAULT_TIMEOUT;
-  client->timeout_ms = (long)(timeout * 1000.0);
-  if (client->timeout_ms < 1) client->timeout_ms = 1;
+  /* Clamped before the conversion: a double past the range of long does not convert (a huge
+     timeout used to come out as 1 ms). */
+  double timeout_ms = timeout * 1000.0;
+  client->timeout_ms = timeout_ms >= INT_MAX ? INT_MAX : timeout_ms < 1 ? 1 : (long)timeout_ms;
   client->retries = config->retries > 0 ? config->retries : SWH_DEFAULT_RETRIES;
   client->concurrency = config->concurrency > 0 ? config->concurrency : SWH_DEFAULT_CONCURRENCY;
   double rate = config->rate > 0 ? config->rate : SWH_DEFAULT_RATE;

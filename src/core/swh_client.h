@@ -52,7 +52,7 @@ typedef struct swh_config {
   const char *base_url;   /* overrides the region's https://{region}.conversation.api.sinch.com */
   const char *auth_url;   /* overrides SWH_DEFAULT_AUTH_URL */
   swh_auth auth;          /* default (0) SWH_AUTH_OAUTH2 */
-  double timeout;         /* seconds per attempt; <= 0: SWH_DEFAULT_TIMEOUT */
+  double timeout;         /* seconds per attempt; <= 0: SWH_DEFAULT_TIMEOUT; at most ~24 days */
   int retries;            /* attempts in all for a retryable failure; 0: default; 1: none */
   int concurrency;        /* requests in flight at most; <= 0: default */
   double rate;            /* requests per second at most; <= 0: default */
