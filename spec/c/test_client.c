@@ -1221,6 +1221,37 @@ static void test_create_after_lost_answer_returns_what_it_made(void **state) {
   raw_finish(s, client, &f, &err);
 }
 
+static void test_a_lookup_renews_an_expired_token_like_any_call(void **state) {
+  (void)state;
+  static const char token[] = "{\"access_token\":\"T\",\"token_type\":\"Bearer\",\"expires_in\":3600}";
+  raw_server *s = raw_start();
+  raw_answer(s, 200, "", token);
+  raw_special(s, RAW_DROP); /* the create: applied or not, nobody knows */
+  raw_answer(s, 401, "WWW-Authenticate: Bearer error=\"invalid_token\", error_description=\"expired\"\r\n",
+             "{\"error\":{\"code\":401,\"message\":\"expired\",\"status\":\"UNAUTHENTICATED\"}}");
+  raw_answer(s, 200, "", token);
+  raw_answer(s, 200, "", "{\"webhooks\":[" WEBHOOK_JSON("MADE", "https://example.com/new") "]}");
+  raw_run(s);
+  fixture f = {0};
+  swh_config config = client_config(&f, s->url);
+  config.project_id = "p";
+  config.retries = 1;
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  assert_non_null(client);
+  json_t *body = json_pack("{s:s, s:s}", "app_id", "A", "target", "https://example.com/new");
+  json_t *created = NULL;
+  assert_int_equal(swh_webhook_create(client, body, &created, &err), SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(created, "id")), "MADE");
+  assert_int_equal(s->served, 5);
+  assert_non_null(strstr(s->requests[3], "POST /oauth2/token HTTP/1.1"));
+  assert_non_null(strstr(s->requests[4], "GET /v1/projects/p/apps/A/webhooks HTTP/1.1"));
+  json_decref(created);
+  json_decref(body);
+  raw_finish(s, client, &f, &err);
+}
+
 /* With 35% of requests failing, ten attempts make giving up a 1-in-30000 event. */
 static void ten_attempts(swh_config *config) { config->retries = 10; }
 
@@ -1525,6 +1556,7 @@ int main(void) {
       cmocka_unit_test(test_create_after_lost_answer_returns_what_it_made),
       cmocka_unit_test(test_create_out_of_attempts_still_finds_out_whether_it_was_made),
       cmocka_unit_test(test_a_cut_message_never_splits_a_character),
+      cmocka_unit_test(test_a_lookup_renews_an_expired_token_like_any_call),
       cmocka_unit_test(test_delete_after_lost_answer_counts_a_404_as_done),
       cmocka_unit_test(test_faults_with_a_seed_are_retried_away),
       cmocka_unit_test(test_concurrency_bounds_requests_in_flight),

@@ -796,6 +796,22 @@ static void requeue(swh_client *client, swh_call *call, double delay_ms) {
   list_push(&client->waiting, call);
 }
 
+/* A 401 whose WWW-Authenticate says the token expired: renews the token once for the call
+   (calls that saw the same token share one renewal) and resends the same request, main or
+   lookup, without counting it as an attempt. Returns false when that does not apply. */
+static bool renew_after_expiry(swh_client *client, swh_call *call, const swh_transfer *t) {
+  if (t->status != 401 || !t->token_expired || client->auth != SWH_AUTH_OAUTH2 || call->renewed)
+    return false;
+  call->renewed = true;
+  if (call->phase == PHASE_LOOKUP)
+    call->lookup_attempts--;
+  else
+    call->attempts--;
+  if (call->token_generation == client->token.generation) swh_token_forget(&client->token);
+  requeue(client, call, 0);
+  return true;
+}
+
 /* The lookup of a create ended: return what exists, or send the create again. */
 static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
                             CURLcode code) {
@@ -804,6 +820,8 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   json_t *webhooks = NULL;
   if (code != CURLE_OK)
     transport_error(t, code, &err);
+  else if (renew_after_expiry(client, call, t))
+    return;
   else if (t->status != 200)
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
   else
@@ -861,13 +879,7 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
       call_succeed(call, result);
       return;
     }
-  } else if (t->status == 401 && t->token_expired && client->auth == SWH_AUTH_OAUTH2 &&
-             !call->renewed) {
-    /* Renew once and resend once; calls that saw the same token share one renewal. */
-    call->renewed = true;
-    call->attempts--;
-    if (call->token_generation == client->token.generation) swh_token_forget(&client->token);
-    requeue(client, call, 0);
+  } else if (renew_after_expiry(client, call, t)) {
     return;
   } else if (t->status == 404 && call->op == SWH_OP_WEBHOOK_DELETE && call->ambiguous) {
     /* An earlier attempt was applied but its answer lost: the webhook is gone, as asked. */
