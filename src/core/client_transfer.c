@@ -1,6 +1,8 @@
 /* client_transfer: one HTTP exchange and its answer buffers. */
 #include "client_transfer.h"
 
+#include "swh_text.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,20 +44,10 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
     t->too_big = true;
     return 0; /* makes curl stop with CURLE_WRITE_ERROR */
   }
-  if (t->len + n + 1 > t->cap) {
-    size_t cap = t->cap ? t->cap : 1024;
-    while (cap < t->len + n + 1) cap *= 2;
-    char *grown = realloc(t->data, cap);
-    if (!grown) {
-      t->out_of_memory = true;
-      return 0; /* CURLE_WRITE_ERROR too, told apart by the flag */
-    }
-    t->data = grown;
-    t->cap = cap;
+  if (!swh_text_buffer_append(&t->data, &t->len, &t->cap, ptr, n)) {
+    t->out_of_memory = true;
+    return 0;
   }
-  memcpy(t->data + t->len, ptr, n);
-  t->len += n;
-  t->data[t->len] = '\0';
   return n;
 }
 

@@ -2,6 +2,7 @@
 #include "swh_text.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence starting at s (at most avail bytes), or 0 if the bytes
@@ -145,4 +146,22 @@ size_t swh_text_utf8_length(const char *s) {
   for (; *s; s++)
     if (((unsigned char)*s & 0xC0) != 0x80) n++;
   return n;
+}
+
+bool swh_text_buffer_append(char **data, size_t *len, size_t *cap, const void *bytes,
+                            size_t n) {
+  if (*len + n + 1 > *cap) {
+    size_t grown_cap = *cap ? *cap : 1024;
+    while (grown_cap < *len + n + 1)
+      grown_cap *= 2;
+    char *grown = realloc(*data, grown_cap);
+    if (!grown)
+      return false;
+    *data = grown;
+    *cap = grown_cap;
+  }
+  memcpy(*data + *len, bytes, n);
+  *len += n;
+  (*data)[*len] = '\0';
+  return true;
 }

@@ -32,6 +32,14 @@ void swh_text_make_line(char *s);
  */
 size_t swh_text_distance(const char *a, const char *b, size_t limit);
 
+/*
+ * Appends n bytes to the growable buffer *data (len bytes used, cap allocated), doubling it
+ * as needed and keeping it NUL-terminated. Used for answers the client reads and bodies the
+ * emulator receives. Returns false when out of memory, leaving the buffer as it was.
+ */
+bool swh_text_buffer_append(char **data, size_t *len, size_t *cap, const void *bytes,
+                            size_t n);
+
 /* Number of UTF-8 characters in s (bytes that start a character). */
 size_t swh_text_utf8_length(const char *s);
 

@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "routes.h"
+#include "swh_text.h"
 
 /* One request in flight on a connection. */
 typedef struct pending {
@@ -75,26 +76,14 @@ static size_t keep_escaped(void *cls, struct MHD_Connection *connection, char *t
   return strlen(text);
 }
 
-/* Keeps the body up to EMU_MAX_BODY (+1 for the NUL); beyond, remembers only that it was. */
+/* Keeps the body up to EMU_MAX_BODY (+1 for the NUL); beyond, remembers only that it was.
+   Returns false when out of memory. */
 static bool append_body(pending *p, const char *data, size_t size) {
   if (p->too_large || p->len + size > EMU_MAX_BODY) {
     p->too_large = true;
     return true;
   }
-  if (p->len + size + 1 > p->cap) {
-    size_t cap = p->cap ? p->cap : 4096;
-    while (cap < p->len + size + 1)
-      cap *= 2;
-    char *grown = realloc(p->body, cap);
-    if (!grown)
-      return false;
-    p->body = grown;
-    p->cap = cap;
-  }
-  memcpy(p->body + p->len, data, size);
-  p->len += size;
-  p->body[p->len] = '\0';
-  return true;
+  return swh_text_buffer_append(&p->body, &p->len, &p->cap, data, size);
 }
 
 typedef struct mask_values {
