@@ -86,15 +86,16 @@ end
 
 -- Runs swh with args in a pseudo-terminal (script(1)), with opts.env plus TERM=dumb and
 -- HOME=opts.home (else opts.env's, else none); before and after are the sh text around the
--- command that types its input ("(...) | " before it, or "<file " after it). Returns the
--- transcript without carriage returns, and the exit status.
-local function in_terminal(args, opts, before, after)
+-- command that types its input ("(...) | " before it, or "<file " after it); the transcript
+-- is also written to log (a path, else /dev/null) as it comes. Returns the transcript without
+-- carriage returns, and the exit status.
+local function in_terminal(args, opts, before, after, log)
   local env = {}
   for name, value in pairs(opts.env or {}) do env[name] = value end
   env.TERM, env.HOME = "dumb", opts.home or env.HOME or "/nonexistent"
   local inner = M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
-  local out, _, code = capture(("%s%s timeout 30 script -qfec %s /dev/null %s2>&1"):format(
-    before, env_prefix(env), M.quote(inner), after))
+  local out, _, code = capture(("%s%s timeout 30 script -qfec %s %s %s2>&1"):format(
+    before, env_prefix(env), M.quote(inner), M.quote(log or "/dev/null"), after))
   return (out:gsub("\r", "")), code
 end
 
@@ -108,16 +109,22 @@ function M.repl(args, input, opts)
   return out, code
 end
 
---- Like M.repl, but types each step (a string, sent as is) after a pause, so that keys such
--- as Ctrl-C ("\3") reach swh while it reads or runs the step before.
-function M.repl_paced(args, steps, opts)
-  -- Generous pauses: a key typed before swh is ready would reach the wrong reader.
-  local typing = { "sleep 1.5" }
+--- Like M.repl, but types each step's keys (sent as they are) only once the transcript
+-- shows step.seen for the step.times-th time (default 1), so that keys such as Ctrl-C
+-- ("\3") reach swh in the state the step expects, however slow the machine. Each wait is
+-- bounded (20 s); a step that is never seen is typed anyway and the assertions then fail.
+function M.repl_typed(args, steps, opts)
+  local log = os.tmpname()
+  local typing = {}
   for _, step in ipairs(steps) do
-    typing[#typing + 1] = "printf '%s' " .. M.quote(step)
-    typing[#typing + 1] = "sleep 0.6"
+    typing[#typing + 1] = ("i=0; while [ $(grep -oF -- %s %s | wc -l) -lt %d ] && "
+      .. "[ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; printf '%%s' %s"):format(
+      M.quote(step.seen), M.quote(log), step.times or 1, M.quote(step.keys))
   end
-  return in_terminal(args, opts or {}, "(" .. table.concat(typing, "; ") .. ") | ", "")
+  local out, code = in_terminal(args, opts or {}, "(" .. table.concat(typing, "; ") .. ") | ",
+                                "", log)
+  os.remove(log)
+  return out, code
 end
 
 --- Whether text contains plain (no patterns).

@@ -113,13 +113,21 @@ describe("the swh REPL", function()
   end)
 
   it("stops a running chunk at Ctrl-C and drops unfinished input at Ctrl-C", function()
-    local out, status = h.repl_paced({}, { "while true do end\n", "\3", "6*7\n",
-                                           "for i = 1, 2 do\n", "\3", "'fresh'\n", "\4" })
+    -- The chunk says it runs ("spin" .. "ning" is not in its echo) before it is interrupted.
+    local out, status = h.repl_typed({}, {
+      { seen = "swh> ", keys = "print('spin' .. 'ning') while true do end\n" },
+      { seen = "spinning", keys = "\3" },
+      { seen = "swh> ", times = 2, keys = "6*7\n" },
+      { seen = "swh> ", times = 3, keys = "for i = 1, 2 do\n" },
+      { seen = "swh>> ", keys = "\3" },
+      { seen = "swh> ", times = 4, keys = "'fresh'\n" },
+      { seen = "swh> ", times = 5, keys = "\4" },
+    })
     assert.equal(0, status)
-    local rest = after_input(out, "swh> while true do end")
+    local rest = after_input(out, "swh> print('spin' .. 'ning') while true do end")
     -- on a terminal the message starts on a line of its own, after the echoed ^C
-    assert.truthy(rest:find("^%^?C?\nswh: interrupted\nstack traceback:\n\tstdin:1: in main "
-                            .. "chunk\n\t%[C%]: in %?\nswh> 6%*7\n42\n"), rest)
+    assert.truthy(rest:find("^spinning\n%^?C?\nswh: interrupted\nstack traceback:\n\tstdin:1: "
+                            .. "in main chunk\n\t%[C%]: in %?\nswh> 6%*7\n42\n"), rest)
     rest = after_input(out, "swh> for i = 1, 2 do")
     assert.truthy(rest:find("^swh>> %^?C?\nswh> 'fresh'\nfresh\n"), rest)
   end)

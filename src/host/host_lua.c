@@ -111,11 +111,16 @@ int host_docall(lua_State *L, int narg, int nres) {
   int base = lua_gettop(L) - narg;
   lua_pushcfunction(L, message_handler);
   lua_insert(L, base);
+  struct sigaction action, previous;
+  memset(&action, 0, sizeof action);
+  action.sa_handler = on_sigint;
+  action.sa_flags = SA_RESTART; /* as signal() does: C code waiting in a call goes on */
+  sigemptyset(&action.sa_mask);
   running_state = L;
   interrupted = 0;
-  signal(SIGINT, on_sigint);
+  sigaction(SIGINT, &action, &previous);
   int status = lua_pcall(L, narg, nres, base);
-  signal(SIGINT, SIG_DFL);
+  sigaction(SIGINT, &previous, NULL); /* the REPL's own (ignore) between chunks */
   running_state = NULL;
   lua_remove(L, base);
   return status;

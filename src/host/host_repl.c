@@ -106,7 +106,8 @@ static void history_open(void) {}
 static void history_close(void) {}
 static void history_add(const char *line) { (void)line; }
 
-/* Without readline, Ctrl-C at the prompt ends swh, as in lua.c. */
+/* Without readline, Ctrl-C at the prompt is ignored (the REPL ignores it between chunks);
+   Ctrl-D ends swh. */
 static char *read_line(const char *prompt, bool *interrupted) {
   static char buffer[REPL_MAX_INPUT];
   *interrupted = false;
@@ -238,6 +239,13 @@ static void print_results(lua_State *L, int host_index, int base) {
 
 void host_repl(lua_State *L, int host_index) {
   int base = lua_gettop(L);
+  /* Ctrl-C never ends the REPL: the prompt and a running chunk handle it their own way, and
+     between the two (compiling, printing) it is ignored rather than fatal. */
+  struct sigaction ignore, previous;
+  memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGINT, &ignore, &previous);
   history_open();
   int status;
   while ((status = load_line(L, base)) != INPUT_ENDED) {
@@ -252,6 +260,7 @@ void host_repl(lua_State *L, int host_index) {
   }
   lua_settop(L, base);
   history_close();
+  sigaction(SIGINT, &previous, NULL);
   fputc('\n', stdout);
   fflush(stdout);
 }
