@@ -1277,7 +1277,9 @@ static void *stop_in_thread(void *arg) {
 /* A stop while requests are being handled answers them all (SIGTERM in swh-emulator does
    the same), and refuses new connections meanwhile. */
 static void test_stop_answers_the_requests_in_flight(void **state) {
-  swh_emulator *e = start((swh_emulator_config){.apps = 2, .latency_ms = 300});
+  /* Each answer takes 1 s: the stop below lasts about 0.9 s, and the late connection at
+     0.2 s falls well inside it however slowly the thread starts. */
+  swh_emulator *e = start((swh_emulator_config){.apps = 2, .latency_ms = 1000});
   char base[128], apps_url[256], create_url[256], app[2][64], bodies[IN_FLIGHT][256];
   snprintf(base, sizeof base, "%s", swh_emulator_url(e));
   snprintf(apps_url, sizeof apps_url, "%s/v1/projects/%s/apps", base, PROJECT);
@@ -1310,7 +1312,7 @@ static void test_stop_answers_the_requests_in_flight(void **state) {
   pthread_t thread;
   stopper s = {e, 0};
   assert_int_equal(pthread_create(&thread, NULL, stop_in_thread, &s), 0);
-  usleep(50 * 1000);
+  usleep(200 * 1000);
   /* stopping: a new connection is refused rather than left waiting */
   response late = call("GET", BASIC, NULL, "%s", apps_url);
   assert_int_equal(late.code, CURLE_COULDNT_CONNECT);
