@@ -6,6 +6,9 @@
  * handle), done (finished, not yet handed out by swh_client_next_done) or reported (handed
  * out, not yet finished). swh_client_step moves calls along; nothing happens between steps,
  * so back-off waits are timers, never sleeps, and curl callbacks only fill C buffers.
+ *
+ * The parts that need no client state live apart: what a call sends in client_request, what
+ * an answer means in client_answer, and the blocking forms in client_blocking.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "swh_client.h"
@@ -20,18 +23,17 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "client_answer.h"
 #include "client_pacing.h"
 #include "client_redact.h"
+#include "client_request.h"
 #include "client_token.h"
 #include "client_transfer.h"
 #include "client_url.h"
 #include "swh_text.h"
-#include "swh_webhook.h"
 
 /* Request bodies longer than this are cut in the trace. */
 #define TRACE_BODY_MAX 400
-/* The mask of an update: every updatable field, comma-joined, fits easily. */
-#define MASK_MAX 128
 
 typedef enum { CALL_WAITING, CALL_IN_FLIGHT, CALL_DONE } call_state;
 /* A create after an ambiguous failure first looks for what it may have made (LOOKUP). */
@@ -376,89 +378,14 @@ static void call_free(swh_call *call) {
   free(call);
 }
 
-/* The method and the path segments of an operation. */
-typedef struct {
-  const char *method;
-  const char *segments[6];
-  size_t count;
-  const char *id_name; /* what the id argument means, or NULL when there is none */
-  bool has_body;
-} op_shape;
-
-static bool op_shape_of(const swh_client *client, swh_op op, const char *id, op_shape *shape) {
-  const char *project = client->project_id;
-  memset(shape, 0, sizeof *shape);
-  switch (op) {
-    case SWH_OP_WEBHOOKS_LIST:
-      *shape = (op_shape){"GET", {"v1", "projects", project, "apps", id, "webhooks"}, 6,
-                          "app_id", false};
-      return true;
-    case SWH_OP_WEBHOOK_CREATE:
-      *shape = (op_shape){"POST", {"v1", "projects", project, "webhooks"}, 4, NULL, true};
-      return true;
-    case SWH_OP_WEBHOOK_GET:
-      *shape = (op_shape){"GET", {"v1", "projects", project, "webhooks", id}, 5,
-                          "webhook_id", false};
-      return true;
-    case SWH_OP_WEBHOOK_UPDATE:
-      *shape = (op_shape){"PATCH", {"v1", "projects", project, "webhooks", id}, 5,
-                          "webhook_id", true};
-      return true;
-    case SWH_OP_WEBHOOK_DELETE:
-      *shape = (op_shape){"DELETE", {"v1", "projects", project, "webhooks", id}, 5,
-                          "webhook_id", false};
-      return true;
-    case SWH_OP_APPS_LIST:
-      *shape = (op_shape){"GET", {"v1", "projects", project, "apps"}, 4, NULL, false};
-      return true;
-  }
-  return false;
-}
-
-/* Checks and copies the body of a create or update into *sent, and the mask into mask. */
-static swh_status prepare_body(swh_op op, const json_t *body, json_t **sent, char *mask,
-                               swh_error *err) {
-  const char *what = op == SWH_OP_WEBHOOK_CREATE ? "webhook" : "changes";
-  if (!json_is_object(body))
-    return swh_error_set(err, SWH_ERR_USAGE, "%s: must be a JSON object", what);
-  if (op == SWH_OP_WEBHOOK_CREATE) {
-    if (json_object_get(body, "id"))
-      return swh_error_set(err, SWH_ERR_VALIDATION,
-                           "webhook.id: must be absent on create (the server assigns it)");
-    if (swh_webhook_validate(body, 0, err) != SWH_OK) return err->kind;
-  } else {
-    if (swh_webhook_validate(body, SWH_VALIDATE_PARTIAL, err) != SWH_OK) return err->kind;
-    if (swh_update_mask_build(body, mask, MASK_MAX, err) != SWH_OK) return err->kind;
-  }
-  *sent = json_deep_copy(body);
-  if (!*sent) return swh_error_set(err, SWH_ERR_MEMORY, "out of memory copying the %s", what);
-  swh_webhook_normalize(*sent);
-  return SWH_OK;
-}
-
-/* Builds a transfer for method and segments; body (owned, may be NULL) is JSON. */
-static swh_transfer *make_transfer(swh_client *client, const char *method,
-                                   const char *const segments[], size_t count,
-                                   const char *query, char *body, swh_error *err) {
-  char *url, *path;
-  if (swh_url_build(client->escaper, client->base_url, segments, count, query, &url, &path,
-                    err) != SWH_OK) {
-    free(body);
-    return NULL;
-  }
-  swh_transfer *t = swh_transfer_new(method, url, path, body, body ? "application/json" : NULL);
-  if (!t) swh_error_set(err, SWH_ERR_MEMORY, "out of memory preparing a request");
-  return t;
-}
-
 static swh_call *call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
                             void *user, swh_error *err) {
   if (!client) {
     swh_error_set(err, SWH_ERR_USAGE, "client: required");
     return NULL;
   }
-  op_shape shape;
-  if (!op_shape_of(client, op, id, &shape)) {
+  swh_op_shape shape;
+  if (!swh_op_shape_of(client->project_id, op, id, &shape)) {
     swh_error_set(err, SWH_ERR_USAGE, "op: unknown operation %d", (int)op);
     return NULL;
   }
@@ -481,8 +408,8 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   swh_error_init(&call->err);
   swh_error_init(&call->last_err);
 
-  char mask[MASK_MAX] = "";
-  char query[MASK_MAX + 16];
+  char mask[SWH_UPDATE_MASK_MAX] = "";
+  char query[SWH_UPDATE_MASK_MAX + 16];
   char *body_text = NULL;
   /* The request line first, so even a refusal says which request it refused. */
   char *url = NULL, *path = NULL;
@@ -492,7 +419,8 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
     snprintf(call->request, sizeof call->request, "%s %s", shape.method, path);
   free(url);
   free(path);
-  if (status == SWH_OK && shape.has_body) status = prepare_body(op, body, &call->sent, mask, err);
+  if (status == SWH_OK && shape.has_body)
+    status = swh_request_body(op, body, &call->sent, mask, err);
   if (status == SWH_OK && call->sent) {
     body_text = json_dumps(call->sent, JSON_COMPACT);
     if (!body_text) status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory encoding a body");
@@ -505,8 +433,9 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   }
   if (status == SWH_OK) {
     if (*mask) snprintf(query, sizeof query, "update_mask=%s", mask);
-    call->main = make_transfer(client, shape.method, shape.segments, shape.count,
-                               *mask ? query : NULL, body_text, err);
+    call->main = swh_request_transfer(client->escaper, client->base_url, shape.method,
+                                      shape.segments, shape.count, *mask ? query : NULL,
+                                      body_text, err);
     body_text = NULL; /* owned by the transfer now, or freed */
     if (!call->main) status = err->kind;
   }
@@ -726,69 +655,6 @@ static void dispatch(swh_client *client) {
 
 /* ---- answers -------------------------------------------------------------------------------- */
 
-/* What a 200 answer's JSON must be for each operation, turned into the call's result. */
-static swh_status parse_success(swh_op op, const swh_transfer *t, json_t **result,
-                                swh_error *err) {
-  json_error_t jerr;
-  json_t *answer = json_loadb(t->data ? t->data : "", t->len, JSON_DECODE_ANY, &jerr);
-  if (!answer)
-    /* The position only: jansson's text quotes the body, which may hold a secret. */
-    return swh_error_set(err, SWH_ERR_PROTOCOL,
-                         "the answer (200, %zu bytes) is not JSON (line %d, column %d)",
-                         t->len, jerr.line, jerr.column);
-  const char *key = NULL;
-  if (op == SWH_OP_WEBHOOKS_LIST) key = "webhooks";
-  if (op == SWH_OP_APPS_LIST) key = "apps";
-  if (!json_is_object(answer)) {
-    json_decref(answer);
-    return swh_error_set(err, SWH_ERR_PROTOCOL, "the answer (200) is JSON but not an object");
-  }
-  if (!key) {
-    *result = answer;
-    return SWH_OK;
-  }
-  json_t *list = json_object_get(answer, key);
-  if (list && !json_is_array(list)) {
-    json_decref(answer);
-    return swh_error_set(err, SWH_ERR_PROTOCOL,
-                         "the answer (200) has \"%s\" but it is not an array", key);
-  }
-  /* The API leaves out an empty list's key. */
-  *result = list ? json_incref(list) : json_array();
-  json_decref(answer);
-  if (!*result) return swh_error_set(err, SWH_ERR_MEMORY, "out of memory reading an answer");
-  return SWH_OK;
-}
-
-/* The error of a transfer that got no HTTP answer. Returns whether it may have been applied. */
-static bool transport_error(const swh_transfer *t, CURLcode code, swh_error *err) {
-  if (t->too_big) {
-    swh_error_set(err, SWH_ERR_PROTOCOL, "the answer was larger than %u bytes",
-                  (unsigned)SWH_ANSWER_MAX);
-    err->retryable = false;
-    return true;
-  }
-  const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
-  if (swh_transfer_resend_refused(t, code))
-    detail = "the connection closed before the answer came";
-  if (code == CURLE_OPERATION_TIMEDOUT)
-    swh_error_set(err, SWH_ERR_TIMEOUT, "no answer in time: %s", detail);
-  else if (t->out_of_memory)
-    swh_error_set(err, SWH_ERR_MEMORY, "out of memory storing the answer");
-  else if (code == CURLE_OUT_OF_MEMORY)
-    swh_error_set(err, SWH_ERR_MEMORY, "out of memory in libcurl");
-  else
-    swh_error_set(err, SWH_ERR_NETWORK, "%s", detail);
-  return !swh_transfer_failed_before_sending(code);
-}
-
-static double retry_delay(swh_client *client, const swh_transfer *t, int attempt) {
-  if (t->status == 429 && t->retry_after_ms >= 0)
-    return t->retry_after_ms > SWH_RETRY_AFTER_MAX_MS ? SWH_RETRY_AFTER_MAX_MS
-                                                      : t->retry_after_ms;
-  return swh_backoff_ms(&client->rng, attempt);
-}
-
 static void requeue(swh_client *client, swh_call *call, double delay_ms) {
   list_remove(call);
   call->state = CALL_WAITING;
@@ -819,13 +685,13 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   swh_error_init(&err);
   json_t *webhooks = NULL;
   if (code != CURLE_OK)
-    transport_error(t, code, &err);
+    swh_answer_transport_error(t, code, &err);
   else if (renew_after_expiry(client, call, t))
     return;
   else if (t->status != 200)
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
   else
-    parse_success(SWH_OP_WEBHOOKS_LIST, t, &webhooks, &err);
+    swh_answer_parse_success(SWH_OP_WEBHOOKS_LIST, t, &webhooks, &err);
   if (webhooks) {
     size_t i;
     json_t *webhook;
@@ -853,7 +719,7 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
     return;
   }
   if (err.retryable && call->lookup_attempts < client->retries) {
-    double delay = retry_delay(client, t, call->lookup_attempts);
+    double delay = swh_answer_retry_delay(&client->rng, t, call->lookup_attempts);
     requeue(client, call, delay);
     swh_error_clear(&err);
     return;
@@ -872,10 +738,10 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   swh_error_init(&err);
   bool ambiguous = false;
   if (code != CURLE_OK) {
-    ambiguous = transport_error(t, code, &err);
+    ambiguous = swh_answer_transport_error(t, code, &err);
   } else if (t->status == 200) {
     json_t *result = NULL;
-    if (parse_success(call->op, t, &result, &err) == SWH_OK) {
+    if (swh_answer_parse_success(call->op, t, &result, &err) == SWH_OK) {
       call_succeed(call, result);
       return;
     }
@@ -905,7 +771,8 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
                                 "webhooks"};
       swh_error made;
       swh_error_init(&made);
-      call->lookup = make_transfer(client, "GET", segments, 6, NULL, NULL, &made);
+      call->lookup = swh_request_transfer(client->escaper, client->base_url, "GET", segments, 6,
+                                          NULL, NULL, &made);
       if (!call->lookup) {
         swh_error_clear(&err);
         call_fail(call, &made);
@@ -913,7 +780,7 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
       }
       call->lookup->owner = call;
     }
-    double delay = again ? retry_delay(client, t, call->attempts) : 0;
+    double delay = again ? swh_answer_retry_delay(&client->rng, t, call->attempts) : 0;
     trace_line(client, "~ looking up %s's target in %.0f ms (attempt %d of %d: %s)",
                call->request, delay, call->attempts, client->retries, err.message);
     call->ambiguous = true;
@@ -925,7 +792,7 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   }
   if (again) {
     if (ambiguous) call->ambiguous = true;
-    double delay = retry_delay(client, t, call->attempts);
+    double delay = swh_answer_retry_delay(&client->rng, t, call->attempts);
     char line[SWH_ERROR_MESSAGE_MAX];
     trace_line(client, "~ retrying %s in %.0f ms (attempt %d of %d failed: %s)", call->request,
                delay, call->attempts, client->retries, swh_error_format(&err, line, sizeof line));
@@ -953,7 +820,7 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
        timeout and retryable, naming the token endpoint. */
     swh_error inner;
     swh_error_init(&inner);
-    transport_error(t, code, &inner);
+    swh_answer_transport_error(t, code, &inner);
     retryable = inner.retryable;
     swh_status kind = inner.kind == SWH_ERR_NETWORK || inner.kind == SWH_ERR_TIMEOUT
                           ? inner.kind
@@ -978,7 +845,7 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
   }
   if (retryable && client->token_attempts < client->retries) {
     /* The token endpoint sends no Retry-After on 429: back off with jitter. */
-    double delay = retry_delay(client, t, client->token_attempts);
+    double delay = swh_answer_retry_delay(&client->rng, t, client->token_attempts);
     trace_line(client, "~ retrying the token request in %.0f ms (%s)", delay, err.message);
     client->token_not_before_ms = swh_now_ms() + delay;
     swh_error_clear(&err);
@@ -1085,57 +952,4 @@ int swh_client_step(swh_client *client, int timeout_ms) {
     pump(client);
   }
   return client->active;
-}
-
-/* ---- blocking forms ------------------------------------------------------------------------- */
-
-static swh_status run_blocking(swh_client *client, swh_op op, const char *id,
-                               const json_t *body, json_t **result, swh_error *err) {
-  if (result) *result = NULL;
-  swh_error local;
-  swh_error_init(&local);
-  swh_status status;
-  swh_call *call = swh_call_start(client, op, id, body, NULL, &local);
-  if (!call) {
-    status = local.kind;
-  } else {
-    while (!swh_call_done(call)) swh_client_step(client, 1000);
-    status = swh_call_finish(call, result, &local);
-  }
-  if (err)
-    swh_error_move(err, &local);
-  else
-    swh_error_clear(&local);
-  return status;
-}
-
-swh_status swh_webhooks_list(swh_client *client, const char *app_id, json_t **webhooks,
-                             swh_error *err) {
-  return run_blocking(client, SWH_OP_WEBHOOKS_LIST, app_id, NULL, webhooks, err);
-}
-
-swh_status swh_webhook_create(swh_client *client, const json_t *webhook, json_t **created,
-                              swh_error *err) {
-  return run_blocking(client, SWH_OP_WEBHOOK_CREATE, NULL, webhook, created, err);
-}
-
-swh_status swh_webhook_get(swh_client *client, const char *webhook_id, json_t **webhook,
-                           swh_error *err) {
-  return run_blocking(client, SWH_OP_WEBHOOK_GET, webhook_id, NULL, webhook, err);
-}
-
-swh_status swh_webhook_update(swh_client *client, const char *webhook_id,
-                              const json_t *changes, json_t **updated, swh_error *err) {
-  return run_blocking(client, SWH_OP_WEBHOOK_UPDATE, webhook_id, changes, updated, err);
-}
-
-swh_status swh_webhook_delete(swh_client *client, const char *webhook_id, swh_error *err) {
-  json_t *empty = NULL;
-  swh_status status = run_blocking(client, SWH_OP_WEBHOOK_DELETE, webhook_id, NULL, &empty, err);
-  json_decref(empty);
-  return status;
-}
-
-swh_status swh_apps_list(swh_client *client, json_t **apps, swh_error *err) {
-  return run_blocking(client, SWH_OP_APPS_LIST, NULL, NULL, apps, err);
 }

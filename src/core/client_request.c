@@ -1,0 +1,70 @@
+/* client_request: an operation's method and path, its body and mask, its transfer. */
+#include "client_request.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_url.h"
+#include "swh_webhook.h"
+
+bool swh_op_shape_of(const char *project, swh_op op, const char *id, swh_op_shape *shape) {
+  memset(shape, 0, sizeof *shape);
+  switch (op) {
+    case SWH_OP_WEBHOOKS_LIST:
+      *shape = (swh_op_shape){"GET", {"v1", "projects", project, "apps", id, "webhooks"}, 6,
+                              "app_id", false};
+      return true;
+    case SWH_OP_WEBHOOK_CREATE:
+      *shape = (swh_op_shape){"POST", {"v1", "projects", project, "webhooks"}, 4, NULL, true};
+      return true;
+    case SWH_OP_WEBHOOK_GET:
+      *shape = (swh_op_shape){"GET", {"v1", "projects", project, "webhooks", id}, 5,
+                              "webhook_id", false};
+      return true;
+    case SWH_OP_WEBHOOK_UPDATE:
+      *shape = (swh_op_shape){"PATCH", {"v1", "projects", project, "webhooks", id}, 5,
+                              "webhook_id", true};
+      return true;
+    case SWH_OP_WEBHOOK_DELETE:
+      *shape = (swh_op_shape){"DELETE", {"v1", "projects", project, "webhooks", id}, 5,
+                              "webhook_id", false};
+      return true;
+    case SWH_OP_APPS_LIST:
+      *shape = (swh_op_shape){"GET", {"v1", "projects", project, "apps"}, 4, NULL, false};
+      return true;
+  }
+  return false;
+}
+
+swh_status swh_request_body(swh_op op, const json_t *body, json_t **sent, char *mask,
+                            swh_error *err) {
+  const char *what = op == SWH_OP_WEBHOOK_CREATE ? "webhook" : "changes";
+  if (!json_is_object(body))
+    return swh_error_set(err, SWH_ERR_USAGE, "%s: must be a JSON object", what);
+  if (op == SWH_OP_WEBHOOK_CREATE) {
+    if (json_object_get(body, "id"))
+      return swh_error_set(err, SWH_ERR_VALIDATION,
+                           "webhook.id: must be absent on create (the server assigns it)");
+    if (swh_webhook_validate(body, 0, err) != SWH_OK) return err->kind;
+  } else {
+    if (swh_webhook_validate(body, SWH_VALIDATE_PARTIAL, err) != SWH_OK) return err->kind;
+    if (swh_update_mask_build(body, mask, SWH_UPDATE_MASK_MAX, err) != SWH_OK) return err->kind;
+  }
+  *sent = json_deep_copy(body);
+  if (!*sent) return swh_error_set(err, SWH_ERR_MEMORY, "out of memory copying the %s", what);
+  swh_webhook_normalize(*sent);
+  return SWH_OK;
+}
+
+swh_transfer *swh_request_transfer(CURL *escaper, const char *base_url, const char *method,
+                                   const char *const segments[], size_t count,
+                                   const char *query, char *body, swh_error *err) {
+  char *url, *path;
+  if (swh_url_build(escaper, base_url, segments, count, query, &url, &path, err) != SWH_OK) {
+    free(body);
+    return NULL;
+  }
+  swh_transfer *t = swh_transfer_new(method, url, path, body, body ? "application/json" : NULL);
+  if (!t) swh_error_set(err, SWH_ERR_MEMORY, "out of memory preparing a request");
+  return t;
+}
