@@ -120,6 +120,30 @@ static void test_move_and_clear(void **state) {
   swh_error_clear(&b); /* twice is safe */
 }
 
+static void test_copy_shares_the_details(void **state) {
+  (void)state;
+  swh_error a, b;
+  swh_error_init(&a);
+  swh_error_init(&b);
+  from_text(&a, 404,
+            "{\"error\":{\"code\":404,\"message\":\"Webhook not found\","
+            "\"status\":\"NOT_FOUND\",\"details\":[{\"k\":1},{\"k\":2}]}}",
+            "GET /x");
+  from_text(&b, 500, "{\"error\":{\"message\":\"old\",\"details\":[1]}}", NULL);
+  swh_error_copy(&b, &a); /* b's own details are freed (ASan checks), a's are shared */
+  assert_int_equal(b.kind, SWH_ERR_HTTP);
+  assert_int_equal(b.http_status, 404);
+  assert_string_equal(b.api_status, "NOT_FOUND");
+  assert_string_equal(b.message, "Webhook not found");
+  assert_string_equal(b.request, "GET /x");
+  assert_ptr_equal(b.details, a.details);
+  swh_error_clear(&a); /* b still holds its reference (LeakSanitizer and ASan check) */
+  assert_int_equal(json_array_size(b.details), 2);
+  swh_error_copy(&b, &b); /* copying onto itself changes nothing */
+  assert_int_equal(b.http_status, 404);
+  swh_error_clear(&b);
+}
+
 static void test_nested_form(void **state) {
   (void)state;
   swh_error err;
@@ -467,6 +491,7 @@ int main(void) {
       cmocka_unit_test(test_set_formats_and_keeps_context),
       cmocka_unit_test(test_set_makes_one_line_and_truncates_cleanly),
       cmocka_unit_test(test_move_and_clear),
+      cmocka_unit_test(test_copy_shares_the_details),
       cmocka_unit_test(test_nested_form),
       cmocka_unit_test(test_flat_form),
       cmocka_unit_test(test_kinds_and_retryable_by_status),

@@ -593,12 +593,7 @@ static void fail_waiting_calls(swh_client *client, const swh_error *err) {
   while (client->waiting.head) {
     swh_error copy;
     swh_error_init(&copy);
-    copy.kind = err->kind;
-    copy.http_status = err->http_status;
-    copy.retryable = err->retryable;
-    memcpy(copy.api_status, err->api_status, sizeof copy.api_status);
-    memcpy(copy.message, err->message, sizeof copy.message);
-    copy.details = err->details ? json_incref(err->details) : NULL;
+    swh_error_copy(&copy, err);
     call_fail(client->waiting.head, &copy);
   }
 }
@@ -767,12 +762,12 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
     /* target is unique in its app: look the webhook up, before sending again or, out of
        attempts, to tell whether the create was made after all. */
     if (!call->lookup) {
-      const char *segments[] = {"v1", "projects", client->project_id, "apps", call->app_id,
-                                "webhooks"};
+      swh_op_shape list;
+      swh_op_shape_of(client->project_id, SWH_OP_WEBHOOKS_LIST, call->app_id, &list);
       swh_error made;
       swh_error_init(&made);
-      call->lookup = swh_request_transfer(client->escaper, client->base_url, "GET", segments, 6,
-                                          NULL, NULL, &made);
+      call->lookup = swh_request_transfer(client->escaper, client->base_url, list.method,
+                                          list.segments, list.count, NULL, NULL, &made);
       if (!call->lookup) {
         swh_error_clear(&err);
         call_fail(call, &made);

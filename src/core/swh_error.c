@@ -44,6 +44,13 @@ void swh_error_move(swh_error *dst, swh_error *src) {
   swh_error_init(src);
 }
 
+void swh_error_copy(swh_error *dst, const swh_error *src) {
+  if (!dst || !src || dst == src) return;
+  swh_error_clear(dst);
+  *dst = *src;
+  if (dst->details) json_incref(dst->details);
+}
+
 const char *swh_error_kind_name(swh_status kind) {
   if ((int)kind < 0 || kind >= SWH_ERROR_KIND_COUNT) return "unknown";
   return kind_names[kind];

@@ -58,6 +58,9 @@ void swh_error_clear(swh_error *err);
 /* Moves src into dst (dst is cleared first; src is left initialised and empty). */
 void swh_error_move(swh_error *dst, swh_error *src);
 
+/* Copies src into dst (dst is cleared first; the details array is shared, by reference). */
+void swh_error_copy(swh_error *dst, const swh_error *src);
+
 /*
  * Sets kind and a printf-style message (truncated to fit), keeps http_status, api_status and
  * request as they are, sets retryable to the kind's default. Returns kind, so a function can
