@@ -65,6 +65,17 @@ M.map = tasks.map
 M._install_scheduler = tasks.install_scheduler
 local await = tasks.await
 
+------------------------------------------------------------------------------------------
+-- Migration, backup, rehearsal: swh.snapshot, swh.save, swh.load (lua/swh/snapshot.lua);
+-- swh.plan, plan:apply, swh.resume (lua/swh/plan.lua). Loaded on first use, so that a
+-- script that only calls the API does not pay for them.
+
+function M.snapshot(...) return require("swh.snapshot").snapshot(...) end
+function M.save(...) return require("swh.snapshot").save(...) end
+function M.load(...) return require("swh.snapshot").load(...) end
+function M.plan(...) return require("swh.plan").plan(...) end
+function M.resume(...) return require("swh.plan").resume(...) end
+
 --- swh.quiet = true turns off swh.map's progress bars.
 setmetatable(M, {
   __index = function(_, k) if k == "quiet" then return tasks.quiet end end,
