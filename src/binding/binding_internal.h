@@ -72,4 +72,7 @@ void swh_error_open(lua_State *L);
 /* Makes the client and call metatables and sets core.client into the table at -1. */
 void swh_client_open(lua_State *L);
 
+/* Sets core.validate into the table at -1 (lua_validate.c). */
+void swh_validate_open(lua_State *L);
+
 #endif

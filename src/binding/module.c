@@ -5,6 +5,7 @@
  *   core.json_encode(v [,opts]) -> string               (raises naming the path of a bad value)
  *   core.json_decode(text)      -> value | nil, message
  *   core.stderr_is_terminal()   -> boolean (progress bars redraw only on a terminal)
+ *   core.validate(w [,partial]) -> true | nil, err      (see lua_validate.c)
  *   core.array_mt, core.object_mt   the metatables of the tables made from JSON
  *   core.error_mt                   the metatable of error tables (its __tostring: one line)
  *   core.null                       JSON null, the lightuserdata NULL that is cjson.null
@@ -35,6 +36,7 @@ int luaopen_swh_core(lua_State *L) {
   swh_error_open(L);
   luaL_newlib(L, functions); /* core */
   swh_client_open(L);
+  swh_validate_open(L);
   luaL_getmetatable(L, SWH_ARRAY_MT);
   lua_setfield(L, -2, "array_mt");
   luaL_getmetatable(L, SWH_OBJECT_MT);

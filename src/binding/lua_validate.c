@@ -1,0 +1,45 @@
+/*
+ * core.validate(webhook [, partial]) -> true | nil, err: the core's checks of API.md
+ * (swh_webhook_validate), the same the client makes before sending, without sending. A
+ * whole webhook by default; with partial, an update's changes (any subset of the fields).
+ * A value that cannot be JSON raises, naming its path; an invalid webhook returns the
+ * validation error, never quoting a secret.
+ */
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "binding_internal.h"
+#include "swh.h"
+
+static int validate(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  bool partial = lua_toboolean(L, 2);
+  const char *root = partial ? "changes" : "webhook";
+  swh_json_box *box = swh_json_box_push(L); /* freed by its __gc if anything raises */
+  char why[SWH_JSON_ERROR_MAX];
+  box->value = swh_json_from_lua(L, 1, root, why);
+  if (!box->value)
+    return luaL_error(L, "%s", why); /* the swh module names the argument */
+  if (json_is_array(box->value) && json_array_size(box->value) == 0) {
+    json_decref(box->value); /* {} is an empty object here */
+    box->value = json_object();
+    if (!box->value)
+      return luaL_error(L, "not enough memory");
+  } else if (!json_is_object(box->value)) {
+    return luaL_error(L, "%s: expected a table with string keys, got an array", root);
+  }
+  swh_error err;
+  swh_error_init(&err);
+  if (swh_webhook_validate(box->value, partial ? SWH_VALIDATE_PARTIAL : 0, &err) == SWH_OK) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushnil(L);
+  swh_error_push(L, &err);
+  return 2;
+}
+
+void swh_validate_open(lua_State *L) {
+  lua_pushcfunction(L, validate);
+  lua_setfield(L, -2, "validate");
+}
