@@ -14,21 +14,32 @@
 -- client.webhooks:update(id, {target = …, triggers = …}), lists them again, and prints the
 -- webhooks before and after and a summary. Requests run many at once (swh.map), paced under
 -- the project's rate limit. A webhook that cannot be moved is reported and the others go on;
--- the exit status is 1 when any failed. The first update goes alone: if it fails as invalid
--- (error kind "validation": a misspelt TRIGGER, and the message says "did you mean"),
--- nothing else is tried, nothing is printed on stdout, and the exit status is 2. With -q,
--- no progress on stderr.
+-- the exit status is 1 when any failed. Bad arguments (a host that is not one, a misspelt
+-- TRIGGER: the message says "did you mean") change nothing and exit with status 2, and so
+-- does a first update the API refuses as invalid: it goes alone, so that a change every
+-- webhook would fail stops before any other request. When no webhook is on OLD_HOST, it
+-- says so, lists the hosts in use, and changes nothing. With -q, no progress on stderr.
 -- luacheck: read globals swh client
 local pretty = require "swh.pretty"
+local core = require "swh.core"
 
 local DEFAULT_OLD = "hooks.old-callbacks.example.com"
 local DEFAULT_NEW = "hooks.new-callbacks.example.com"
 local DEFAULT_TRIGGER = "MESSAGE_DELIVERY"
 
-local function usage(problem)
-  io.stderr:write("migrate-host.lua: ", problem, "\n",
-    "usage: swh migrate-host.lua [OLD_HOST [NEW_HOST [TRIGGER]]]\n")
+local USAGE = "usage: swh migrate-host.lua [OLD_HOST [NEW_HOST [TRIGGER]]]\n"
+
+--- Says what is wrong (and, for bad arguments, the usage) and exits with status 2.
+local function refuse(problem, show_usage)
+  io.stderr:write("migrate-host.lua: ", problem, "\n", show_usage and USAGE or "")
   os.exit(2, true)
+end
+
+if arg[1] == "-h" or arg[1] == "--help" then
+  io.write(USAGE, ("  OLD_HOST  default %s\n  NEW_HOST  default %s\n"
+    .. "  TRIGGER   default %s, added where missing (\"-\": none)\n"):format(
+    DEFAULT_OLD, DEFAULT_NEW, DEFAULT_TRIGGER))
+  os.exit(0, true)
 end
 
 local old_host = (arg[1] or DEFAULT_OLD):lower()
@@ -36,25 +47,57 @@ local new_host = arg[2] or DEFAULT_NEW
 local trigger = arg[3] or DEFAULT_TRIGGER
 if trigger == "-" then trigger = nil end
 for _, host in ipairs { old_host, new_host } do
-  if not host:match("^[%w.-]+$") and not host:match("^[%w.-]+:%d+$") then
-    usage(("'%s' is not a host name (like hooks.example.com or host:8443)"):format(host))
+  if not host:match("^%w[%w.-]*$") and not host:match("^%w[%w.-]*:%d+$") then
+    refuse(("'%s' is not a host name (like hooks.example.com or host:8443)"):format(host), true)
   end
 end
-if old_host == new_host:lower() then usage("OLD_HOST and NEW_HOST are the same") end
-if arg[4] then usage("too many arguments") end
+if old_host == new_host:lower() then refuse("OLD_HOST and NEW_HOST are the same", true) end
+if arg[4] then refuse("too many arguments", true) end
+if trigger then
+  local valid, err = core.validate({ triggers = { trigger } }, true)
+  if not valid then
+    refuse(("TRIGGER: %s"):format(err.message:gsub("^webhook%.triggers%[0%]: ", "")), true)
+  end
+end
 
 local function progress(...)
   if not swh.quiet then io.stderr:write(...) io.stderr:write("\n") end
 end
 
---- The target with its host replaced, or nil when the target is not on OLD_HOST.
-local function moved_target(target)
+--- The parts of a target URL: scheme with "://", userinfo with "@" (or ""), host (name and
+-- port), and the rest; nil when it is not a URL.
+local function split_target(target)
   local scheme, authority, rest = target:match("^(%a[%w+.-]*://)([^/?#]*)(.*)$")
   if not scheme then return nil end
   local userinfo, host = authority:match("^(.*@)(.*)$")
   if not userinfo then userinfo, host = "", authority end
-  if host:lower() ~= old_host then return nil end
+  return scheme, userinfo, host, rest
+end
+
+--- The target with its host replaced, or nil when the target is not on OLD_HOST.
+local function moved_target(target)
+  local scheme, userinfo, host, rest = split_target(target)
+  if not scheme or host:lower() ~= old_host then return nil end
   return scheme .. userinfo .. new_host .. rest
+end
+
+--- "a.example.com (12), b.example.com (3)": the hosts of the targets, most used first.
+local function hosts_in_use(listing)
+  local counts, hosts = {}, {}
+  for _, entry in ipairs(listing) do
+    for _, w in ipairs(entry.webhooks) do
+      local _, _, host = split_target(w.target)
+      host = host and host:lower() or "(not a URL)"
+      if not counts[host] then hosts[#hosts + 1] = host end
+      counts[host] = (counts[host] or 0) + 1
+    end
+  end
+  table.sort(hosts, function(a, b)
+    if counts[a] ~= counts[b] then return counts[a] > counts[b] end
+    return a < b
+  end)
+  for i, host in ipairs(hosts) do hosts[i] = ("%s (%d)"):format(host, counts[host]) end
+  return #hosts > 0 and table.concat(hosts, ", ") or "none: no webhooks"
 end
 
 local function short_id(id)
@@ -110,6 +153,13 @@ for _, entry in ipairs(before) do
   end
 end
 
+if #to_move == 0 then
+  io.stderr:write(("migrate-host.lua: no webhook targets %s, so nothing was changed. "
+    .. "Hosts in use: %s\n"):format(old_host, hosts_in_use(before)))
+  print(("Summary: %d apps, 0 webhooks moved, %d unchanged, 0 failed"):format(#apps, unchanged))
+  os.exit(0, true)
+end
+
 -- One update per webhook, many in flight (swh.map paces them under the project's rate
 -- limit and retries what can be retried); a failure is reported, the others go on.
 local function move_one(move)
@@ -134,7 +184,7 @@ local first_value, first_err
 if first then
   first_value, first_err = move_one(first)
   if not first_value and type(first_err) == "table" and first_err.kind == "validation" then
-    usage(pretty.mask_urls(("the first update (webhook %s) is invalid, so no webhook was "
+    refuse(pretty.mask_urls(("the first update (webhook %s) is invalid, so no webhook was "
       .. "moved: %s"):format(first.webhook.id, first_err.message)))
   end
 end

@@ -326,25 +326,55 @@ end
       assert.falsy(has(r.out, "pw-SECRET"), r.out)
     end)
 
-    it("stops at the first update when the TRIGGER is misspelt, with status 2", function()
+    it("refuses a misspelt TRIGGER before any request, with status 2", function()
       local r = run { "-v", "--sandbox", "scripts/migrate-host.lua", OLD, NEW,
                       "MESAGE_DELIVERY" }
       assert.equal(2, r.status)
       assert.equal("", r.out)
+      assert.equal("migrate-host.lua: TRIGGER: unknown trigger \"MESAGE_DELIVERY\" (did you "
+        .. "mean \"MESSAGE_DELIVERY\"?)\nusage: swh migrate-host.lua [OLD_HOST [NEW_HOST "
+        .. "[TRIGGER]]]\n", r.err)
+      -- also when no webhook is on OLD_HOST
+      r = run { "--sandbox", "scripts/migrate-host.lua", "x.example.com", NEW, "OPTIN" }
+      assert.equal(2, r.status)
+      assert.equal("migrate-host.lua: TRIGGER: unknown trigger \"OPTIN\" (did you mean "
+        .. "\"OPT_IN\"?)\nusage: swh migrate-host.lua [OLD_HOST [NEW_HOST [TRIGGER]]]\n", r.err)
+    end)
+
+    it("stops at the first update when it is invalid, with status 2", function()
+      -- every webhook would fail the same way: a Sinch API host cannot receive webhooks
+      local r = run { "-v", "--sandbox", "scripts/migrate-host.lua", OLD,
+                      "conversation-api.eu.sinch.com" }
+      assert.equal(2, r.status)
+      assert.equal("", r.out)
       assert.falsy(has(r.err, "> PATCH ")) -- nothing was sent to change a webhook
-      assert.truthy(has(r.err, "\nListing webhooks [==============================] 40/40\n"
-        .. "migrate-host.lua: the first update (webhook 01JGFJKEEYGT7715RVG7N2WBGT) is invalid, "
-        .. "so no webhook was moved: webhook.triggers[2]: unknown trigger \"MESAGE_DELIVERY\" "
-        .. "(did you mean \"MESSAGE_DELIVERY\"?)\nusage: swh migrate-host.lua [OLD_HOST "
-        .. "[NEW_HOST [TRIGGER]]]\n"), r.err)
-      r = run { "--sandbox", "scripts/migrate-host.lua", OLD, NEW, "MESAGE_DELIVERY" }
+      r = run { "--sandbox", "scripts/migrate-host.lua", OLD, "conversation-api.eu.sinch.com" }
       assert.equal(2, r.status)
       assert.equal("", r.out)
       assert.equal("listing apps…\nListing webhooks [==============================] 40/40\n"
         .. "migrate-host.lua: the first update (webhook 01JGFJKEEYGT7715RVG7N2WBGT) is invalid, "
-        .. "so no webhook was moved: webhook.triggers[2]: unknown trigger \"MESAGE_DELIVERY\" "
-        .. "(did you mean \"MESSAGE_DELIVERY\"?)\nusage: swh migrate-host.lua [OLD_HOST "
-        .. "[NEW_HOST [TRIGGER]]]\n", r.err)
+        .. "so no webhook was moved: webhook.target: the host \"conversation-api.eu.sinch.com\" "
+        .. "is a Sinch API host (conversation-api.*.sinch.com) and cannot receive webhooks\n",
+        r.err)
+    end)
+
+    it("says when no webhook is on OLD_HOST, naming the hosts in use", function()
+      local r = run { "--sandbox", "scripts/migrate-host.lua", "hooks.old-calbacks.example.com" }
+      assert.equal(0, r.status)
+      assert.equal("Summary: 40 apps, 0 webhooks moved, 93 unchanged, 0 failed\n", r.out)
+      assert.equal("listing apps…\nListing webhooks [==============================] 40/40\n"
+        .. "migrate-host.lua: no webhook targets hooks.old-calbacks.example.com, so nothing was "
+        .. "changed. Hosts in use: hooks.old-callbacks.example.com (80), "
+        .. "crm.partner.example.net (13)\n", r.err)
+    end)
+
+    it("prints its usage with --help", function()
+      local r = run { "--sandbox", "scripts/migrate-host.lua", "--help" }
+      assert.equal(0, r.status)
+      assert.equal("usage: swh migrate-host.lua [OLD_HOST [NEW_HOST [TRIGGER]]]\n"
+        .. "  OLD_HOST  default hooks.old-callbacks.example.com\n"
+        .. "  NEW_HOST  default hooks.new-callbacks.example.com\n"
+        .. "  TRIGGER   default MESSAGE_DELIVERY, added where missing (\"-\": none)\n", r.out)
     end)
 
     it("refuses arguments that are not host names, with status 2", function()
@@ -356,6 +386,9 @@ end
       r = run { "--sandbox", "scripts/migrate-host.lua", "a.example.com", "A.example.com" }
       assert.equal(2, r.status)
       assert.truthy(has(r.err, "OLD_HOST and NEW_HOST are the same\n"), r.err)
+      r = run { "--sandbox", "scripts/migrate-host.lua", "-x" }
+      assert.equal(2, r.status)
+      assert.truthy(has(r.err, "'-x' is not a host name"), r.err)
     end)
   end)
 end)
