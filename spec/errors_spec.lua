@@ -348,6 +348,25 @@ describe("swh.client() without options", function()
     assert.same({ "SINCH_PROJECT_ID", "SINCH_KEY_ID", "SINCH_KEY_SECRET", "SINCH_REGION",
       "SINCH_CONVERSATION_URL", "SINCH_AUTH_URL", "SINCH_AUTH" }, swh.environment)
   end)
+
+  it("reads them under given options with swh._read_environment, as the swh host does",
+     function()
+    local out = helper.lua([[
+      local swh = require "swh"
+      local given = { region = "eu", auth = "basic" }
+      local options, missing, from = swh._read_environment(given)
+      for _, k in ipairs { "project_id", "key_id", "key_secret", "region", "base_url",
+                           "auth_url", "auth" } do
+        print(k, options[k], from[k])
+      end
+      print(table.concat(missing, ","), given.key_id, options == given)]], env{
+      SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "", SINCH_REGION = "xx",
+      SINCH_AUTH_URL = "http://127.0.0.1:1/t", SINCH_AUTH = "digest" })
+    assert.equal("project_id\tnil\tnil\nkey_id\tk\tSINCH_KEY_ID\nkey_secret\tnil\tnil\n"
+      .. "region\teu\tnil\nbase_url\tnil\tnil\n"
+      .. "auth_url\thttp://127.0.0.1:1/t\tSINCH_AUTH_URL\nauth\tbasic\tnil\n"
+      .. "SINCH_PROJECT_ID,SINCH_KEY_SECRET\tnil\tfalse\n", out)
+  end)
 end)
 
 describe("the HTTP trace", function()

@@ -269,6 +269,13 @@ print(arg[-1], arg[-2])
                                                         SINCH_KEY_ID = "" } })
       assert.truthy(has(r.err, "no credentials for `client`: SINCH_KEY_ID, SINCH_KEY_SECRET "
                                .. "are not set."), r.err)
+      -- --project stands for SINCH_PROJECT_ID
+      r = run({ "--project=p", "-e", "local c = client" }, { env = { SINCH_KEY_ID = "k" } })
+      assert.equal(1, r.status)
+      assert.equal("swh: (command line):1: no credentials for `client`: SINCH_KEY_SECRET is "
+        .. "not set. Set SINCH_PROJECT_ID (or pass --project), SINCH_KEY_ID and "
+        .. "SINCH_KEY_SECRET, or run swh with --sandbox to use a local emulator\nstack "
+        .. "traceback:\n\t(command line):1: in main chunk\n\t[C]: in ?\n", r.err)
     end)
 
     it("is made from the environment, and flags win over it", function()
@@ -317,9 +324,11 @@ print(arg[-1], arg[-2])
       assert.equal('swh: SINCH_AUTH_URL: "ftp://u:••••@example.com/t" is not an http(s) URL'
                    .. TRACE, fails { SINCH_AUTH_URL = "ftp://u:pw-SECRET@example.com/t" })
       -- a flag wins over the variable, so a good flag hides a bad variable
-      local r = run({ "--region=eu", "--auth=basic", "-e", "print(client.project_id)" },
+      local r = run({ "--region=eu", "--auth=basic", "--base-url=http://127.0.0.1:9", "-e",
+                      "print(client.project_id)" },
                     { env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
-                              SINCH_REGION = "xx", SINCH_AUTH = "Basic" } })
+                              SINCH_REGION = "xx", SINCH_AUTH = "Basic",
+                              SINCH_CONVERSATION_URL = "ftp://example.com" } })
       assert.equal("p\n", r.out)
       assert.equal(0, r.status)
     end)

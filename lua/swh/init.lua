@@ -16,8 +16,8 @@
 local core = require "swh.core"
 local tasks = require "swh.tasks"
 
-local error, getmetatable, ipairs, pcall, rawset, select, setmetatable, tostring, type =
-  error, getmetatable, ipairs, pcall, rawset, select, setmetatable, tostring, type
+local error, getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type =
+  error, getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type
 local concat = table.concat
 local getenv = os.getenv
 
@@ -228,7 +228,8 @@ local function wrap(core_client, project_id)
   return client
 end
 
--- The environment variables swh.client() reads, by option.
+-- The environment variables swh.client() reads, by option: the one list, which the swh host
+-- reads too (through swh._read_environment).
 local environment = {
   { "project_id", "SINCH_PROJECT_ID", required = true },
   { "key_id", "SINCH_KEY_ID", required = true },
@@ -241,16 +242,31 @@ local environment = {
 M.environment = {}
 for i, e in ipairs(environment) do M.environment[i] = e[2] end
 
-local function options_from_environment()
-  local opts, missing = {}, {}
+--- swh._read_environment([given]) -> options, missing, from
+-- What swh.client() reads from the variables of swh.environment ("" counts as unset), under
+-- the options already in `given` (copied, never changed): an option set there is not read.
+-- `missing` lists the variables of the required options (project_id, key_id, key_secret)
+-- still unset, in that order; `from` maps each option read to its variable. A hook for the
+-- swh host, whose flags win over the environment; swh.client() is the way for scripts.
+function M._read_environment(given)
+  local opts, missing, from = {}, {}, {}
+  for k, v in pairs(given or {}) do opts[k] = v end
   for _, e in ipairs(environment) do
-    local value = getenv(e[2])
-    if value ~= nil and value ~= "" then
-      opts[e[1]] = value
-    elseif e.required then
-      missing[#missing + 1] = e[2]
+    local option, variable = e[1], e[2]
+    if opts[option] == nil then
+      local value = getenv(variable)
+      if value ~= nil and value ~= "" then
+        opts[option], from[option] = value, variable
+      elseif e.required then
+        missing[#missing + 1] = variable
+      end
     end
   end
+  return opts, missing, from
+end
+
+local function options_from_environment()
+  local opts, missing = M._read_environment()
   if #missing > 0 then
     return nil, new_error("usage", ("missing %s in the environment: set %s, or pass "
       .. "project_id, key_id and key_secret to swh.client{…}"):format(

@@ -193,7 +193,9 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
   }
   options->script = i < argc ? i : 0;
 
-  /* The same words as for a bad SINCH_* value (src/host/host_prelude.lua). */
+  /* Flags are checked here, not in Lua, so that a bad one exits with status 2 before
+     anything runs (before --help, the sandbox or any -e). The prelude checks only SINCH_*
+     values, when `client` is first used, in the same words (host_prelude.lua, bad_value). */
   static const char *const regions[] = {"us", "eu", "br", NULL};
   static const char *const auths[] = {"oauth2", "basic", NULL};
   if (options->region && !is_one_of(options->region, regions))

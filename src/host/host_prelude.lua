@@ -4,24 +4,10 @@
 --
 -- ctx = { project=, region=, base_url=, auth=, verbose=bool, quiet=bool,
 --         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind= } }
-local os_getenv, error, setmetatable, rawset, tostring = os.getenv, error, setmetatable,
-  rawset, tostring
+local error, setmetatable, rawset, tostring = error, setmetatable, rawset, tostring
 local concat = table.concat
 
 local host = {}
-
-local CREDENTIALS = {
-  { "project_id", "SINCH_PROJECT_ID" },
-  { "key_id", "SINCH_KEY_ID" },
-  { "key_secret", "SINCH_KEY_SECRET" },
-}
-
--- An environment variable, with "" counting as unset.
-local function env(name)
-  local value = os_getenv(name)
-  if value == "" then return nil end
-  return value
-end
 
 local REGIONS = { us = true, eu = true, br = true }
 local AUTHS = { oauth2 = true, basic = true }
@@ -32,28 +18,30 @@ local function is_http(url)
   return rest ~= nil and rest ~= "" and rest:sub(1, 1) ~= "/"
 end
 
--- What is wrong with a value from a flag or variable (named by from[option]), or nil. URLs
--- are quoted with any password masked.
+-- What is wrong with a value read from a SINCH_* variable (named by from[option]), or nil.
+-- URLs are quoted with any password masked. Flags need no check here: host_options.c
+-- refuses a bad one, in the same words, before any Lua runs (exit status 2).
 local function bad_value(options, from)
-  if options.region and not REGIONS[options.region] then
+  if from.region and not REGIONS[options.region] then
     return ('%s: "%s" is not a region (us, eu, br)'):format(from.region, options.region)
   end
   for _, option in ipairs { "base_url", "auth_url" } do
     local url = options[option]
-    if url and not is_http(url) then
+    if from[option] and not is_http(url) then
       return ('%s: "%s" is not an http(s) URL'):format(from[option],
         require("swh.pretty").mask_urls(url))
     end
   end
-  if options.auth and not AUTHS[options.auth] then
+  if from.auth and not AUTHS[options.auth] then
     return ('%s: expected "oauth2" or "basic", got "%s"'):format(from.auth, options.auth)
   end
   return nil
 end
 
---- The options for swh.client: the sandbox's, or flags over the SINCH_* environment.
+--- The options for swh.client: the sandbox's, or flags over the SINCH_* environment (read
+-- through swh._read_environment, the module's list of variables).
 -- Returns nil, a message and "missing" when there are no credentials; nil, a message naming
--- the flag or variable and "invalid" when a value is one swh.client would refuse.
+-- the variable and "invalid" when a variable holds a value swh.client would refuse.
 function host.client_options(ctx)
   local trace = ctx.verbose or nil
   if ctx.sandbox then
@@ -64,26 +52,10 @@ function host.client_options(ctx)
       auth = ctx.auth, trace = trace,
     }
   end
-  local options = {
-    project_id = ctx.project or env("SINCH_PROJECT_ID"),
-    key_id = env("SINCH_KEY_ID"),
-    key_secret = env("SINCH_KEY_SECRET"),
-    region = ctx.region or env("SINCH_REGION"),
-    base_url = ctx.base_url or env("SINCH_CONVERSATION_URL"),
-    auth_url = env("SINCH_AUTH_URL"),
-    auth = ctx.auth or env("SINCH_AUTH"),
-    trace = trace,
+  local options, missing, from = require("swh")._read_environment {
+    project_id = ctx.project, region = ctx.region, base_url = ctx.base_url, auth = ctx.auth,
   }
-  local from = {
-    region = ctx.region and "--region" or "SINCH_REGION",
-    base_url = ctx.base_url and "--base-url" or "SINCH_CONVERSATION_URL",
-    auth_url = "SINCH_AUTH_URL",
-    auth = ctx.auth and "--auth" or "SINCH_AUTH",
-  }
-  local missing = {}
-  for _, c in ipairs(CREDENTIALS) do
-    if not options[c[1]] then missing[#missing + 1] = c[2] end
-  end
+  options.trace = trace
   if #missing > 0 then
     return nil, "no credentials for `client`: " .. concat(missing, ", ")
       .. (#missing == 1 and " is" or " are") .. " not set. Set SINCH_PROJECT_ID (or pass "
@@ -104,8 +76,8 @@ function host.setup(ctx)
   setmetatable(_G, {
     __index = function(globals, name)
       if name ~= "client" then return nil end
-      -- A missing credential is reported at the script's line; a bad value names its flag
-      -- or variable, which says more than any line of the script.
+      -- A missing credential is reported at the script's line; a bad value names its
+      -- variable, which says more than any line of the script.
       local options, problem, why = host.client_options(ctx)
       if not options then error(problem, why == "invalid" and 0 or 2) end
       local client, err = swh.client(options)
