@@ -413,6 +413,27 @@ static void test_config_is_checked(void **state) {
                       "config.auth_url: \"localhost:9/token\" is not an http:// or https:// URL");
   config.auth_url = NULL;
 
+  /* libcurl's parser has the last word: what it cannot parse is refused here, not retried
+     five times as a network failure */
+  static const struct {
+    const char *url, *message;
+  } bad[] = {
+      {"http://", "config.base_url: \"http://\" has no host"},
+      {"http://u:pw@", "config.base_url: \"http://u:[redacted]@\" has no host"},
+      {"http://[::1", "config.base_url: \"http://[::1\" is not a valid URL (Bad IPv6 address)"},
+      {"http://127.0.0.1:99999/", "config.base_url: \"http://127.0.0.1:99999/\" is not a valid "
+                                  "URL (Port number was not a decimal number between 0 and 65535)"},
+      {"http://h/ x", "config.base_url: \"http://h/ x\" is not a valid URL (Bad path)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    config.base_url = bad[i].url;
+    assert_null(swh_client_new(&config, &err));
+    assert_int_equal(err.kind, SWH_ERR_USAGE);
+    assert_string_equal(err.message, bad[i].message);
+  }
+  config.base_url = "HTTP://localhost:8080";
+  assert_int_equal(swh_url_check("x", config.base_url, &err), SWH_OK);
+
   swh_client *client = swh_client_new(&config, &err);
   assert_non_null(client);
   swh_client_free(client);

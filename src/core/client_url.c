@@ -2,9 +2,14 @@
 #define _POSIX_C_SOURCE 200809L
 #include "client_url.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "client_redact.h"
+#include "swh_client.h"
 
 /* A growable string; every append reports allocation failure. */
 typedef struct {
@@ -53,13 +58,34 @@ swh_status swh_url_build(CURL *escaper, const char *base, const char *const segm
   return SWH_OK;
 }
 
-int swh_url_is_http(const char *text) {
-  size_t skip;
-  if (strncasecmp(text, "http://", 7) == 0)
-    skip = 7;
-  else if (strncasecmp(text, "https://", 8) == 0)
-    skip = 8;
-  else
-    return 0;
-  return text[skip] != '\0' && text[skip] != '/';
+/* Fills err: name, the URL with any password masked, then why (printf-style). */
+static swh_status refuse_url(swh_error *err, const char *name, const char *url, const char *why) {
+  char *shown = swh_redact_url_passwords(url);
+  if (!shown) return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory", name);
+  swh_error_set(err, SWH_ERR_USAGE, "%s: \"%.200s\" %s", name, shown, why);
+  free(shown);
+  return SWH_ERR_USAGE;
+}
+
+swh_status swh_url_check(const char *name, const char *url, swh_error *err) {
+  if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
+    return refuse_url(err, name, url, "is not an http:// or https:// URL");
+  CURLU *parsed = curl_url();
+  if (!parsed) return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory", name);
+  char *host = NULL;
+  CURLUcode code = curl_url_set(parsed, CURLUPART_URL, url, 0);
+  if (code == CURLUE_OK) code = curl_url_get(parsed, CURLUPART_HOST, &host, 0);
+  curl_url_cleanup(parsed);
+  bool has_host = code == CURLUE_OK && host && *host;
+  curl_free(host);
+  if (code == CURLUE_OUT_OF_MEMORY)
+    return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory", name);
+  if (code == CURLUE_NO_HOST || (code == CURLUE_OK && !has_host))
+    return refuse_url(err, name, url, "has no host");
+  if (code != CURLUE_OK) {
+    char why[160];
+    snprintf(why, sizeof why, "is not a valid URL (%s)", curl_url_strerror(code));
+    return refuse_url(err, name, url, why);
+  }
+  return SWH_OK;
 }

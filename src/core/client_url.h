@@ -21,7 +21,5 @@ swh_status swh_url_build(CURL *escaper, const char *base, const char *const segm
                          size_t count, const char *query, char **url, char **path,
                          swh_error *err);
 
-/* Whether text starts with http:// or https:// (any case) and has a host after it. */
-int swh_url_is_http(const char *text);
 
 #endif

@@ -215,14 +215,6 @@ static const char *url_path(const char *url) {
 /* ---- creating and freeing a client -------------------------------------------------------- */
 
 /* "config.x: \"...\" is not an http:// or https:// URL", quoting url without a password. */
-static swh_status not_http(swh_error *err, const char *name, const char *url) {
-  char *shown = swh_redact_url_passwords(url);
-  swh_error_set(err, SWH_ERR_USAGE, "%s: \"%.200s\" is not an http:// or https:// URL", name,
-                shown ? shown : "(out of memory)");
-  free(shown);
-  return SWH_ERR_USAGE;
-}
-
 static swh_status check_config(const swh_config *config, swh_error *err) {
   if (!config) return swh_error_set(err, SWH_ERR_USAGE, "config: required");
   if (!config->project_id || !*config->project_id)
@@ -236,10 +228,10 @@ static swh_status check_config(const swh_config *config, swh_error *err) {
     return swh_error_set(err, SWH_ERR_USAGE,
                          "config.region: unknown region \"%.40s\" (expected us, eu or br)",
                          config->region);
-  if (config->base_url && !swh_url_is_http(config->base_url))
-    return not_http(err, "config.base_url", config->base_url);
-  if (config->auth_url && !swh_url_is_http(config->auth_url))
-    return not_http(err, "config.auth_url", config->auth_url);
+  if (config->base_url && swh_url_check("config.base_url", config->base_url, err) != SWH_OK)
+    return err->kind;
+  if (config->auth_url && swh_url_check("config.auth_url", config->auth_url, err) != SWH_OK)
+    return err->kind;
   if (config->auth != SWH_AUTH_OAUTH2 && config->auth != SWH_AUTH_BASIC)
     return swh_error_set(err, SWH_ERR_USAGE, "config.auth: must be oauth2 or basic");
   return SWH_OK;

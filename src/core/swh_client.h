@@ -63,9 +63,19 @@ typedef struct swh_config {
 typedef struct swh_client swh_client;
 
 /*
+ * Checks url as base_url and auth_url must be: an absolute http:// or https:// URL with a
+ * host, that libcurl can parse (a port in range, a closed IPv6 bracket, no spaces). On
+ * failure returns SWH_ERR_USAGE with a message starting with name and saying why, any
+ * password in the URL masked:
+ *   --base-url: "http://127.0.0.1:99999/" is not a valid URL (Port number was not a ...)
+ * SWH_ERR_MEMORY if it cannot tell.
+ */
+swh_status swh_url_check(const char *name, const char *url, swh_error *err);
+
+/*
  * A new client (the caller frees it with swh_client_free), or NULL with err filled:
  * SWH_ERR_USAGE naming the field for a missing project_id/key_id/key_secret, an unknown
- * region, a base_url or auth_url that is not an http(s) URL; SWH_ERR_MEMORY. The config's
+ * region, a base_url or auth_url that fails swh_url_check; SWH_ERR_MEMORY. The config's
  * strings are copied. No request is sent until the first call.
  */
 swh_client *swh_client_new(const swh_config *config, swh_error *err);
