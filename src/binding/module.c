@@ -6,6 +6,7 @@
  *   core.json_decode(text)      -> value | nil, message
  *   core.stderr_is_terminal()   -> boolean (progress bars redraw only on a terminal)
  *   core.validate(w [,partial]) -> true | nil, err      (see lua_validate.c)
+ *   core.journal_create(path)   -> file | nil, message  (new, mode 0600; see lua_journal.c)
  *   core.array_mt, core.object_mt   the metatables of the tables made from JSON
  *   core.error_mt                   the metatable of error tables (its __tostring: one line)
  *   core.null                       JSON null, the lightuserdata NULL that is cjson.null
@@ -37,6 +38,7 @@ int luaopen_swh_core(lua_State *L) {
   luaL_newlib(L, functions); /* core */
   swh_client_open(L);
   swh_validate_open(L);
+  swh_journal_open(L);
   luaL_getmetatable(L, SWH_ARRAY_MT);
   lua_setfield(L, -2, "array_mt");
   luaL_getmetatable(L, SWH_OBJECT_MT);
