@@ -1,6 +1,7 @@
 /*
  * libswh, the C core of swh: a client for the webhooks of the Sinch Conversation API
- * (API.md), its validation rules, its error model and callback signatures. No Lua here.
+ * (API.md), its validation rules, its error model, callback signatures, and the snapshot
+ * files of a project (checked, written atomically). No Lua here.
  */
 #ifndef SWH_H
 #define SWH_H
@@ -11,5 +12,7 @@
 #include "swh_webhook.h"
 #include "swh_signature.h"
 #include "swh_client.h"
+#include "swh_file.h"
+#include "swh_snapshot.h"
 
 #endif

@@ -1,17 +1,15 @@
 /* The project's state: how it starts, lookups, ids, and the atomic state file. */
 #include "store.h"
 
+#include "swh_file.h"
+#include "swh_snapshot.h"
 #include "swh_webhook.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -110,53 +108,19 @@ swh_status emu_store_save_locked(const emu_store *store, swh_error *err) {
   json_t *snapshot = emu_store_snapshot_locked(store);
   char *text = snapshot ? json_dumps(snapshot, JSON_INDENT(2)) : NULL;
   json_decref(snapshot);
-  size_t path_len = strlen(store->state_file);
-  char *temp = malloc(path_len + 16);
-  char *dir_copy = strdup(store->state_file);
-  if (!text || !temp || !dir_copy) {
+  if (!text)
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  size_t len = strlen(text);
+  char *line = realloc(text, len + 2); /* a text file ends with a newline */
+  if (!line) {
+    OPENSSL_cleanse(text, len);
     free(text);
-    free(temp);
-    free(dir_copy);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   }
-  /* write a temporary file beside the target, flush it to disk, then rename over the
-     target: a crash leaves either the old state or the new one, never half of one */
-  snprintf(temp, path_len + 16, "%s.tmp.XXXXXX", store->state_file);
-  int fd = mkstemp(temp); /* mode 0600 */
-  swh_status status = SWH_OK;
-  if (fd < 0) {
-    /* the temporary file is an implementation detail: name the directory it needs */
-    int saved_errno = errno;
-    status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot write in %s: %s",
-                           store->state_file, dirname(dir_copy), strerror(saved_errno));
-  } else {
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-      ssize_t n = write(fd, text + done, len - done);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      done += (size_t)n;
-    }
-    bool written = done == len && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
-    int saved_errno = errno;
-    if (close(fd) != 0 || !written || rename(temp, store->state_file) != 0) {
-      status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot save the state: %s",
-                             store->state_file, strerror(written ? errno : saved_errno));
-      unlink(temp);
-    } else {
-      int dir = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY);
-      if (dir >= 0) {
-        fsync(dir); /* makes the rename itself durable */
-        close(dir);
-      }
-    }
-  }
-  OPENSSL_cleanse(text, strlen(text)); /* it holds secrets */
-  free(text);
-  free(temp);
-  free(dir_copy);
+  memcpy(line + len, "\n", 2);
+  swh_status status = swh_file_write_atomic(store->state_file, line, len + 1, err);
+  OPENSSL_cleanse(line, len + 1); /* it holds secrets */
+  free(line);
   return status;
 }
 
@@ -194,7 +158,7 @@ static swh_status load_value(emu_store *store, const json_t *seed, const char *s
                              const char *forced_project, swh_error *err) {
   json_t *apps, *webhooks;
   const char *project;
-  swh_status status = emu_snapshot_check(seed, source, &apps, &webhooks, &project, err);
+  swh_status status = swh_snapshot_check(seed, source, &apps, &webhooks, &project, err);
   if (status != SWH_OK)
     return status;
   json_decref(store->apps);
@@ -214,16 +178,10 @@ static swh_status load_value(emu_store *store, const json_t *seed, const char *s
 /* Loads the snapshot in a file into the store, as load_value. */
 static swh_status load_file(emu_store *store, const char *path, const char *forced_project,
                             swh_error *err) {
-  FILE *file = fopen(path, "rb");
-  if (!file)
-    return swh_error_set(err, SWH_ERR_USAGE, "%s: cannot open: %s", path, strerror(errno));
-  json_error_t jerr;
-  json_t *snapshot = json_loadf(file, JSON_REJECT_DUPLICATES, &jerr);
-  fclose(file);
-  if (!snapshot)
-    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: line %d, column %d: %s", path,
-                         jerr.line, jerr.column, jerr.text);
-  swh_status status = load_value(store, snapshot, path, forced_project, err);
+  json_t *snapshot;
+  swh_status status = swh_snapshot_read(path, &snapshot, err);
+  if (status == SWH_OK)
+    status = load_value(store, snapshot, path, forced_project, err);
   json_decref(snapshot);
   return status;
 }

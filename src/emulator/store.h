@@ -45,7 +45,7 @@ void emu_store_destroy(emu_store *store);
 /* The whole state as a snapshot value (a new reference). NULL on allocation failure. */
 json_t *emu_store_snapshot_locked(const emu_store *store);
 
-/* Saves the state file, if any, atomically. */
+/* Saves the state file, if any, atomically and with mode 0600 (swh_file_write_atomic). */
 swh_status emu_store_save_locked(const emu_store *store, swh_error *err);
 
 /* A fresh id, unused by any app or webhook. */
@@ -67,11 +67,5 @@ size_t emu_store_count_locked(const emu_store *store, const char *app_id,
 /* The webhook of app_id with this target, other than `except`, or NULL. */
 json_t *emu_store_target_owner_locked(const emu_store *store, const char *app_id,
                                       const char *target, const json_t *except);
-
-/* Checks a snapshot value and returns normalised copies of its apps and webhooks (new
-   references) and its project_id (borrowed from snapshot, may be NULL). source names it
-   in messages ("seed.json"). */
-swh_status emu_snapshot_check(const json_t *snapshot, const char *source, json_t **apps,
-                              json_t **webhooks, const char **project_id, swh_error *err);
 
 #endif

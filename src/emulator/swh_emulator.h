@@ -10,7 +10,8 @@
  *
  * The snapshot format, used by the seed file, the state file and swh.snapshot:
  *   {"swh_snapshot":1,"project_id":"…","apps":[App…],"webhooks":[Webhook…]}
- * Apps and webhooks are kept whole, unknown fields included.
+ * Apps and webhooks are kept whole, unknown fields included. The core checks it
+ * (swh_snapshot.h), so swh.load accepts what the emulator accepts.
  */
 #ifndef SWH_EMULATOR_H
 #define SWH_EMULATOR_H

@@ -1,8 +1,11 @@
-/* Checking a snapshot (seed or state file) before the emulator trusts it: the same rules
-   as the API applies to requests, with messages naming the file and the element. */
+/* swh_snapshot: see swh_snapshot.h. The same rules as the API applies to requests, with
+   messages naming the file and the element. */
+#include "swh_snapshot.h"
+
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "store.h"
 #include "swh_webhook.h"
 
 static bool nonempty_string(const json_t *value) {
@@ -57,22 +60,26 @@ static swh_status check_webhook(const json_t *apps, json_t *webhooks, size_t i,
   /* The API's own rules; id is checked here since a create forbids it. Trigger names are
      checked as a client does: a snapshot of the real API may hold newer ones. */
   json_t *without_id = json_copy(webhook);
-  if (!without_id)
+  /* jansson's shallow copy drops the keys it has no memory for, silently */
+  if (!without_id || json_object_size(without_id) != json_object_size(webhook)) {
+    json_decref(without_id);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  }
   json_object_del(without_id, "id");
   swh_error problem;
   swh_error_init(&problem);
   swh_status status = swh_webhook_validate(without_id, 0, &problem);
   json_decref(without_id);
   if (status != SWH_OK) {
-    /* "webhook.target: ..." reads "webhooks[3].target: ..." here */
+    /* "webhook.target: ..." reads "webhooks[3].target: ..." here; the kind is the
+       validator's (memory stays memory) */
     const char *message = problem.message;
     if (strncmp(message, "webhook.", 8) == 0)
-      swh_error_set(err, SWH_ERR_VALIDATION, "%s: webhooks[%zu].%s", source, i, message + 8);
+      swh_error_set(err, status, "%s: webhooks[%zu].%s", source, i, message + 8);
     else
-      swh_error_set(err, SWH_ERR_VALIDATION, "%s: webhooks[%zu]: %s", source, i, message);
+      swh_error_set(err, status, "%s: webhooks[%zu]: %s", source, i, message);
     swh_error_clear(&problem);
-    return SWH_ERR_VALIDATION;
+    return status;
   }
   swh_error_clear(&problem);
   swh_webhook_normalize(webhook);
@@ -103,7 +110,21 @@ static swh_status check_webhook(const json_t *apps, json_t *webhooks, size_t i,
   return SWH_OK;
 }
 
-swh_status emu_snapshot_check(const json_t *snapshot, const char *source, json_t **apps_out,
+swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err) {
+  *snapshot = NULL;
+  FILE *file = fopen(path, "rb");
+  if (!file)
+    return swh_error_set(err, SWH_ERR_USAGE, "%s: cannot open: %s", path, strerror(errno));
+  json_error_t jerr;
+  *snapshot = json_loadf(file, JSON_REJECT_DUPLICATES, &jerr);
+  fclose(file);
+  if (!*snapshot)
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: line %d, column %d: %s", path,
+                         jerr.line, jerr.column, jerr.text);
+  return SWH_OK;
+}
+
+swh_status swh_snapshot_check(const json_t *snapshot, const char *source, json_t **apps_out,
                               json_t **webhooks_out, const char **project_id,
                               swh_error *err) {
   *apps_out = *webhooks_out = NULL;
@@ -112,22 +133,23 @@ swh_status emu_snapshot_check(const json_t *snapshot, const char *source, json_t
     return swh_error_set(err, SWH_ERR_VALIDATION, "%s: expected a JSON object (a snapshot)",
                          source);
   json_t *version = json_object_get(snapshot, "swh_snapshot");
-  if (version && !(json_is_integer(version) && json_integer_value(version) == 1))
+  if (version &&
+      !(json_is_integer(version) && json_integer_value(version) == SWH_SNAPSHOT_VERSION))
     return swh_error_set(err, SWH_ERR_VALIDATION,
                          "%s: swh_snapshot: expected 1 (the only format version)", source);
   json_t *project = json_object_get(snapshot, "project_id");
   if (project && !nonempty_string(project))
     return swh_error_set(err, SWH_ERR_VALIDATION,
                          "%s: project_id: expected a non-empty string", source);
-  *project_id = json_string_value(project);
   json_t *apps = json_object_get(snapshot, "apps");
   json_t *webhooks = json_object_get(snapshot, "webhooks");
   if (apps && !json_is_array(apps))
     return swh_error_set(err, SWH_ERR_VALIDATION, "%s: apps: expected an array", source);
   if (webhooks && !json_is_array(webhooks))
     return swh_error_set(err, SWH_ERR_VALIDATION, "%s: webhooks: expected an array", source);
-  if (apps && check_apps(apps, source, err) != SWH_OK)
-    return err ? err->kind : SWH_ERR_VALIDATION;
+  swh_status status = apps ? check_apps(apps, source, err) : SWH_OK;
+  if (status != SWH_OK)
+    return status;
   json_t *apps_copy = apps ? json_deep_copy(apps) : json_array();
   json_t *webhooks_copy = webhooks ? json_deep_copy(webhooks) : json_array();
   if (!apps_copy || !webhooks_copy) {
@@ -136,7 +158,7 @@ swh_status emu_snapshot_check(const json_t *snapshot, const char *source, json_t
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   }
   for (size_t i = 0; i < json_array_size(webhooks_copy); i++) {
-    swh_status status = check_webhook(apps_copy, webhooks_copy, i, source, err);
+    status = check_webhook(apps_copy, webhooks_copy, i, source, err);
     if (status != SWH_OK) {
       json_decref(apps_copy);
       json_decref(webhooks_copy);
@@ -145,5 +167,6 @@ swh_status emu_snapshot_check(const json_t *snapshot, const char *source, json_t
   }
   *apps_out = apps_copy;
   *webhooks_out = webhooks_copy;
+  *project_id = json_string_value(project);
   return SWH_OK;
 }

@@ -1,0 +1,230 @@
+/* Unit tests of swh_file_write_atomic: the file it leaves (content, mode 0600, a new inode
+   renamed into place), and what every failure leaves: the old file as it was, no temporary
+   file, and a message naming the path and the reason. */
+#define _DEFAULT_SOURCE
+#include <dirent.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "swh_file.h"
+
+typedef struct {
+  char dir[64];
+} fixture;
+
+static int make_dir(void **state) {
+  fixture *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/swh-file-test-XXXXXX");
+  if (!mkdtemp(f->dir))
+    return -1;
+  *state = f;
+  return 0;
+}
+
+static int remove_dir(void **state) {
+  fixture *f = *state;
+  char command[128];
+  snprintf(command, sizeof command, "rm -rf '%s'", f->dir);
+  int status = system(command);
+  free(f);
+  return status == 0 ? 0 : -1;
+}
+
+/* The names in dir, sorted and joined with spaces ("" when empty). */
+static void list_dir(const char *dir, char *out, size_t size) {
+  struct dirent **names;
+  int n = scandir(dir, &names, NULL, alphasort);
+  assert_true(n >= 0);
+  out[0] = '\0';
+  for (int i = 0; i < n; i++) {
+    if (strcmp(names[i]->d_name, ".") != 0 && strcmp(names[i]->d_name, "..") != 0) {
+      size_t used = strlen(out);
+      snprintf(out + used, size - used, "%s%s", used ? " " : "", names[i]->d_name);
+    }
+    free(names[i]);
+  }
+  free(names);
+}
+
+static void read_whole(const char *path, char *out, size_t size) {
+  FILE *file = fopen(path, "rb");
+  assert_non_null(file);
+  size_t n = fread(out, 1, size - 1, file);
+  out[n] = '\0';
+  fclose(file);
+}
+
+static void write_plain(const char *path, const char *text, mode_t mode) {
+  FILE *file = fopen(path, "wb");
+  assert_non_null(file);
+  assert_int_equal(fputs(text, file) >= 0, 1);
+  assert_int_equal(fclose(file), 0);
+  assert_int_equal(chmod(path, mode), 0);
+}
+
+/* Expects path to be a regular file of mode 0600 holding text, alone in the directory with
+   names (no temporary file left behind). */
+static void expect_written(const fixture *f, const char *path, const char *text,
+                           const char *names) {
+  char found[256];
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_true(S_ISREG(st.st_mode));
+  assert_int_equal(st.st_mode & 07777, 0600);
+  read_whole(path, found, sizeof found);
+  assert_string_equal(found, text);
+  list_dir(f->dir, found, sizeof found);
+  assert_string_equal(found, names);
+}
+
+/* Writes text to path expecting SWH_ERR_USAGE with exactly message, after which the
+   directory must hold exactly names (no temporary file left behind). */
+static void expect_refusal(const fixture *f, const char *path, const char *text,
+                           const char *message, const char *names) {
+  char listed[256];
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_file_write_atomic(path, text, strlen(text), &err), SWH_ERR_USAGE);
+  assert_int_equal(err.kind, SWH_ERR_USAGE);
+  assert_false(err.retryable);
+  assert_string_equal(err.message, message);
+  list_dir(f->dir, listed, sizeof listed);
+  assert_string_equal(listed, names);
+  swh_error_clear(&err);
+}
+
+static void test_writes_a_new_file_with_mode_0600(void **state) {
+  fixture *f = *state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/new.json", f->dir);
+  /* a umask that would leave the owner unable to write: the mode is 0600 all the same */
+  mode_t old_umask = umask(0277);
+  swh_error err;
+  swh_error_init(&err);
+  swh_status status = swh_file_write_atomic(path, "{\"a\": 1}\n", 9, &err);
+  umask(old_umask);
+  assert_int_equal(status, SWH_OK);
+  assert_int_equal(err.kind, SWH_OK);
+  expect_written(f, path, "{\"a\": 1}\n", "new.json");
+}
+
+static void test_writes_exactly_len_bytes(void **state) {
+  fixture *f = *state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/bytes", f->dir);
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_file_write_atomic(path, "a\0b", 3, &err), SWH_OK);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_size, 3);
+  assert_int_equal(swh_file_write_atomic(path, "", 0, &err), SWH_OK);
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_size, 0);
+}
+
+/* A second name for the old file keeps its inode: the replacement is a new file renamed
+   over the path, never the old one rewritten in place (which a crash could leave half
+   written). */
+static void test_replaces_by_renaming_a_new_file(void **state) {
+  fixture *f = *state;
+  char path[128], other_name[128], text[64];
+  snprintf(path, sizeof path, "%s/state.json", f->dir);
+  snprintf(other_name, sizeof other_name, "%s/old-inode", f->dir);
+  write_plain(path, "old\n", 0644);
+  assert_int_equal(link(path, other_name), 0);
+  struct stat before, after;
+  assert_int_equal(stat(path, &before), 0);
+
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_file_write_atomic(path, "new\n", 4, &err), SWH_OK);
+  assert_int_equal(stat(path, &after), 0);
+  assert_true(after.st_ino != before.st_ino);
+  expect_written(f, path, "new\n", "old-inode state.json");
+  read_whole(other_name, text, sizeof text);
+  assert_string_equal(text, "old\n");
+}
+
+static void test_a_missing_directory_is_named_and_nothing_is_made(void **state) {
+  fixture *f = *state;
+  char path[128], expected[256];
+  snprintf(path, sizeof path, "%s/missing/x.json", f->dir);
+  snprintf(expected, sizeof expected,
+           "%s/missing/x.json: cannot write in %s/missing: No such file or directory", f->dir,
+           f->dir);
+  expect_refusal(f, path, "{}\n", expected, "");
+}
+
+/* The file system refuses the data halfway (here: a file size limit of 4 bytes, which
+   works even for root): the old file stays whole and the temporary file goes. */
+static void test_a_failed_write_leaves_the_old_file(void **state) {
+  fixture *f = *state;
+  char path[128], expected[256], text[64];
+  snprintf(path, sizeof path, "%s/keep.json", f->dir);
+  write_plain(path, "old\n", 0600);
+  snprintf(expected, sizeof expected, "%s/keep.json: cannot write: File too large", f->dir);
+  struct rlimit saved, small;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  small = saved;
+  small.rlim_cur = 4;
+  void (*previous)(int) = signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of being killed */
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  expect_refusal(f, path, "more than four bytes\n", expected, "keep.json");
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  signal(SIGXFSZ, previous);
+  read_whole(path, text, sizeof text);
+  assert_string_equal(text, "old\n");
+}
+
+static void test_a_directory_in_the_way_is_left_alone(void **state) {
+  fixture *f = *state;
+  char path[128], expected[256];
+  snprintf(path, sizeof path, "%s/taken", f->dir);
+  assert_int_equal(mkdir(path, 0700), 0);
+  snprintf(expected, sizeof expected, "%s/taken: cannot write: Is a directory", f->dir);
+  expect_refusal(f, path, "{}\n", expected, "taken");
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_true(S_ISDIR(st.st_mode));
+}
+
+static void test_no_path_is_a_usage_error(void **state) {
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_file_write_atomic("", "x", 1, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "no file name to write to");
+  assert_int_equal(swh_file_write_atomic(NULL, "x", 1, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "no file name to write to");
+  /* err may be NULL, as everywhere in the core */
+  assert_int_equal(swh_file_write_atomic(NULL, "x", 1, NULL), SWH_ERR_USAGE);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_writes_a_new_file_with_mode_0600, make_dir,
+                                      remove_dir),
+      cmocka_unit_test_setup_teardown(test_writes_exactly_len_bytes, make_dir, remove_dir),
+      cmocka_unit_test_setup_teardown(test_replaces_by_renaming_a_new_file, make_dir,
+                                      remove_dir),
+      cmocka_unit_test_setup_teardown(test_a_missing_directory_is_named_and_nothing_is_made,
+                                      make_dir, remove_dir),
+      cmocka_unit_test_setup_teardown(test_a_failed_write_leaves_the_old_file, make_dir,
+                                      remove_dir),
+      cmocka_unit_test_setup_teardown(test_a_directory_in_the_way_is_left_alone, make_dir,
+                                      remove_dir),
+      cmocka_unit_test(test_no_path_is_a_usage_error),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,90 @@
+/* swh_file: see swh_file.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "swh_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TEMP_SUFFIX ".tmp.XXXXXX"
+
+/* Writes all len bytes to fd, resuming after signals and short writes; false with errno
+   set when the file system refuses (no space, file too large...). */
+static bool write_all(int fd, const char *data, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, data, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return false;
+    if (n == 0) { /* no progress and no reason given: do not spin */
+      errno = EIO;
+      return false;
+    }
+    data += n;
+    len -= (size_t)n;
+  }
+  return true;
+}
+
+/* Fills the temporary file fd and puts it in place of path; errno says why when false. */
+static bool fill_and_rename(int fd, const char *temp, const char *path, const char *data,
+                            size_t len) {
+  /* mkstemp makes 0600 less the umask: say 0600 exactly, so the owner can read it back */
+  bool ok = fchmod(fd, S_IRUSR | S_IWUSR) == 0 && write_all(fd, data, len) && fsync(fd) == 0;
+  int saved_errno = errno;
+  if (close(fd) != 0 && ok) { /* a delayed write error (NFS) shows up here */
+    ok = false;
+    saved_errno = errno;
+  }
+  if (ok && rename(temp, path) != 0) {
+    ok = false;
+    saved_errno = errno;
+  }
+  errno = saved_errno;
+  return ok;
+}
+
+swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
+                                 swh_error *err) {
+  if (!path || !*path)
+    return swh_error_set(err, SWH_ERR_USAGE, "no file name to write to");
+  size_t path_len = strlen(path);
+  char *temp = malloc(path_len + sizeof TEMP_SUFFIX);
+  char *dir = strdup(path); /* dirname may write into its argument */
+  if (!temp || !dir) {
+    free(temp);
+    free(dir);
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  }
+  memcpy(temp, path, path_len);
+  memcpy(temp + path_len, TEMP_SUFFIX, sizeof TEMP_SUFFIX);
+  const char *dir_name = dirname(dir);
+  swh_status status = SWH_OK;
+  int fd = mkstemp(temp);
+  if (fd < 0) {
+    /* the temporary file is an implementation detail: name the directory it needs */
+    status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot write in %s: %s", path, dir_name,
+                           strerror(errno));
+  } else if (!fill_and_rename(fd, temp, path, data, len)) {
+    status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot write: %s", path, strerror(errno));
+    unlink(temp);
+  } else {
+    /* The new file is in place; flushing the directory makes the rename survive a crash.
+       A failure here is not reported: the file is already replaced, and saying it was not
+       would be wrong. */
+    int dir_fd = open(dir_name, O_RDONLY | O_DIRECTORY);
+    if (dir_fd >= 0) {
+      fsync(dir_fd);
+      close(dir_fd);
+    }
+  }
+  free(temp);
+  free(dir);
+  return status;
+}
