@@ -64,11 +64,20 @@ describe("swh", function()
       r = run { "--base-url=notaurl", "-e", "print('ran')" }
       assert.equal(2, r.status)
       assert.equal("", r.out)
-      assert.equal('swh: --base-url: "notaurl" is not an http(s) URL\n' .. TRY_HELP, r.err)
+      assert.equal('swh: --base-url: "notaurl" is not an http:// or https:// URL\n' .. TRY_HELP,
+                   r.err)
       r = run { "--base-url=ftp://user:pw-SECRET@s.example.com/h" }
       assert.equal(2, r.status)
-      assert.equal('swh: --base-url: "ftp://user:••••@s.example.com/h" is not an http(s) URL\n'
-                   .. TRY_HELP, r.err)
+      assert.equal('swh: --base-url: "ftp://user:[redacted]@s.example.com/h" is not an http:// '
+                   .. 'or https:// URL\n' .. TRY_HELP, r.err)
+      -- libcurl's URL parser has the last word (the core's swh_url_check)
+      r = run { "--base-url=http://u:pw-SECRET@" }
+      assert.equal(2, r.status)
+      assert.equal('swh: --base-url: "http://u:[redacted]@" has no host\n' .. TRY_HELP, r.err)
+      r = run { "--base-url=http://127.0.0.1:99999/" }
+      assert.equal(2, r.status)
+      assert.equal('swh: --base-url: "http://127.0.0.1:99999/" is not a valid URL (Port number '
+                   .. 'was not a decimal number between 0 and 65535)\n' .. TRY_HELP, r.err)
     end)
 
     it("refuses --sandbox with a flag that names another project", function()
@@ -319,10 +328,13 @@ print(arg[-1], arg[-2])
                    fails { SINCH_AUTH = "Basic" })
       assert.equal('swh: SINCH_REGION: "xx" is not a region (us, eu, br)' .. TRACE,
                    fails { SINCH_REGION = "xx" })
-      assert.equal('swh: SINCH_CONVERSATION_URL: "ftp://example.com" is not an http(s) URL'
-                   .. TRACE, fails { SINCH_CONVERSATION_URL = "ftp://example.com" })
-      assert.equal('swh: SINCH_AUTH_URL: "ftp://u:••••@example.com/t" is not an http(s) URL'
-                   .. TRACE, fails { SINCH_AUTH_URL = "ftp://u:pw-SECRET@example.com/t" })
+      assert.equal('swh: SINCH_CONVERSATION_URL: "ftp://example.com" is not an http:// or '
+                   .. 'https:// URL' .. TRACE, fails { SINCH_CONVERSATION_URL = "ftp://example.com" })
+      assert.equal('swh: SINCH_AUTH_URL: "ftp://u:[redacted]@example.com/t" is not an http:// or '
+                   .. 'https:// URL' .. TRACE,
+                   fails { SINCH_AUTH_URL = "ftp://u:pw-SECRET@example.com/t" })
+      assert.equal('swh: SINCH_CONVERSATION_URL: "http://[::1" is not a valid URL (Bad IPv6 '
+                   .. 'address)' .. TRACE, fails { SINCH_CONVERSATION_URL = "http://[::1" })
       -- a flag wins over the variable, so a good flag hides a bad variable
       local r = run({ "--region=eu", "--auth=basic", "--base-url=http://127.0.0.1:9", "-e",
                       "print(client.project_id)" },

@@ -82,6 +82,12 @@ describe("the swh REPL", function()
       SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s", SINCH_REGION = "xx" } })
     assert.truthy(has(out, '\n`client` cannot be made: SINCH_REGION: "xx" is not a region '
                            .. "(us, eu, br)\n"), out)
+    out = h.repl({}, { "1" }, { home = home, env = {
+      SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
+      SINCH_CONVERSATION_URL = "http://u:pw-SECRET@" } })
+    assert.truthy(has(out, '\n`client` cannot be made: SINCH_CONVERSATION_URL: '
+                           .. '"http://u:[redacted]@" has no host\n'), out)
+    assert.falsy(has(out, "pw-SECRET"), out)
   end)
 
   it("masks the password of a URL in what it prints", function()

@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h> /* strncasecmp */
+
+#include "swh_client.h"
 
 const char host_usage[] =
     "usage: swh [options] [script.lua [args...]]\n"
@@ -72,37 +73,6 @@ static bool is_one_of(const char *value, const char *const *allowed) {
     if (strcmp(value, *allowed) == 0)
       return true;
   return false;
-}
-
-/* Whether url is one swh.client takes: http:// or https:// (any case), then a host. */
-static bool is_http_url(const char *url) {
-  size_t skip;
-  if (strncasecmp(url, "http://", 7) == 0)
-    skip = 7;
-  else if (strncasecmp(url, "https://", 8) == 0)
-    skip = 8;
-  else
-    return false;
-  return url[skip] != '\0' && url[skip] != '/';
-}
-
-/* url for a message, cut to fit shown, with the password of a "scheme://user:password@"
-   masked as swh.pretty masks it. */
-static const char *masked_url(const char *url, char *shown, size_t size) {
-  const char *authority = strstr(url, "://");
-  authority = authority ? authority + 3 : url;
-  size_t length = strcspn(authority, "/?#");
-  const char *at = NULL;
-  for (const char *p = authority; p < authority + length; p++)
-    if (*p == '@')
-      at = p;
-  const char *colon = at ? memchr(authority, ':', (size_t)(at - authority)) : NULL;
-  if (!colon || colon + 1 == at)
-    snprintf(shown, size, "%.100s", url);
-  else
-    snprintf(shown, size, "%.*s\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2\xe2\x80\xa2%.40s",
-             (int)(colon + 1 - url < 100 ? colon + 1 - url : 100), url, at);
-  return shown;
 }
 
 bool host_options_parse(host_options *options, int argc, char **argv, char *error,
@@ -195,16 +165,23 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
 
   /* Flags are checked here, not in Lua, so that a bad one exits with status 2 before
      anything runs (before --help, the sandbox or any -e). The prelude checks only SINCH_*
-     values, when `client` is first used, in the same words (host_prelude.lua, bad_value). */
+     values, when `client` is first used, in the same words (host_prelude.lua, bad_value), and
+     leaves URLs to the core (swh_url_check) both here and there. */
   static const char *const regions[] = {"us", "eu", "br", NULL};
   static const char *const auths[] = {"oauth2", "basic", NULL};
   if (options->region && !is_one_of(options->region, regions))
     return fail(error, error_size, "--region: \"%.100s\" is not a region (us, eu, br)",
                 options->region);
-  if (options->base_url && !is_http_url(options->base_url)) {
-    char shown[160];
-    return fail(error, error_size, "--base-url: \"%s\" is not an http(s) URL",
-                masked_url(options->base_url, shown, sizeof shown));
+  if (options->base_url) {
+    /* the core's own rule for a base URL, so that what passes here passes swh.client */
+    swh_error err;
+    swh_error_init(&err);
+    bool valid = swh_url_check("--base-url", options->base_url, &err) == SWH_OK;
+    if (!valid)
+      fail(error, error_size, "%s", err.message);
+    swh_error_clear(&err);
+    if (!valid)
+      return false;
   }
   if (options->auth && !is_one_of(options->auth, auths))
     return fail(error, error_size, "--auth: expected \"oauth2\" or \"basic\", got \"%.100s\"",

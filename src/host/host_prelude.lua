@@ -12,25 +12,13 @@ local host = {}
 local REGIONS = { us = true, eu = true, br = true }
 local AUTHS = { oauth2 = true, basic = true }
 
--- Whether a URL is one swh.client takes: http:// or https:// (any case), then a host.
-local function is_http(url)
-  local rest = url:lower():match("^https?://(.*)$")
-  return rest ~= nil and rest ~= "" and rest:sub(1, 1) ~= "/"
-end
-
--- What is wrong with a value read from a SINCH_* variable (named by from[option]), or nil.
--- URLs are quoted with any password masked. Flags need no check here: host_options.c
--- refuses a bad one, in the same words, before any Lua runs (exit status 2).
+-- What is wrong with the region or auth read from a SINCH_* variable (named by from[option]),
+-- or nil. Flags need no check here: host_options.c refuses a bad one, in the same words,
+-- before any Lua runs (exit status 2). URLs are the core's to check (swh_url_check): see
+-- make_client.
 local function bad_value(options, from)
   if from.region and not REGIONS[options.region] then
     return ('%s: "%s" is not a region (us, eu, br)'):format(from.region, options.region)
-  end
-  for _, option in ipairs { "base_url", "auth_url" } do
-    local url = options[option]
-    if from[option] and not is_http(url) then
-      return ('%s: "%s" is not an http(s) URL'):format(from[option],
-        require("swh.pretty").mask_urls(url))
-    end
   end
   if from.auth and not AUTHS[options.auth] then
     return ('%s: expected "oauth2" or "basic", got "%s"'):format(from.auth, options.auth)
@@ -39,10 +27,10 @@ local function bad_value(options, from)
 end
 
 --- The options for swh.client: the sandbox's, or flags over the SINCH_* environment (read
--- through swh._read_environment, the module's list of variables).
--- Returns nil, a message and "missing" when there are no credentials; nil, a message naming
--- the variable and "invalid" when a variable holds a value swh.client would refuse.
-function host.client_options(ctx)
+-- through swh._read_environment, the module's list of variables), and which variable each
+-- option came from. Returns nil, a message and "missing" when there are no credentials;
+-- nil, a message naming the variable and "invalid" when a variable holds a bad value.
+local function client_options(ctx)
   local trace = ctx.verbose or nil
   if ctx.sandbox then
     local sb = ctx.sandbox
@@ -50,7 +38,7 @@ function host.client_options(ctx)
       project_id = sb.project_id, key_id = sb.key_id, key_secret = sb.key_secret,
       base_url = sb.url, auth_url = sb.url .. "/oauth2/token",
       auth = ctx.auth, trace = trace,
-    }
+    }, {}
   end
   local options, missing, from = require("swh")._read_environment {
     project_id = ctx.project, region = ctx.region, base_url = ctx.base_url, auth = ctx.auth,
@@ -64,7 +52,22 @@ function host.client_options(ctx)
   end
   local problem = bad_value(options, from)
   if problem then return nil, problem, "invalid" end
-  return options
+  return options, from
+end
+
+--- The client `client` is: client, options | nil, a message, and why: "missing" (no
+-- credentials), "invalid" (a variable's value, which the message names: swh.client's
+-- "config.base_url: …" reads "SINCH_CONVERSATION_URL: …") or "failed".
+function host.make_client(ctx)
+  local options, from, why = client_options(ctx)
+  if not options then return nil, from, why end
+  local client, err = require("swh").client(options)
+  if client then return client, options end
+  local option, rest = tostring(err.message):match("^config%.([%w_]+): (.*)$")
+  if err.kind == "usage" and option and from[option] then
+    return nil, from[option] .. ": " .. rest, "invalid"
+  end
+  return nil, "cannot make `client`: " .. tostring(err), "failed"
 end
 
 --- Sets the globals: `swh` now, `client` on first use (so a script that never touches
@@ -78,10 +81,8 @@ function host.setup(ctx)
       if name ~= "client" then return nil end
       -- A missing credential is reported at the script's line; a bad value names its
       -- variable, which says more than any line of the script.
-      local options, problem, why = host.client_options(ctx)
-      if not options then error(problem, why == "invalid" and 0 or 2) end
-      local client, err = swh.client(options)
-      if not client then error("cannot make `client`: " .. tostring(err), 2) end
+      local client, problem, why = host.make_client(ctx)
+      if not client then error(problem, why == "invalid" and 0 or 2) end
       rawset(globals, "client", client)
       return client
     end,
@@ -102,12 +103,15 @@ function host.describe(ctx)
     return "sandbox: `client` talks to an in-process emulator at " .. ctx.sandbox.url
       .. " (" .. what .. " " .. ctx.sandbox.project_id .. ")"
   end
-  local options, problem, why = host.client_options(ctx)
-  if why == "invalid" then return "`client` cannot be made: " .. problem end
-  if not options then
+  local client, options_or_problem, why = host.make_client(ctx)
+  if why == "missing" then
     return "`client` needs SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET "
       .. "(or run swh --sandbox)"
+  elseif not client then
+    return "`client` cannot be made: " .. options_or_problem:gsub("^cannot make `client`: ", "")
   end
+  client:close() -- made only to know it can be; the global is made on first use
+  local options = options_or_problem
   return "`client` talks to project " .. options.project_id .. " ("
     .. (options.base_url or "region " .. (options.region or "us")) .. ")"
 end
