@@ -21,7 +21,6 @@
 -- says so, lists the hosts in use, and changes nothing. With -q, no progress on stderr.
 -- luacheck: read globals swh client
 local pretty = require "swh.pretty"
-local core = require "swh.core"
 
 local DEFAULT_OLD = "hooks.old-callbacks.example.com"
 local DEFAULT_NEW = "hooks.new-callbacks.example.com"
@@ -54,7 +53,7 @@ end
 if old_host == new_host:lower() then refuse("OLD_HOST and NEW_HOST are the same", true) end
 if arg[4] then refuse("too many arguments", true) end
 if trigger then
-  local valid, err = core.validate({ triggers = { trigger } }, true)
+  local valid, err = swh.validate({ triggers = { trigger } }, true)
   if not valid then
     refuse(("TRIGGER: %s"):format(err.message:gsub("^webhook%.triggers%[0%]: ", "")), true)
   end

@@ -38,6 +38,21 @@ M.json = {
   object_mt = core.object_mt,
 }
 
+--- swh.validate(webhook [, partial]) -> true | nil, err
+-- The checks of API.md the client makes before sending (target, triggers with "did you
+-- mean", client_credentials...), without sending: a whole webhook, or with partial an
+-- update's changes. A value that cannot be JSON raises, naming its path.
+function M.validate(webhook, partial)
+  if type(webhook) ~= "table" then
+    error("bad argument #1 to 'validate' (table expected, got " .. type(webhook) .. ")", 2)
+  end
+  local ok, valid, err = pcall(core.validate, webhook, partial)
+  if not ok then
+    error("bad argument #1 to 'validate' (" .. tostring(valid) .. ")", 2)
+  end
+  return valid, err
+end
+
 --- Whether v is an error value made by swh.
 function M.is_error(v)
   return type(v) == "table" and getmetatable(v) == core.error_mt
