@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "swh_emulator.h"
 
@@ -76,6 +77,7 @@ int main(int argc, char **argv) {
       {NULL, 0, NULL, 0},
   };
   swh_emulator_config config = {.apps = 3};
+  bool apps_given = false;
   long value;
   int option;
   opterr = 0; /* the messages below say more */
@@ -94,6 +96,7 @@ int main(int argc, char **argv) {
       if (!parse_int(optarg, 0, 10000, &value))
         return bad_usage("--apps: \"%s\" is not a number of apps (0-10000)", optarg);
       config.apps = (int)value;
+      apps_given = true;
       break;
     case OPT_SEED_FILE: config.seed_file = optarg; break;
     case OPT_STATE: config.state_file = optarg; break;
@@ -135,8 +138,9 @@ int main(int argc, char **argv) {
     }
   }
   if (optind < argc) {
-    if (config.seed_file || optind + 1 < argc)
-      return bad_usage("one snapshot only (got \"%s\")", argv[optind]);
+    if (config.seed_file || optind + 1 < argc) /* name the one too many */
+      return bad_usage("one snapshot only (got \"%s\")",
+                       argv[config.seed_file ? optind : optind + 1]);
     config.seed_file = argv[optind];
   }
 
@@ -147,6 +151,11 @@ int main(int argc, char **argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
   signal(SIGPIPE, SIG_IGN);
+
+  /* What seeds the project: the state file when it exists, else the snapshot, else --apps.
+     Said aloud when something given is therefore not used (asked before the start, which
+     may create the state file). */
+  bool state_exists = config.state_file && access(config.state_file, F_OK) == 0;
 
   swh_error err;
   swh_error_init(&err);
@@ -162,6 +171,13 @@ int main(int argc, char **argv) {
     swh_error_clear(&err);
     return code;
   }
+  if (state_exists && config.seed_file)
+    fprintf(stderr, "swh-emulator: --state %s exists and was loaded: the snapshot %s was not "
+            "used\n", config.state_file, config.seed_file);
+  if (apps_given && (state_exists || config.seed_file))
+    fprintf(stderr, "swh-emulator: --apps %d was not used: the project comes from %s%s\n",
+            config.apps, state_exists ? "--state " : "the snapshot ",
+            state_exists ? config.state_file : config.seed_file);
   const char *key_id = config.key_id ? config.key_id : SWH_EMULATOR_DEFAULT_KEY_ID;
   printf("swh-emulator listening on %s\n", swh_emulator_url(emulator));
   /* the secret is printed only when it is the public default: a chosen one stays private */
