@@ -29,7 +29,7 @@ describe("swh", function()
       assert.truthy(has(r.out, "usage: swh [options] [script.lua [args...]]\n"))
       for _, flag in ipairs { "-e CODE", "-i ", "-v ", "-q ", "--sandbox ", "--sandbox=empty",
                               "--sandbox=FILE", "--project=ID", "--region=REGION",
-                              "--base-url=URL", "--auth=METHOD" } do
+                              "--base-url=URL", "--auth=METHOD", "--auth-url=URL" } do
         assert.truthy(has(r.out, flag), flag)
       end
       assert.truthy(has(r.out, "  --sandbox=FILE     ... loaded from a snapshot file (the "
@@ -43,6 +43,14 @@ describe("swh", function()
       assert.equal(2, r.status)
       assert.equal("", r.out)
       assert.equal("swh: unknown option '--bogus'\n" .. TRY_HELP, r.err)
+      r = run { "--sandbx=empty", "-e", "print('ran')" }
+      assert.equal(2, r.status)
+      assert.equal("swh: unknown option '--sandbx=empty' (did you mean '--sandbox'?)\n"
+                   .. TRY_HELP, r.err)
+      r = run { "--auth_url", "http://127.0.0.1:9" }
+      assert.equal(2, r.status)
+      assert.equal("swh: unknown option '--auth_url' (did you mean '--auth-url'?)\n" .. TRY_HELP,
+                   r.err)
     end)
 
     it("refuses a flag without its value", function()
@@ -85,6 +93,17 @@ describe("swh", function()
       assert.equal(2, r.status)
       assert.equal("swh: option '--sandbox' cannot be combined with '--base-url': the sandbox "
                    .. "is its own project\n" .. TRY_HELP, r.err)
+      r = run { "--sandbox=empty", "--auth-url=http://127.0.0.1:1/t" }
+      assert.equal(2, r.status)
+      assert.equal("swh: option '--sandbox' cannot be combined with '--auth-url': the sandbox "
+                   .. "is its own project\n" .. TRY_HELP, r.err)
+    end)
+
+    it("refuses an --auth-url that is not a URL the client can use", function()
+      local r = run { "--auth-url=http://", "-e", "print('ran')" }
+      assert.equal(2, r.status)
+      assert.equal("", r.out)
+      assert.equal('swh: --auth-url: "http://" has no host\n' .. TRY_HELP, r.err)
     end)
 
     it("exposes -q to scripts as swh.quiet", function()
@@ -285,6 +304,13 @@ print(arg[-1], arg[-2])
         .. "not set. Set SINCH_PROJECT_ID (or pass --project), SINCH_KEY_ID and "
         .. "SINCH_KEY_SECRET, or run swh with --sandbox to use a local emulator\nstack "
         .. "traceback:\n\t(command line):1: in main chunk\n\t[C]: in ?\n", r.err)
+      -- --sandbox after the script name is the script's argument: the message says so
+      h.write(dir .. "/uses-client.lua", "local c = client\n")
+      r = run { dir .. "/uses-client.lua", "--sandbox=empty" }
+      assert.equal(1, r.status)
+      assert.truthy(has(r.err, "or run swh with --sandbox to use a local emulator (the "
+        .. "--sandbox=empty after the script name went to the script as an argument: options "
+        .. "go before the script, as in swh --sandbox=empty script.lua)\n"), r.err)
     end)
 
     it("is made from the environment, and flags win over it", function()
@@ -294,6 +320,17 @@ print(arg[-1], arg[-2])
       assert.equal("env-project\ttrue\n", run({ "-e", code }, { env = env }).out)
       local r = run({ "--project=flag-project", "-e", code }, { env = env })
       assert.equal("flag-project\ttrue\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
+    it("takes --auth-url over SINCH_AUTH_URL (as the -v trace shows)", function()
+      local env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s3cr3t-key",
+                    SINCH_AUTH_URL = "http://127.0.0.1:8/from-env" }
+      local r = run({ "-v", "--base-url=http://127.0.0.1:9", "--auth-url=http://127.0.0.1:9/t",
+                      "-e", "print(client.webhooks:get('w1'))" }, { env = env })
+      assert.truthy(r.err:find("^> POST http://127%.0%.0%.1:9/t\n"), r.err)
+      assert.falsy(has(r.err, "from-env"))
+      assert.falsy(has(r.err, "s3cr3t-key"))
       assert.equal(0, r.status)
     end)
 

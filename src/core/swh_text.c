@@ -165,3 +165,25 @@ bool swh_text_buffer_append(char **data, size_t *len, size_t *cap, const void *b
   (*data)[*len] = '\0';
   return true;
 }
+
+/* A small distance relative to the length: one edit for short names, up to three. */
+static size_t suggestion_limit(const char *known) {
+  size_t limit = strlen(known) / 4;
+  if (limit < 1) limit = 1;
+  if (limit > 3) limit = 3;
+  return limit;
+}
+
+const char *swh_text_closest(const char *name, const char *const *candidates, size_t count) {
+  const char *best = NULL;
+  size_t best_distance = (size_t)-1;
+  for (size_t i = 0; i < count; i++) {
+    size_t limit = suggestion_limit(candidates[i]);
+    size_t d = swh_text_distance(name, candidates[i], limit);
+    if (d <= limit && d < best_distance) {
+      best = candidates[i];
+      best_distance = d;
+    }
+  }
+  return best;
+}

@@ -33,6 +33,13 @@ void swh_text_make_line(char *s);
 size_t swh_text_distance(const char *a, const char *b, size_t limit);
 
 /*
+ * The candidate closest to name, for "did you mean": within a small distance relative to
+ * the candidate's length (one edit for short names, up to three), ties going to the first;
+ * or NULL when none is that close.
+ */
+const char *swh_text_closest(const char *name, const char *const *candidates, size_t count);
+
+/*
  * Appends n bytes to the growable buffer *data (len bytes used, cap allocated), doubling it
  * as needed and keeping it NUL-terminated. Used for answers the client reads and bodies the
  * emulator receives. Returns false when out of memory, leaving the buffer as it was.

@@ -53,32 +53,9 @@ static const char *canonical_trigger(const char *name) {
 
 bool swh_trigger_known(const char *name) { return name && canonical_trigger(name) != NULL; }
 
-/* A small distance relative to the length: one edit for short names, up to three. */
-static size_t suggestion_limit(const char *known) {
-  size_t limit = strlen(known) / 4;
-  if (limit < 1) limit = 1;
-  if (limit > 3) limit = 3;
-  return limit;
-}
-
-/* The candidate closest to name within its suggestion limit (ties: the first), or NULL. */
-static const char *closest(const char *name, const char *const *candidates, size_t count) {
-  const char *best = NULL;
-  size_t best_distance = (size_t)-1;
-  for (size_t i = 0; i < count; i++) {
-    size_t limit = suggestion_limit(candidates[i]);
-    size_t d = swh_text_distance(name, candidates[i], limit);
-    if (d <= limit && d < best_distance) {
-      best = candidates[i];
-      best_distance = d;
-    }
-  }
-  return best;
-}
-
 const char *swh_trigger_suggest(const char *name) {
   if (!name) return NULL;
-  return closest(name, known_triggers, TRIGGER_COUNT);
+  return swh_text_closest(name, known_triggers, TRIGGER_COUNT);
 }
 
 bool swh_field_updatable(const char *name) {
@@ -247,7 +224,7 @@ static swh_status check_keys(const json_t *object, const char *prefix,
     bool exact = false;
     for (size_t i = 0; i < count && !exact; i++) exact = strcmp(key, known[i]) == 0;
     if (exact) continue;
-    const char *suggestion = closest(key, known, count);
+    const char *suggestion = swh_text_closest(key, known, count);
     if (suggestion) {
       char q[QUOTE_CHARS * 4 + 8];
       return swh_error_set(err, SWH_ERR_VALIDATION,
@@ -458,7 +435,7 @@ static swh_status not_updatable(swh_error *err, bool in_mask, const char *name) 
                    : swh_error_set(err, SWH_ERR_VALIDATION,
                                    "webhook.id: read-only, it cannot be updated (updatable: %s)",
                                    updatable_list);
-  const char *suggestion = closest(name, updatable_fields, UPDATABLE_COUNT);
+  const char *suggestion = swh_text_closest(name, updatable_fields, UPDATABLE_COUNT);
   char hint[64] = "";
   if (suggestion) snprintf(hint, sizeof hint, "did you mean \"%s\"?; ", suggestion);
   return in_mask ? swh_error_set(err, SWH_ERR_VALIDATION,

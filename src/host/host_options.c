@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "swh_client.h"
+#include "swh_text.h"
 
 const char host_usage[] =
     "usage: swh [options] [script.lua [args...]]\n"
@@ -18,6 +19,7 @@ const char host_usage[] =
     "  -v                 trace HTTP requests on stderr (secrets redacted)\n"
     "  -q                 no progress output (scripts see swh.quiet == true)\n"
     "  --sandbox          run against an in-process emulator seeded with a demo project\n"
+    "                     (also --sandbox=demo)\n"
     "  --sandbox=empty    ... with an emulated project of three apps and no webhooks\n"
     "  --sandbox=FILE     ... loaded from a snapshot file (the swh-emulator snapshot\n"
     "                     format, e.g. its --state file)\n"
@@ -25,13 +27,15 @@ const char host_usage[] =
     "  --region=REGION    us, eu or br          (default: $SINCH_REGION, else us)\n"
     "  --base-url=URL     API base URL          (default: $SINCH_CONVERSATION_URL)\n"
     "  --auth=METHOD      oauth2 or basic       (default: $SINCH_AUTH, else oauth2)\n"
+    "  --auth-url=URL     OAuth2 token URL      (default: $SINCH_AUTH_URL, else\n"
+    "                                            https://auth.sinch.com/oauth2/token)\n"
     "  --help             show this help\n"
     "  --version          show the version\n"
     "  --                 stop handling options\n"
     "  -                  read the script from stdin\n"
     "\n"
-    "Credentials come from SINCH_KEY_ID and SINCH_KEY_SECRET (SINCH_AUTH_URL overrides\n"
-    "the token endpoint). Scripts get the globals swh, client (made on first use) and arg.\n";
+    "Credentials come from SINCH_KEY_ID and SINCH_KEY_SECRET. Scripts get the globals\n"
+    "swh, client (made on first use) and arg.\n";
 
 static bool fail(char *error, size_t error_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -75,9 +79,40 @@ static bool is_one_of(const char *value, const char *const *allowed) {
   return false;
 }
 
+/* "unknown option '--sandbx' (did you mean '--sandbox'?)": the flag's name (without any
+   "=value") against every long option. */
+static bool unknown_option(char *error, size_t error_size, const char *arg) {
+  static const char *const known[] = {"--sandbox", "--project", "--region",      "--base-url",
+                                      "--auth",    "--auth-url", "--interactive", "--verbose",
+                                      "--quiet",   "--help",     "--version"};
+  char name[64];
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+  const char *suggestion =
+      strncmp(name, "--", 2) == 0 ? swh_text_closest(name, known, sizeof known / sizeof *known)
+                                  : NULL;
+  if (suggestion)
+    return fail(error, error_size, "unknown option '%s' (did you mean '%s'?)", arg, suggestion);
+  return fail(error, error_size, "unknown option '%s'", arg);
+}
+
+/* Whether url (when given) passes the core's own rule for the client's URLs, so that what
+   passes here passes swh.client; if not, error says why, naming the flag. */
+static bool url_valid(const char *flag, const char *url, char *error, size_t error_size) {
+  if (!url)
+    return true;
+  swh_error err;
+  swh_error_init(&err);
+  bool valid = swh_url_check(flag, url, &err) == SWH_OK;
+  if (!valid)
+    fail(error, error_size, "%s", err.message);
+  swh_error_clear(&err);
+  return valid;
+}
+
 bool host_options_parse(host_options *options, int argc, char **argv, char *error,
                         size_t error_size) {
-  static const char *const long_options[] = {"--project", "--region", "--base-url", "--auth"};
+  static const char *const long_options[] = {"--project", "--region", "--base-url", "--auth",
+                                             "--auth-url"};
   memset(options, 0, sizeof *options);
   options->chunks = calloc((size_t)(argc > 0 ? argc : 1), sizeof *options->chunks);
   if (!options->chunks)
@@ -146,7 +181,7 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
       continue;
     }
     const char **targets[] = {&options->project, &options->region, &options->base_url,
-                              &options->auth};
+                              &options->auth, &options->auth_url};
     bool matched = false;
     for (size_t k = 0; k < sizeof long_options / sizeof *long_options && !matched; k++) {
       bool missing;
@@ -159,7 +194,7 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
       matched = true;
     }
     if (!matched)
-      return fail(error, error_size, "unknown option '%s'", arg);
+      return unknown_option(error, error_size, arg);
   }
   options->script = i < argc ? i : 0;
 
@@ -172,26 +207,21 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
   if (options->region && !is_one_of(options->region, regions))
     return fail(error, error_size, "--region: \"%.100s\" is not a region (us, eu, br)",
                 options->region);
-  if (options->base_url) {
-    /* the core's own rule for a base URL, so that what passes here passes swh.client */
-    swh_error err;
-    swh_error_init(&err);
-    bool valid = swh_url_check("--base-url", options->base_url, &err) == SWH_OK;
-    if (!valid)
-      fail(error, error_size, "%s", err.message);
-    swh_error_clear(&err);
-    if (!valid)
-      return false;
-  }
+  if (!url_valid("--base-url", options->base_url, error, error_size) ||
+      !url_valid("--auth-url", options->auth_url, error, error_size))
+    return false;
   if (options->auth && !is_one_of(options->auth, auths))
     return fail(error, error_size, "--auth: expected \"oauth2\" or \"basic\", got \"%.100s\"",
                 options->auth);
   if (options->sandbox != HOST_SANDBOX_NONE &&
-      (options->project || options->region || options->base_url))
+      (options->project || options->region || options->base_url || options->auth_url))
     return fail(error, error_size,
                 "option '--sandbox' cannot be combined with '--%s': the sandbox is its own "
                 "project",
-                options->project ? "project" : options->region ? "region" : "base-url");
+                options->project    ? "project"
+                : options->region   ? "region"
+                : options->base_url ? "base-url"
+                                    : "auth-url");
   return true;
 }
 

@@ -25,6 +25,7 @@ typedef struct host_options {
   const char *region;    /* --region: us, eu or br */
   const char *base_url;  /* --base-url */
   const char *auth;      /* --auth: oauth2 or basic */
+  const char *auth_url;  /* --auth-url: the OAuth2 token endpoint */
   bool verbose;          /* -v: HTTP trace on stderr */
   bool quiet;            /* -q: no progress output */
   bool interactive;      /* -i: the REPL after the script */

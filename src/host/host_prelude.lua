@@ -2,7 +2,7 @@
 -- the globals `swh` and `client`, and how the REPL shows values. The C host calls
 -- setup(ctx) once, before any -e code or script runs.
 --
--- ctx = { project=, region=, base_url=, auth=, verbose=bool, quiet=bool,
+-- ctx = { project=, region=, base_url=, auth=, auth_url=, verbose=bool, quiet=bool,
 --         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind= } }
 local error, setmetatable, rawset, tostring = error, setmetatable, rawset, tostring
 local concat = table.concat
@@ -26,6 +26,20 @@ local function bad_value(options, from)
   return nil
 end
 
+-- A hint when the script was given --sandbox as an argument: swh's options go before the
+-- script name, and everything after it is the script's.
+local function sandbox_misplaced()
+  local args = rawget(_G, "arg")
+  for i = 1, type(args) == "table" and #args or 0 do
+    local a = args[i]
+    if a == "--sandbox" or (type(a) == "string" and a:find("^%-%-sandbox=")) then
+      return (" (the %s after the script name went to the script as an argument: options "
+        .. "go before the script, as in swh %s script.lua)"):format(a, a)
+    end
+  end
+  return ""
+end
+
 --- The options for swh.client: the sandbox's, or flags over the SINCH_* environment (read
 -- through swh._read_environment, the module's list of variables), and which variable each
 -- option came from. Returns nil, a message and "missing" when there are no credentials;
@@ -42,13 +56,14 @@ local function client_options(ctx)
   end
   local options, missing, from = require("swh")._read_environment {
     project_id = ctx.project, region = ctx.region, base_url = ctx.base_url, auth = ctx.auth,
+    auth_url = ctx.auth_url,
   }
   options.trace = trace
   if #missing > 0 then
     return nil, "no credentials for `client`: " .. concat(missing, ", ")
       .. (#missing == 1 and " is" or " are") .. " not set. Set SINCH_PROJECT_ID (or pass "
       .. "--project), SINCH_KEY_ID and SINCH_KEY_SECRET, or run swh with --sandbox to "
-      .. "use a local emulator", "missing"
+      .. "use a local emulator" .. sandbox_misplaced(), "missing"
   end
   local problem = bad_value(options, from)
   if problem then return nil, problem, "invalid" end

@@ -83,6 +83,7 @@ static void push_context(lua_State *L, const host_options *options) {
   set_string_field(L, "project", options->project);
   set_string_field(L, "region", options->region);
   set_string_field(L, "base_url", options->base_url);
+  set_string_field(L, "auth_url", options->auth_url);
   set_string_field(L, "auth", options->auth);
   lua_pushboolean(L, options->verbose);
   lua_setfield(L, -2, "verbose");
