@@ -131,8 +131,13 @@ describe("misuse", function()
       option_error{ timeout = "30" })
     assert.equal("bad argument #1 to 'client' (timeout: expected a positive number, got "
       .. "-1.0)", option_error{ timeout = -1 })
-    assert.equal("bad argument #1 to 'client' (retries: expected an integer, got number)",
+    assert.equal("bad argument #1 to 'client' (retries: expected an integer, got 1.5)",
       option_error{ retries = 1.5 })
+    assert.equal("bad argument #1 to 'client' (retries: expected an integer, got string)",
+      option_error{ retries = "5" })
+    assert.equal("bad argument #1 to 'client' (unknown option \"concurency\" (did you mean "
+      .. "\"concurrency\"? known: project_id, key_id, key_secret, region, base_url, auth_url, "
+      .. "auth, timeout, retries, concurrency, rate, trace))", option_error{ concurency = 4 })
     assert.equal("bad argument #1 to 'client' (concurrency: expected an integer from 1 to "
       .. "100000, got 0)", option_error{ concurrency = 0 })
     assert.equal("bad argument #1 to 'client' (rate: expected a number, got boolean)",

@@ -25,6 +25,7 @@
 
 #include "binding_internal.h"
 #include "swh_client.h"
+#include "swh_text.h"
 
 typedef struct lua_client {
   swh_client *client; /* NULL: closed */
@@ -67,7 +68,8 @@ static void trace_to_stderr(void *user, const char *line) {
   fprintf(stderr, "%s%s", line, len && line[len - 1] == '\n' ? "" : "\n");
 }
 
-/* Raises, naming the option and what was expected, for the value on top of the stack. */
+/* Raises, naming the option and what was expected, for the value on top of the stack. The
+   value is named by its type only: a wrongly typed key_secret must not be printed. */
 static int option_error(lua_State *L, int arg, const char *name, const char *expected) {
   return luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected %s, got %s", name, expected,
                                                luaL_typename(L, -1)));
@@ -113,6 +115,10 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
     break;
   }
   case OPT_POSITIVE_INTEGER: {
+    if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) { /* retries = 1.5 */
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected an integer, got %f", name,
+                                            lua_tonumber(L, -1)));
+    }
     if (!lua_isinteger(L, -1)) {
       option_error(L, arg, name, "an integer");
     }
@@ -135,15 +141,22 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
   }
 }
 
-/* Raises for the unknown option key, listing the known ones. */
+/* Raises for the unknown option key: the closest known one if any is close, and the list. */
 static int unknown_option(lua_State *L, int arg, const char *key) {
+  const char *names[OPTION_COUNT];
   luaL_Buffer known;
   luaL_buffinit(L, &known);
   for (size_t i = 0; i < OPTION_COUNT; i++) {
+    names[i] = options[i].name;
     luaL_addstring(&known, i ? ", " : "");
     luaL_addstring(&known, options[i].name);
   }
   luaL_pushresult(&known); /* ..., known */
+  const char *closest = swh_text_closest(key, names, OPTION_COUNT);
+  if (closest)
+    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option \"%s\" (did you mean "
+                                                 "\"%s\"? known: %s)", key, closest,
+                                                 lua_tostring(L, -1)));
   return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option \"%s\" (known: %s)", key,
                                                lua_tostring(L, -1)));
 }
