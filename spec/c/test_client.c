@@ -1221,6 +1221,12 @@ static void test_create_after_lost_answer_returns_what_it_made(void **state) {
   assert_int_equal(s->served, 2);
   assert_non_null(strstr(s->requests[0], "POST /v1/projects/p/webhooks HTTP/1.1"));
   assert_non_null(strstr(s->requests[1], "GET /v1/projects/p/apps/A/webhooks HTTP/1.1"));
+  /* the trace says what happens in words, not in libcurl's */
+  assert_int_equal(trace_count(&f.trace, "~ POST /v1/projects/p/webhooks may have been applied: "
+                                         "looking for its target in the app's webhooks in ",
+                               ""), 1);
+  assert_int_equal(trace_count(&f.trace, "~ POST /v1/projects/p/webhooks: found the webhook it "
+                                         "already made (MADE)", ""), 1);
   json_decref(created);
   json_decref(body);
   raw_finish(s, client, &f, &err);

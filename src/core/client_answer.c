@@ -34,6 +34,14 @@ swh_status swh_answer_parse_success(swh_op op, const swh_transfer *t, json_t **r
   return SWH_OK;
 }
 
+const char *swh_answer_transport_detail(const swh_transfer *t, CURLcode code) {
+  /* libcurl's own words for our refusal of its resend ("operation aborted by pre-request
+     callback") would say nothing to the reader */
+  if (swh_transfer_resend_refused(t, code))
+    return "the connection closed before the answer came";
+  return t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
+}
+
 bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error *err) {
   if (t->too_big) {
     swh_error_set(err, SWH_ERR_PROTOCOL, "the answer was larger than %u bytes",
@@ -41,9 +49,7 @@ bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error 
     err->retryable = false;
     return true;
   }
-  const char *detail = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
-  if (swh_transfer_resend_refused(t, code))
-    detail = "the connection closed before the answer came";
+  const char *detail = swh_answer_transport_detail(t, code);
   if (code == CURLE_OPERATION_TIMEDOUT)
     swh_error_set(err, SWH_ERR_TIMEOUT, "no answer in time: %s", detail);
   else if (t->out_of_memory)

@@ -26,6 +26,10 @@
 swh_status swh_answer_parse_success(swh_op op, const swh_transfer *t, json_t **result,
                                     swh_error *err);
 
+/* What went wrong with a transfer that got no answer, in words for a message or the trace:
+   curl's error text, or what our refusal of libcurl's resend means. */
+const char *swh_answer_transport_detail(const swh_transfer *t, CURLcode code);
+
 /*
  * Fills err for a transfer that got no HTTP answer (code is curl's result): kind timeout,
  * network or memory, or protocol (not retryable) for an answer past SWH_ANSWER_MAX. Returns

@@ -685,8 +685,9 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
     json_array_foreach(webhooks, i, webhook) {
       const char *target = json_string_value(json_object_get(webhook, "target"));
       if (target && strcmp(target, call->target) == 0) {
+        const char *id = json_string_value(json_object_get(webhook, "id"));
         trace_line(client, "~ %s: found the webhook it already made (%s)", call->request,
-                   t->path);
+                   id ? id : "no id");
         json_t *found = json_incref(webhook);
         json_decref(webhooks);
         call_succeed(call, found);
@@ -768,7 +769,8 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
       call->lookup->owner = call;
     }
     double delay = again ? swh_answer_retry_delay(&client->rng, t, call->attempts) : 0;
-    trace_line(client, "~ looking up %s's target in %.0f ms (attempt %d of %d: %s)",
+    trace_line(client, "~ %s may have been applied: looking for its target in the app's "
+               "webhooks in %.0f ms (attempt %d of %d: %s)",
                call->request, delay, call->attempts, client->retries, err.message);
     call->ambiguous = true;
     call->phase = PHASE_LOOKUP;
@@ -871,7 +873,7 @@ static void collect(swh_client *client) {
     else
       trace_line(client, "< %s %s %s (%.0f ms): %s",
                  code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network", t->method, t->path,
-                 elapsed, t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));
+                 elapsed, swh_answer_transport_detail(t, code));
     if (!t->owner) {
       token_complete(client, t, code);
       continue;
