@@ -66,6 +66,10 @@ void swh_json_open(lua_State *L);
  */
 void swh_error_push(lua_State *L, swh_error *err);
 
+/* core.new_error(kind, message) -> an error value of that kind (not "ok"), for failures
+   found in Lua, so that they print and read like the core's. An unknown kind raises. */
+int swh_lua_new_error(lua_State *L);
+
 /* Makes the error metatable. Stack unchanged. */
 void swh_error_open(lua_State *L);
 
@@ -77,5 +81,8 @@ void swh_validate_open(lua_State *L);
 
 /* Sets core.journal_create into the table at -1 (lua_journal.c). */
 void swh_journal_open(lua_State *L);
+
+/* Sets core.write_file_atomic and core.load_snapshot into the table at -1 (lua_snapshot.c). */
+void swh_snapshot_open(lua_State *L);
 
 #endif

@@ -60,18 +60,23 @@ static void field_string(lua_State *L, const char *name, char *buf, size_t size)
   lua_pop(L, 1);
 }
 
+/* The kind called name ("http" ...), or SWH_ERROR_KIND_COUNT when none is. */
+static swh_status kind_named(const char *name) {
+  for (int k = 0; k < SWH_ERROR_KIND_COUNT; k++) {
+    if (strcmp(name, swh_error_kind_name((swh_status)k)) == 0) {
+      return (swh_status)k;
+    }
+  }
+  return SWH_ERROR_KIND_COUNT;
+}
+
 static int error_tostring(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   swh_error err;
   swh_error_init(&err);
   char kind[32];
   field_string(L, "kind", kind, sizeof kind);
-  err.kind = SWH_ERROR_KIND_COUNT;
-  for (int k = 0; k < SWH_ERROR_KIND_COUNT; k++) {
-    if (strcmp(kind, swh_error_kind_name((swh_status)k)) == 0) {
-      err.kind = (swh_status)k;
-    }
-  }
+  err.kind = kind_named(kind);
   lua_getfield(L, 1, "http_status");
   err.http_status = lua_isinteger(L, -1) ? (int)lua_tointeger(L, -1) : 0;
   lua_pop(L, 1);
@@ -84,6 +89,20 @@ static int error_tostring(lua_State *L) {
   }
   char line[SWH_ERROR_MESSAGE_MAX + SWH_ERROR_REQUEST_MAX + 96];
   lua_pushstring(L, swh_error_format(&err, line, sizeof line));
+  return 1;
+}
+
+int swh_lua_new_error(lua_State *L) {
+  const char *kind = luaL_checkstring(L, 1);
+  const char *message = luaL_checkstring(L, 2);
+  swh_status k = kind_named(kind);
+  if (k == SWH_OK || k == SWH_ERROR_KIND_COUNT) {
+    return luaL_argerror(L, 1, lua_pushfstring(L, "\"%s\" is not an error kind", kind));
+  }
+  swh_error err;
+  swh_error_init(&err);
+  swh_error_set(&err, k, "%s", message);
+  swh_error_push(L, &err);
   return 1;
 }
 

@@ -7,6 +7,9 @@
  *   core.stderr_is_terminal()   -> boolean (progress bars redraw only on a terminal)
  *   core.validate(w [,partial]) -> true | nil, err      (see lua_validate.c)
  *   core.journal_create(path)   -> file | nil, message  (new, mode 0600; see lua_journal.c)
+ *   core.new_error(kind, msg)   -> error value           (see lua_error.c)
+ *   core.write_file_atomic(path, text) -> true | nil, err  (mode 0600; see lua_snapshot.c)
+ *   core.load_snapshot(path)    -> snapshot | nil, err  (checked; see lua_snapshot.c)
  *   core.array_mt, core.object_mt   the metatables of the tables made from JSON
  *   core.error_mt                   the metatable of error tables (its __tostring: one line)
  *   core.null                       JSON null, the lightuserdata NULL that is cjson.null
@@ -31,6 +34,7 @@ int luaopen_swh_core(lua_State *L) {
   static const luaL_Reg functions[] = {{"json_encode", swh_lua_json_encode},
                                        {"json_decode", swh_lua_json_decode},
                                        {"stderr_is_terminal", stderr_is_terminal},
+                                       {"new_error", swh_lua_new_error},
                                        {NULL, NULL}};
   luaL_checkversion(L);
   swh_json_open(L);
@@ -39,6 +43,7 @@ int luaopen_swh_core(lua_State *L) {
   swh_client_open(L);
   swh_validate_open(L);
   swh_journal_open(L);
+  swh_snapshot_open(L);
   luaL_getmetatable(L, SWH_ARRAY_MT);
   lua_setfield(L, -2, "array_mt");
   luaL_getmetatable(L, SWH_OBJECT_MT);
