@@ -1,0 +1,162 @@
+--- swh.snapshot, swh.save, swh.load: a project's apps and webhooks as one value, and as a
+-- file to back up, diff, or rehearse on (`swh --sandbox=FILE`, `swh-emulator FILE`).
+--
+--   local snap = assert(swh.snapshot(client))     -- every app and every webhook
+--   assert(swh.save(snap, "backup.json"))         -- atomically, mode 0600: it holds secrets
+--   local again = assert(swh.load("backup.json")) -- checked as the emulator checks a seed
+--
+-- A snapshot is the emulator's seed and state format:
+--   { swh_snapshot = 1, project_id = "…", apps = { app, … }, webhooks = { webhook, … } }
+-- with apps and webhooks whole, as the API gave them (unknown fields included), webhooks in
+-- the apps' order and then each list's. Tables carry swh.object_mt / swh.array_mt, so empty
+-- ones keep their JSON type through save and load. The file's rules (what load accepts) and
+-- its atomic writing live in the core (swh_snapshot.h, swh_file.h), shared with the
+-- emulator; this file only gathers the lists and checks arguments.
+
+local core = require "swh.core"
+local tasks = require "swh.tasks"
+
+local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
+  error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
+local math_type = math.type
+
+local M = {}
+
+-- Misuse raises at level 2 from snapshot, save and load themselves, which points at the
+-- script's line (the swh module reaches them through tail calls, which leave no level of
+-- their own); the helpers below only say what is wrong.
+local function argerror(n, fname, msg)
+  return ("bad argument #%d to '%s' (%s)"):format(n, fname, msg)
+end
+
+-- What is wrong with a path argument, or nil.
+local function path_problem(path)
+  if type(path) ~= "string" then
+    return "path: string expected, got " .. type(path)
+  elseif path == "" then
+    return "path: must not be empty"
+  end
+end
+
+-- The swh.map options snapshot passes through, with the type each must have.
+local map_options = { progress = "string", concurrency = "number" }
+
+-- A copy of snapshot's options for swh.map, or nil and what is wrong with them.
+local function map_options_of(opts)
+  if opts == nil then
+    return {}
+  end
+  if type(opts) ~= "table" then
+    return nil, "options table expected, got " .. type(opts)
+  end
+  local copy = {}
+  for k, v in pairs(opts) do
+    local want = map_options[k]
+    if not want then
+      return nil, ("unknown option %s (known: concurrency, progress)"):format(tostring(k))
+    elseif type(v) ~= want then
+      return nil, ("%s: expected a %s, got %s"):format(k, want, type(v))
+    end
+    copy[k] = v
+  end
+  if copy.concurrency and (math_type(copy.concurrency) ~= "integer" or copy.concurrency < 1) then
+    return nil, "concurrency: expected a positive integer"
+  end
+  return copy
+end
+
+-- The failure of one app's list, as a new error value whose message names the app; the
+-- rest (kind, statuses, details, request) is the failure's own.
+local function for_app(err, app)
+  local copy = {}
+  for k, v in pairs(err) do copy[k] = v end
+  copy.message = ('listing the webhooks of app "%s": %s'):format(app.id, tostring(err.message))
+  return setmetatable(copy, getmetatable(err))
+end
+
+--- swh.snapshot(client [, opts]) -> snapshot | nil, err
+-- Lists every app, then every app's webhooks concurrently (swh.map; opts.progress draws a
+-- bar labelled with it, opts.concurrency bounds the lists at once). The first failure, in
+-- the apps' order, is returned as nil, err, its message naming the app; never a part of a
+-- snapshot.
+function M.snapshot(client, opts)
+  if type(client) ~= "table" or type(client.apps) ~= "table" or type(client.webhooks) ~= "table"
+  then
+    error(argerror(1, "snapshot", "client expected, got " .. type(client)), 2)
+  end
+  local options, problem = map_options_of(opts)
+  if not options then
+    error(argerror(2, "snapshot", problem), 2)
+  end
+  if type(client.is_closed) == "function" and client:is_closed() then
+    error("attempt to use a closed client", 2)
+  end
+
+  local apps, err = client.apps:list()
+  if not apps then
+    return nil, err
+  end
+  for i, app in ipairs(apps) do
+    if type(app) ~= "table" or type(app.id) ~= "string" or app.id == "" then
+      return nil, core.new_error("protocol", ("the apps list has no id for apps[%d]"):format(i))
+    end
+  end
+
+  local lists = tasks.map(apps, function(app)
+    return client.webhooks:list(app.id)
+  end, options)
+  local webhooks = setmetatable({}, core.array_mt)
+  for i, result in ipairs(lists) do
+    if not result.ok then
+      if getmetatable(result.err) ~= core.error_mt then
+        error(result.err, 0) -- a raise in the list call is misuse: raise it on
+      end
+      return nil, for_app(result.err, apps[i])
+    end
+    for _, webhook in ipairs(result.value) do
+      webhooks[#webhooks + 1] = webhook
+    end
+  end
+  return setmetatable({
+    swh_snapshot = 1,
+    project_id = client.project_id,
+    apps = apps,
+    webhooks = webhooks,
+  }, core.object_mt)
+end
+
+-- Keys sorted and two-space indents: two saves of one project diff line by line.
+local file_format = { indent = 2, sort_keys = true }
+
+--- swh.save(snapshot, path) -> true | nil, err
+-- Writes the snapshot as JSON, atomically (the old file stays whole if anything fails) and
+-- with mode 0600. A value JSON cannot hold raises, naming its place (snapshot.apps[2]…).
+function M.save(snapshot, path)
+  if type(snapshot) ~= "table" then
+    error(argerror(1, "save", "snapshot: table expected, got " .. type(snapshot)), 2)
+  end
+  local problem = path_problem(path)
+  if problem then
+    error(argerror(2, "save", problem), 2)
+  end
+  local ok, text = pcall(core.json_encode, snapshot, file_format)
+  if not ok then
+    -- json_encode names its argument "value" and itself: say save and snapshot instead
+    local why = tostring(text):match("^bad argument #1 to '[^']*' %(value(.*)%)$")
+    error(argerror(1, "save", why and "snapshot" .. why or tostring(text)), 2)
+  end
+  return core.write_file_atomic(path, text .. "\n")
+end
+
+--- swh.load(path) -> snapshot | nil, err
+-- Reads a snapshot file and checks it with the emulator's rules (the message names the
+-- file and the place: `snap.json: webhooks[3].app_id: no such app "X"`).
+function M.load(path)
+  local problem = path_problem(path)
+  if problem then
+    error(argerror(1, "load", problem), 2)
+  end
+  return core.load_snapshot(path)
+end
+
+return M
