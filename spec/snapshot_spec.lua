@@ -344,9 +344,9 @@ describe("swh.load", function()
       .. '{"app_id":"A","target":"https://e.com/4"},{"app_id":"A","target":"https://e.com/5"},'
       .. '{"app_id":"A","target":"https://e.com/6"}]}',
       'webhooks[5]: app "A" would have more than 5 webhooks' },
-    { '{"apps": [\n  {"id": }]}', "line 2, column 10: unexpected token near '}'" },
+    { '{"apps": [\n  {"id": }]}', "line 2, column 10: unexpected token" },
     { "", "line 1, column 0: '[' or '{' expected near end of file" },
-    { '{"apps":[],"apps":[]}', "line 1, column 17: duplicate object key near '\"apps\"'" },
+    { '{"apps":[],"apps":[]}', "line 1, column 17: duplicate object key" },
   }
   for i, case in ipairs(refusals) do
     it(("refuses a wrong file with the place in it: %s"):format(case[2]), function()
@@ -379,6 +379,11 @@ describe("swh.load", function()
     assert.equal(path .. ": webhooks[0].client_credentials.endpoint: must be an http or https "
       .. "URL, not ftp", err.message)
     assert.falsy(tostring(err):find("do-not-print", 1, true))
+    -- a file cut short in the middle of a secret: the decoder's quote of it is left out
+    h.write(path, ('{"webhooks":[{"secret":"%s'):format(HOOK_SECRET))
+    ok, err = swh.load(path)
+    assert.is_nil(ok)
+    assert.equal(path .. ": line 1, column 48: premature end of input", err.message)
   end)
 
   it("raises on misuse, naming the argument", function()

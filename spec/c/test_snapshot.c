@@ -54,11 +54,16 @@ static void test_read_names_the_file_and_the_place(void **state) {
   swh_error_clear(&err);
 
   expect_read_failure("{\"apps\": [\n  {\"id\": }]}", SWH_ERR_VALIDATION,
-                      "line 2, column 10: unexpected token near '}'");
+                      "line 2, column 10: unexpected token");
   expect_read_failure("", SWH_ERR_VALIDATION,
                       "line 1, column 0: '[' or '{' expected near end of file");
   expect_read_failure("{\"apps\": [], \"apps\": []}", SWH_ERR_VALIDATION,
-                      "line 1, column 19: duplicate object key near '\"apps\"'");
+                      "line 1, column 19: duplicate object key");
+  /* jansson would quote the text it stopped at: here, a secret */
+  expect_read_failure("{\"secret\": s3cr3t-value}", SWH_ERR_VALIDATION,
+                      "line 1, column 12: invalid token");
+  expect_read_failure("{\"secret\": \"s3cr3t-val", SWH_ERR_VALIDATION,
+                      "line 1, column 22: premature end of input");
 }
 
 static void test_read_returns_the_value_unchecked(void **state) {

@@ -110,6 +110,14 @@ static swh_status check_webhook(const json_t *apps, json_t *webhooks, size_t i,
   return SWH_OK;
 }
 
+/* jansson ends most messages with the text it stopped at ("invalid token near 's3cr3t'"),
+   which in a snapshot may be part of a secret: keep the reason and the position only. */
+static void drop_quoted_text(char *reason) {
+  char *near = strstr(reason, " near '");
+  if (near)
+    *near = '\0';
+}
+
 swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err) {
   *snapshot = NULL;
   FILE *file = fopen(path, "rb");
@@ -118,9 +126,11 @@ swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err
   json_error_t jerr;
   *snapshot = json_loadf(file, JSON_REJECT_DUPLICATES, &jerr);
   fclose(file);
-  if (!*snapshot)
+  if (!*snapshot) {
+    drop_quoted_text(jerr.text);
     return swh_error_set(err, SWH_ERR_VALIDATION, "%s: line %d, column %d: %s", path,
                          jerr.line, jerr.column, jerr.text);
+  }
   return SWH_OK;
 }
 

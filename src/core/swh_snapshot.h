@@ -24,7 +24,8 @@
  * reference the caller owns; it is not checked (see swh_snapshot_check). On failure
  * *snapshot is NULL and err names path:
  *   SWH_ERR_USAGE       "snap.json: cannot open: No such file or directory"
- *   SWH_ERR_VALIDATION  "snap.json: line 2, column 10: unexpected token near '}'"
+ *   SWH_ERR_VALIDATION  "snap.json: line 2, column 10: unexpected token"
+ * The reason is jansson's without the text it quotes (which may be part of a secret).
  */
 swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err);
 
