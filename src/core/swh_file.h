@@ -18,7 +18,7 @@
  * it (same directory, so the rename cannot cross file systems) is written, flushed to disk
  * (fsync), given mode 0600, renamed over path, and the directory is flushed so the rename
  * itself survives a crash. Whatever path was (absent, or a file of any mode), it ends as a
- * file of mode 0600 holding data.
+ * file of mode 0600 holding data; a symbolic link at path is replaced, not followed.
  * On failure path is as it was and no temporary file is left. Errors, of kind SWH_ERR_USAGE:
  *   "dir/x.json: cannot write in dir: No such file or directory"  (no file can be made there)
  *   "dir/x.json: cannot write: File too large"          (writing, flushing or renaming failed)
