@@ -157,6 +157,24 @@ static void test_replaces_by_renaming_a_new_file(void **state) {
   assert_string_equal(text, "old\n");
 }
 
+static void test_a_symbolic_link_is_replaced_not_followed(void **state) {
+  fixture *f = *state;
+  char path[128], target[128], text[64];
+  snprintf(path, sizeof path, "%s/link.json", f->dir);
+  snprintf(target, sizeof target, "%s/elsewhere", f->dir);
+  write_plain(target, "elsewhere\n", 0644);
+  assert_int_equal(symlink("elsewhere", path), 0);
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_file_write_atomic(path, "new\n", 4, &err), SWH_OK);
+  struct stat st;
+  assert_int_equal(lstat(path, &st), 0);
+  assert_true(S_ISREG(st.st_mode)); /* the link itself was replaced */
+  expect_written(f, path, "new\n", "elsewhere link.json");
+  read_whole(target, text, sizeof text);
+  assert_string_equal(text, "elsewhere\n");
+}
+
 static void test_a_missing_directory_is_named_and_nothing_is_made(void **state) {
   fixture *f = *state;
   char path[128], expected[256];
@@ -217,6 +235,8 @@ int main(void) {
                                       remove_dir),
       cmocka_unit_test_setup_teardown(test_writes_exactly_len_bytes, make_dir, remove_dir),
       cmocka_unit_test_setup_teardown(test_replaces_by_renaming_a_new_file, make_dir,
+                                      remove_dir),
+      cmocka_unit_test_setup_teardown(test_a_symbolic_link_is_replaced_not_followed, make_dir,
                                       remove_dir),
       cmocka_unit_test_setup_teardown(test_a_missing_directory_is_named_and_nothing_is_made,
                                       make_dir, remove_dir),
