@@ -52,6 +52,12 @@ static void test_read_names_the_file_and_the_place(void **state) {
   assert_string_equal(err.message,
                       "/nonexistent-swh-dir/snap.json: cannot open: No such file or directory");
   swh_error_clear(&err);
+  /* a directory opens, then would read as an empty file */
+  snapshot = (json_t *)1;
+  assert_int_equal(swh_snapshot_read("/", &snapshot, &err), SWH_ERR_USAGE);
+  assert_null(snapshot);
+  assert_string_equal(err.message, "/: cannot read: Is a directory");
+  swh_error_clear(&err);
 
   expect_read_failure("{\"apps\": [\n  {\"id\": }]}", SWH_ERR_VALIDATION,
                       "line 2, column 10: unexpected token");

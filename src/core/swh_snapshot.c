@@ -1,10 +1,12 @@
 /* swh_snapshot: see swh_snapshot.h. The same rules as the API applies to requests, with
    messages naming the file and the element. */
+#define _POSIX_C_SOURCE 200809L /* fileno, fstat */
 #include "swh_snapshot.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "swh_webhook.h"
 
@@ -123,6 +125,12 @@ swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err
   FILE *file = fopen(path, "rb");
   if (!file)
     return swh_error_set(err, SWH_ERR_USAGE, "%s: cannot open: %s", path, strerror(errno));
+  /* a directory opens, then reads as an empty file: say what it is instead */
+  struct stat st;
+  if (fstat(fileno(file), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(file);
+    return swh_error_set(err, SWH_ERR_USAGE, "%s: cannot read: %s", path, strerror(EISDIR));
+  }
   json_error_t jerr;
   *snapshot = json_loadf(file, JSON_REJECT_DUPLICATES, &jerr);
   fclose(file);

@@ -52,7 +52,8 @@ json_t *emu_store_app_locked(const emu_store *store, const char *app_id) {
   size_t i;
   json_t *app;
   json_array_foreach(store->apps, i, app) {
-    if (strcmp(json_string_value(json_object_get(app, "id")), app_id) == 0)
+    const char *id = json_string_value(json_object_get(app, "id"));
+    if (id && strcmp(id, app_id) == 0)
       return app;
   }
   return NULL;
@@ -62,7 +63,9 @@ json_t *emu_store_webhook_locked(const emu_store *store, const char *id, size_t 
   size_t i;
   json_t *webhook;
   json_array_foreach(store->webhooks, i, webhook) {
-    if (strcmp(json_string_value(json_object_get(webhook, "id")), id) == 0) {
+    /* a hand-written seed's webhooks have no id until assign_missing_ids gives them one */
+    const char *webhook_id = json_string_value(json_object_get(webhook, "id"));
+    if (webhook_id && strcmp(webhook_id, id) == 0) {
       if (index)
         *index = i;
       return webhook;
