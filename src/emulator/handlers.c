@@ -292,6 +292,12 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *body,
   }
   merged = merged_webhook(current, changes);
   check = merged ? json_copy(merged) : NULL;
+  /* jansson's shallow copy drops the keys it has no memory for, silently: a short copy would
+     be refused as invalid ("target: required") rather than be the 500 it is */
+  if (check && json_object_size(check) != json_object_size(merged)) {
+    json_decref(check);
+    check = NULL;
+  }
   if (!check) {
     emu_reply_error(reply, 500, "out of memory");
     goto done;
