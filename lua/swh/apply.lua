@@ -1,0 +1,296 @@
+--- swh.apply: carrying out a plan (plan:apply) and finishing an interrupted one
+-- (swh.resume), with the journal of lua/swh/journal.lua.
+--
+-- The steps run wave by wave (plan_order.lua), each wave through swh.map: the client's
+-- concurrency, pacing and retries apply to every request. Each step's "sent" line is written
+-- and flushed before its request goes out, its outcome after, so that whatever stops the
+-- run, the journal says what may have happened. swh.resume then skips the steps that are
+-- done, makes sure of those that were sent (a create is looked up by app_id and target, an
+-- update is sent again, a delete of a webhook already gone counts as done) and carries out
+-- the rest. A step that fails stays failed: a new swh.plan plans only what still differs.
+local tasks = require "swh.tasks"
+local journal = require "swh.journal"
+local values = require "swh.values"
+
+local error, ipairs, math_type, pairs, setmetatable, tostring, type =
+  error, ipairs, math.type, pairs, setmetatable, tostring, type
+local concat, sort = table.concat, table.sort
+
+local M = {}
+
+-- The client each plan was made with, without showing it among the plan's fields.
+local client_of = setmetatable({}, { __mode = "k" })
+function M.bind(plan, client) client_of[plan] = client end
+
+------------------------------------------------------------------------------------------
+-- The summary
+
+local Summary = { __name = "swh.apply_summary" }
+Summary.__index = Summary
+
+local DONE_COUNTER = { create = "created", update = "updated", delete = "deleted" }
+
+function Summary.__tostring(s)
+  local lines = { ("%d created, %d updated, %d deleted, %d restored, %d failed"):format(
+    s.created, s.updated, s.deleted, s.restored, s.failed) }
+  if s.already_complete then lines[1] = lines[1] .. " (the journal was complete already)" end
+  for _, f in ipairs(s.failures) do
+    lines[#lines + 1] = ("  step %d (%s): %s"):format(f.step, f.op, tostring(f.err))
+  end
+  return concat(lines, "\n")
+end
+
+local function summarize(ctx)
+  local s = setmetatable({ created = 0, updated = 0, deleted = 0, restored = 0, failed = 0,
+                           failures = {} }, Summary)
+  for i, step in ipairs(ctx.steps) do
+    local o = ctx.outcomes[i]
+    if o.state == "done" then
+      s[DONE_COUNTER[step.op]] = s[DONE_COUNTER[step.op]] + 1
+    elseif o.state == "failed" then
+      s.failed = s.failed + 1
+      s.failures[#s.failures + 1] = { step = i, op = step.op, err = o.err }
+    end
+    if o.restore == "restored" then
+      s.restored = s.restored + 1
+    elseif o.restore == "restore_failed" then
+      s.failed = s.failed + 1
+      s.failures[#s.failures + 1] = { step = i, op = "restore", err = o.restore_err }
+    end
+  end
+  return s
+end
+
+------------------------------------------------------------------------------------------
+-- Steps
+
+-- Writes a record, unless the journal already failed; false stops the run.
+local function record(ctx, rec)
+  if ctx.journal_err then return false end
+  if ctx.journal then
+    local ok, err = ctx.journal:write(rec)
+    if not ok then
+      ctx.journal_err = err
+      return false
+    end
+  end
+  return true
+end
+
+-- The live webhook of app_id with target: webhook | false | nil, err.
+local function find(client, webhook)
+  local list, err = client.webhooks:list(webhook.app_id)
+  if not list then return nil, err end
+  for _, w in ipairs(list) do
+    if w.target == webhook.target then return w end
+  end
+  return false
+end
+
+-- Makes webhook (without its id); when an earlier attempt was sent, looks for it first.
+local function create(client, webhook, sent_before)
+  local body = values.copy(webhook)
+  body.id = nil
+  if sent_before then
+    local found, err = find(client, body)
+    if found then return found end
+    if found == nil then return nil, err end
+  end
+  return client.webhooks:create(body)
+end
+
+local function send(client, step, sent_before)
+  if step.op == "create" then
+    return create(client, step.webhook, sent_before)
+  elseif step.op == "update" then
+    return client.webhooks:update(step.id, step.changes) -- the same changes again: idempotent
+  end
+  local ok, err = client.webhooks:delete(step.webhook.id)
+  if ok or err.http_status == 404 then return { id = step.webhook.id } end -- 404: already gone
+  return nil, err
+end
+
+local STEP = { sent = "sent", done = "done", failed = "failed" }
+local RESTORE = { sent = "restore_sent", done = "restored", failed = "restore_failed" }
+
+-- Journals that step n is sent, calls send, journals the outcome. Returns "done", result
+-- or "failed", err; nil when the journal could not be written (then nothing was sent).
+local function attempt(ctx, n, states, send_it)
+  if not record(ctx, { step = n, state = states.sent }) then return nil end
+  local result, err = send_it()
+  if result then
+    record(ctx, { step = n, state = states.done, id = result.id })
+    return "done", result
+  end
+  record(ctx, journal.failed_record(n, states.failed, err))
+  return "failed", err
+end
+
+-- Makes the webhook that delete step d removed again, since the step paired with it failed.
+local function restore(ctx, d)
+  local o = ctx.outcomes[d]
+  local sent_before = o.restore == "restore_sent"
+  local outcome, value = attempt(ctx, d, RESTORE, function()
+    return create(ctx.client, ctx.steps[d].webhook, sent_before)
+  end)
+  if outcome == "done" then
+    o.restore, o.restore_id = "restored", value.id
+  elseif outcome == "failed" then
+    o.restore, o.restore_err = "restore_failed", value
+  end
+end
+
+local function needs_restore(ctx, step)
+  if not step.pair then return false end
+  local d = ctx.outcomes[step.pair]
+  return d.state == "done" and (d.restore == nil or d.restore == "restore_sent")
+end
+
+local function run_step(ctx, i)
+  local step, o = ctx.steps[i], ctx.outcomes[i]
+  if o.state == nil or o.state == "sent" then
+    local sent_before = o.state == "sent"
+    local outcome, value = attempt(ctx, i, STEP, function()
+      return send(ctx.client, step, sent_before)
+    end)
+    if not outcome then return true end -- the journal failed: the run stops
+    o.state = outcome
+    if outcome == "done" then o.id = value.id else o.err = value end
+  end
+  if o.state == "failed" and needs_restore(ctx, step) then restore(ctx, step.pair) end
+  return true
+end
+
+local function pending(ctx, i)
+  local o = ctx.outcomes[i]
+  return o.state == nil or o.state == "sent"
+      or (o.state == "failed" and needs_restore(ctx, ctx.steps[i]))
+end
+
+-- Runs every step not yet settled, wave by wave. A step never raises for a failure of the
+-- world (that is its outcome); anything raised (Ctrl-C) stops the run and propagates.
+local function run(ctx)
+  local waves = 0
+  for _, step in ipairs(ctx.steps) do
+    if step.wave > waves then waves = step.wave end
+  end
+  for wave = 1, waves do
+    local items = {}
+    for i, step in ipairs(ctx.steps) do
+      if step.wave == wave and pending(ctx, i) then items[#items + 1] = i end
+    end
+    local label = ctx.progress
+    if label and waves > 1 then label = ("%s %d/%d"):format(label, wave, waves) end
+    local results = tasks.map(items, function(i) return run_step(ctx, i) end,
+                              { progress = label or nil, concurrency = ctx.concurrency })
+    for _, r in ipairs(results) do
+      if not r.ok then error(r.err, 0) end
+    end
+    if ctx.journal_err then return nil, ctx.journal_err end
+  end
+  if not record(ctx, { state = "complete" }) then return nil, ctx.journal_err end
+  return true
+end
+
+------------------------------------------------------------------------------------------
+-- Options
+
+-- Reads the options of fname ("apply" or "resume"), raising at the script's line.
+local function options_of(opts, fname, n, defaults)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then
+    error(("bad argument #%d to '%s' (options table expected, got %s)"):format(n, fname,
+      type(opts)), 3)
+  end
+  local out = {}
+  for k, v in pairs(defaults) do out[k] = v end
+  for k, v in pairs(opts) do
+    if defaults[k] == nil then
+      local known = {}
+      for name in pairs(defaults) do known[#known + 1] = name end
+      sort(known)
+      error(("bad argument #%d to '%s' (unknown option %s (known: %s))"):format(n, fname,
+        tostring(k), concat(known, ", ")), 3)
+    end
+    local ok
+    if k == "concurrency" then
+      ok = math_type(v) == "integer" and v >= 1
+    elseif k == "journal" then
+      ok = v == false or (type(v) == "string" and v ~= "")
+    else -- progress
+      ok = v == false or type(v) == "string"
+    end
+    if not ok then
+      local want = { concurrency = "a positive integer", journal = "a file path, or false",
+                     progress = "a label, or false" }
+      error(("bad argument #%d to '%s' (%s: expected %s, got %s)"):format(n, fname, k, want[k],
+        type(v)), 3)
+    end
+    out[k] = v
+  end
+  return out
+end
+
+--- plan:apply{ journal = path | false, progress = "Applying" | false, concurrency = 16 }
+-- -> summary | nil, err (only when the journal cannot be written). journal is required:
+-- false runs without one (an interruption then cannot be resumed).
+function M.apply(plan, opts)
+  local client = client_of[plan]
+  if type(plan) ~= "table" or not client then
+    error("calling 'apply' on bad self (use plan:apply{journal = path})", 2)
+  end
+  local o = options_of(opts, "apply", 1, { journal = "", progress = "Applying", concurrency = 16 })
+  if o.journal == "" then
+    error("bad argument #1 to 'apply' (journal: a file path is required, where the run is "
+      .. "recorded for swh.resume; journal = false runs without one)", 2)
+  end
+  local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = o.progress,
+                concurrency = o.concurrency }
+  for i = 1, #plan.steps do ctx.outcomes[i] = {} end
+  if o.journal then
+    local j, err = journal.create(o.journal, { swh_journal = 1, project_id = plan.project_id,
+                                              steps = plan.steps })
+    if not j then return nil, err end
+    ctx.journal = j
+  end
+  local ok, err = run(ctx)
+  if ctx.journal then ctx.journal:close() end
+  if not ok then return nil, err end
+  local s = summarize(ctx)
+  s.journal = o.journal or nil
+  return s
+end
+
+--- swh.resume(path, client [, {progress, concurrency}]) -> summary | nil, err. The summary
+-- counts the whole plan's outcomes (earlier runs included); skipped is the number of steps
+-- settled before this run, already_complete whether there was nothing left to do.
+function M.resume(path, client, opts)
+  local o = options_of(opts, "resume", 3, { progress = "Resuming", concurrency = 16 })
+  local data, err = journal.read(path)
+  if not data then return nil, err end
+  if data.header.project_id ~= client.project_id then
+    return nil, journal.failure(("%s: the journal is of project %s, the client's is %s")
+      :format(path, data.header.project_id, tostring(client.project_id)))
+  end
+  local ctx = { client = client, steps = data.header.steps, outcomes = journal.outcomes(data),
+                progress = o.progress, concurrency = o.concurrency }
+  local skipped = 0
+  for i = 1, #ctx.steps do
+    if not pending(ctx, i) then skipped = skipped + 1 end
+  end
+  if not data.complete then
+    local j
+    j, err = journal.append(path, data)
+    if not j then return nil, err end
+    ctx.journal = j
+    local ok
+    ok, err = run(ctx)
+    j:close()
+    if not ok then return nil, err end
+  end
+  local s = summarize(ctx)
+  s.journal, s.skipped, s.already_complete = path, skipped, data.complete
+  return s
+end
+
+return M

@@ -1,0 +1,64 @@
+--- swh.plan, plan:apply and swh.resume: change a project's webhooks to a desired state as a
+-- plan a person reads before it runs, carried out so that an interruption loses nothing.
+--
+--   local plan = assert(swh.plan(client, desired))   -- a snapshot, a list, or a function
+--   print(plan)                                       -- + create / ~ update / - delete
+--   local summary = assert(plan:apply{ journal = "move.journal" })
+--   -- after a crash, Ctrl-C or kill -9 during apply:
+--   local summary = assert(swh.resume("move.journal", client))
+--
+-- The parts: plan_build.lua (live state, desired state, matching, diff), plan_order.lua (the
+-- waves that keep every app within the API's rules), plan_text.lua (tostring), apply.lua
+-- (carrying out and resuming), journal.lua (the file), values.lua (copies, comparisons).
+local build = require "swh.plan_build"
+local text = require "swh.plan_text"
+local apply = require "swh.apply"
+
+local error, getmetatable, pcall, setmetatable, type = error, getmetatable, pcall, setmetatable,
+  type
+
+local Plan = { __name = "swh.plan", __index = { apply = apply.apply }, __tostring = text.format }
+
+-- Misuse raises at the line that called swh.plan or swh.resume (level 3 from here: init.lua
+-- tail-calls these functions, so the script's frame is right above).
+local function check_client(client, n, fname)
+  local mt = getmetatable(client)
+  if type(client) ~= "table" or type(mt) ~= "table" or mt.__name ~= "swh.client" then
+    error(("bad argument #%d to '%s' (swh client expected, got %s)"):format(n, fname,
+      type(client)), 3)
+  end
+end
+
+--- swh.plan(client, desired) -> plan | nil, err (see plan_build.lua for desired).
+-- plan = { project_id, creates = {webhook…}, updates = {{id, before, after, changes, mask}…},
+--          deletes = {webhook…}, unchanged = n, steps = {…} }; tostring(plan) is a table of
+-- the steps, secrets masked; plan:apply{journal = path} carries it out (apply.lua).
+local function plan(client, desired)
+  check_client(client, 1, "plan")
+  if not build.form(desired) then
+    error(("bad argument #2 to 'plan' (desired: a snapshot, a list of webhooks or a function "
+      .. "expected, got %s)"):format(type(desired) == "table" and "a table of another shape"
+      or type(desired)), 2)
+  end
+  local ok, result, err = pcall(build.build, client, desired)
+  if not ok then
+    if getmetatable(result) == build.Misuse then error(result.message, 2) end
+    error(result, 0) -- not ours (an interruption): as it was
+  end
+  if not result then return nil, err end
+  apply.bind(result, client)
+  return setmetatable(result, Plan)
+end
+
+--- swh.resume(path, client [, options]) -> summary | nil, err: finishes the apply whose
+-- journal is at path (apply.lua). options: progress (a label, or false), concurrency.
+local function resume(path, client, options)
+  if type(path) ~= "string" or path == "" then
+    error(("bad argument #1 to 'resume' (journal path expected, got %s)"):format(
+      path == "" and "an empty string" or type(path)), 2)
+  end
+  check_client(client, 2, "resume")
+  return apply.resume(path, client, options)
+end
+
+return { plan = plan, resume = resume }

@@ -1,0 +1,382 @@
+--- swh.plan_build: the steps that bring a project's webhooks from their live state to a
+-- desired one (swh.plan, lua/swh/plan.lua, wraps them in a plan object).
+--
+-- desired is one of
+--   a snapshot {swh_snapshot = 1, project_id =, apps = {…}, webhooks = {…}}: the whole state
+--     of the apps it lists;
+--   a list of webhooks: the state of the apps their app_id name;
+--   a function fn(webhook, app) called with a copy of each live webhook (every app): it edits
+--     the copy (returning nil), returns a replacement, or returns false to delete it.
+-- Live webhooks of other apps are never touched; in the apps in scope, a live webhook that
+-- no desired one matches is deleted. A desired webhook matches the live one with its id,
+-- else the live one with its app_id and target, else it is created (without its id: the
+-- server makes ids).
+local core = require "swh.core"
+local tasks = require "swh.tasks"
+local values = require "swh.values"
+local plan_order = require "swh.plan_order"
+
+local error, ipairs, pairs, pcall, setmetatable, tostring, type =
+  error, ipairs, pairs, pcall, setmetatable, tostring, type
+local concat = table.concat
+local math_type = math.type
+local copy, equal = values.copy, values.equal
+local null = core.null
+
+local M = {}
+
+-- The fields an update can change, in update_mask order (API.md).
+local FIELDS = { "app_id", "target", "target_type", "triggers", "secret", "client_credentials" }
+local UPDATABLE = {}
+for _, f in ipairs(FIELDS) do UPDATABLE[f] = true end
+M.FIELDS = FIELDS
+
+-- The Node SDK's spelling, which the core sends as SMART_CONVERSATION (swh_webhook_normalize).
+local TRIGGER_ALIAS = { SMART_CONVERSATIONS = "SMART_CONVERSATION" }
+local function trigger_name(t) return TRIGGER_ALIAS[t] or t end
+M.trigger_name = trigger_name
+
+local function invalid(message)
+  return setmetatable({ kind = "validation", message = message,
+    details = setmetatable({}, core.array_mt), retryable = false }, core.error_mt)
+end
+
+-- Raised from inside the planning, re-raised by M.plan at the caller's line.
+local Misuse = {}
+M.Misuse = Misuse
+local function misuse(message) error(setmetatable({ message = message }, Misuse), 0) end
+
+------------------------------------------------------------------------------------------
+-- The live state
+
+local function read_live(client)
+  local apps, err = client.apps:list()
+  if not apps then return nil, err end
+  local lists = tasks.map(apps, function(app) return client.webhooks:list(app.id) end)
+  local live = { apps = apps, app = {}, by_app = {}, by_id = {} }
+  for i, app in ipairs(apps) do
+    if not lists[i].ok then return nil, lists[i].err end
+    live.app[app.id] = app
+    live.by_app[app.id] = lists[i].value
+    for _, w in ipairs(lists[i].value) do live.by_id[w.id] = w end
+  end
+  return live
+end
+
+------------------------------------------------------------------------------------------
+-- The desired state: a list of entries {webhook =, where =, whole =, live =}
+
+-- A copy of w checked as the core checks a create (without its id): entry | nil, err.
+local function entry_of(w, where, whole)
+  if type(w) ~= "table" then
+    return nil, invalid(("%s: expected a webhook (a table), got %s"):format(where, type(w)))
+  end
+  local body = copy(w)
+  body.id = nil
+  local ok, valid, err = pcall(core.validate, body)
+  if not ok then misuse(("%s: %s"):format(where, tostring(valid))) end
+  if not valid then return nil, invalid(("%s: %s"):format(where, err.message)) end
+  return { webhook = copy(w), where = where, whole = whole }
+end
+
+local function no_app(where, app_id, client)
+  return invalid(("%s: no app %q in project %s"):format(where, tostring(app_id),
+    tostring(client.project_id)))
+end
+
+local function from_snapshot(snapshot, live, client)
+  if snapshot.swh_snapshot ~= nil and snapshot.swh_snapshot ~= 1 then
+    return nil, invalid("desired.swh_snapshot: expected 1 (the only snapshot format)")
+  end
+  if type(snapshot.apps) ~= "table" then
+    return nil, invalid("desired.apps: expected the list of the snapshot's apps")
+  end
+  local entries, scope = {}, {}
+  for i, app in ipairs(snapshot.apps) do
+    local where = ("desired.apps[%d]"):format(i)
+    if type(app) ~= "table" or type(app.id) ~= "string" then
+      return nil, invalid(where .. ".id: expected a string")
+    end
+    if not live.app[app.id] then return nil, no_app(where, app.id, client) end
+    scope[app.id] = true
+  end
+  local hooks = snapshot.webhooks or {}
+  if type(hooks) ~= "table" then
+    return nil, invalid("desired.webhooks: expected a list of webhooks")
+  end
+  for i, w in ipairs(hooks) do
+    local where = ("desired.webhooks[%d]"):format(i)
+    local entry, err = entry_of(w, where, true)
+    if not entry then return nil, err end
+    if not scope[entry.webhook.app_id] then
+      return nil, invalid(("%s.app_id: app %q is not in desired.apps"):format(where,
+        entry.webhook.app_id))
+    end
+    entries[i] = entry
+  end
+  return entries, scope
+end
+
+local function from_list(list, live, client)
+  local entries, scope = {}, {}
+  for i, w in ipairs(list) do
+    local where = ("desired[%d]"):format(i)
+    local entry, err = entry_of(w, where, false)
+    if not entry then return nil, err end
+    local app_id = entry.webhook.app_id
+    if not live.app[app_id] then return nil, no_app(where .. ".app_id", app_id, client) end
+    scope[app_id] = true
+    entries[i] = entry
+  end
+  return entries, scope
+end
+
+-- Calls fn on a copy of every live webhook; its entries come matched to their webhook.
+local function from_function(fn, live)
+  local entries, scope = {}, {}
+  for _, app in ipairs(live.apps) do
+    scope[app.id] = true
+    for _, w in ipairs(live.by_app[app.id]) do
+      local edited = copy(w)
+      local ok, result = pcall(fn, edited, copy(app))
+      if not ok then
+        misuse(("desired function failed on webhook %s (app %s): %s"):format(w.id, app.id,
+          tostring(result)))
+      end
+      if result == nil then result = edited end
+      if result ~= false then
+        if type(result) ~= "table" then
+          misuse(("desired function returned a %s for webhook %s: expected nil (keep the "
+            .. "edited copy), a webhook table, or false (delete it)"):format(type(result), w.id))
+        end
+        local where = ("the webhook desired for %s"):format(w.id)
+        if result.id ~= nil and result.id ~= w.id then
+          return nil, invalid(("%s: id: %s is not its own id (ids are the server's)"):format(
+            where, tostring(result.id)))
+        end
+        local entry, err = entry_of(result, where, true)
+        if not entry then return nil, err end
+        entry.live = w
+        entries[#entries + 1] = entry
+      end
+    end
+  end
+  return entries, scope
+end
+
+-- Matches entries to live webhooks: by id first (anywhere in the project: naming an id
+-- asks for that webhook), then by app_id and target among those left. Returns the set of
+-- matched live ids | nil, err.
+local function match(entries, live)
+  local matched = {}
+  for _, e in ipairs(entries) do
+    if e.live then matched[e.live.id] = e end
+  end
+  for _, e in ipairs(entries) do
+    local id = e.webhook.id
+    if not e.live and id ~= nil and live.by_id[id] then
+      if matched[id] then
+        return nil, invalid(("%s.id: %s is also %s's id"):format(e.where, id, matched[id].where))
+      end
+      e.live, matched[id] = live.by_id[id], e
+    end
+  end
+  for _, e in ipairs(entries) do
+    if not e.live then
+      for _, w in ipairs(live.by_app[e.webhook.app_id] or {}) do
+        if not matched[w.id] and w.target == e.webhook.target then
+          e.live, matched[w.id] = w, e
+          break
+        end
+      end
+    end
+  end
+  return matched
+end
+
+-- The rules of the state the plan ends in: at most 5 webhooks an app, unique targets.
+local function check_end_state(entries)
+  local by_app = {}
+  for _, e in ipairs(entries) do
+    local app_id, target = e.webhook.app_id, e.webhook.target
+    local app = by_app[app_id] or { count = 0, targets = {}, wheres = {} }
+    by_app[app_id] = app
+    if app.targets[target] then
+      return invalid(("%s.target: the same as %s's, in app %s (a target is unique within "
+        .. "an app)"):format(e.where, app.targets[target], app_id))
+    end
+    app.targets[target] = e.where
+    app.count = app.count + 1
+    app.wheres[app.count] = e.where
+    if app.count > plan_order.LIMIT then
+      return invalid(("app %s would have %d webhooks (%s); an app has room for %d"):format(
+        app_id, app.count, concat(app.wheres, ", "), plan_order.LIMIT))
+    end
+  end
+  return nil
+end
+
+------------------------------------------------------------------------------------------
+-- The difference between a desired webhook and its live one
+
+local function absent(v) return v == nil or v == null end
+
+local function same_triggers(a, b)
+  local set, n = {}, 0
+  for _, t in ipairs(a or {}) do
+    if not set[trigger_name(t)] then n = n + 1 end
+    set[trigger_name(t)] = true
+  end
+  local m = 0
+  for _, t in ipairs(b or {}) do
+    if not set[trigger_name(t)] then return false end
+    m = m + 1
+  end
+  return n == m
+end
+
+local function same(field, want, have)
+  if field == "secret" then
+    return (absent(want) and "" or want) == (absent(have) and "" or have)
+  elseif field == "client_credentials" then
+    if absent(want) or absent(have) then return absent(want) and absent(have) end
+    return equal(want, have)
+  elseif field == "target_type" then
+    return want == (have or "HTTP") -- the API's default
+  elseif field == "triggers" then
+    return same_triggers(want, have)
+  end
+  return equal(want, have)
+end
+
+-- What a desired field says. A whole webhook (a snapshot's, a function's) without a secret
+-- or client_credentials says there is none; a listed one leaves them as they are.
+local function wanted(e, field)
+  local v = e.webhook[field]
+  if v == nil and e.whole then
+    if field == "secret" then return "" end
+    if field == "client_credentials" then return null end
+  end
+  return v
+end
+
+-- The update that turns e.live into e.webhook: step | nil (no change), or nil, err.
+local function diff(e)
+  local before = e.live
+  local changes, mask = {}, {}
+  for _, field in ipairs(FIELDS) do
+    local want = wanted(e, field)
+    if want ~= nil and not same(field, want, before[field]) then
+      changes[field] = copy(want)
+      mask[#mask + 1] = field
+    end
+  end
+  for k, v in pairs(e.webhook) do
+    if k ~= "id" and not UPDATABLE[k] and not equal(v, before[k]) then
+      return nil, invalid(("%s.%s: differs from webhook %s's, and the API can update only "
+        .. "%s"):format(e.where, tostring(k), before.id, concat(FIELDS, ", ")))
+    end
+  end
+  if #mask == 0 then return nil end
+  local after = copy(before)
+  for field, v in pairs(changes) do
+    if (field == "secret" and v == "") or (field == "client_credentials" and v == null) then
+      after[field] = nil
+    elseif field == "triggers" then
+      local names = copy(v)
+      for i, t in ipairs(names) do names[i] = trigger_name(t) end
+      after[field] = names
+    else
+      after[field] = copy(v)
+    end
+  end
+  return { op = "update", id = before.id, before = copy(before), after = after,
+           changes = changes, mask = setmetatable(mask, core.array_mt) }
+end
+
+------------------------------------------------------------------------------------------
+-- The plan
+
+local function is_list(t)
+  local n = #t
+  for k in pairs(t) do
+    if math_type(k) ~= "integer" or k < 1 or k > n then return false end
+  end
+  return true
+end
+
+--- Which form desired has: "function", "snapshot", "list", or nil (none of them).
+function M.form(desired)
+  if type(desired) == "function" then return "function" end
+  if type(desired) ~= "table" then return nil end
+  if desired.swh_snapshot ~= nil or desired.apps ~= nil or desired.webhooks ~= nil then
+    return "snapshot"
+  end
+  return is_list(desired) and "list" or nil
+end
+
+local function desired_entries(desired, live, client)
+  local form = M.form(desired)
+  if form == "function" then return from_function(desired, live) end
+  if form == "snapshot" then return from_snapshot(desired, live, client) end
+  return from_list(desired, live, client)
+end
+
+local function build(client, desired)
+  local live, err = read_live(client)
+  if not live then return nil, err end
+  local entries, scope = desired_entries(desired, live, client)
+  if not entries then return nil, scope end
+  local matched
+  matched, err = match(entries, live)
+  if not matched then return nil, err end
+  err = check_end_state(entries)
+  if err then return nil, err end
+
+  local plan = { project_id = client.project_id, creates = {}, updates = {}, deletes = {},
+                 unchanged = 0 }
+  local changes, deletes = {}, {}
+  for _, e in ipairs(entries) do
+    if e.live then
+      local update, problem = diff(e)
+      if problem then return nil, problem end
+      if update then
+        plan.updates[#plan.updates + 1] = update
+      else
+        plan.unchanged = plan.unchanged + 1
+      end
+    else
+      local body = copy(e.webhook)
+      body.id = nil -- the server makes ids
+      plan.creates[#plan.creates + 1] = body
+    end
+  end
+  for _, u in ipairs(plan.updates) do changes[#changes + 1] = u end
+  for _, body in ipairs(plan.creates) do
+    changes[#changes + 1] = { op = "create", webhook = body }
+  end
+  for _, app in ipairs(live.apps) do
+    if scope[app.id] then
+      for _, w in ipairs(live.by_app[app.id]) do
+        if not matched[w.id] then
+          local gone = copy(w)
+          plan.deletes[#plan.deletes + 1] = gone
+          deletes[#deletes + 1] = { op = "delete", webhook = gone }
+        end
+      end
+    end
+  end
+  local steps, why = plan_order.order(live.by_app, changes, deletes)
+  if not steps then return nil, invalid(why) end
+  plan.steps = steps
+  return plan
+end
+
+--- Builds the plan: { project_id, creates, updates, deletes, unchanged, steps } | nil, err.
+-- A desired webhook the core would refuse, or a desired state the API cannot hold, is an
+-- error of kind validation naming it; a failed read returns its error. A desired value that
+-- cannot be JSON, or a desired function that raises or returns something else than nil,
+-- false or a table, raises a table with M.Misuse as metatable and the message in .message.
+M.build = build
+
+return M

@@ -1,0 +1,401 @@
+-- plan:apply and swh.resume in one process: reaching the desired state, the 5-per-app limit,
+-- restoring a deleted webhook when its paired create fails, the journal (its mode, its
+-- lines, what it refuses to overwrite), finishing an interrupted journal, journal errors.
+local helper = require "helper"
+local fx = require "plan_fixtures"
+local swh = require "swh"
+local journal = require "swh.journal"
+
+local H = "https://h.example.com/"
+
+-- Five webhooks for an app, each with a secret.
+local function five(prefix)
+  local list = {}
+  for i = 1, 5 do list[i] = { target = H .. prefix .. i, secret = prefix .. "-secret-" .. i } end
+  return list
+end
+
+describe("plan:apply", function()
+  local emu, client, apps, A, B, C
+  local paths = {}
+  setup(function()
+    swh.quiet = true
+    emu = helper.emulator { apps = 3 }
+    client = helper.client(emu)
+  end)
+  teardown(function()
+    client:close()
+    emu:stop()
+    for _, p in ipairs(paths) do os.remove(p) end
+  end)
+
+  local function layout(l)
+    local made
+    apps, made = fx.reset(client, l)
+    A, B, C = apps[1].id, apps[2].id, apps[3].id
+    return made
+  end
+
+  local function journal_path()
+    local p = fx.journal_path()
+    paths[#paths + 1] = p
+    return p
+  end
+
+  -- The index in records of the first record for step with state.
+  local function at(records, step, state)
+    for i, r in ipairs(records) do
+      if r.step == step and r.state == state then return i end
+    end
+  end
+
+  it("reaches the desired state exactly, and a second plan finds nothing to do", function()
+    local made = layout {
+      { { target = H .. "a1", secret = "a1-secret", triggers = { "MESSAGE_DELIVERY" } },
+        { target = H .. "a2" }, { target = H .. "a3" } },
+      five("b"),
+      { { target = H .. "c1", triggers = { "OPT_IN" } }, { target = H .. "c2" } },
+    }
+    local desired = {
+      { app_id = A, target = H .. "a1-new", secret = "", triggers = { "EVENT_DELIVERY" } },
+      { app_id = A, target = H .. "a2" },
+      { app_id = A, target = H .. "a4", target_type = "DISMISS" },
+      { id = made[3][1].id, app_id = A, target = H .. "c1", triggers = { "OPT_IN" } },
+      { app_id = B, target = H .. "b1", secret = "b-secret-1" },
+      { app_id = B, target = H .. "b2", secret = "b-secret-2" },
+      { app_id = B, target = H .. "b3", secret = "b-secret-3" },
+      { app_id = B, target = H .. "b6", client_credentials = { client_id = "id",
+        client_secret = "cc-secret", endpoint = "https://auth.example.com/t" } },
+      { app_id = B, target = H .. "b7" },
+    }
+    desired[1].id = made[1][1].id
+    local plan = assert(swh.plan(client, desired))
+    local path = journal_path()
+    local summary = assert(plan:apply { journal = path })
+    assert.same({ created = 3, updated = 2, deleted = 3, restored = 0, failed = 0,
+                  failures = {}, journal = path }, summary)
+    assert.equal("3 created, 2 updated, 3 deleted, 0 restored, 0 failed", tostring(summary))
+    -- c2 stays in C: C is not named, c1 left it by id.
+    local final = fx.copy(desired)
+    final[#final + 1] = { app_id = C, target = H .. "c2" }
+    assert.same(fx.expected(apps, final), fx.state(client))
+    local again = assert(swh.plan(client, desired))
+    assert.same({}, again.steps)
+    assert.equal(#desired, again.unchanged)
+  end)
+
+  it("replaces 2 of a full app's 5 webhooks without ever holding 6", function()
+    layout { five("a") }
+    local desired = {}
+    for i = 1, 3 do
+      desired[i] = { app_id = A, target = H .. "a" .. i, secret = "a-secret-" .. i }
+    end
+    desired[4] = { app_id = A, target = H .. "n1", triggers = { "MESSAGE_INBOUND" } }
+    desired[5] = { app_id = A, target = H .. "n2" }
+    local path = journal_path()
+    local summary = assert(assert(swh.plan(client, desired)):apply { journal = path })
+    assert.same({ created = 2, updated = 0, deleted = 2, restored = 0, failed = 0,
+                  failures = {}, journal = path }, summary)
+    assert.same(fx.expected(apps, desired), fx.state(client))
+    -- steps 1-2 delete, 3-4 create: both deletes were done before any create was sent
+    local records = fx.records(path)
+    for _, create in ipairs { 3, 4 } do
+      for _, delete in ipairs { 1, 2 } do
+        assert.is_true(at(records, delete, "done") < at(records, create, "sent"))
+      end
+    end
+  end)
+
+  it("makes the deleted webhook again when the create that needed its room fails", function()
+    local start = five("a")
+    start[5].client_credentials = { client_id = "id", client_secret = "a-cc-secret",
+                                    endpoint = "https://auth.example.com/t" }
+    layout { start }
+    local before = fx.state(client)
+    local desired = {}
+    for i = 1, 4 do desired[i] = { app_id = A, target = H .. "a" .. i } end
+    -- swh passes a well-formed trigger it does not know (Sinch adds triggers); this server
+    -- refuses it.
+    desired[5] = { app_id = A, target = H .. "new", triggers = { "NEW_TRIGGER_2031" } }
+    local plan = assert(swh.plan(client, desired))
+    assert.equal(1, plan.steps[2].pair)
+    local path = journal_path()
+    local summary = assert(plan:apply { journal = path })
+    assert.equal(0, summary.created)
+    assert.equal(1, summary.deleted)
+    assert.equal(1, summary.restored)
+    assert.equal(1, summary.failed)
+    assert.equal(1, #summary.failures)
+    local f = summary.failures[1]
+    assert.equal(2, f.step)
+    assert.equal("create", f.op)
+    assert.equal("http", f.err.kind)
+    assert.equal(400, f.err.http_status)
+    assert.equal("INVALID_ARGUMENT", f.err.status)
+    assert.equal('webhook.triggers[0]: unknown trigger "NEW_TRIGGER_2031"', f.err.message)
+    assert.same(before, fx.state(client)) -- a5 is back, secret and credentials included
+    local records = fx.records(path)
+    assert.is_true(at(records, 2, "failed") < at(records, 1, "restore_sent"))
+    assert.is_true(at(records, 1, "restore_sent") < at(records, 1, "restored"))
+    local text = tostring(summary)
+    assert.equal("0 created, 0 updated, 1 deleted, 1 restored, 1 failed\n  step 2 (create): "
+      .. 'INVALID_ARGUMENT (400): webhook.triggers[0]: unknown trigger "NEW_TRIGGER_2031" '
+      .. "[POST /v1/projects/emulator-project/webhooks]", text)
+    assert.is_nil(text:find("secret-", 1, true))
+  end)
+
+  describe("the journal", function()
+    it("is mode 0600, starts with the plan, has each step sent before done, and ends complete",
+    function()
+      layout { { { target = H .. "a1", secret = "journal-secret" }, { target = H .. "a2" } } }
+      local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a1", secret = "s2" },
+                                             { app_id = A, target = H .. "a3" } }))
+      local path = journal_path()
+      assert(plan:apply { journal = path })
+      assert.equal("600", fx.mode(path))
+      local first = assert(swh.json.decode(fx.read(path):match("^[^\n]*")))
+      assert.equal(1, first.swh_journal)
+      assert.equal(emu.project_id, first.project_id)
+      assert.same(swh.json.decode(swh.json.encode(plan.steps)), first.steps)
+      local records = fx.records(path)
+      assert.equal(3 * 2 + 1, #records)
+      for step = 1, 3 do
+        assert.is_true(at(records, step, "sent") < at(records, step, "done"))
+      end
+      assert.same({ step = 3, state = "done", id = plan.deletes[1].id },
+                  records[at(records, 3, "done")])
+      assert.same({ state = "complete" }, records[#records])
+    end)
+
+    it("is not written over when another file or an unfinished journal is there", function()
+      layout { { { target = H .. "a1" } } }
+      local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a2" } }))
+      local path = journal_path()
+      fx.write(path, "my notes\n")
+      local summary, err = plan:apply { journal = path }
+      assert.is_nil(summary)
+      assert.equal(path .. ":1: not a swh journal (the first line of a journal is the plan of "
+        .. "a plan:apply); not overwritten: choose another path", err.message)
+      assert.equal("my notes\n", fx.read(path))
+      os.remove(path)
+      assert(plan:apply { journal = path })
+      local complete = fx.read(path)
+      local unfinished = complete:gsub('{"state":"complete"}\n$', "")
+      fx.write(path, unfinished)
+      local again = assert(swh.plan(client, { { app_id = A, target = H .. "a3" } }))
+      summary, err = again:apply { journal = path }
+      assert.is_nil(summary)
+      assert.equal(("%s: a journal whose apply did not finish: finish it with "
+        .. 'swh.resume("%s", client), or choose another path'):format(path, path), err.message)
+      assert.equal(unfinished, fx.read(path))
+      assert.same(fx.expected(apps, { { app_id = A, target = H .. "a2" } }), fx.state(client))
+      fx.write(path, complete)
+      assert(again:apply { journal = path }) -- a complete journal is replaced
+      assert.equal(H .. "a3", swh.json.decode(fx.read(path):match("^[^\n]*")).steps[1]
+        .webhook.target)
+    end)
+
+    it("can be left out with journal = false, and its options are checked", function()
+      layout {}
+      local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a1" } }))
+      assert.equal("@: bad argument #1 to 'apply' (journal: a file path is required, where "
+        .. "the run is recorded for swh.resume; journal = false runs without one)",
+        fx.raised(function() plan:apply() end))
+      assert.equal("@: bad argument #1 to 'apply' (unknown option speed (known: concurrency, "
+        .. "journal, progress))",
+        fx.raised(function() plan:apply { journal = false, speed = 2 } end))
+      assert.equal("@: bad argument #1 to 'apply' (concurrency: expected a positive integer, "
+        .. "got number)", fx.raised(function() plan:apply { journal = false, concurrency = 0 } end))
+      assert.equal("@: calling 'apply' on bad self (use plan:apply{journal = path})",
+                   fx.raised(function() plan.apply({}, { journal = false }) end))
+      assert.same({ created = 1, updated = 0, deleted = 0, restored = 0, failed = 0,
+                    failures = {} }, assert(plan:apply { journal = false }))
+    end)
+  end)
+
+  describe("swh.resume", function()
+    -- Starts the journal of plan as apply would, and writes records as a run that stopped.
+    local function stopped_run(plan, records)
+      local path = journal_path()
+      local j = assert(journal.create(path, { swh_journal = 1, project_id = plan.project_id,
+                                              steps = plan.steps }))
+      for _, r in ipairs(records) do assert(j:write(r)) end
+      j:close()
+      return path
+    end
+
+    it("finishes a run stopped with requests in flight, without duplicating any", function()
+      local made = layout { { { target = H .. "a1" }, { target = H .. "a2" } } }
+      local desired = { { app_id = A, target = H .. "a1", triggers = { "OPT_IN" } },
+                        { app_id = A, target = H .. "n1" }, { app_id = A, target = H .. "n2" } }
+      local plan = assert(swh.plan(client, desired))
+      assert.same({ "update", "create", "create", "delete" },
+                  { plan.steps[1].op, plan.steps[2].op, plan.steps[3].op, plan.steps[4].op })
+      -- The update was sent and lost; n1's create reached the server, n2's did not.
+      assert(client.webhooks:create(plan.steps[2].webhook))
+      local path = stopped_run(plan, { { step = 1, state = "sent" }, { step = 2, state = "sent" },
+                                       { step = 3, state = "sent" } })
+      local summary = assert(swh.resume(path, client))
+      assert.same({ created = 2, updated = 1, deleted = 1, restored = 0, failed = 0,
+                    failures = {}, journal = path, skipped = 0, already_complete = false },
+                  summary)
+      assert.same(fx.expected(apps, desired), fx.state(client))
+      assert.equal(made[1][2].id, plan.deletes[1].id)
+      local records = fx.records(path)
+      assert.same({ state = "resumed" }, records[4])
+      assert.same({ state = "complete" }, records[#records])
+      -- Finished: nothing more to do, and nothing written.
+      local text = fx.read(path)
+      summary = assert(swh.resume(path, client))
+      assert.is_true(summary.already_complete)
+      assert.equal(4, summary.skipped)
+      assert.equal(2, summary.created)
+      assert.equal("2 created, 1 updated, 1 deleted, 0 restored, 0 failed (the journal was "
+        .. "complete already)", tostring(summary))
+      assert.equal(text, fx.read(path))
+    end)
+
+    it("counts a sent delete of a webhook already gone as done, and restores after a failed create",
+    function()
+      local start = five("a")
+      layout { start }
+      local desired = {}
+      for i = 1, 3 do
+        desired[i] = { app_id = A, target = H .. "a" .. i, secret = "a-secret-" .. i }
+      end
+      desired[4] = { app_id = A, target = H .. "n1" }
+      desired[5] = { app_id = A, target = H .. "n2", triggers = { "NEW_TRIGGER_2031" } }
+      local plan = assert(swh.plan(client, desired))
+      -- Both deletes were sent and done by the server; the run stopped before recording it.
+      assert(client.webhooks:delete(plan.steps[1].webhook.id))
+      assert(client.webhooks:delete(plan.steps[2].webhook.id))
+      local path = stopped_run(plan, { { step = 1, state = "sent" }, { step = 2, state = "sent" } })
+      local summary = assert(swh.resume(path, client))
+      assert.equal(1, summary.created)
+      assert.equal(2, summary.deleted)
+      assert.equal(1, summary.restored)
+      assert.equal(1, summary.failed)
+      local final = fx.copy(desired)
+      final[5] = { app_id = A, target = H .. "a5", secret = "a-secret-5" } -- restored
+      assert.same(fx.expected(apps, final), fx.state(client))
+    end)
+
+    it("takes a journal whose last line was cut off, and ends that line before adding", function()
+      layout { { { target = H .. "a1" } } }
+      local desired = { { app_id = A, target = H .. "a2" } }
+      local plan = assert(swh.plan(client, desired))
+      local path = stopped_run(plan, { { step = 1, state = "sent" } })
+      local f = assert(io.open(path, "ab"))
+      f:write('{"state":"do')
+      f:close()
+      local summary = assert(swh.resume(path, client))
+      assert.equal(1, summary.created)
+      assert.equal(1, summary.deleted)
+      assert.same(fx.expected(apps, desired), fx.state(client))
+      local lines = {}
+      for line in fx.read(path):gmatch("[^\n]*\n") do lines[#lines + 1] = line end
+      assert.equal('{"state":"do\n', lines[3])
+      assert.equal('{"cut_line":3,"state":"resumed"}\n', lines[4])
+      assert.is_true(assert(swh.resume(path, client)).already_complete) -- line 3 forgiven
+    end)
+
+    describe("refuses", function()
+      local path
+      before_each(function()
+        layout { { { target = H .. "a1", secret = "in-the-journal" } } }
+        local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a2" } }))
+        path = stopped_run(plan, { { step = 1, state = "sent" } })
+      end)
+
+      local function refused(p, c)
+        local summary, err = swh.resume(p or path, c or client)
+        assert.is_nil(summary)
+        assert.equal("usage", err.kind)
+        assert.is_nil(err.message:find("in-the-journal", 1, true))
+        return err.message
+      end
+
+      local function lines_of(p)
+        local lines = {}
+        for line in fx.read(p):gmatch("[^\n]+") do lines[#lines + 1] = line end
+        return lines
+      end
+
+      it("a missing file, an empty one, and one that is not a journal", function()
+        assert.equal("/nonexistent/swh.journal: cannot open: No such file or directory",
+                     refused "/nonexistent/swh.journal")
+        fx.write(path, "")
+        assert.equal(path .. ": not a swh journal (the file is empty)", refused())
+        fx.write(path, "hello\n")
+        assert.equal(path .. ":1: not a swh journal (the first line of a journal is the plan of "
+          .. "a plan:apply)", refused())
+        fx.write(path, '{"swh_journal":2,"project_id":"p","steps":[]}\n')
+        assert.equal(path .. ":1: journal format 2 is not known (this swh reads format 1)",
+                     refused())
+      end)
+
+      it("a plan line cut off, before anything was sent", function()
+        local first = lines_of(path)[1]
+        fx.write(path, first:sub(1, 40))
+        assert.equal(path .. ": the plan (line 1) is cut off: its apply stopped before sending "
+          .. "anything; there is nothing to resume", refused())
+      end)
+
+      it("a bad line before the last, naming its number", function()
+        local lines = lines_of(path)
+        fx.write(path, lines[1] .. '\n{"step":1,"state":"sent"\n' .. lines[2] .. "\n")
+        assert.equal(path .. ":2: not a journal line (not JSON: cut off or corrupt)", refused())
+        fx.write(path, lines[1] .. '\n{"step":9,"state":"sent"}\n' .. lines[2] .. "\n")
+        assert.equal(path .. ":2: not a journal line (step 9 is not in the plan (1-2))", refused())
+        fx.write(path, lines[1] .. '\n{"step":1,"state":"lost"}\n' .. lines[2] .. "\n")
+        assert.equal(path .. ":2: not a journal line (unknown state lost)", refused())
+      end)
+
+      it("a client of another project", function()
+        local other = helper.client(emu, { project_id = "other-project" })
+        assert.equal(path .. ": the journal is of project emulator-project, the client's is "
+          .. "other-project", refused(path, other))
+        other:close()
+      end)
+
+      it("misuse, at the caller's line", function()
+        assert.equal("@: bad argument #1 to 'resume' (journal path expected, got nil)",
+                     fx.raised(function() swh.resume(nil, client) end))
+        assert.equal("@: bad argument #2 to 'resume' (swh client expected, got table)",
+                     fx.raised(function() swh.resume(path, {}) end))
+      end)
+    end)
+  end)
+end)
+
+describe("plan:apply against a faulty server", function()
+  it("reaches the desired state through 5xx, 429 and lost answers, duplicating nothing", function()
+    swh.quiet = true
+    local emu = helper.emulator { apps = 4, args = { "--faults",
+      "500=0.05,503=0.05,429ra=0.05,lost=0.05,drop=0.03", "--seed", "11" } }
+    local client = helper.client(emu)
+    local ok, err = pcall(function()
+      local function plain(prefix)
+        local list = {}
+        for i = 1, 5 do list[i] = { target = H .. prefix .. i } end
+        return list
+      end
+      local apps = fx.reset(client, { plain("a"), plain("b"), { { target = H .. "c" } } })
+      local desired = {}
+      for i, app in ipairs(apps) do
+        for k = 3, 7 do
+          desired[#desired + 1] = { app_id = app.id, target = H .. string.char(96 + i) .. k,
+                                    triggers = { "MESSAGE_DELIVERY" } }
+        end
+      end
+      local path = fx.journal_path()
+      local summary = assert(assert(swh.plan(client, desired)):apply { journal = path })
+      os.remove(path)
+      assert.equal(0, summary.failed)
+      assert.same(fx.expected(apps, desired), fx.state(client))
+    end)
+    client:close()
+    emu:stop()
+    assert(ok, err)
+  end)
+end)

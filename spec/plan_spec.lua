@@ -1,0 +1,352 @@
+-- swh.plan: the three forms of a desired state, matching, the diff and its masks, scope,
+-- validation before planning, the order of the steps, and tostring(plan).
+local helper = require "helper"
+local fx = require "plan_fixtures"
+local swh = require "swh"
+
+local H = "https://h.example.com/"
+
+describe("swh.plan", function()
+  local emu, client, apps, A, B
+  setup(function()
+    swh.quiet = true
+    emu = helper.emulator { apps = 3 }
+    client = helper.client(emu)
+  end)
+  teardown(function()
+    client:close()
+    emu:stop()
+  end)
+
+  -- Lays the project out (fx.reset) and names its three apps.
+  local function layout(l)
+    local made
+    apps, made = fx.reset(client, l)
+    A, B = apps[1].id, apps[2].id
+    return made
+  end
+
+  local function ops(plan)
+    local out = {}
+    for i, step in ipairs(plan.steps) do
+      local w = step.webhook or step.after
+      out[i] = { step.op, w.target, step.wave, step.pair }
+    end
+    return out
+  end
+
+  describe("with a list of webhooks", function()
+    it("updates, creates and deletes in the apps the list names, with exact masks", function()
+      local made = layout {
+        { { target = H .. "a1", triggers = { "MESSAGE_DELIVERY" }, secret = "a1-secret" },
+          { target = H .. "a2", triggers = { "EVENT_DELIVERY" } },
+          { target = H .. "a3" } },
+        { { target = H .. "b1" } },
+      }
+      local a1, a3 = made[1][1], made[1][3]
+      local plan = assert(swh.plan(client, {
+        { id = a1.id, app_id = A, target = H .. "a1-new",
+          triggers = { "MESSAGE_DELIVERY", "EVENT_INBOUND" } },
+        { app_id = A, target = H .. "a2", triggers = { "EVENT_DELIVERY" } },
+        { id = "01NOTALIVEWEBHOOKID0000000", app_id = A, target = H .. "a4" },
+      }))
+      assert.equal(emu.project_id, plan.project_id)
+      assert.same({ { app_id = A, target = H .. "a4" } }, plan.creates)
+      assert.equal(1, #plan.updates)
+      local u = plan.updates[1]
+      assert.equal(a1.id, u.id)
+      assert.same({ "target", "triggers" }, u.mask)
+      assert.same({ target = H .. "a1-new", triggers = { "MESSAGE_DELIVERY", "EVENT_INBOUND" } },
+                  u.changes)
+      assert.same(a1, u.before)
+      local after = fx.copy(a1)
+      after.target, after.triggers = H .. "a1-new", { "MESSAGE_DELIVERY", "EVENT_INBOUND" }
+      assert.same(after, u.after) -- the secret, not stated, stays
+      assert.same({ a3 }, plan.deletes)
+      assert.equal(1, plan.unchanged)
+      -- A holds 3: the create fits at once; the delete comes after.
+      assert.same({ { "update", H .. "a1-new", 1 }, { "create", H .. "a4", 1 },
+                    { "delete", H .. "a3", 2 } }, ops(plan))
+    end)
+
+    it("never touches an app the list does not name", function()
+      layout { { { target = H .. "a1" } }, { { target = H .. "b1" }, { target = H .. "b2" } } }
+      local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a2" } }))
+      assert.same({ { "create", H .. "a2", 1 }, { "delete", H .. "a1", 2 } }, ops(plan))
+    end)
+
+    it("compares triggers as a set, SMART_CONVERSATIONS being SMART_CONVERSATION", function()
+      layout { { { target = H .. "a1", triggers = { "MESSAGE_DELIVERY", "SMART_CONVERSATION" },
+                   secret = "kept" } } }
+      local plan = assert(swh.plan(client, {
+        { app_id = A, target = H .. "a1", triggers = { "SMART_CONVERSATIONS", "MESSAGE_DELIVERY" },
+          target_type = "HTTP" } }))
+      assert.same({}, plan.steps)
+      assert.equal(1, plan.unchanged)
+    end)
+
+    it("moves a webhook named by its id to another app (mask app_id)", function()
+      local made = layout { { { target = H .. "a1", secret = "s" } } }
+      local a1 = made[1][1]
+      local plan = assert(swh.plan(client, { { id = a1.id, app_id = B, target = H .. "a1" } }))
+      assert.same({ "app_id" }, plan.updates[1].mask)
+      assert.same({ app_id = B }, plan.updates[1].changes)
+      assert.same({}, plan.deletes)
+      assert.same({}, plan.creates)
+    end)
+
+    it("matches by id before app_id and target, so a webhook named by id is not deleted", function()
+      local made = layout { { { target = H .. "a1" }, { target = H .. "a2" } } }
+      local a1, a2 = made[1][1], made[1][2]
+      -- a2's target now wanted on a1: a2 goes, and a1 waits for its target.
+      local plan = assert(swh.plan(client, { { id = a1.id, app_id = A, target = H .. "a2" } }))
+      assert.same({ { "delete", H .. "a2", 1 }, { "update", H .. "a2", 2, 1 } }, ops(plan))
+      assert.equal(a2.id, plan.deletes[1].id)
+      assert.same({ "target" }, plan.updates[1].mask)
+    end)
+  end)
+
+  describe("with a snapshot", function()
+    it("brings the apps it lists to its state exactly: missing secrets go, unlisted webhooks go",
+    function()
+      local made = layout {
+        { { target = H .. "a1", secret = "s1" }, { target = H .. "a2" } },
+        { { target = H .. "b1" } },
+        { { target = H .. "c1" } },
+      }
+      local a1 = made[1][1]
+      local plan = assert(swh.plan(client, {
+        swh_snapshot = 1, project_id = emu.project_id,
+        apps = { { id = A, display_name = "App 1" }, { id = B, display_name = "App 2" } },
+        webhooks = {
+          { id = a1.id, app_id = A, target = H .. "a1", target_type = "HTTP", triggers = {} },
+          { id = "01SNAPSHOTIDFROMELSEWHERE0", app_id = A, target = H .. "a3",
+            triggers = { "OPT_IN" } },
+        },
+      }))
+      assert.same({ "secret" }, plan.updates[1].mask)
+      assert.same({ secret = "" }, plan.updates[1].changes)
+      assert.is_nil(plan.updates[1].after.secret)
+      assert.same({ { app_id = A, target = H .. "a3", triggers = { "OPT_IN" } } }, plan.creates)
+      assert.same({ made[1][2], made[2][1] }, plan.deletes)
+      assert.equal(0, plan.unchanged)
+      assert.same({ { "update", H .. "a1", 1 }, { "create", H .. "a3", 1 },
+                    { "delete", H .. "a2", 2 }, { "delete", H .. "b1", 2 } }, ops(plan))
+    end)
+
+    it("refuses a snapshot app not in the project, and webhooks of unlisted apps", function()
+      layout {}
+      local plan, err = swh.plan(client, { swh_snapshot = 1, apps = { { id = "NOPE" } } })
+      assert.is_nil(plan)
+      assert.equal("validation", err.kind)
+      assert.equal('desired.apps[1]: no app "NOPE" in project emulator-project', err.message)
+      plan, err = swh.plan(client, { swh_snapshot = 1, apps = { { id = A } },
+                                     webhooks = { { app_id = B, target = H .. "b" } } })
+      assert.is_nil(plan)
+      assert.equal(('desired.webhooks[1].app_id: app "%s" is not in desired.apps'):format(B),
+                   err.message)
+      plan, err = swh.plan(client, { swh_snapshot = 2, apps = {} })
+      assert.is_nil(plan)
+      assert.equal("desired.swh_snapshot: expected 1 (the only snapshot format)", err.message)
+    end)
+  end)
+
+  describe("with a function", function()
+    it("keeps an edited copy, takes a replacement, deletes on false, in every app", function()
+      local made = layout {
+        { { target = H .. "old/1", triggers = { "MESSAGE_DELIVERY" }, secret = "s1" },
+          { target = H .. "old/2" }, { target = H .. "keep" } },
+        { { target = H .. "old/3", triggers = { "OPT_IN" } } },
+      }
+      local seen = {}
+      local plan = assert(swh.plan(client, function(w, app)
+        seen[#seen + 1] = app.display_name .. " " .. w.target
+        if w.target == H .. "old/2" then return false end
+        if app.id == B then
+          return { app_id = w.app_id, target = w.target, triggers = { "OPT_OUT" } }
+        end
+        w.target = w.target:gsub("/old/", "/new/")
+      end))
+      assert.same({ "App 1 " .. H .. "old/1", "App 1 " .. H .. "old/2", "App 1 " .. H .. "keep",
+                    "App 2 " .. H .. "old/3" }, seen)
+      assert.equal(2, #plan.updates)
+      assert.same({ "target" }, plan.updates[1].mask)
+      assert.equal(H .. "old/1", plan.updates[1].before.target) -- the live one, not the copy
+      assert.equal(made[2][1].id, plan.updates[2].id)
+      assert.same({ "triggers" }, plan.updates[2].mask)
+      assert.same({ triggers = { "OPT_OUT" } }, plan.updates[2].changes)
+      assert.same({ made[1][2] }, plan.deletes)
+      assert.same({}, plan.creates)
+      assert.equal(1, plan.unchanged)
+    end)
+
+    it("raises, naming the webhook, when the function raises or returns something else", function()
+      local made = layout { { { target = H .. "a1" } } }
+      local ok, err = pcall(swh.plan, client, function() error("boom", 0) end)
+      assert.is_false(ok)
+      assert.equal(("desired function failed on webhook %s (app %s): boom"):format(
+        made[1][1].id, A), err)
+      ok, err = pcall(swh.plan, client, function() return "yes" end)
+      assert.is_false(ok)
+      assert.equal(("desired function returned a string for webhook %s: expected nil (keep "
+        .. "the edited copy), a webhook table, or false (delete it)"):format(made[1][1].id), err)
+    end)
+
+    it("refuses a replacement with another webhook's id", function()
+      local made = layout { { { target = H .. "a1" } } }
+      local plan, err = swh.plan(client, function(w) w.id = "OTHER" end)
+      assert.is_nil(plan)
+      assert.equal(("the webhook desired for %s: id: OTHER is not its own id (ids are the "
+        .. "server's)"):format(made[1][1].id), err.message)
+    end)
+  end)
+
+  describe("validation before planning", function()
+    before_each(function() layout { { { target = H .. "a1", foo = 1 } } } end)
+
+    local function refused(desired)
+      local plan, err = swh.plan(client, desired)
+      assert.is_nil(plan)
+      assert.equal("validation", err.kind)
+      return err.message
+    end
+
+    it("refuses what the core would refuse, naming the desired webhook", function()
+      assert.equal('desired[2]: webhook.triggers[0]: unknown trigger "MESAGE_DELIVERY" (did '
+        .. 'you mean "MESSAGE_DELIVERY"?)', refused {
+          { app_id = A, target = H .. "a1" },
+          { app_id = A, target = H .. "a2", triggers = { "MESAGE_DELIVERY" } } })
+      assert.equal("desired[1]: webhook.target: required", refused { { app_id = A } })
+      assert.equal("desired[1]: expected a webhook (a table), got string", refused { "x" })
+    end)
+
+    it("refuses a state the API cannot hold", function()
+      assert.equal('desired[1].app_id: no app "NOPE" in project emulator-project',
+                   refused { { app_id = "NOPE", target = H .. "x" } })
+      assert.equal(("desired[2].target: the same as desired[1]'s, in app %s (a target is "
+        .. "unique within an app)"):format(A),
+        refused { { app_id = A, target = H .. "x" }, { app_id = A, target = H .. "x" } })
+      local six = {}
+      for i = 1, 6 do six[i] = { app_id = A, target = H .. i } end
+      assert.equal(("app %s would have 6 webhooks (desired[1], desired[2], desired[3], "
+        .. "desired[4], desired[5], desired[6]); an app has room for 5"):format(A), refused(six))
+      local id = assert(client.webhooks:list(A))[1].id
+      assert.equal(("desired[2].id: %s is also desired[1]'s id"):format(id), refused {
+        { id = id, app_id = A, target = H .. "a1" }, { id = id, app_id = A, target = H .. "b" } })
+    end)
+
+    it("refuses to change a field the API cannot update", function()
+      local id = assert(client.webhooks:list(A))[1].id
+      assert.equal(("desired[1].foo: differs from webhook %s's, and the API can update only "
+        .. "app_id, target, target_type, triggers, secret, client_credentials"):format(id),
+        refused { { id = id, app_id = A, target = H .. "a1", foo = 2 } })
+    end)
+
+    it("raises on misuse, at the caller's line", function()
+      assert.equal("@: bad argument #1 to 'plan' (swh client expected, got nil)",
+                   fx.raised(function() swh.plan(nil, {}) end))
+      assert.equal("@: bad argument #2 to 'plan' (desired: a snapshot, a list of webhooks or a "
+        .. "function expected, got a table of another shape)",
+        fx.raised(function() swh.plan(client, { a = 1 }) end))
+      local unencodable = { { app_id = A, target = H .. "x", foo = print } }
+      assert.equal("@: desired[1]: webhook.foo: cannot encode a function",
+                   fx.raised(function() swh.plan(client, unencodable) end))
+    end)
+  end)
+
+  it("returns the error of a read that fails", function()
+    local bad = helper.client(emu, { key_secret = "wrong-key-secret" })
+    local plan, err = swh.plan(bad, {})
+    bad:close()
+    assert.is_nil(plan)
+    assert.equal("auth", err.kind)
+    assert.is_nil(tostring(err):find("wrong-key-secret", 1, true))
+  end)
+
+  describe("order", function()
+    it("deletes before the creates that need the room of a full app, pairing them", function()
+      local full = {}
+      for i = 1, 5 do full[i] = { target = H .. i } end
+      layout { full }
+      local desired = {}
+      for i = 1, 3 do desired[i] = { app_id = A, target = H .. i } end
+      desired[4] = { app_id = A, target = H .. "n1" }
+      desired[5] = { app_id = A, target = H .. "n2" }
+      local plan = assert(swh.plan(client, desired))
+      assert.same({ { "delete", H .. "4", 1 }, { "delete", H .. "5", 1 },
+                    { "create", H .. "n1", 2, 1 }, { "create", H .. "n2", 2, 2 } }, ops(plan))
+    end)
+
+    it("runs a chain of retargets in waves, and refuses two webhooks exchanging targets", function()
+      local made = layout { { { target = H .. "1" }, { target = H .. "2" } } }
+      local w1, w2 = made[1][1], made[1][2]
+      local plan = assert(swh.plan(client, { { id = w1.id, app_id = A, target = H .. "2" },
+                                             { id = w2.id, app_id = A, target = H .. "3" } }))
+      assert.same({ { "update", H .. "3", 1 }, { "update", H .. "2", 2 } }, ops(plan))
+      local err
+      plan, err = swh.plan(client, { { id = w1.id, app_id = A, target = H .. "2" },
+                                     { id = w2.id, app_id = A, target = H .. "1" } })
+      assert.is_nil(plan)
+      assert.equal(("cannot order the plan: the update of %s (app %s), the update of %s (app "
+        .. "%s) wait on each other (an app has room for 5 webhooks and a target is unique "
+        .. "within an app); split the change into two plans"):format(w1.id, A, w2.id, A),
+        err.message)
+    end)
+
+    it("moves into a full app after its deletes, and a create into the room a move left", function()
+      local full = {}
+      for i = 1, 5 do full[i] = { target = H .. "b" .. i } end
+      local made = layout { { { target = H .. "a1" }, { target = H .. "a2" },
+                              { target = H .. "a3" }, { target = H .. "a4" },
+                              { target = H .. "a5" } }, full }
+      local desired = {}
+      for i = 1, 4 do desired[i] = { app_id = B, target = H .. "b" .. i } end
+      desired[5] = { id = made[1][1].id, app_id = B, target = H .. "a1" }
+      for i = 2, 5 do desired[#desired + 1] = { app_id = A, target = H .. "a" .. i } end
+      desired[#desired + 1] = { app_id = A, target = H .. "a6" }
+      local plan = assert(swh.plan(client, desired))
+      assert.same({ { "delete", H .. "b5", 1 }, { "update", H .. "a1", 2, 1 },
+                    { "create", H .. "a6", 3 } }, ops(plan))
+    end)
+  end)
+
+  describe("tostring", function()
+    it("lists the steps in order, one line each, with every secret masked", function()
+      local made = layout { {
+        { target = H .. "a1", secret = "old-secret-a1", triggers = { "MESSAGE_DELIVERY" } },
+        { target = H .. "a2", client_credentials = { client_id = "cid",
+          client_secret = "old-cc-secret", endpoint = "https://auth.example.com/token" } } } }
+      local plan = assert(swh.plan(client, {
+        { id = made[1][1].id, app_id = A, target = H .. "a1", secret = "new-secret-a1",
+          triggers = { "EVENT_DELIVERY", "MESSAGE_DELIVERY" } },
+        { app_id = A, target = "https://user:url-password@h.example.com/a3",
+          secret = "create-secret", client_credentials = { client_id = "cid",
+          client_secret = "new-cc-secret", endpoint = "https://auth.example.com/token" } },
+      }))
+      local text = tostring(plan)
+      local expected = table.concat({
+        "plan for project emulator-project: 1 to create, 1 to update, 1 to delete, 0 unchanged",
+        "#  OP  ID                          APP                         TARGET"
+          .. "                              CHANGES",
+        "1  ~   ID1_______________________  APP_______________________  https://h.example.com/a1"
+          .. "            triggers: +EVENT_DELIVERY; secret: •••• -> ••••",
+        "2  +                               APP_______________________  https://user:••••@h."
+          .. "example.com/a3  secret: ••••; client_credentials: {client_id = cid, client_secret "
+          .. "= ••••, endpoint = https://auth.example.com/token}",
+        "3  -   ID2_______________________  APP_______________________  https://h.example.com/a2",
+      }, "\n"):gsub("ID1_+", made[1][1].id):gsub("ID2_+", made[1][2].id):gsub("APP_+", A)
+      assert.equal(expected, text)
+      for _, secret in ipairs { "old-secret-a1", "new-secret-a1", "create-secret", "old-cc-secret",
+                                "new-cc-secret", "url-password" } do
+        assert.is_nil(text:find(secret, 1, true), secret)
+      end
+    end)
+
+    it("says when there is nothing to change", function()
+      layout { { { target = H .. "a1" } } }
+      local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a1" } }))
+      assert.equal("plan for project emulator-project: 0 to create, 0 to update, 0 to delete, "
+        .. "1 unchanged", tostring(plan))
+    end)
+  end)
+end)
