@@ -195,7 +195,7 @@ describe("plan:apply", function()
         .webhook.target)
     end)
 
-    it("can be left out with journal = false, and its options are checked", function()
+    it("can be left out with journal = false; options are checked, a plan runs once", function()
       layout {}
       local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a1" } }))
       assert.equal("@: bad argument #1 to 'apply' (journal: a file path is required, where "
@@ -210,6 +210,8 @@ describe("plan:apply", function()
                    fx.raised(function() plan.apply({}, { journal = false }) end))
       assert.same({ created = 1, updated = 0, deleted = 0, restored = 0, failed = 0,
                     failures = {} }, assert(plan:apply { journal = false }))
+      assert.equal("@: calling 'apply' on a plan applied already (a new swh.plan plans what "
+        .. "still differs)", fx.raised(function() plan:apply { journal = false } end))
     end)
   end)
 
@@ -369,10 +371,11 @@ describe("plan:apply", function()
 end)
 
 describe("plan:apply against a faulty server", function()
-  it("reaches the desired state through 5xx, 429 and lost answers, duplicating nothing", function()
+  it("reaches the desired state through 5xx, 429, drops and lost answers, duplicating nothing",
+  function()
     swh.quiet = true
     local emu = helper.emulator { apps = 4, args = { "--faults",
-      "500=0.05,503=0.05,429ra=0.05,lost=0.05,drop=0.03", "--seed", "11" } }
+      "500=0.05,503=0.05,429=0.05,lost=0.05,drop=0.03", "--seed", "11" } }
     local client = helper.client(emu)
     local ok, err = pcall(function()
       local function plain(prefix)

@@ -18,8 +18,11 @@ local concat, sort = table.concat, table.sort
 
 local M = {}
 
--- The client each plan was made with, without showing it among the plan's fields.
+-- The client each plan was made with, without showing it among the plan's fields, and the
+-- plans already carried out: running one again would repeat its creates and bring back the
+-- webhooks it deleted (its failed creates' pairs) in a project that has moved on.
 local client_of = setmetatable({}, { __mode = "k" })
+local applied = setmetatable({}, { __mode = "k" })
 function M.bind(plan, client) client_of[plan] = client end
 
 ------------------------------------------------------------------------------------------
@@ -244,6 +247,10 @@ function M.apply(plan, opts)
     error("bad argument #1 to 'apply' (journal: a file path is required, where the run is "
       .. "recorded for swh.resume; journal = false runs without one)", 2)
   end
+  if applied[plan] then
+    error("calling 'apply' on a plan applied already (a new swh.plan plans what still "
+      .. "differs)", 2)
+  end
   local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = o.progress,
                 concurrency = o.concurrency }
   for i = 1, #plan.steps do ctx.outcomes[i] = {} end
@@ -253,6 +260,7 @@ function M.apply(plan, opts)
     if not j then return nil, err end
     ctx.journal = j
   end
+  applied[plan] = true
   local ok, err = run(ctx)
   if ctx.journal then ctx.journal:close() end
   if not ok then return nil, err end
