@@ -301,6 +301,20 @@ describe("plan:apply", function()
       assert.is_true(assert(swh.resume(path, client)).already_complete) -- line 3 forgiven
     end)
 
+    it("takes a journal whose plan line lost only its newline: nothing was sent", function()
+      layout { { { target = H .. "a1" } } }
+      local desired = { { app_id = A, target = H .. "a2" } }
+      local path = stopped_run(assert(swh.plan(client, desired)), {})
+      fx.write(path, (fx.read(path):gsub("\n$", "")))
+      local summary = assert(swh.resume(path, client))
+      assert.equal(0, summary.skipped)
+      assert.equal(1, summary.created)
+      assert.same(fx.expected(apps, desired), fx.state(client))
+      local records = fx.records(path)
+      assert.same({ cut_line = 1, state = "resumed" }, records[1])
+      assert.is_true(assert(swh.resume(path, client)).already_complete)
+    end)
+
     describe("refuses", function()
       local path
       before_each(function()

@@ -193,8 +193,8 @@ end
 
 --- Reads the journal at path: data | nil, err where data = { header = the plan line,
 -- records = { {line = n, record}, … }, complete = bool, cut_line = n | nil }.
--- A last line without its newline (a crash while writing it) is left out and named by
--- cut_line; a bad line anywhere else is an error naming its number, unless a later
+-- A last line without its newline (a crash while writing it) is named by cut_line, and
+-- left out unless it parses; a bad line anywhere else is an error naming its number, unless a later
 -- "resumed" record says it was such a cut line. Messages never quote the file's text.
 function M.read(path)
   local file, message = open(path, "rb")
@@ -236,7 +236,8 @@ function M.read(path)
     header = header,
     records = records,
     complete = last ~= nil and last.record.state == "complete",
-    cut_line = cut and #lines > 1 and #lines or nil,
+    -- Even a last line that parses lacks its newline: the next record must not join it.
+    cut_line = cut and #lines or nil,
   }
 end
 
