@@ -195,6 +195,17 @@ describe("plan:apply", function()
         .webhook.target)
     end)
 
+    it("that cannot be made stops the apply before anything is sent", function()
+      layout { { { target = H .. "a1" } } }
+      local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a2" } }))
+      local summary, err = plan:apply { journal = "/nonexistent/dir/swh.journal" }
+      assert.is_nil(summary)
+      assert.equal("usage", err.kind)
+      assert.equal("cannot create the journal /nonexistent/dir/swh.journal: No such file or "
+        .. "directory", err.message)
+      assert.same(fx.expected(apps, { { app_id = A, target = H .. "a1" } }), fx.state(client))
+    end)
+
     it("can be left out with journal = false; options are checked, a plan runs once", function()
       layout {}
       local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a1" } }))
