@@ -127,8 +127,10 @@ function host.describe(ctx)
   end
   client:close() -- made only to know it can be; the global is made on first use
   local options = options_or_problem
-  return "`client` talks to project " .. options.project_id .. " ("
-    .. (options.base_url or "region " .. (options.region or "us")) .. ")"
+  -- a base URL may carry a password (http://user:password@host): masked, as the REPL prints
+  local where = options.base_url and require("swh.pretty").mask_urls(options.base_url)
+    or "region " .. (options.region or "us")
+  return "`client` talks to project " .. options.project_id .. " (" .. where .. ")"
 end
 
 return host
