@@ -201,6 +201,17 @@ print(#assert(client.webhooks:list(apps[2].id)))
     assert.equal("emulator-project\thttps://example.com/h\t26\n", r.out)
   end)
 
+  it("takes a project id of any length, as swh-emulator and swh.load do", function()
+    local project = ("p"):rep(300)
+    local path = file("long.json", { swh_snapshot = 1, project_id = project,
+                                     apps = { { id = "A" } } })
+    local r = run { "--sandbox=" .. path, "-e", "print(#client.project_id, "
+                    .. "#assert(client.apps:list()), #swh.load('" .. path .. "').project_id)" }
+    assert.equal("", r.err)
+    assert.equal(0, r.status)
+    assert.equal("300\t1\t300\n", r.out)
+  end)
+
   it("raises API errors as one readable line with a traceback", function()
     local r = run { "--sandbox", "-e",
                     "assert(client.webhooks:get('01JGFJK6QF7CE9EEWZKJ309MBX'))" }

@@ -43,19 +43,15 @@ bool host_sandbox_start(host_sandbox *sandbox, host_sandbox_kind kind, const cha
     return false;
   }
   swh_error_clear(&err);
-  const char *project_id = swh_emulator_project(sandbox->emulator);
-  if (strlen(project_id) >= sizeof sandbox->project_id) {
-    snprintf(error, error_size, "--sandbox: the project id is too long (%zu characters)",
-             strlen(project_id));
-    host_sandbox_stop(sandbox);
-    return false;
-  }
-  strcpy(sandbox->project_id, project_id);
   return true;
 }
 
 const char *host_sandbox_url(const host_sandbox *sandbox) {
   return sandbox->emulator ? swh_emulator_url(sandbox->emulator) : NULL;
+}
+
+const char *host_sandbox_project(const host_sandbox *sandbox) {
+  return sandbox->emulator ? swh_emulator_project(sandbox->emulator) : NULL;
 }
 
 void host_sandbox_stop(host_sandbox *sandbox) {

@@ -14,7 +14,6 @@
 
 typedef struct host_sandbox {
   swh_emulator *emulator;  /* NULL when not started */
-  char project_id[256];
   const char *key_id;      /* static */
   const char *key_secret;  /* static */
   const char *kind;        /* "demo", "empty", or the snapshot file's name (borrowed) */
@@ -30,6 +29,10 @@ bool host_sandbox_start(host_sandbox *sandbox, host_sandbox_kind kind, const cha
 
 /* The emulator's "http://127.0.0.1:PORT" (borrowed until stop). */
 const char *host_sandbox_url(const host_sandbox *sandbox);
+
+/* The emulated project's id: the snapshot's, or the emulator's default (borrowed until
+   stop). */
+const char *host_sandbox_project(const host_sandbox *sandbox);
 
 /* Stops the emulator; safe twice and on a sandbox that never started. */
 void host_sandbox_stop(host_sandbox *sandbox);

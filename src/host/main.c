@@ -60,7 +60,7 @@ static void push_sandbox(lua_State *L, const host_options *options) {
   lua_createtable(L, 0, 5);
   lua_pushstring(L, host_sandbox_url(sandbox));
   lua_setfield(L, -2, "url");
-  lua_pushstring(L, sandbox->project_id);
+  lua_pushstring(L, host_sandbox_project(sandbox));
   lua_setfield(L, -2, "project_id");
   lua_pushstring(L, sandbox->key_id);
   lua_setfield(L, -2, "key_id");
