@@ -57,6 +57,14 @@ describe("swh", function()
       local r = run { "--project" }
       assert.equal(2, r.status)
       assert.equal("swh: option '--project' needs a value\n" .. TRY_HELP, r.err)
+      -- an empty value is none, written "--project=" or "--project ''"
+      for _, args in ipairs { { "--project=" }, { "--project", "" } } do
+        table.move({ "-e", "print('ran')" }, 1, 2, #args + 1, args)
+        r = run(args)
+        assert.equal(2, r.status)
+        assert.equal("", r.out)
+        assert.equal("swh: option '--project' needs a value\n" .. TRY_HELP, r.err)
+      end
       r = run { "-e" }
       assert.equal(2, r.status)
       assert.equal("swh: option '-e' needs an argument (Lua code)\n" .. TRY_HELP, r.err)

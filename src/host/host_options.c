@@ -49,7 +49,8 @@ static bool fail(char *error, size_t error_size, const char *fmt, ...) {
 }
 
 /* The value of an option written "--name=value" or "--name value"; NULL when the flag is
-   not this option. *i moves past a separate value. Sets *missing when there is no value. */
+   not this option. *i moves past a separate value. Sets *missing when there is no value or
+   an empty one ("--name=", "--name ''"). */
 static const char *option_value(const char *name, int argc, char **argv, int *i,
                                 bool *missing) {
   const char *arg = argv[*i];
@@ -57,19 +58,17 @@ static const char *option_value(const char *name, int argc, char **argv, int *i,
   *missing = false;
   if (strncmp(arg, name, length) != 0)
     return NULL;
-  if (arg[length] == '=') {
-    if (arg[length + 1] == '\0')
-      *missing = true;
-    return arg + length + 1;
-  }
-  if (arg[length] != '\0')
+  const char *value;
+  if (arg[length] == '=')
+    value = arg + length + 1;
+  else if (arg[length] != '\0')
     return NULL;
-  if (*i + 1 >= argc) {
-    *missing = true;
-    return "";
-  }
-  *i += 1;
-  return argv[*i];
+  else if (*i + 1 < argc)
+    value = argv[++*i];
+  else
+    value = "";
+  *missing = *value == '\0';
+  return value;
 }
 
 static bool is_one_of(const char *value, const char *const *allowed) {
