@@ -85,6 +85,24 @@ describe("swh.plan", function()
       assert.equal(1, plan.unchanged)
     end)
 
+    it("clears with secret = \"\" and client_credentials = swh.null, and creates without them",
+    function()
+      local made = layout { { { target = H .. "a1", secret = "a1-secret",
+        client_credentials = { client_id = "id", client_secret = "cc-secret",
+                               endpoint = "https://auth.example.com/t" } } } }
+      local plan = assert(swh.plan(client, {
+        { app_id = A, target = H .. "a1", secret = "", client_credentials = swh.null },
+        { app_id = A, target = H .. "a2", secret = "", client_credentials = swh.null },
+      }))
+      assert.equal(made[1][1].id, plan.updates[1].id)
+      assert.same({ "secret", "client_credentials" }, plan.updates[1].mask)
+      assert.same({ secret = "", client_credentials = swh.null }, plan.updates[1].changes)
+      assert.same({ { app_id = A, target = H .. "a2" } }, plan.creates)
+      assert(plan:apply { journal = false })
+      assert.same(fx.expected(apps, { { app_id = A, target = H .. "a1" },
+                                      { app_id = A, target = H .. "a2" } }), fx.state(client))
+    end)
+
     it("moves a webhook named by its id to another app (mask app_id)", function()
       local made = layout { { { target = H .. "a1", secret = "s" } } }
       local a1 = made[1][1]

@@ -64,19 +64,24 @@ local function read_live(client)
 end
 
 ------------------------------------------------------------------------------------------
--- The desired state: a list of entries {webhook =, where =, whole =, live =}
+-- The desired state: a list of entries {webhook =, body =, where =, whole =, live =}
 
--- A copy of w checked as the core checks a create (without its id): entry | nil, err.
+-- An entry for w: a copy of it, and the body a create of it sends, checked as the core
+-- checks a create: entry | nil, err. The body has no id (the server makes ids), and no
+-- secret = "" or client_credentials = null: in a create they say "none", which the core
+-- refuses to read as a value.
 local function entry_of(w, where, whole)
   if type(w) ~= "table" then
     return nil, invalid(("%s: expected a webhook (a table), got %s"):format(where, type(w)))
   end
   local body = copy(w)
   body.id = nil
+  if body.secret == "" then body.secret = nil end
+  if body.client_credentials == null then body.client_credentials = nil end
   local ok, valid, err = pcall(core.validate, body)
   if not ok then misuse(("%s: %s"):format(where, tostring(valid))) end
   if not valid then return nil, invalid(("%s: %s"):format(where, err.message)) end
-  return { webhook = copy(w), where = where, whole = whole }
+  return { webhook = copy(w), body = body, where = where, whole = whole }
 end
 
 local function no_app(where, app_id, client)
@@ -346,9 +351,7 @@ local function build(client, desired)
         plan.unchanged = plan.unchanged + 1
       end
     else
-      local body = copy(e.webhook)
-      body.id = nil -- the server makes ids
-      plan.creates[#plan.creates + 1] = body
+      plan.creates[#plan.creates + 1] = e.body
     end
   end
   for _, u in ipairs(plan.updates) do changes[#changes + 1] = u end
