@@ -152,6 +152,19 @@ describe("swh.plan", function()
                     { "delete", H .. "a2", 2 }, { "delete", H .. "b1", 2 } }, ops(plan))
     end)
 
+    it("reads a webhook without triggers or target_type as a create would: none, and HTTP",
+    function()
+      layout { { { target = H .. "a1", triggers = { "OPT_IN" }, target_type = "DISMISS",
+                   secret = "s1" } } }
+      local wanted = { app_id = A, target = H .. "a1" } -- as a hand-written seed may say it
+      local plan = assert(swh.plan(client, { swh_snapshot = 1, apps = { { id = A } },
+                                             webhooks = { wanted } }))
+      assert.same({ "target_type", "triggers", "secret" }, plan.updates[1].mask)
+      assert.same({ target_type = "HTTP", triggers = {}, secret = "" }, plan.updates[1].changes)
+      assert(plan:apply { journal = false })
+      assert.same(fx.expected(apps, { wanted }), fx.state(client))
+    end)
+
     it("refuses a snapshot app not in the project, and webhooks of unlisted apps", function()
       layout {}
       local plan, err = swh.plan(client, { swh_snapshot = 1, apps = { { id = "NOPE" } } })

@@ -254,13 +254,15 @@ local function same(field, want, have)
   return equal(want, have)
 end
 
--- What a desired field says. A whole webhook (a snapshot's, a function's) without a secret
--- or client_credentials says there is none; a listed one leaves them as they are.
+-- What a desired field says. A whole webhook (a snapshot's, a function's) says what a create
+-- of it would make: without a secret, client_credentials or triggers it has none, without
+-- target_type it is HTTP. A listed one leaves the fields it does not state as they are.
+local NONE = { secret = "", client_credentials = null, target_type = "HTTP" }
 local function wanted(e, field)
   local v = e.webhook[field]
   if v == nil and e.whole then
-    if field == "secret" then return "" end
-    if field == "client_credentials" then return null end
+    if field == "triggers" then return setmetatable({}, core.array_mt) end
+    return NONE[field]
   end
   return v
 end
