@@ -144,6 +144,36 @@ describe("plan:apply", function()
     assert.is_nil(text:find("secret-", 1, true))
   end)
 
+  it("restores, for a move that fails, a deleted webhook whose target no other step takes",
+  function()
+    local made = layout { five("a"), { { target = H .. "b1" } } }
+    local a, b1 = made[1], made[2][1]
+    local desired = {
+      { id = b1.id, app_id = A, target = H .. "b1" },          -- needs the room of a delete
+      { id = a[1].id, app_id = A, target = H .. "a4" },        -- needs a4's target
+      { app_id = A, target = H .. "a2" }, { app_id = A, target = H .. "a3" },
+    }
+    local plan = assert(swh.plan(client, desired))
+    assert.same({ "delete", "delete", "update", "update" },
+                { plan.steps[1].op, plan.steps[2].op, plan.steps[3].op, plan.steps[4].op })
+    assert.equal(a[4].id, plan.steps[1].webhook.id)
+    assert.equal(a[5].id, plan.steps[2].webhook.id)
+    assert.equal(1, plan.steps[4].pair) -- the retarget to a4's target: a4 comes back
+    assert.equal(2, plan.steps[3].pair) -- the move: any other delete of A
+    assert(client.webhooks:delete(b1.id)) -- the move will fail (404)
+    local summary = assert(plan:apply { journal = false })
+    assert.equal(1, summary.updated)
+    assert.equal(2, summary.deleted)
+    assert.equal(1, summary.restored)
+    assert.equal(1, summary.failed)
+    assert.equal(3, summary.failures[1].step)
+    local final = { { app_id = A, target = H .. "a4", secret = "a-secret-1" },
+                    { app_id = A, target = H .. "a2", secret = "a-secret-2" },
+                    { app_id = A, target = H .. "a3", secret = "a-secret-3" },
+                    { app_id = A, target = H .. "a5", secret = "a-secret-5" } }
+    assert.same(fx.expected(apps, final), fx.state(client))
+  end)
+
   describe("the journal", function()
     it("is mode 0600, starts with the plan, has each step sent before done, and ends complete",
     function()

@@ -12,13 +12,13 @@
 --   2. one wave of every delete (as late as possible: an interrupted run has deleted
 --      nothing before the creates that did not need room);
 --   3. waves of the creates, moves and retargets that needed what the deletes freed. Each
---      is paired with a delete of its app (the one holding its target, else any), and if
---      it fails the paired webhook is made again, so the app keeps its old webhook rather
---      than none.
+--      is paired with a delete of its app (the one that held its target, else, if it enters
+--      the app, one whose target no step takes), and if it fails the paired webhook is made
+--      again, so the app keeps its old webhook rather than none.
 -- Steps that still cannot run wait on each other in a cycle (two full apps exchanging a
 -- webhook, two webhooks exchanging targets): the plan is refused, naming them.
 local ipairs, pairs = ipairs, pairs
-local concat, remove = table.concat, table.remove
+local concat = table.concat
 
 local M = { LIMIT = 5 }
 
@@ -66,20 +66,32 @@ local function admit(pending, count, held)
   return wave, rest
 end
 
--- Pairs a step that ran after the deletes with a delete of its app: the one that held its
--- target, else (if it needed room) any not yet paired.
-local function pair(e, unpaired)
-  local candidates = unpaired[e.dest]
-  if not candidates then return nil end
-  local chosen
-  for i, d in ipairs(candidates) do
-    if e.takes and d.webhook.target == e.target then chosen = i break end
+-- Pairs the steps that ran after the deletes with deletes of their app: first each step
+-- that takes a target a delete freed gets that delete, then each step that enters the app
+-- one of the deletes left. So a paired webhook made again when its step fails finds its
+-- target free (no other step takes it) and its room empty (its step did not take it).
+local function pair_all(after, deletes)
+  local holding, unpaired = {}, {}
+  for _, d in ipairs(deletes) do
+    local app_id, target = d.webhook.app_id, d.webhook.target
+    holding[app_id] = holding[app_id] or {}
+    holding[app_id][target] = d
+    unpaired[d] = true
   end
-  if not chosen and e.enters and #candidates > 0 then chosen = 1 end
-  if not chosen then return nil end
-  local d = candidates[chosen]
-  remove(candidates, chosen)
-  return d
+  for _, e in ipairs(after) do
+    local d = e.takes and (holding[e.dest] or {})[e.target]
+    if d and unpaired[d] then e.step.pair, unpaired[d] = d, nil end
+  end
+  for _, e in ipairs(after) do
+    if e.enters and not e.step.pair then
+      for _, d in ipairs(deletes) do
+        if unpaired[d] and d.webhook.app_id == e.dest then
+          e.step.pair, unpaired[d] = d, nil
+          break
+        end
+      end
+    end
+  end
 end
 
 local function describe(e)
@@ -113,32 +125,32 @@ function M.order(live_by_app, changes, deletes)
   local pending = {}
   for i, step in ipairs(changes) do pending[i] = effect(step) end
 
-  local function run_waves(after_deletes, unpaired)
+  -- Runs waves while steps can join one; returns the steps admitted, in order.
+  local function run_waves()
+    local admitted = {}
     while #pending > 0 do
       local wave
       wave, pending = admit(pending, count, held)
-      if #wave == 0 then return end
+      if #wave == 0 then break end
       local steps_of_wave = {}
       for i, e in ipairs(wave) do
         steps_of_wave[i] = e.step
-        if after_deletes then e.step.pair = pair(e, unpaired) end
+        admitted[#admitted + 1] = e
       end
       add_wave(steps_of_wave)
     end
+    return admitted
   end
 
-  run_waves(false)
+  run_waves()
   if #deletes > 0 then
-    local unpaired = {}
     for _, d in ipairs(deletes) do
       local app_id = d.webhook.app_id
       count[app_id] = count[app_id] - 1
       held[app_id][d.webhook.target] = nil
-      unpaired[app_id] = unpaired[app_id] or {}
-      unpaired[app_id][#unpaired[app_id] + 1] = d
     end
     add_wave(deletes)
-    run_waves(true, unpaired)
+    pair_all(run_waves(), deletes)
   end
   if #pending > 0 then
     local names = {}
