@@ -260,6 +260,30 @@ describe("swh.save", function()
     assert.equal("", listing(path))
   end)
 
+  it("refuses what swh.load would refuse, leaving the old file as it was", function()
+    local path = dir .. "/backup.json"
+    assert.equal(true, swh.save(snap, path))
+    local good = h.read(path)
+    local function refused(value, message)
+      local ok, err = swh.save(value, path)
+      assert.is_nil(ok)
+      assert.is_true(swh.is_error(err))
+      assert.equal("validation", err.kind)
+      assert.equal(message, err.message)
+      assert.equal(good, h.read(path))
+      assert.falsy(listing(dir):find(".tmp.", 1, true)) -- nothing was written
+    end
+    refused({}, "snapshot: expected a JSON object (a snapshot)")
+    refused({ swh_snapshot = 2 }, "snapshot: swh_snapshot: expected 1 (the only format version)")
+    local orphan = { swh_snapshot = 1, project_id = "p", apps = { { id = "A" } },
+                     webhooks = { { app_id = "X", target = "https://x.example.com/h",
+                                    secret = HOOK_SECRET } } }
+    refused(orphan, 'snapshot: webhooks[0].app_id: no such app "X"')
+    orphan.webhooks[1].app_id, orphan.webhooks[1].triggers = "A", { "MESAGE_DELIVERY" }
+    refused(orphan, 'snapshot: webhooks[0].triggers[0]: unknown trigger "MESAGE_DELIVERY" '
+                    .. '(did you mean "MESSAGE_DELIVERY"?)')
+  end)
+
   it("raises on misuse, naming the argument", function()
     assert.has_error(function() swh.save(nil, dir .. "/x.json") end,
       "bad argument #1 to 'save' (snapshot: table expected, got nil)")

@@ -125,12 +125,11 @@ function M.snapshot(client, opts)
   }, core.object_mt)
 end
 
--- Keys sorted and two-space indents: two saves of one project diff line by line.
-local file_format = { indent = 2, sort_keys = true }
-
 --- swh.save(snapshot, path) -> true | nil, err
--- Writes the snapshot as JSON, atomically (the old file stays whole if anything fails) and
--- with mode 0600. A value JSON cannot hold raises, naming its place (snapshot.apps[2]…).
+-- Checks the snapshot as swh.load would (a snapshot it would refuse is refused here, with
+-- kind validation, before the old file is touched), then writes it as JSON with sorted keys
+-- and two-space indents, atomically (the old file stays whole if anything fails) and with
+-- mode 0600. A value JSON cannot hold raises, naming its place (snapshot.apps[2]…).
 function M.save(snapshot, path)
   if type(snapshot) ~= "table" then
     error(argerror(1, "save", "snapshot: table expected, got " .. type(snapshot)), 2)
@@ -139,13 +138,11 @@ function M.save(snapshot, path)
   if problem then
     error(argerror(2, "save", problem), 2)
   end
-  local ok, text = pcall(core.json_encode, snapshot, file_format)
+  local ok, saved, err = pcall(core.save_snapshot, path, snapshot)
   if not ok then
-    -- json_encode names its argument "value" and itself: say save and snapshot instead
-    local why = tostring(text):match("^bad argument #1 to '[^']*' %(value(.*)%)$")
-    error(argerror(1, "save", why and "snapshot" .. why or tostring(text)), 2)
+    error(argerror(1, "save", tostring(saved)), 2)
   end
-  return core.write_file_atomic(path, text .. "\n")
+  return saved, err
 end
 
 --- swh.load(path) -> snapshot | nil, err

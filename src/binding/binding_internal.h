@@ -82,7 +82,7 @@ void swh_validate_open(lua_State *L);
 /* Sets core.journal_create into the table at -1 (lua_journal.c). */
 void swh_journal_open(lua_State *L);
 
-/* Sets core.write_file_atomic and core.load_snapshot into the table at -1 (lua_snapshot.c). */
+/* Sets core.save_snapshot and core.load_snapshot into the table at -1 (lua_snapshot.c). */
 void swh_snapshot_open(lua_State *L);
 
 #endif

@@ -1,24 +1,32 @@
 /*
- * The files of swh.save and swh.load (lua/swh/snapshot.lua). The core writes and checks
+ * The files of swh.save and swh.load (lua/swh/snapshot.lua). The core checks and writes
  * them, so a file the module saves is one the emulator loads, and swh.load refuses exactly
  * what the emulator refuses, with the same messages:
  *
- *   core.write_file_atomic(path, text) -> true | nil, err
- *     swh_file_write_atomic: all of text or the old file, mode 0600.
+ *   core.save_snapshot(path, snapshot) -> true | nil, err
+ *     The snapshot checked as swh.load checks a file (swh_snapshot_check, its messages
+ *     starting "snapshot: "), then written as JSON with sorted keys, two-space indents and a
+ *     final newline by swh_file_write_atomic: all of it or the old file, mode 0600. A value
+ *     that cannot be JSON raises, naming its path ("snapshot.apps[1].id: ...").
  *   core.load_snapshot(path) -> snapshot | nil, err
  *     swh_snapshot_read and swh_snapshot_check. The snapshot is the file's object with
  *     apps and webhooks as checked (always present, trigger names normalised) and
  *     swh_snapshot = 1 when the file left it out; other keys as read.
  *
- * err is an error value (swh_error_push) whose message starts with the path. Arguments that
- * are not strings raise, as misuse does everywhere in the binding.
+ * err is an error value (swh_error_push) whose message starts with "snapshot" or the path.
+ * Arguments that are not strings raise, as misuse does everywhere in the binding.
  */
+#include <stdlib.h>
+
 #include <lauxlib.h>
 #include <lua.h>
 
 #include "binding_internal.h"
 #include "swh_file.h"
 #include "swh_snapshot.h"
+
+/* Two saves of one project diff line by line. */
+#define SNAPSHOT_FILE_FLAGS (JSON_INDENT(2) | JSON_SORT_KEYS)
 
 /* Returns nil, err for a failure of the core. */
 static int push_failure(lua_State *L, swh_error *err) {
@@ -27,15 +35,49 @@ static int push_failure(lua_State *L, swh_error *err) {
   return 2;
 }
 
-static int write_file_atomic(lua_State *L) {
+/* Checks snapshot as swh.load would, naming it "snapshot" in messages. */
+static swh_status check(const json_t *snapshot, swh_error *err) {
+  json_t *apps, *webhooks;
+  const char *project_id;
+  swh_status status = swh_snapshot_check(snapshot, "snapshot", &apps, &webhooks, &project_id,
+                                         err);
+  json_decref(apps);
+  json_decref(webhooks);
+  return status;
+}
+
+/* Writes snapshot to path in the file format, atomically. */
+static swh_status write_file(const char *path, const json_t *snapshot, swh_error *err) {
+  size_t len = json_dumpb(snapshot, NULL, 0, SNAPSHOT_FILE_FLAGS);
+  char *text = len ? malloc(len + 1) : NULL;
+  if (!text)
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  json_dumpb(snapshot, text, len, SNAPSHOT_FILE_FLAGS);
+  text[len] = '\n';
+  swh_status status = swh_file_write_atomic(path, text, len + 1, err);
+  free(text);
+  return status;
+}
+
+static int save_snapshot(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  size_t len;
-  const char *text = luaL_checklstring(L, 2, &len);
+  luaL_checkany(L, 2);
+  lua_settop(L, 2);
+  /* The value holds secrets and must be freed even if raising for a bad one. */
+  swh_json_box *box = swh_json_box_push(L); /* path, snapshot, box */
+  char why[SWH_JSON_ERROR_MAX];
+  box->value = swh_json_from_lua(L, 2, "snapshot", why);
+  if (!box->value)
+    return luaL_error(L, "%s", why); /* the swh module names the argument */
   swh_error err;
   swh_error_init(&err);
-  if (swh_file_write_atomic(path, text, len, &err) != SWH_OK) {
+  swh_status status = check(box->value, &err);
+  if (status == SWH_OK)
+    status = write_file(path, box->value, &err);
+  json_decref(box->value);
+  box->value = NULL;
+  if (status != SWH_OK)
     return push_failure(L, &err);
-  }
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -71,8 +113,8 @@ static int load_snapshot(lua_State *L) {
 }
 
 void swh_snapshot_open(lua_State *L) {
-  lua_pushcfunction(L, write_file_atomic);
-  lua_setfield(L, -2, "write_file_atomic");
+  lua_pushcfunction(L, save_snapshot);
+  lua_setfield(L, -2, "save_snapshot");
   lua_pushcfunction(L, load_snapshot);
   lua_setfield(L, -2, "load_snapshot");
 }

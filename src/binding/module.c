@@ -8,7 +8,7 @@
  *   core.validate(w [,partial]) -> true | nil, err      (see lua_validate.c)
  *   core.journal_create(path)   -> file | nil, message  (new, mode 0600; see lua_journal.c)
  *   core.new_error(kind, msg)   -> error value           (see lua_error.c)
- *   core.write_file_atomic(path, text) -> true | nil, err  (mode 0600; see lua_snapshot.c)
+ *   core.save_snapshot(path, s) -> true | nil, err      (checked, mode 0600; lua_snapshot.c)
  *   core.load_snapshot(path)    -> snapshot | nil, err  (checked; see lua_snapshot.c)
  *   core.array_mt, core.object_mt   the metatables of the tables made from JSON
  *   core.error_mt                   the metatable of error tables (its __tostring: one line)
