@@ -256,6 +256,27 @@ describe("plan:apply", function()
     end)
   end)
 
+  it("raises at the caller's line on a closed client, before the journal is made", function()
+    layout {}
+    local other = helper.client(emu)
+    local plan = assert(swh.plan(other, { { app_id = A, target = H .. "a1" } }))
+    other:close()
+    assert.equal("@: attempt to use a closed client",
+                 fx.raised(function() swh.plan(other, {}) end))
+    local path = journal_path()
+    assert.equal("@: attempt to use a closed client",
+                 fx.raised(function() plan:apply { journal = path } end))
+    assert.is_nil(io.open(path, "rb"))
+    assert.same(fx.expected(apps, {}), fx.state(client))
+    assert(assert(swh.plan(client, { { app_id = A, target = H .. "a1" } })):apply {
+      journal = path })
+    local unfinished = fx.read(path):gsub('{"state":"complete"}\n$', "")
+    fx.write(path, unfinished)
+    assert.equal("@: attempt to use a closed client",
+                 fx.raised(function() swh.resume(path, other) end))
+    assert.equal(unfinished, fx.read(path))
+  end)
+
   describe("swh.resume", function()
     -- Starts the journal of plan as apply would, and writes records as a run that stopped.
     local function stopped_run(plan, records)

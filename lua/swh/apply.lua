@@ -251,6 +251,8 @@ function M.apply(plan, opts)
     error("calling 'apply' on a plan applied already (a new swh.plan plans what still "
       .. "differs)", 2)
   end
+  -- Else each step would be journalled as sent, then raise.
+  if client:is_closed() then error("attempt to use a closed client", 2) end
   local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = o.progress,
                 concurrency = o.concurrency }
   for i = 1, #plan.steps do ctx.outcomes[i] = {} end

@@ -27,6 +27,7 @@ local function check_client(client, n, fname)
     error(("bad argument #%d to '%s' (swh client expected, got %s)"):format(n, fname,
       type(client)), 3)
   end
+  if client:is_closed() then error("attempt to use a closed client", 3) end
 end
 
 --- swh.plan(client, desired) -> plan | nil, err (see plan_build.lua for desired).
