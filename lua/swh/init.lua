@@ -59,14 +59,7 @@ function M.is_error(v)
 end
 
 -- An error value like the core's, for failures found in Lua (the environment).
-local function new_error(kind, message)
-  return setmetatable({
-    kind = kind,
-    message = message,
-    details = setmetatable({}, core.array_mt),
-    retryable = false,
-  }, core.error_mt)
-end
+local new_error = core.new_error
 
 ------------------------------------------------------------------------------------------
 -- Tasks: swh.run, swh.spawn, swh.wait, swh.map (lua/swh/tasks.lua). Every API call waits
