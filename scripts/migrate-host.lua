@@ -176,8 +176,9 @@ local function move_one(move)
   return client.webhooks:update(w.id, changes)
 end
 
--- The first update alone: an invalid change (a misspelt TRIGGER) would fail every webhook
--- the same way, so it stops everything before any other request.
+-- The first update alone: an invalid change (NEW_HOST a Sinch API host, say; TRIGGER was
+-- checked above) would fail every webhook the same way, so it stops everything before any
+-- other request.
 local first = to_move[1]
 local first_value, first_err
 if first then

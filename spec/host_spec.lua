@@ -374,7 +374,8 @@ print(arg[-1], arg[-2])
       assert.equal('swh: SINCH_REGION: "xx" is not a region (us, eu, br)' .. TRACE,
                    fails { SINCH_REGION = "xx" })
       assert.equal('swh: SINCH_CONVERSATION_URL: "ftp://example.com" is not an http:// or '
-                   .. 'https:// URL' .. TRACE, fails { SINCH_CONVERSATION_URL = "ftp://example.com" })
+                   .. 'https:// URL' .. TRACE,
+                   fails { SINCH_CONVERSATION_URL = "ftp://example.com" })
       assert.equal('swh: SINCH_AUTH_URL: "ftp://u:[redacted]@example.com/t" is not an http:// or '
                    .. 'https:// URL' .. TRACE,
                    fails { SINCH_AUTH_URL = "ftp://u:pw-SECRET@example.com/t" })
