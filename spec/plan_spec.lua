@@ -230,6 +230,15 @@ describe("swh.plan", function()
       assert.equal(("the webhook desired for %s: id: OTHER is not its own id (ids are the "
         .. "server's)"):format(made[1][1].id), err.message)
     end)
+
+    it("refuses a webhook moved to an app the project does not have", function()
+      local made = layout { { { target = H .. "a1" } } }
+      local plan, err = swh.plan(client, function(w) w.app_id = "NOPE" end)
+      assert.is_nil(plan)
+      assert.equal("validation", err.kind)
+      assert.equal(('the webhook desired for %s.app_id: no app "NOPE" in project '
+        .. "emulator-project"):format(made[1][1].id), err.message)
+    end)
   end)
 
   describe("validation before planning", function()

@@ -137,7 +137,7 @@ local function from_list(list, live, client)
 end
 
 -- Calls fn on a copy of every live webhook; its entries come matched to their webhook.
-local function from_function(fn, live)
+local function from_function(fn, live, client)
   local entries, scope = {}, {}
   for _, app in ipairs(live.apps) do
     scope[app.id] = true
@@ -161,6 +161,9 @@ local function from_function(fn, live)
         end
         local entry, err = entry_of(result, where, true)
         if not entry then return nil, err end
+        if not live.app[entry.webhook.app_id] then
+          return nil, no_app(where .. ".app_id", entry.webhook.app_id, client)
+        end
         entry.live = w
         entries[#entries + 1] = entry
       end
@@ -324,7 +327,7 @@ end
 
 local function desired_entries(desired, live, client)
   local form = M.form(desired)
-  if form == "function" then return from_function(desired, live) end
+  if form == "function" then return from_function(desired, live, client) end
   if form == "snapshot" then return from_snapshot(desired, live, client) end
   return from_list(desired, live, client)
 end
