@@ -303,6 +303,21 @@ describe("swh.plan", function()
     assert.is_nil(tostring(err):find("wrong-key-secret", 1, true))
   end)
 
+  it("names the app whose webhooks could not be listed", function()
+    layout {}
+    local flaky = helper.client(emu)
+    local webhooks = flaky.webhooks
+    flaky.webhooks = { list = function(_, app_id)
+      if app_id == B then return nil, require("swh.core").new_error("network", "reset") end
+      return webhooks:list(app_id)
+    end }
+    local plan, err = swh.plan(flaky, {})
+    flaky:close()
+    assert.is_nil(plan)
+    assert.equal("network", err.kind)
+    assert.equal(('listing the webhooks of app "%s": reset'):format(B), err.message)
+  end)
+
   describe("order", function()
     it("deletes before the creates that need the room of a full app, pairing them", function()
       local full = {}

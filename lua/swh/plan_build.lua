@@ -12,7 +12,7 @@
 -- else the live one with its app_id and target, else it is created (without its id: the
 -- server makes ids).
 local core = require "swh.core"
-local tasks = require "swh.tasks"
+local take_snapshot = require("swh.snapshot").snapshot
 local values = require "swh.values"
 local plan_order = require "swh.plan_order"
 
@@ -49,16 +49,23 @@ local function misuse(message) error(setmetatable({ message = message }, Misuse)
 ------------------------------------------------------------------------------------------
 -- The live state
 
+-- Every app and webhook (swh.snapshot), by app and by id: live | nil, err.
 local function read_live(client)
-  local apps, err = client.apps:list()
-  if not apps then return nil, err end
-  local lists = tasks.map(apps, function(app) return client.webhooks:list(app.id) end)
-  local live = { apps = apps, app = {}, by_app = {}, by_id = {} }
-  for i, app in ipairs(apps) do
-    if not lists[i].ok then return nil, lists[i].err end
+  local snap, err = take_snapshot(client)
+  if not snap then return nil, err end
+  local live = { apps = snap.apps, app = {}, by_app = {}, by_id = {} }
+  for _, app in ipairs(snap.apps) do
     live.app[app.id] = app
-    live.by_app[app.id] = lists[i].value
-    for _, w in ipairs(lists[i].value) do live.by_id[w.id] = w end
+    live.by_app[app.id] = {}
+  end
+  for _, w in ipairs(snap.webhooks) do
+    local list = live.by_app[w.app_id]
+    if not list then
+      return nil, core.new_error("protocol", ("webhook %s was listed with app_id %s, not "
+        .. "an app of the project"):format(tostring(w.id), tostring(w.app_id)))
+    end
+    list[#list + 1] = w
+    live.by_id[w.id] = w
   end
   return live
 end
