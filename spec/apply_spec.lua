@@ -138,9 +138,9 @@ describe("plan:apply", function()
     assert.is_true(at(records, 2, "failed") < at(records, 1, "restore_sent"))
     assert.is_true(at(records, 1, "restore_sent") < at(records, 1, "restored"))
     local text = tostring(summary)
-    assert.equal("0 created, 0 updated, 1 deleted, 1 restored, 1 failed\n  step 2 (create): "
-      .. 'INVALID_ARGUMENT (400): webhook.triggers[0]: unknown trigger "NEW_TRIGGER_2031" '
-      .. "[POST /v1/projects/emulator-project/webhooks]", text)
+    assert.equal(("0 created, 0 updated, 1 deleted, 1 restored, 1 failed\n  step 2 (create of "
+      .. "%snew in app %s): INVALID_ARGUMENT (400): webhook.triggers[0]: unknown trigger "
+      .. '"NEW_TRIGGER_2031" [POST /v1/projects/emulator-project/webhooks]'):format(H, A), text)
     assert.is_nil(text:find("secret-", 1, true))
   end)
 
@@ -316,6 +316,41 @@ describe("plan:apply", function()
       assert.equal(2, summary.created)
       assert.equal("2 created, 1 updated, 1 deleted, 0 restored, 0 failed (the journal was "
         .. "complete already)", tostring(summary))
+      assert.equal(text, fx.read(path))
+    end)
+
+    it("reports a restore that fails, naming the webhook, and does not try it again", function()
+      local made = layout { five("a") }
+      local desired = {}
+      for i = 1, 4 do desired[i] = { app_id = A, target = H .. "a" .. i } end
+      desired[5] = { app_id = A, target = "https://user:url-password@h.example.com/new",
+                     triggers = { "NEW_TRIGGER_2031" } }
+      local plan = assert(swh.plan(client, desired))
+      assert.equal(made[1][5].id, plan.steps[1].webhook.id)
+      assert.equal(1, plan.steps[2].pair)
+      -- The delete was done and the create failed; then the app filled up again.
+      assert(client.webhooks:delete(made[1][5].id))
+      local path = stopped_run(plan, {
+        { step = 1, state = "sent" }, { step = 1, state = "done", id = made[1][5].id },
+        { step = 2, state = "sent" },
+        { step = 2, state = "failed", kind = "http", http_status = 400,
+          status = "INVALID_ARGUMENT", message = "unknown trigger" } })
+      assert(client.webhooks:create { app_id = A, target = H .. "intruder" })
+      local summary = assert(swh.resume(path, client))
+      assert.equal(1, summary.deleted)
+      assert.equal(0, summary.restored)
+      assert.equal(2, summary.failed)
+      assert.same({ 1, "restore" }, { summary.failures[1].step, summary.failures[1].op })
+      assert.equal(400, summary.failures[1].err.http_status)
+      assert.same({ 2, "create" }, { summary.failures[2].step, summary.failures[2].op })
+      local lines = {}
+      for line in tostring(summary):gmatch("[^\n]+") do lines[#lines + 1] = line end
+      local restore = ("  step 1 (restore of %sa5 in app %s): INVALID_ARGUMENT (400): "):format(H, A)
+      assert.equal(restore, lines[2]:sub(1, #restore))
+      assert.equal(("  step 2 (create of https://user:••••@h.example.com/new in app %s): "
+        .. "INVALID_ARGUMENT (400): unknown trigger"):format(A), lines[3])
+      local text = fx.read(path)
+      assert.is_true(assert(swh.resume(path, client)).already_complete)
       assert.equal(text, fx.read(path))
     end)
 

@@ -10,6 +10,7 @@
 -- the rest. A step that fails stays failed: a new swh.plan plans only what still differs.
 local tasks = require "swh.tasks"
 local journal = require "swh.journal"
+local pretty = require "swh.pretty"
 local values = require "swh.values"
 
 local error, ipairs, math_type, pairs, setmetatable, tostring, type =
@@ -38,27 +39,39 @@ function Summary.__tostring(s)
     s.created, s.updated, s.deleted, s.restored, s.failed) }
   if s.already_complete then lines[1] = lines[1] .. " (the journal was complete already)" end
   for _, f in ipairs(s.failures) do
-    lines[#lines + 1] = ("  step %d (%s): %s"):format(f.step, f.op, tostring(f.err))
+    lines[#lines + 1] = pretty.mask_urls(("  step %d (%s of %s): %s"):format(f.step, f.op,
+      f.what, tostring(f.err)))
   end
   return concat(lines, "\n")
+end
+
+-- What a failed step was about: the webhook a create or restore makes (its target and app;
+-- it has no id yet), or the one an update or a delete changes (its id).
+local function what(step, op)
+  if op == "create" or op == "restore" then
+    return ("%s in app %s"):format(tostring(step.webhook.target), tostring(step.webhook.app_id))
+  end
+  return tostring(step.id or step.webhook.id)
 end
 
 local function summarize(ctx)
   local s = setmetatable({ created = 0, updated = 0, deleted = 0, restored = 0, failed = 0,
                            failures = {} }, Summary)
+  local function failure(i, op, err)
+    s.failed = s.failed + 1
+    s.failures[#s.failures + 1] = { step = i, op = op, what = what(ctx.steps[i], op), err = err }
+  end
   for i, step in ipairs(ctx.steps) do
     local o = ctx.outcomes[i]
     if o.state == "done" then
       s[DONE_COUNTER[step.op]] = s[DONE_COUNTER[step.op]] + 1
     elseif o.state == "failed" then
-      s.failed = s.failed + 1
-      s.failures[#s.failures + 1] = { step = i, op = step.op, err = o.err }
+      failure(i, step.op, o.err)
     end
     if o.restore == "restored" then
       s.restored = s.restored + 1
     elseif o.restore == "restore_failed" then
-      s.failed = s.failed + 1
-      s.failures[#s.failures + 1] = { step = i, op = "restore", err = o.restore_err }
+      failure(i, "restore", o.restore_err)
     end
   end
   return s
