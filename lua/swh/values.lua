@@ -1,7 +1,7 @@
 --- swh.values: copying and comparing the JSON-shaped values of the API (webhooks, apps), as
 -- swh.plan and plan:apply need to: a plan must never share a table with the caller's
 -- desired state or with the live state it read, and compares webhooks field by field.
-local getmetatable, next, pairs, setmetatable, type = getmetatable, next, pairs, setmetatable, type
+local getmetatable, pairs, setmetatable, type = getmetatable, pairs, setmetatable, type
 
 local M = {}
 
@@ -26,11 +26,6 @@ function M.equal(a, b)
     if a[k] == nil then return false end
   end
   return true
-end
-
---- Whether t is a table with no keys.
-function M.empty(t)
-  return type(t) == "table" and next(t) == nil
 end
 
 return M
