@@ -148,6 +148,8 @@ describe("an apply stopped by a signal", function()
     assert.equal("exit", how)
     assert.equal(130, code)
     assert.truthy(printed:find("swh: interrupted", 1, true), printed)
+    assert.truthy(printed:find(('swh: the run stopped; its journal %s keeps what was done: '
+      .. 'swh.resume("%s", client) finishes it\n'):format(journal, journal), 1, true), printed)
     assert.is_nil(at_signal:find('"state":"complete"', 1, true))
     check_finished(journal, printed)
   end)

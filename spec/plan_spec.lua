@@ -167,7 +167,8 @@ describe("swh.plan", function()
 
     it("refuses a snapshot app not in the project, and webhooks of unlisted apps", function()
       layout {}
-      local plan, err = swh.plan(client, { swh_snapshot = 1, apps = { { id = "NOPE" } } })
+      local plan, err = swh.plan(client, { swh_snapshot = 1, apps = { { id = "NOPE" } },
+                                           webhooks = {} })
       assert.is_nil(plan)
       assert.equal("validation", err.kind)
       assert.equal('desired.apps[1]: no app "NOPE" in project emulator-project', err.message)
@@ -176,9 +177,35 @@ describe("swh.plan", function()
       assert.is_nil(plan)
       assert.equal(('desired.webhooks[1].app_id: app "%s" is not in desired.apps'):format(B),
                    err.message)
-      plan, err = swh.plan(client, { swh_snapshot = 2, apps = {} })
+      plan, err = swh.plan(client, { swh_snapshot = 2, apps = {}, webhooks = {} })
       assert.is_nil(plan)
       assert.equal("desired.swh_snapshot: expected 1 (the only snapshot format)", err.message)
+    end)
+
+    it("refuses a snapshot whose webhooks key is missing or misspelt, planning no delete",
+    function()
+      layout { { { target = H .. "a1", triggers = { "OPT_IN" } } } }
+      local plan, err = swh.plan(client, { swh_snapshot = 1, apps = { { id = A } } })
+      assert.is_nil(plan)
+      assert.equal("validation", err.kind)
+      assert.equal("desired.webhooks: missing (a snapshot without it would delete every "
+                   .. "webhook of its apps; write webhooks = {} to mean that)", err.message)
+      plan, err = swh.plan(client, { swh_snapshot = 1, apps = { { id = A } }, webhook = {} })
+      assert.is_nil(plan)
+      assert.equal("desired.webhook: not a key of a snapshot (swh_snapshot, project_id, apps, "
+                   .. "webhooks)", err.message)
+      -- webhooks = {} says it: every webhook of the app goes
+      plan = assert(swh.plan(client, { swh_snapshot = 1, apps = { { id = A } }, webhooks = {} }))
+      assert.equal(1, #plan.deletes)
+    end)
+
+    it("passes on the error of a snapshot file that did not load", function()
+      layout {}
+      local plan, err = swh.plan(client, swh.load("/nonexistent-dir/backup.json"))
+      assert.is_nil(plan)
+      assert.equal("usage", err.kind)
+      assert.equal("/nonexistent-dir/backup.json: cannot open: No such file or directory",
+                   err.message)
     end)
   end)
 
@@ -384,7 +411,7 @@ describe("swh.plan", function()
         "#  OP  ID                          APP                         TARGET"
           .. "                              CHANGES",
         "1  ~   ID1_______________________  APP_______________________  https://h.example.com/a1"
-          .. "            triggers: +EVENT_DELIVERY; secret: •••• -> ••••",
+          .. "            triggers: +EVENT_DELIVERY; secret: replaced",
         "2  +                               APP_______________________  https://user:••••@h."
           .. "example.com/a3  secret: ••••; client_credentials: {client_id = cid, client_secret "
           .. "= ••••, endpoint = https://auth.example.com/token}",
@@ -395,6 +422,19 @@ describe("swh.plan", function()
                                 "new-cc-secret", "url-password" } do
         assert.is_nil(text:find(secret, 1, true), secret)
       end
+    end)
+
+    it("shows which credentials changed in place, a replaced secret as replaced", function()
+      local made = layout { { { target = H .. "a1", client_credentials = { client_id = "cid",
+        client_secret = "old-cc-secret", endpoint = "https://auth.example.com/token" } } } }
+      local plan = assert(swh.plan(client, { { id = made[1][1].id, app_id = A,
+        target = H .. "a1", client_credentials = { client_id = "cid",
+        client_secret = "new-cc-secret", endpoint = "https://auth2.example.com/token" } } }))
+      local text = tostring(plan)
+      local expected = "  client_credentials.client_secret: replaced; client_credentials."
+        .. "endpoint: https://auth.example.com/token -> https://auth2.example.com/token"
+      assert.equal(expected, text:sub(-#expected))
+      assert.is_nil(text:find("cc-secret", 1, true))
     end)
 
     it("says when there is nothing to change", function()

@@ -13,8 +13,8 @@ local journal = require "swh.journal"
 local pretty = require "swh.pretty"
 local values = require "swh.values"
 
-local error, ipairs, math_type, pairs, setmetatable, tostring, type =
-  error, ipairs, math.type, pairs, setmetatable, tostring, type
+local error, ipairs, math_type, pairs, pcall, setmetatable, tostring, type =
+  error, ipairs, math.type, pairs, pcall, setmetatable, tostring, type
 local concat, sort = table.concat, table.sort
 
 local M = {}
@@ -208,6 +208,21 @@ local function run(ctx)
   return true
 end
 
+-- run(ctx), then the journal closed. What stops the run (Ctrl-C) goes on as it was, after a
+-- line on stderr saying where the run is kept and how to finish it.
+local function run_recorded(ctx, path)
+  local ok, done, err = pcall(run, ctx)
+  if ctx.journal then ctx.journal:close() end
+  if not ok then
+    if ctx.journal then
+      io.stderr:write(("swh: the run stopped; its journal %s keeps what was done: "
+        .. "swh.resume(%q, client) finishes it\n"):format(path, path))
+    end
+    error(done, 0)
+  end
+  return done, err
+end
+
 ------------------------------------------------------------------------------------------
 -- Options
 
@@ -276,8 +291,7 @@ function M.apply(plan, opts)
     ctx.journal = j
   end
   applied[plan] = true
-  local ok, err = run(ctx)
-  if ctx.journal then ctx.journal:close() end
+  local ok, err = run_recorded(ctx, o.journal)
   if not ok then return nil, err end
   local s = summarize(ctx)
   s.journal = o.journal or nil
@@ -307,8 +321,7 @@ function M.resume(path, client, opts)
     if not j then return nil, err end
     ctx.journal = j
     local ok
-    ok, err = run(ctx)
-    j:close()
+    ok, err = run_recorded(ctx, path)
     if not ok then return nil, err end
   end
   local s = summarize(ctx)

@@ -10,12 +10,13 @@
 -- The parts: plan_build.lua (live state, desired state, matching, diff), plan_order.lua (the
 -- waves that keep every app within the API's rules), plan_text.lua (tostring), apply.lua
 -- (carrying out and resuming), journal.lua (the file), values.lua (copies, comparisons).
+local core = require "swh.core"
 local build = require "swh.plan_build"
 local text = require "swh.plan_text"
 local apply = require "swh.apply"
 
-local error, getmetatable, pcall, setmetatable, type = error, getmetatable, pcall, setmetatable,
-  type
+local error, getmetatable, pcall, select, setmetatable, type = error, getmetatable, pcall,
+  select, setmetatable, type
 
 local Plan = { __name = "swh.plan", __index = { apply = apply.apply }, __tostring = text.format }
 
@@ -34,8 +35,13 @@ end
 -- plan = { project_id, creates = {webhook…}, updates = {{id, before, after, changes, mask}…},
 --          deletes = {webhook…}, unchanged = n, steps = {…} }; tostring(plan) is a table of
 -- the steps, secrets masked; plan:apply{journal = path} carries it out (apply.lua).
-local function plan(client, desired)
+local function plan(client, desired, ...)
   check_client(client, 1, "plan")
+  -- swh.plan(client, swh.load(path)) with a file that did not load: swh.load's nil, err
+  -- arrive here as desired and a third argument; its error says more than a bad argument
+  if desired == nil and select("#", ...) > 0 and getmetatable((...)) == core.error_mt then
+    return nil, (...)
+  end
   if not build.form(desired) then
     error(("bad argument #2 to 'plan' (desired: a snapshot, a list of webhooks or a function "
       .. "expected, got %s)"):format(type(desired) == "table" and "a table of another shape"

@@ -96,7 +96,21 @@ local function no_app(where, app_id, client)
     tostring(client.project_id)))
 end
 
+-- The keys of a snapshot: any other is refused rather than ignored, since a misspelt
+-- "webhooks" would otherwise read as "no webhooks" and plan to delete them all.
+local SNAPSHOT_KEYS = { swh_snapshot = true, project_id = true, apps = true, webhooks = true }
+
 local function from_snapshot(snapshot, live, client)
+  for key in pairs(snapshot) do
+    if not SNAPSHOT_KEYS[key] then
+      return nil, invalid(("desired.%s: not a key of a snapshot (swh_snapshot, project_id, "
+        .. "apps, webhooks)"):format(tostring(key)))
+    end
+  end
+  if snapshot.webhooks == nil then
+    return nil, invalid("desired.webhooks: missing (a snapshot without it would delete every "
+      .. "webhook of its apps; write webhooks = {} to mean that)")
+  end
   if snapshot.swh_snapshot ~= nil and snapshot.swh_snapshot ~= 1 then
     return nil, invalid("desired.swh_snapshot: expected 1 (the only snapshot format)")
   end
@@ -112,7 +126,7 @@ local function from_snapshot(snapshot, live, client)
     if not live.app[app.id] then return nil, no_app(where, app.id, client) end
     scope[app.id] = true
   end
-  local hooks = snapshot.webhooks or {}
+  local hooks = snapshot.webhooks
   if type(hooks) ~= "table" then
     return nil, invalid("desired.webhooks: expected a list of webhooks")
   end

@@ -4,12 +4,13 @@
 --
 --   plan for project p: 1 to create, 1 to update, 1 to delete, 2 unchanged
 --   #  OP  ID          APP     TARGET                   CHANGES
---   1  ~   01J…WBK001  01J…A1  https://a.example.com/1  triggers: +OPT_IN; secret: •••• -> ••••
+--   1  ~   01J…WBK001  01J…A1  https://a.example.com/1  triggers: +OPT_IN; secret: replaced
 --   2  -   01J…WBK002  01J…A1  https://a.example.com/2
 --   3  +               01J…A1  https://b.example.com/3  after 2, which comes back if this fails
 local pretty = require "swh.pretty"
 local core = require "swh.core"
 local build = require "swh.plan_build"
+local values = require "swh.values"
 
 local ipairs, next, pairs, tostring, type = ipairs, next, pairs, tostring, type
 local concat, sort = table.concat, table.sort
@@ -56,14 +57,35 @@ local function trigger_change(before, after)
   return concat(parts, " ")
 end
 
+-- "name: old -> new"; a secret replaced by another reads "name: replaced", since both
+-- would show as the same mask.
+local function value_change(name, key, old, new)
+  local shown_old, shown_new = inline(old, key), inline(new, key)
+  if pretty.is_secret_key(key) and shown_old ~= NONE and shown_new ~= NONE then
+    return name .. ": replaced"
+  end
+  return ("%s: %s -> %s"):format(name, shown_old, shown_new)
+end
+
 local function update_changes(step)
   local parts = {}
   for _, field in ipairs(step.mask) do
     local old, new = step.before[field], step.changes[field]
     if field == "triggers" then
       parts[#parts + 1] = "triggers: " .. trigger_change(old, new)
+    elseif type(old) == "table" and type(new) == "table" and #old == 0 and #new == 0 then
+      -- client_credentials changed in place: the keys that differ, each on its own
+      local keys = {}
+      for k in pairs(old) do keys[#keys + 1] = tostring(k) end
+      for k in pairs(new) do if old[k] == nil then keys[#keys + 1] = tostring(k) end end
+      sort(keys)
+      for _, k in ipairs(keys) do
+        if not values.equal(old[k], new[k]) then
+          parts[#parts + 1] = value_change(field .. "." .. k, k, old[k], new[k])
+        end
+      end
     else
-      parts[#parts + 1] = ("%s: %s -> %s"):format(field, inline(old, field), inline(new, field))
+      parts[#parts + 1] = value_change(field, field, old, new)
     end
   end
   return parts
