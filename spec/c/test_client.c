@@ -424,6 +424,12 @@ static void test_config_is_checked(void **state) {
       {"http://127.0.0.1:99999/", "config.base_url: \"http://127.0.0.1:99999/\" is not a valid "
                                   "URL (Port number was not a decimal number between 0 and 65535)"},
       {"http://h/ x", "config.base_url: \"http://h/ x\" is not a valid URL (Bad path)"},
+      /* a password with a '/', '?' or '#' the user did not encode: to the parser the
+         authority ends there, but it is a password all the same */
+      {"http://u:pa/ss@h/", "config.base_url: \"http://u:[redacted]@h/\" is not a valid URL "
+                            "(Port number was not a decimal number between 0 and 65535)"},
+      {"https://u:p?w#d@h", "config.base_url: \"https://u:[redacted]@h\" is not a valid URL "
+                            "(Port number was not a decimal number between 0 and 65535)"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     config.base_url = bad[i].url;

@@ -58,9 +58,29 @@ swh_status swh_url_build(CURL *escaper, const char *base, const char *const segm
   return SWH_OK;
 }
 
-/* Fills err: name, the URL with any password masked, then why (printf-style). */
+/* A copy of a refused url (the caller frees it; NULL when out of memory) without what may be
+   a password: everything between the first ':' after "://" and the last '@'. A password
+   with a '/', '?' or '#' its writer did not percent-encode ends the authority early for the
+   parser ("http://user:pa/ss@host"), so swh_redact_url_passwords, which follows it, would
+   quote the password; a refusal may mask a little more than a password (a port before an
+   '@' in the path), never less. */
+static char *shown_url(const char *url) {
+  const char *scheme_end = strstr(url, "://");
+  const char *colon = scheme_end ? strchr(scheme_end + 3, ':') : NULL;
+  const char *at = strrchr(url, '@');
+  if (!colon || !at || at < colon) return swh_redact_url_passwords(url);
+  size_t head = (size_t)(colon + 1 - url);
+  char *shown = malloc(head + strlen(SWH_REDACTED) + strlen(at) + 1);
+  if (!shown) return NULL;
+  memcpy(shown, url, head);
+  strcpy(shown + head, SWH_REDACTED);
+  strcat(shown + head, at);
+  return shown;
+}
+
+/* Fills err: name, the URL with any password masked, then why. */
 static swh_status refuse_url(swh_error *err, const char *name, const char *url, const char *why) {
-  char *shown = swh_redact_url_passwords(url);
+  char *shown = shown_url(url);
   if (!shown) return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory", name);
   swh_error_set(err, SWH_ERR_USAGE, "%s: \"%.200s\" %s", name, shown, why);
   free(shown);
