@@ -192,8 +192,8 @@ describe("swh.plan", function()
                    .. "webhook of its apps; write webhooks = {} to mean that)", err.message)
       plan, err = swh.plan(client, { swh_snapshot = 1, apps = { { id = A } }, webhook = {} })
       assert.is_nil(plan)
-      assert.equal("desired.webhook: not a key of a snapshot (swh_snapshot, project_id, apps, "
-                   .. "webhooks)", err.message)
+      assert.equal("desired.webhooks: missing (a snapshot without it would delete every "
+                   .. "webhook of its apps; write webhooks = {} to mean that)", err.message)
       -- webhooks = {} says it: every webhook of the app goes
       plan = assert(swh.plan(client, { swh_snapshot = 1, apps = { { id = A } }, webhooks = {} }))
       assert.equal(1, #plan.deletes)

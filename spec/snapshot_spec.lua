@@ -321,7 +321,7 @@ describe("swh.load", function()
     assert.equal(swh.object_mt, getmetatable(loaded.webhooks[1].future_field.nested))
   end)
 
-  it("completes a hand-written seed: version 1, empty lists, trigger names as served", function()
+  it("completes a hand-written seed: version 1, trigger names as served", function()
     local path = dir .. "/seed.json"
     h.write(path, '{"apps":[{"id":"A"}],"webhooks":[{"app_id":"A","target":"https://e.com/",'
       .. '"triggers":["SMART_CONVERSATIONS"]}]}')
@@ -329,9 +329,22 @@ describe("swh.load", function()
     assert.equal('{"apps":[{"id":"A"}],"swh_snapshot":1,"webhooks":[{"app_id":"A",'
       .. '"target":"https://e.com/","triggers":["SMART_CONVERSATION"]}]}',
       swh.json.encode(loaded, { sort_keys = true }))
+    -- lists it does not have stay absent: swh.plan refuses a snapshot without webhooks
+    -- rather than read it as "delete them all"
     h.write(path, "{}")
-    assert.equal('{"apps":[],"swh_snapshot":1,"webhooks":[]}',
+    assert.equal('{"swh_snapshot":1}',
       swh.json.encode(assert(swh.load(path)), { sort_keys = true }))
+  end)
+
+  it("refuses a key that is a typo of the format's, loads one it does not know", function()
+    local path = dir .. "/typo.json"
+    h.write(path, '{"apps":[{"id":"A"}],"webhook":[]}')
+    local loaded, err = swh.load(path)
+    assert.is_nil(loaded)
+    assert.equal("validation", err.kind)
+    assert.equal(path .. ': webhook: unknown key (did you mean "webhooks"?)', err.message)
+    h.write(path, '{"apps":[],"webhooks":[],"taken_at":"2026-11-28"}')
+    assert.equal("2026-11-28", assert(swh.load(path)).taken_at)
   end)
 
   -- Each file's text and the message after "<path>: ".

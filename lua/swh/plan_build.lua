@@ -96,17 +96,9 @@ local function no_app(where, app_id, client)
     tostring(client.project_id)))
 end
 
--- The keys of a snapshot: any other is refused rather than ignored, since a misspelt
--- "webhooks" would otherwise read as "no webhooks" and plan to delete them all.
-local SNAPSHOT_KEYS = { swh_snapshot = true, project_id = true, apps = true, webhooks = true }
-
 local function from_snapshot(snapshot, live, client)
-  for key in pairs(snapshot) do
-    if not SNAPSHOT_KEYS[key] then
-      return nil, invalid(("desired.%s: not a key of a snapshot (swh_snapshot, project_id, "
-        .. "apps, webhooks)"):format(tostring(key)))
-    end
-  end
+  -- Absent (or misspelt: swh.load refuses a typo of the format's keys) is not "no webhooks":
+  -- read so, it would plan to delete them all.
   if snapshot.webhooks == nil then
     return nil, invalid("desired.webhooks: missing (a snapshot without it would delete every "
       .. "webhook of its apps; write webhooks = {} to mean that)")

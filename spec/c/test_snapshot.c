@@ -100,6 +100,11 @@ typedef struct {
 static void test_check_refuses_with_the_place(void **state) {
   const check_case cases[] = {
       {"[]", SWH_ERR_VALIDATION, "snap.json: expected a JSON object (a snapshot)"},
+      /* a misspelt key is not read as "no webhooks" */
+      {"{\"apps\":[],\"webhook\":[]}", SWH_ERR_VALIDATION,
+       "snap.json: webhook: unknown key (did you mean \"webhooks\"?)"},
+      {"{\"app\":[],\"webhooks\":[]}", SWH_ERR_VALIDATION,
+       "snap.json: app: unknown key (did you mean \"apps\"?)"},
       {"{\"swh_snapshot\":2}", SWH_ERR_VALIDATION,
        "snap.json: swh_snapshot: expected 1 (the only format version)"},
       {"{\"swh_snapshot\":\"1\"}", SWH_ERR_VALIDATION,

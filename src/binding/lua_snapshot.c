@@ -10,8 +10,8 @@
  *     that cannot be JSON raises, naming its path ("snapshot.apps[1].id: ...").
  *   core.load_snapshot(path) -> snapshot | nil, err
  *     swh_snapshot_read and swh_snapshot_check. The snapshot is the file's object with
- *     apps and webhooks as checked (always present, trigger names normalised) and
- *     swh_snapshot = 1 when the file left it out; other keys as read.
+ *     apps and webhooks as checked (trigger names normalised; absent when the file has
+ *     none) and swh_snapshot = 1 when the file left it out; other keys as read.
  *
  * err is an error value (swh_error_push) whose message starts with "snapshot" or the path.
  * Arguments that are not strings raise, as misuse does everywhere in the binding.
@@ -82,11 +82,20 @@ static int save_snapshot(lua_State *L) {
   return 1;
 }
 
-/* Puts the checked lists into the snapshot object (which takes them, even on failure). */
+/* The checked lists replace the file's (a list the file does not have stays absent: swh.plan
+   then refuses the snapshot rather than read it as "no webhooks", which would delete them
+   all); swh_snapshot is filled in. The object takes the lists, even on failure. */
 static swh_status replace_lists(json_t *snapshot, json_t *apps, json_t *webhooks,
                                 swh_error *err) {
-  int failed = json_object_set_new(snapshot, "apps", apps);
-  failed |= json_object_set_new(snapshot, "webhooks", webhooks);
+  int failed = 0;
+  if (json_object_get(snapshot, "apps"))
+    failed |= json_object_set_new(snapshot, "apps", apps);
+  else
+    json_decref(apps);
+  if (json_object_get(snapshot, "webhooks"))
+    failed |= json_object_set_new(snapshot, "webhooks", webhooks);
+  else
+    json_decref(webhooks);
   if (!json_object_get(snapshot, "swh_snapshot")) {
     failed |= json_object_set_new(snapshot, "swh_snapshot", json_integer(SWH_SNAPSHOT_VERSION));
   }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "swh_text.h"
 #include "swh_webhook.h"
 
 static bool nonempty_string(const json_t *value) {
@@ -150,6 +151,21 @@ swh_status swh_snapshot_check(const json_t *snapshot, const char *source, json_t
   if (!json_is_object(snapshot))
     return swh_error_set(err, SWH_ERR_VALIDATION, "%s: expected a JSON object (a snapshot)",
                          source);
+  /* A key close to one of the format's is a typo, refused rather than ignored: a misspelt
+     "webhooks" would read as "no webhooks", and a plan restoring it would delete them all.
+     Other keys pass, as a newer swh may add some. */
+  static const char *const keys[] = {"swh_snapshot", "project_id", "apps", "webhooks"};
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)snapshot, key, value) {
+    const char *closest = swh_text_closest(key, keys, sizeof keys / sizeof *keys);
+    if (closest && strcmp(closest, key) != 0) {
+      char shown[160] = "";
+      swh_text_append_printable(shown, sizeof shown, key, strlen(key), 60);
+      return swh_error_set(err, SWH_ERR_VALIDATION, "%s: %s: unknown key (did you mean \"%s\"?)",
+                           source, shown, closest);
+    }
+  }
   json_t *version = json_object_get(snapshot, "swh_snapshot");
   if (version &&
       !(json_is_integer(version) && json_integer_value(version) == SWH_SNAPSHOT_VERSION))
