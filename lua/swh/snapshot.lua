@@ -18,7 +18,6 @@ local tasks = require "swh.tasks"
 
 local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
   error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
-local math_type = math.type
 
 local M = {}
 
@@ -36,33 +35,6 @@ local function path_problem(path)
   elseif path == "" then
     return "path: must not be empty"
   end
-end
-
--- The swh.map options snapshot passes through, with the type each must have.
-local map_options = { progress = "string", concurrency = "number" }
-
--- A copy of snapshot's options for swh.map, or nil and what is wrong with them.
-local function map_options_of(opts)
-  if opts == nil then
-    return {}
-  end
-  if type(opts) ~= "table" then
-    return nil, "options table expected, got " .. type(opts)
-  end
-  local copy = {}
-  for k, v in pairs(opts) do
-    local want = map_options[k]
-    if not want then
-      return nil, ("unknown option %s (known: concurrency, progress)"):format(tostring(k))
-    elseif type(v) ~= want then
-      return nil, ("%s: expected a %s, got %s"):format(k, want, type(v))
-    end
-    copy[k] = v
-  end
-  if copy.concurrency and (math_type(copy.concurrency) ~= "integer" or copy.concurrency < 1) then
-    return nil, "concurrency: expected a positive integer"
-  end
-  return copy
 end
 
 -- The failure of one app's list, as a new error value whose message names the app; the
@@ -84,8 +56,8 @@ function M.snapshot(client, opts)
   then
     error(argerror(1, "snapshot", "client expected, got " .. type(client)), 2)
   end
-  local options, problem = map_options_of(opts)
-  if not options then
+  local problem = tasks.map_options_problem(opts)
+  if problem then
     error(argerror(2, "snapshot", problem), 2)
   end
   if type(client.is_closed) == "function" and client:is_closed() then
@@ -104,7 +76,7 @@ function M.snapshot(client, opts)
 
   local lists = tasks.map(apps, function(app)
     return client.webhooks:list(app.id)
-  end, options)
+  end, opts)
   local webhooks = setmetatable({}, core.array_mt)
   for i, result in ipairs(lists) do
     if not result.ok then

@@ -253,6 +253,26 @@ end
 
 local map_options = { progress = "string", concurrency = "number" }
 
+--- What is wrong with swh.map's options (a table or nil), or nil: the part of the message in
+-- the parentheses of "bad argument". swh.snapshot checks the options it passes on with it.
+function M.map_options_problem(opts)
+  if opts == nil then return nil end
+  if type(opts) ~= "table" then return "options table expected, got " .. type(opts) end
+  for k, v in pairs(opts) do
+    local want = map_options[k]
+    if not want then
+      return ("unknown option %s (known: concurrency, progress)"):format(tostring(k))
+    elseif type(v) ~= want then
+      return ("%s: expected a %s, got %s"):format(k, want, type(v))
+    end
+  end
+  local concurrency = opts.concurrency
+  if concurrency ~= nil and (math_type(concurrency) ~= "integer" or concurrency < 1) then
+    return "concurrency: expected a positive integer"
+  end
+  return nil
+end
+
 -- On a terminal the bar redraws in place; elsewhere (a log, a pipe) only its last state is
 -- written, so the log gets one line instead of a hundred frames.
 local function progress_bar(label, total)
@@ -288,23 +308,10 @@ function M.map(items, fn, opts)
   if type(fn) ~= "function" then
     error("bad argument #2 to 'map' (function expected, got " .. type(fn) .. ")", 2)
   end
-  if opts ~= nil and type(opts) ~= "table" then
-    error("bad argument #3 to 'map' (options table expected, got " .. type(opts) .. ")", 2)
-  end
+  local problem = M.map_options_problem(opts)
+  if problem then error("bad argument #3 to 'map' (" .. problem .. ")", 2) end
   opts = opts or {}
-  for k, v in pairs(opts) do
-    local want = map_options[k]
-    if not want then
-      error(("bad argument #3 to 'map' (unknown option %s (known: concurrency, progress))")
-        :format(tostring(k)), 2)
-    elseif type(v) ~= want then
-      error(("bad argument #3 to 'map' (%s: expected a %s, got %s)"):format(k, want, type(v)), 2)
-    end
-  end
   local concurrency = opts.concurrency or 16
-  if math_type(concurrency) ~= "integer" or concurrency < 1 then
-    error("bad argument #3 to 'map' (concurrency: expected a positive integer)", 2)
-  end
   local n = #items
   local results = {}
   if n == 0 then
