@@ -36,10 +36,7 @@ local TRIGGER_ALIAS = { SMART_CONVERSATIONS = "SMART_CONVERSATION" }
 local function trigger_name(t) return TRIGGER_ALIAS[t] or t end
 M.trigger_name = trigger_name
 
-local function invalid(message)
-  return setmetatable({ kind = "validation", message = message,
-    details = setmetatable({}, core.array_mt), retryable = false }, core.error_mt)
-end
+local function invalid(message) return core.new_error("validation", message) end
 
 -- Raised from inside the planning, re-raised by M.plan at the caller's line.
 local Misuse = {}
