@@ -345,7 +345,8 @@ describe("plan:apply", function()
       assert.same({ 2, "create" }, { summary.failures[2].step, summary.failures[2].op })
       local lines = {}
       for line in tostring(summary):gmatch("[^\n]+") do lines[#lines + 1] = line end
-      local restore = ("  step 1 (restore of %sa5 in app %s): INVALID_ARGUMENT (400): "):format(H, A)
+      local restore = ("  step 1 (restore of %sa5 in app %s): INVALID_ARGUMENT (400): ")
+        :format(H, A)
       assert.equal(restore, lines[2]:sub(1, #restore))
       assert.equal(("  step 2 (create of https://user:••••@h.example.com/new in app %s): "
         .. "INVALID_ARGUMENT (400): unknown trigger"):format(A), lines[3])

@@ -4,7 +4,8 @@
 --   build/release/swh-emulator --port 18091 --apps 800 -q &
 --   SINCH_PROJECT_ID=emulator-project SINCH_KEY_ID=emulator-key SINCH_KEY_SECRET=emulator-secret \
 --     build/release/swh -q --base-url=http://127.0.0.1:18091 \
---       --auth-url=http://127.0.0.1:18091/oauth2/token scripts/bench.d/plan-move.lua /tmp/move.journal
+--       --auth-url=http://127.0.0.1:18091/oauth2/token \
+--       scripts/bench.d/plan-move.lua /tmp/move.journal
 -- luacheck: read globals swh client
 local gettime = require("system").gettime
 
