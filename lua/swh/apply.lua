@@ -169,7 +169,7 @@ local function run_step(ctx, i)
     local outcome, value = attempt(ctx, i, STEP, function()
       return send(ctx.client, step, sent_before)
     end)
-    if not outcome then return true end -- the journal failed: the run stops
+    if not outcome then return true end -- the journal failed: run() stops at ctx.journal_err
     o.state = outcome
     if outcome == "done" then o.id = value.id else o.err = value end
   end

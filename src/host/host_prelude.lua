@@ -4,7 +4,8 @@
 --
 -- ctx = { project=, region=, base_url=, auth=, auth_url=, verbose=bool, quiet=bool,
 --         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind= } }
-local error, setmetatable, rawset, tostring = error, setmetatable, rawset, tostring
+local error, rawget, rawset, setmetatable, tostring, type =
+  error, rawget, rawset, setmetatable, tostring, type
 local concat = table.concat
 
 local host = {}
@@ -82,7 +83,7 @@ function host.make_client(ctx)
   if err.kind == "usage" and option and from[option] then
     return nil, from[option] .. ": " .. rest, "invalid"
   end
-  return nil, "cannot make `client`: " .. tostring(err), "failed"
+  return nil, tostring(err), "failed"
 end
 
 --- Sets the globals: `swh` now, `client` on first use (so a script that never touches
@@ -97,6 +98,7 @@ function host.setup(ctx)
       -- A missing credential is reported at the script's line; a bad value names its
       -- variable, which says more than any line of the script.
       local client, problem, why = host.make_client(ctx)
+      if why == "failed" then problem = "cannot make `client`: " .. problem end
       if not client then error(problem, why == "invalid" and 0 or 2) end
       rawset(globals, "client", client)
       return client
@@ -123,7 +125,7 @@ function host.describe(ctx)
     return "`client` needs SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET "
       .. "(or run swh --sandbox)"
   elseif not client then
-    return "`client` cannot be made: " .. options_or_problem:gsub("^cannot make `client`: ", "")
+    return "`client` cannot be made: " .. options_or_problem
   end
   client:close() -- made only to know it can be; the global is made on first use
   local options = options_or_problem
