@@ -93,7 +93,11 @@ local function in_terminal(args, opts, before, after, log)
   local env = {}
   for name, value in pairs(opts.env or {}) do env[name] = value end
   env.TERM, env.HOME = "dumb", opts.home or env.HOME or "/nonexistent"
-  local inner = M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
+  -- script(1) runs the command with $SHELL -c. swh must replace that shell: a shell left
+  -- waiting in the terminal's foreground group would die of the Ctrl-C that swh survives
+  -- (dash does, bash does not). SHELL is pinned so that a run here is a run in CI.
+  env.SHELL = "/bin/sh"
+  local inner = "exec " .. M.quote(M.swh) .. (#args > 0 and " " .. quote_all(args) or "")
   local out, _, code = capture(("%s%s timeout 30 script -qfec %s %s %s2>&1"):format(
     before, env_prefix(env), M.quote(inner), M.quote(log or "/dev/null"), after))
   return (out:gsub("\r", "")), code
