@@ -94,6 +94,11 @@ describe("swh", function()
       assert.equal(2, r.status)
       assert.equal('swh: --base-url: "http://127.0.0.1:99999/" is not a valid URL (Port number '
                    .. 'was not a decimal number between 0 and 65535)\n' .. TRY_HELP, r.err)
+      -- swh adds the API's path to a base URL; a query or fragment would swallow it
+      r = run { "--base-url=http://127.0.0.1:9/v1?region=eu" }
+      assert.equal(2, r.status)
+      assert.equal('swh: --base-url: "http://127.0.0.1:9/v1?region=eu" has a query or fragment '
+                   .. "('?' or '#'), which an API URL cannot have\n" .. TRY_HELP, r.err)
     end)
 
     it("refuses --sandbox with a flag that names another project", function()

@@ -430,6 +430,12 @@ static void test_config_is_checked(void **state) {
                             "(Port number was not a decimal number between 0 and 65535)"},
       {"https://u:p?w#d@h", "config.base_url: \"https://u:[redacted]@h\" is not a valid URL "
                             "(Port number was not a decimal number between 0 and 65535)"},
+      {"http://h/v1?x=1", "config.base_url: \"http://h/v1?x=1\" has a query or fragment "
+                          "('?' or '#'), which an API URL cannot have"},
+      {"http://h/v1#top", "config.base_url: \"http://h/v1#top\" has a query or fragment "
+                          "('?' or '#'), which an API URL cannot have"},
+      {"http://h?", "config.base_url: \"http://h?\" has a query or fragment ('?' or '#'), "
+                    "which an API URL cannot have"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     config.base_url = bad[i].url;
