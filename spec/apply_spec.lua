@@ -186,6 +186,7 @@ describe("plan:apply", function()
       local first = assert(swh.json.decode(fx.read(path):match("^[^\n]*")))
       assert.equal(1, first.swh_journal)
       assert.equal(emu.project_id, first.project_id)
+      assert.equal("127.0.0.1", first.api_host) -- the host, without the port
       assert.same(swh.json.decode(swh.json.encode(plan.steps)), first.steps)
       local records = fx.records(path)
       assert.equal(3 * 2 + 1, #records)
@@ -279,10 +280,12 @@ describe("plan:apply", function()
 
   describe("swh.resume", function()
     -- Starts the journal of plan as apply would, and writes records as a run that stopped.
-    local function stopped_run(plan, records)
+    -- Its header has no api_host, as a journal of an swh that did not record it, unless
+    -- api_host is given.
+    local function stopped_run(plan, records, api_host)
       local path = journal_path()
       local j = assert(journal.create(path, { swh_journal = 1, project_id = plan.project_id,
-                                              steps = plan.steps }))
+                                              api_host = api_host, steps = plan.steps }))
       for _, r in ipairs(records) do assert(j:write(r)) end
       j:close()
       return path
@@ -446,6 +449,8 @@ describe("plan:apply", function()
         fx.write(path, '{"swh_journal":2,"project_id":"p","steps":[]}\n')
         assert.equal(path .. ":1: journal format 2 is not known (this swh reads format 1)",
                      refused())
+        fx.write(path, '{"swh_journal":1,"project_id":"p","api_host":5,"steps":[]}\n')
+        assert.equal(path .. ":1: the plan's api_host is not a string", refused())
       end)
 
       it("a plan line cut off, before anything was sent", function()
@@ -470,6 +475,32 @@ describe("plan:apply", function()
         assert.equal(path .. ": the journal is of project emulator-project, the client's is "
           .. "other-project", refused(path, other))
         other:close()
+      end)
+
+      it("a run against another API host (the port aside)", function()
+        local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a3" } }))
+        local other = stopped_run(plan, {}, "eu.conversation.api.sinch.com")
+        assert.equal(other .. ": the journal's run was against eu.conversation.api.sinch.com, "
+          .. "the client talks to 127.0.0.1", refused(other))
+        local here = stopped_run(plan, {}, "127.0.0.1")
+        assert.equal(1, assert(swh.resume(here, client)).created)
+      end)
+
+      it("a journal that another run holds, until that run ends", function()
+        local held = assert(require("swh.core").journal_open(path))
+        assert.equal(path .. ": cannot open: in use by another run (an apply or resume of this "
+          .. "journal is still going on)", refused())
+        held:close()
+        -- an apply holds the journal it makes from the start
+        local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a3" } }))
+        local applying = journal_path()
+        local j = assert(journal.create(applying, { swh_journal = 1,
+                                                    project_id = plan.project_id,
+                                                    steps = plan.steps }))
+        assert.equal(applying .. ": cannot open: in use by another run (an apply or resume of "
+          .. "this journal is still going on)", refused(applying))
+        j:close()
+        assert.equal(1, assert(swh.resume(path, client)).created)
       end)
 
       it("misuse, at the caller's line", function()

@@ -286,6 +286,7 @@ function M.apply(plan, opts)
   for i = 1, #plan.steps do ctx.outcomes[i] = {} end
   if o.journal then
     local j, err = journal.create(o.journal, { swh_journal = 1, project_id = plan.project_id,
+                                              api_host = client._core:api_host(),
                                               steps = plan.steps })
     if not j then return nil, err end
     ctx.journal = j
@@ -298,16 +299,34 @@ function M.apply(plan, opts)
   return s
 end
 
+-- Why the run of a journal (its header) cannot go on with client, or nil: another project,
+-- or another API host (another region, or the sandbox for production). The port is not
+-- compared: a sandbox listens on a new one each time. A journal written before swh recorded
+-- api_host is judged by its project alone.
+local function other_api(path, header, client)
+  if header.project_id ~= client.project_id then
+    return ("%s: the journal is of project %s, the client's is %s"):format(path,
+      header.project_id, tostring(client.project_id))
+  end
+  local host = client._core:api_host()
+  if header.api_host ~= nil and header.api_host ~= host then
+    return ("%s: the journal's run was against %s, the client talks to %s"):format(path,
+      tostring(header.api_host), host)
+  end
+  return nil
+end
+
 --- swh.resume(path, client [, {progress, concurrency}]) -> summary | nil, err. The summary
 -- counts the whole plan's outcomes (earlier runs included); skipped is the number of steps
 -- settled before this run, already_complete whether there was nothing left to do.
 function M.resume(path, client, opts)
   local o = options_of(opts, "resume", 3, { progress = "Resuming", concurrency = 16 })
-  local data, err = journal.read(path)
-  if not data then return nil, err end
-  if data.header.project_id ~= client.project_id then
-    return nil, journal.failure(("%s: the journal is of project %s, the client's is %s")
-      :format(path, data.header.project_id, tostring(client.project_id)))
+  local file, data = journal.open(path)
+  if not file then return nil, data end
+  local wrong = other_api(path, data.header, client)
+  if wrong then
+    file:close()
+    return nil, journal.failure(wrong)
   end
   local ctx = { client = client, steps = data.header.steps, outcomes = journal.outcomes(data),
                 progress = o.progress, concurrency = o.concurrency }
@@ -315,9 +334,10 @@ function M.resume(path, client, opts)
   for i = 1, #ctx.steps do
     if not pending(ctx, i) then skipped = skipped + 1 end
   end
-  if not data.complete then
-    local j
-    j, err = journal.append(path, data)
+  if data.complete then
+    file:close()
+  else
+    local j, err = journal.append(path, file, data)
     if not j then return nil, err end
     ctx.journal = j
     local ok

@@ -3,7 +3,8 @@
 --
 -- One JSON object a line. The first line is the plan, with everything needed to carry out
 -- each step again:
---   {"swh_journal":1,"project_id":"p","steps":[{"op":"create","wave":1,"webhook":{…}}, …]}
+--   {"swh_journal":1,"project_id":"p","api_host":"eu.conversation.api.sinch.com",
+--    "steps":[{"op":"create","wave":1,"webhook":{…}}, …]}
 -- then, as the steps run (step numbers count from 1, as plan.steps does):
 --   {"step":3,"state":"sent"}               written and flushed before the request goes out
 --   {"step":3,"state":"done","id":"01…"}    the webhook's id (a create's new one)
@@ -13,7 +14,8 @@
 --   {"state":"resumed"} ({"state":"resumed","cut_line":9} when line 9 was left cut off)
 --   {"state":"complete"}                    every step has its outcome
 -- The file holds webhook secrets: it is created with mode 0600, and never over an existing
--- file unless that is a complete journal.
+-- file unless that is a complete journal. A run holds it locked (core.journal_open): a
+-- second run of one journal is refused while the first goes on.
 local core = require "swh.core"
 
 local ipairs, math_type, setmetatable, tostring, type =
@@ -104,14 +106,28 @@ function M.create(path, header)
   return start(path, file, header)
 end
 
---- Opens an existing journal to add to it (swh.resume): journal | nil, err. When its last
--- line was cut off (data.cut_line, from M.read), that line is ended first, so the records
--- that follow start on their own line, and the "resumed" record names it.
-function M.append(path, data)
-  local file, message = open(path, "ab")
+--- Opens the journal at path for swh.resume: file, data | nil, err, where data is what
+-- M.read says of it. The file is opened for appending and locked (core.journal_open) before
+-- it is read, so that no other run adds to it between the reading and this run's records;
+-- a journal another run holds is refused. The caller closes file or gives it to M.append.
+function M.open(path)
+  local file, message = core.journal_open(path)
   if not file then
-    return nil, failure(("%s: cannot open the journal to add to it: %s"):format(path, message))
+    local reason = message:sub(1, #path + 2) == path .. ": " and message:sub(#path + 3) or message
+    return nil, failure(("%s: cannot open: %s"):format(path, reason))
   end
+  local data, err = M.read(path)
+  if not data then
+    file:close()
+    return nil, err
+  end
+  return file, data
+end
+
+--- Starts adding to the journal that M.open gave as file and data: journal | nil, err. When
+-- its last line was cut off (data.cut_line), that line is ended first, so the records that
+-- follow start on their own line, and the "resumed" record names it.
+function M.append(path, file, data)
   if data.cut_line then file:write("\n") end -- a failure shows at the flush of start
   return start(path, file, { state = "resumed", cut_line = data.cut_line })
 end
@@ -157,6 +173,9 @@ local function read_header(path, first, cut)
   end
   if type(header.project_id) ~= "string" or type(header.steps) ~= "table" then
     return nil, ("%s:1: the plan has no project_id or no steps"):format(path)
+  end
+  if header.api_host ~= nil and type(header.api_host) ~= "string" then
+    return nil, ("%s:1: the plan's api_host is not a string"):format(path)
   end
   for i, step in ipairs(header.steps) do
     local why = bad_step(step, i, #header.steps)

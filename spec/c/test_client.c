@@ -443,11 +443,18 @@ static void test_config_is_checked(void **state) {
     assert_int_equal(err.kind, SWH_ERR_USAGE);
     assert_string_equal(err.message, bad[i].message);
   }
-  config.base_url = "HTTP://localhost:8080";
+  config.base_url = "HTTP://u:pw@LocalHost:8080/v1";
   assert_int_equal(swh_url_check("x", config.base_url, &err), SWH_OK);
 
   swh_client *client = swh_client_new(&config, &err);
   assert_non_null(client);
+  assert_string_equal(swh_client_api_host(client), "localhost");
+  swh_client_free(client);
+  config.base_url = NULL;
+  config.region = "eu";
+  client = swh_client_new(&config, &err);
+  assert_non_null(client);
+  assert_string_equal(swh_client_api_host(client), "eu.conversation.api.sinch.com");
   swh_client_free(client);
   swh_client_free(NULL);
   swh_error_clear(&err);

@@ -249,6 +249,12 @@ static int client_is_closed(lua_State *L) {
   return 1;
 }
 
+/* client:api_host() -> the host of the API the client talks to (lower case). */
+static int client_api_host(lua_State *L) {
+  lua_pushstring(L, swh_client_api_host(check_open_client(L, 1)->client));
+  return 1;
+}
+
 static int client_tostring(lua_State *L) {
   lua_client *c = check_client(L, 1);
   if (!c->client) {
@@ -404,7 +410,8 @@ static int call_tostring(lua_State *L) {
 void swh_client_open(lua_State *L) {
   static const luaL_Reg client_methods[] = {
       {"start", client_start},         {"step", client_step}, {"next_done", client_next_done},
-      {"close", client_close},         {"is_closed", client_is_closed}, {NULL, NULL}};
+      {"close", client_close},         {"is_closed", client_is_closed},
+      {"api_host", client_api_host},   {NULL, NULL}};
   static const luaL_Reg client_meta[] = {{"__gc", client_close},
                                          {"__close", client_close},
                                          {"__tostring", client_tostring},

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "client_url.h"
 
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +57,18 @@ swh_status swh_url_build(CURL *escaper, const char *base, const char *const segm
   *url = u.text;
   *path = p.text;
   return SWH_OK;
+}
+
+char *swh_url_host(const char *url) {
+  CURLU *parsed = curl_url();
+  char *host = NULL, *copy = NULL;
+  if (parsed && curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(parsed, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+    copy = strdup(host);
+  curl_free(host);
+  curl_url_cleanup(parsed);
+  for (char *c = copy; c && *c; c++) *c = (char)tolower((unsigned char)*c);
+  return copy;
 }
 
 /* A copy of a refused url (the caller frees it; NULL when out of memory) without what may be

@@ -21,5 +21,8 @@ swh_status swh_url_build(CURL *escaper, const char *base, const char *const segm
                          size_t count, const char *query, char **url, char **path,
                          swh_error *err);
 
+/* The host of url (one that passed swh_url_check), in lower case, for the caller to free;
+   NULL when out of memory. */
+char *swh_url_host(const char *url);
 
 #endif

@@ -71,6 +71,7 @@ struct swh_call {
 struct swh_client {
   char *project_id, *key_id, *key_secret, *base_url, *auth_url, *auth_path;
   char *auth_url_shown; /* auth_url without a userinfo password, for messages */
+  char *api_host;       /* base_url's host, lower case (swh_client_api_host) */
   swh_auth auth;
   long timeout_ms;
   int retries, concurrency;
@@ -264,6 +265,7 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err) {
              config->region ? config->region : SWH_DEFAULT_REGION);
     client->base_url = dup_or_null(base, &failed);
   }
+  if (client->base_url && !(client->api_host = swh_url_host(client->base_url))) failed = true;
   if (client->auth_url) client->auth_path = dup_or_null(url_path(client->auth_url), &failed);
   if (client->auth_url && !(client->auth_url_shown = swh_url_without_password(client->auth_url)))
     failed = true;
@@ -353,8 +355,11 @@ void swh_client_free(swh_client *client) {
   free(client->auth_url);
   free(client->auth_path);
   free(client->auth_url_shown);
+  free(client->api_host);
   free(client);
 }
+
+const char *swh_client_api_host(const swh_client *client) { return client->api_host; }
 
 /* ---- starting a call ---------------------------------------------------------------------- */
 

@@ -80,6 +80,10 @@ swh_status swh_url_check(const char *name, const char *url, swh_error *err);
  */
 swh_client *swh_client_new(const swh_config *config, swh_error *err);
 
+/* The host of the API the client talks to, in lower case ("eu.conversation.api.sinch.com",
+   "127.0.0.1"): what a journal records, so that a run is not resumed against another. */
+const char *swh_client_api_host(const swh_client *client);
+
 /* Cancels every call still running (they finish with kind SWH_ERR_USAGE "client closed"
    only if their owner still holds them: see swh_call_abandon) and frees the client. NULL is
    a no-op. */
