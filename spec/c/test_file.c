@@ -157,6 +157,21 @@ static void test_replaces_by_renaming_a_new_file(void **state) {
   assert_string_equal(text, "old\n");
 }
 
+/* A name as long as the file system allows (255 bytes) leaves no room for a suffix: the
+   temporary file's name is cut short, and the file is written all the same. */
+static void test_a_name_of_255_bytes_is_written(void **state) {
+  fixture *f = *state;
+  char name[256], path[384];
+  memset(name, 'n', 250);
+  memcpy(name + 250, ".json", 6);
+  snprintf(path, sizeof path, "%s/%s", f->dir, name);
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_file_write_atomic(path, "first\n", 6, &err), SWH_OK);
+  assert_int_equal(swh_file_write_atomic(path, "second\n", 7, &err), SWH_OK);
+  expect_written(f, path, "second\n", name);
+}
+
 static void test_a_symbolic_link_is_replaced_not_followed(void **state) {
   fixture *f = *state;
   char path[128], target[128], text[64];
@@ -236,6 +251,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_writes_exactly_len_bytes, make_dir, remove_dir),
       cmocka_unit_test_setup_teardown(test_replaces_by_renaming_a_new_file, make_dir,
                                       remove_dir),
+      cmocka_unit_test_setup_teardown(test_a_name_of_255_bytes_is_written, make_dir, remove_dir),
       cmocka_unit_test_setup_teardown(test_a_symbolic_link_is_replaced_not_followed, make_dir,
                                       remove_dir),
       cmocka_unit_test_setup_teardown(test_a_missing_directory_is_named_and_nothing_is_made,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define TEMP_SUFFIX ".tmp.XXXXXX"
+#define TEMP_NAME_MAX 200
 
 /* Writes all len bytes to fd, resuming after signals and short writes; false with errno
    set when the file system refuses (no space, file too large...). */
@@ -54,16 +55,22 @@ swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
                                  swh_error *err) {
   if (!path || !*path)
     return swh_error_set(err, SWH_ERR_USAGE, "no file name to write to");
+  /* The temporary file is path's name, cut to TEMP_NAME_MAX bytes, plus the suffix, in the
+     same directory: a name near the file system's limit (255 bytes) has no room for the
+     suffix, and would otherwise be refused though it could be written. */
   size_t path_len = strlen(path);
-  char *temp = malloc(path_len + sizeof TEMP_SUFFIX);
+  const char *slash = strrchr(path, '/');
+  size_t name_start = slash ? (size_t)(slash + 1 - path) : 0;
+  size_t kept = path_len - name_start > TEMP_NAME_MAX ? name_start + TEMP_NAME_MAX : path_len;
+  char *temp = malloc(kept + sizeof TEMP_SUFFIX);
   char *dir = strdup(path); /* dirname may write into its argument */
   if (!temp || !dir) {
     free(temp);
     free(dir);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   }
-  memcpy(temp, path, path_len);
-  memcpy(temp + path_len, TEMP_SUFFIX, sizeof TEMP_SUFFIX);
+  memcpy(temp, path, kept);
+  memcpy(temp + kept, TEMP_SUFFIX, sizeof TEMP_SUFFIX);
   const char *dir_name = dirname(dir);
   swh_status status = SWH_OK;
   int fd = mkstemp(temp);
