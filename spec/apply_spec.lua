@@ -243,9 +243,12 @@ describe("plan:apply", function()
       assert.equal("@: bad argument #1 to 'apply' (journal: a file path is required, where "
         .. "the run is recorded for swh.resume; journal = false runs without one)",
         fx.raised(function() plan:apply() end))
-      assert.equal("@: bad argument #1 to 'apply' (unknown option speed (known: concurrency, "
+      assert.equal("@: bad argument #1 to 'apply' (unknown option \"speed\" (known: concurrency, "
         .. "journal, progress))",
         fx.raised(function() plan:apply { journal = false, speed = 2 } end))
+      assert.equal("@: bad argument #1 to 'apply' (unknown option \"jornal\" (did you mean "
+        .. "\"journal\"? known: concurrency, journal, progress))",
+        fx.raised(function() plan:apply { jornal = "j" } end))
       assert.equal("@: bad argument #1 to 'apply' (concurrency: expected a positive integer, "
         .. "got number)", fx.raised(function() plan:apply { journal = false, concurrency = 0 } end))
       assert.equal("@: calling 'apply' on bad self (use plan:apply{journal = path})",

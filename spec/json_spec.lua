@@ -164,8 +164,10 @@ describe("swh.json.encode", function()
   end)
 
   it("reads its options strictly", function()
-    assert.equal("bad argument #2 to 'encode' (unknown option colour (known: indent, "
+    assert.equal("bad argument #2 to 'encode' (unknown option \"colour\" (known: indent, "
       .. "sort_keys))", encode_error({}, { colour = true }))
+    assert.equal("bad argument #2 to 'encode' (unknown option \"sortkeys\" (did you mean "
+      .. "\"sort_keys\"? known: indent, sort_keys))", encode_error({}, { sortkeys = true }))
     assert.equal("bad argument #2 to 'encode' (indent: expected an integer from 0 to 31)",
       encode_error({}, { indent = 40 }))
     assert.equal("bad argument #2 to 'encode' (sort_keys: expected a boolean, got string)",

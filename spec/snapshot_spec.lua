@@ -113,7 +113,7 @@ describe("swh.snapshot", function()
     assert.has_error(function() swh.snapshot(client, "Snapshot") end,
       "bad argument #2 to 'snapshot' (options table expected, got string)")
     assert.has_error(function() swh.snapshot(client, { label = "x" }) end,
-      "bad argument #2 to 'snapshot' (unknown option label (known: concurrency, progress))")
+      "bad argument #2 to 'snapshot' (unknown option \"label\" (known: concurrency, progress))")
     assert.has_error(function() swh.snapshot(client, { progress = true }) end,
       "bad argument #2 to 'snapshot' (progress: expected a string, got boolean)")
     assert.has_error(function() swh.snapshot(client, { concurrency = 0 }) end,

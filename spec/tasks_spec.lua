@@ -135,8 +135,13 @@ describe("swh.map", function()
     end
     assert.equal("bad argument #1 to 'map' (table expected, got string)", message("x", print))
     assert.equal("bad argument #2 to 'map' (function expected, got nil)", message({}))
-    assert.equal("bad argument #3 to 'map' (unknown option colour (known: concurrency, "
+    assert.equal("bad argument #3 to 'map' (unknown option \"colour\" (known: concurrency, "
       .. "progress))", message({}, print, { colour = 1 }))
+    assert.equal("bad argument #3 to 'map' (unknown option \"concurency\" (did you mean "
+      .. "\"concurrency\"? known: concurrency, progress))",
+      message({}, print, { concurency = 1 }))
+    assert.equal("bad argument #3 to 'map' (unknown option \"number\" (known: concurrency, "
+      .. "progress))", message({}, print, { 16 }))
     assert.equal("bad argument #3 to 'map' (progress: expected a string, got boolean)",
       message({}, print, { progress = true }))
     assert.equal("bad argument #3 to 'map' (concurrency: expected a positive integer)",

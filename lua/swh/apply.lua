@@ -8,6 +8,7 @@
 -- done, makes sure of those that were sent (a create is looked up by app_id and target, an
 -- update is sent again, a delete of a webhook already gone counts as done) and carries out
 -- the rest. A step that fails stays failed: a new swh.plan plans only what still differs.
+local core = require "swh.core"
 local tasks = require "swh.tasks"
 local journal = require "swh.journal"
 local pretty = require "swh.pretty"
@@ -240,8 +241,7 @@ local function options_of(opts, fname, n, defaults)
       local known = {}
       for name in pairs(defaults) do known[#known + 1] = name end
       sort(known)
-      error(("bad argument #%d to '%s' (unknown option %s (known: %s))"):format(n, fname,
-        tostring(k), concat(known, ", ")), 3)
+      error(("bad argument #%d to '%s' (%s)"):format(n, fname, core.unknown_option(k, known)), 3)
     end
     local ok
     if k == "concurrency" then

@@ -261,7 +261,7 @@ function M.map_options_problem(opts)
   for k, v in pairs(opts) do
     local want = map_options[k]
     if not want then
-      return ("unknown option %s (known: concurrency, progress)"):format(tostring(k))
+      return core.unknown_option(k, { "concurrency", "progress" })
     elseif type(v) ~= want then
       return ("%s: expected a %s, got %s"):format(k, want, type(v))
     end

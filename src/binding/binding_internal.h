@@ -82,6 +82,14 @@ void swh_validate_open(lua_State *L);
 /* Sets core.journal_create into the table at -1 (lua_journal.c). */
 void swh_journal_open(lua_State *L);
 
+/* Pushes and returns the message for the unknown option key among names (count of them):
+   'unknown option "key" (did you mean "name"? known: a, b)' (lua_options.c). */
+const char *swh_lua_unknown_option(lua_State *L, const char *key, const char *const *names,
+                                   size_t count);
+
+/* Sets core.unknown_option into the table at -1 (lua_options.c). */
+void swh_options_open(lua_State *L);
+
 /* Sets core.save_snapshot and core.load_snapshot into the table at -1 (lua_snapshot.c). */
 void swh_snapshot_open(lua_State *L);
 

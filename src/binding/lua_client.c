@@ -25,7 +25,6 @@
 
 #include "binding_internal.h"
 #include "swh_client.h"
-#include "swh_text.h"
 
 typedef struct lua_client {
   swh_client *client; /* NULL: closed */
@@ -144,21 +143,8 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
 /* Raises for the unknown option key: the closest known one if any is close, and the list. */
 static int unknown_option(lua_State *L, int arg, const char *key) {
   const char *names[OPTION_COUNT];
-  luaL_Buffer known;
-  luaL_buffinit(L, &known);
-  for (size_t i = 0; i < OPTION_COUNT; i++) {
-    names[i] = options[i].name;
-    luaL_addstring(&known, i ? ", " : "");
-    luaL_addstring(&known, options[i].name);
-  }
-  luaL_pushresult(&known); /* ..., known */
-  const char *closest = swh_text_closest(key, names, OPTION_COUNT);
-  if (closest)
-    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option \"%s\" (did you mean "
-                                                 "\"%s\"? known: %s)", key, closest,
-                                                 lua_tostring(L, -1)));
-  return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option \"%s\" (known: %s)", key,
-                                               lua_tostring(L, -1)));
+  for (size_t i = 0; i < OPTION_COUNT; i++) names[i] = options[i].name;
+  return luaL_argerror(L, arg, swh_lua_unknown_option(L, key, names, OPTION_COUNT));
 }
 
 /* Reads the option table at arg strictly into config: raises on an unknown key, a value of

@@ -378,8 +378,8 @@ static size_t encode_flags(lua_State *L, int idx) {
         flags |= JSON_SORT_KEYS;
       }
     } else {
-      luaL_argerror(L, idx, lua_pushfstring(L, "unknown option %s (known: indent, sort_keys)",
-                                            key ? key : luaL_typename(L, -2)));
+      static const char *const known[] = {"indent", "sort_keys"};
+      luaL_argerror(L, idx, swh_lua_unknown_option(L, key ? key : luaL_typename(L, -2), known, 2));
     }
     lua_pop(L, 1);
   }

@@ -44,6 +44,7 @@ int luaopen_swh_core(lua_State *L) {
   swh_validate_open(L);
   swh_journal_open(L);
   swh_snapshot_open(L);
+  swh_options_open(L);
   luaL_getmetatable(L, SWH_ARRAY_MT);
   lua_setfield(L, -2, "array_mt");
   luaL_getmetatable(L, SWH_OBJECT_MT);
