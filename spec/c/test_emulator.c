@@ -7,7 +7,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -266,6 +268,45 @@ static void test_wrong_project_is_403(void **state) {
   assert_error(&r, 403, "PERMISSION_DENIED",
                "The credentials have no access to project \"other-project\"");
   response_free(&r);
+  swh_emulator_stop(e);
+}
+
+/* The signals blocked in task (a thread id of this process), from /proc. */
+static unsigned long long blocked_signals(const char *task) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/self/task/%s/status", task);
+  FILE *status = fopen(path, "r");
+  assert_non_null(status);
+  unsigned long long mask = 0;
+  bool found = false;
+  while (!found && fgets(line, sizeof line, status))
+    found = sscanf(line, "SigBlk: %llx", &mask) == 1;
+  fclose(status);
+  assert_true(found);
+  return mask;
+}
+
+#define SIGNAL_BIT(sig) (1ULL << ((sig) - 1))
+
+/* An embedded emulator (swh --sandbox) must not take the Ctrl-C meant for the script. */
+static void test_server_threads_leave_signals_to_the_program(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  char main_task[32];
+  snprintf(main_task, sizeof main_task, "%d", (int)getpid());
+  DIR *tasks = opendir("/proc/self/task");
+  assert_non_null(tasks);
+  int others = 0;
+  for (struct dirent *t; (t = readdir(tasks));) {
+    if (t->d_name[0] == '.' || strcmp(t->d_name, main_task) == 0) continue;
+    unsigned long long mask = blocked_signals(t->d_name);
+    assert_true(mask & SIGNAL_BIT(SIGINT));
+    assert_true(mask & SIGNAL_BIT(SIGTERM));
+    assert_false(mask & SIGNAL_BIT(SIGSEGV));
+    others++;
+  }
+  closedir(tasks);
+  assert_true(others >= 1); /* the server's polling thread */
+  assert_false(blocked_signals(main_task) & SIGNAL_BIT(SIGINT)); /* the caller's mask is back */
   swh_emulator_stop(e);
 }
 
@@ -1356,6 +1397,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_unknown_routes_are_404_and_unserved_methods_501),
       cmocka_unit_test(test_wrong_project_is_403),
+      cmocka_unit_test(test_server_threads_leave_signals_to_the_program),
       cmocka_unit_test(test_apps_are_generated_with_settings),
       cmocka_unit_test(test_api_routes_need_credentials),
       cmocka_unit_test(test_token_endpoint),

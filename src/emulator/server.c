@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,17 @@ swh_status emu_server_start(struct swh_emulator *emulator, int port, swh_error *
   address.sin_family = AF_INET;
   address.sin_port = htons((uint16_t)port);
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  /* The server's threads (the polling thread, and the connection threads it starts, which
+     inherit its mask) must not take the signals meant for the program that embeds it: a
+     Ctrl-C or a kill is for swh's main thread, whose handler stops the running script. The
+     signals a fault raises (SIGSEGV...) stay unblocked: blocked, they would kill at once. */
+  sigset_t asynchronous, previous;
+  sigemptyset(&asynchronous);
+  static const int caught_elsewhere[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,
+                                         SIGUSR2, SIGALRM, SIGCHLD, SIGPIPE, SIGWINCH};
+  for (size_t i = 0; i < sizeof caught_elsewhere / sizeof caught_elsewhere[0]; i++)
+    sigaddset(&asynchronous, caught_elsewhere[i]);
+  pthread_sigmask(SIG_BLOCK, &asynchronous, &previous);
   /* MHD_USE_ITC: MHD_quiesce_daemon needs it in this threading mode */
   emulator->daemon = MHD_start_daemon(
       MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
@@ -318,6 +330,7 @@ swh_status emu_server_start(struct swh_emulator *emulator, int port, swh_error *
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
       MHD_OPTION_END);
+  pthread_sigmask(SIG_SETMASK, &previous, NULL);
   if (!emulator->daemon) {
     flight_destroy(emulator);
     return swh_error_set(err, SWH_ERR_USAGE,
