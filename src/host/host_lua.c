@@ -126,6 +126,14 @@ int host_docall(lua_State *L, int narg, int nres) {
   return status;
 }
 
+void host_ignore_sigint(void) {
+  struct sigaction ignore;
+  memset(&ignore, 0, sizeof ignore);
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGINT, &ignore, NULL);
+}
+
 bool host_report(lua_State *L, int status) {
   if (status == LUA_OK)
     return false;

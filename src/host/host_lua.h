@@ -30,6 +30,10 @@ int host_docall(lua_State *L, int narg, int nres);
  */
 bool host_report(lua_State *L, int status);
 
+/* Ignores SIGINT from now on, outside host_docall's calls (which stop at it): for a run that
+   ends in the REPL (swh -i), which must not die of a Ctrl-C between its chunks. */
+void host_ignore_sigint(void);
+
 /* Prints "swh: message" on stderr. */
 void host_message(const char *message);
 

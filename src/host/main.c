@@ -152,6 +152,13 @@ static int pmain(lua_State *L) {
   char **argv = run->argv;
   lua_settop(L, 0);
   run->exit_status = EXIT_FAILED; /* until everything ran */
+  bool no_work = options->script == 0 && options->chunk_count == 0;
+  bool repl = options->interactive || (no_work && isatty(STDIN_FILENO));
+  /* A run that ends in the REPL ignores Ctrl-C from the start: in the moments between its
+     chunks (setup, -e, the script, the banner), it would otherwise end swh; within them it
+     stops the chunk. */
+  if (repl)
+    host_ignore_sigint();
 
   host_open_libs(L);
   create_arg_table(L, argv, run->argc, options->script);
@@ -185,8 +192,7 @@ static int pmain(lua_State *L) {
       return 0;
   }
 
-  bool no_work = options->script == 0 && options->chunk_count == 0;
-  if (options->interactive || (no_work && isatty(STDIN_FILENO))) {
+  if (repl) {
     if (!options->quiet)
       print_banner(L, host_index, ctx_index);
     host_repl(L, host_index);
