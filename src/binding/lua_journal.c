@@ -18,8 +18,8 @@
  */
 #define _DEFAULT_SOURCE /* flock, fdopen, O_CLOEXEC */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>

@@ -36,6 +36,7 @@ static int unknown_option(lua_State *L) {
   lua_Integer count = luaL_len(L, 2);
   if (count < 0 || count > 64) return luaL_argerror(L, 2, "expected a list of 0 to 64 names");
   const char *names[64];
+  luaL_checkstack(L, (int)count + 4, "too many names");
   for (lua_Integer i = 0; i < count; i++) {
     lua_rawgeti(L, 2, i + 1); /* kept on the stack, so the strings live */
     names[i] = luaL_checkstring(L, -1);
