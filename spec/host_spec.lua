@@ -270,24 +270,56 @@ print(arg[-1], arg[-2])
       assert.equal(4, run({ "-e", "os.exit(4, true)" }).status)
     end)
 
+    -- Runs the script (lines) in dir/name, sends SIGINT once it has printed "started"
+    -- (polling at most 10 s), and returns its exit status, stdout and stderr.
+    local function interrupted(name, lines)
+      h.write(dir .. "/" .. name, table.concat(lines, "\n"))
+      local status = h.shell(("d=%s; timeout --foreground -s KILL 20 %s $d/%s >$d/int.out 2>$d/int.err & pid=$!; i=0; "
+        .. "while ! grep -q started $d/int.out && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); "
+        .. "done; kill -INT $pid; wait $pid; echo $?"):format(h.quote(dir), h.quote(h.swh),
+        name))
+      return status, h.read(dir .. "/int.out"), h.read(dir .. "/int.err")
+    end
+
     it("are interrupted by Ctrl-C (SIGINT) with status 130, saying where", function()
-      h.write(dir .. "/spin.lua", table.concat({
+      local status, out, err = interrupted("spin.lua", {
         "local function spin()",
         "  local n = 0",
         "  while true do n = n + 1 end",
         "end",
         "io.write('started\\n') io.flush()",
         "spin()",
-      }, "\n"))
-      -- SIGINT only once the loop runs (swh said so), polling at most 10 s.
-      local out = h.shell(("d=%s; %s $d/spin.lua >$d/int.out 2>$d/int.err & pid=$!; i=0; "
-        .. "while ! grep -q started $d/int.out && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); "
-        .. "done; kill -INT $pid; wait $pid; echo $?"):format(h.quote(dir), h.quote(h.swh)))
-      assert.equal("130\n", out)
+      })
+      assert.equal("130\n", status)
+      assert.equal("started\n", out)
       -- stderr is a file here: no new line first (that is for a terminal)
       assert.equal(("swh: interrupted\nstack traceback:\n\t%s/spin.lua:3: in local 'spin'\n"
-                    .. "\t%s/spin.lua:6: in main chunk\n\t[C]: in ?\n"):format(dir, dir),
-                   h.read(dir .. "/int.err"))
+                    .. "\t%s/spin.lua:6: in main chunk\n\t[C]: in ?\n"):format(dir, dir), err)
+    end)
+
+    it("are interrupted in a busy task of swh.map or swh.run, which does not count it as the "
+       .. "task's failure", function()
+      local status, out, err = interrupted("busy-map.lua", {
+        "local results = swh.map({ 1, 2, 3 }, function(i)",
+        "  if i == 2 then io.write('started\\n') io.flush() while true do end end",
+        "  return i",
+        "end, { concurrency = 1 })",
+        "print('not reached', #results)",
+      })
+      assert.equal("130\n", status)
+      assert.equal("started\n", out)
+      assert.truthy(err:find("^swh: interrupted\nstack traceback:\n"), err)
+      assert.truthy(err:find("\n\t" .. dir:gsub("%p", "%%%0") .. "/busy%-map%.lua:1: in main "
+                             .. "chunk\n"), err)
+      status, out, err = interrupted("busy-run.lua", {
+        "swh.run(function()",
+        "  swh.spawn(function() io.write('started\\n') io.flush() while true do end end)",
+        "end)",
+        "print('not reached')",
+      })
+      assert.equal("130\n", status)
+      assert.equal("started\n", out)
+      assert.truthy(err:find("^swh: interrupted\nstack traceback:\n"), err)
     end)
   end)
 

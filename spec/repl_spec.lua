@@ -151,6 +151,21 @@ describe("the swh REPL", function()
     assert.truthy(rest:find("^swh>> %^?C?\nswh> 'fresh'\nfresh\n"), rest)
   end)
 
+  it("stops a busy task of swh.map at Ctrl-C, and goes on", function()
+    local out, status = h.repl_typed({}, {
+      { seen = "swh> ", keys = "swh.map({ 1 }, function() print('spin' .. 'ning') "
+                              .. "while true do end end)\n" },
+      { seen = "spinning", keys = "\3" },
+      { seen = "swh> ", times = 2, keys = "6*7\n" },
+      { seen = "swh> ", times = 3, keys = "\4" },
+    })
+    assert.equal(0, status)
+    local rest = after_input(out, "swh> swh.map({ 1 }, function() print('spin' .. 'ning') "
+                             .. "while true do end end)")
+    assert.truthy(rest:find("^spinning\n%^?C?\nswh: interrupted\nstack traceback:\n"), rest)
+    assert.truthy(rest:find("\nswh> 6%*7\n42\n"), rest)
+  end)
+
   it("enters the REPL after the script with -i", function()
     local out, status = h.repl({ "-i", "-e", "x = 6" }, { "x * 7" }, { home = home })
     assert.equal(0, status)

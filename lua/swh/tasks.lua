@@ -11,6 +11,7 @@
 -- every API call of swh goes through, and the hook for another scheduler.
 
 local core = require "swh.core"
+local INTERRUPTION = core.interruption
 
 local error, getmetatable, ipairs, next, pairs, pcall, setmetatable, tostring, type =
   error, getmetatable, ipairs, next, pairs, pcall, setmetatable, tostring, type
@@ -104,6 +105,8 @@ end
 
 local function after_resume(s, task, ok, first, ...)
   if co_status(task.co) == "dead" then
+    -- Ctrl-C in the swh host (core.interruption): the whole run stops, not just this task.
+    if not ok and first == INTERRUPTION then error(first, 0) end
     if ok then
       settle(s, task, true, first, ...)
     else
@@ -321,6 +324,7 @@ function M.map(items, fn, opts)
   local started, finished = 0, 0
 
   local function record(i, ok, value, err)
+    if not ok and value == INTERRUPTION then error(value, 0) end -- not fn's failure: a stop
     if not ok then
       results[i] = { ok = false, err = value }
     elseif value == nil and err ~= nil then

@@ -30,6 +30,27 @@ static int stderr_is_terminal(lua_State *L) {
   return 1;
 }
 
+static int interruption_tostring(lua_State *L) {
+  lua_pushliteral(L, "interrupted");
+  return 1;
+}
+
+/* Pushes the interruption value (see SWH_INTERRUPTION_KEY), made once per Lua state. */
+static void push_interruption(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, SWH_INTERRUPTION_KEY) == LUA_TTABLE)
+    return;
+  lua_pop(L, 1);
+  lua_newtable(L); /* interruption */
+  luaL_newmetatable(L, "swh.interruption_mt");
+  lua_pushliteral(L, "swh.interruption");
+  lua_setfield(L, -2, "__name");
+  lua_pushcfunction(L, interruption_tostring);
+  lua_setfield(L, -2, "__tostring");
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, LUA_REGISTRYINDEX, SWH_INTERRUPTION_KEY);
+}
+
 int luaopen_swh_core(lua_State *L) {
   static const luaL_Reg functions[] = {{"json_encode", swh_lua_json_encode},
                                        {"json_decode", swh_lua_json_decode},
@@ -53,6 +74,8 @@ int luaopen_swh_core(lua_State *L) {
   lua_setfield(L, -2, "error_mt");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
+  push_interruption(L);
+  lua_setfield(L, -2, "interruption");
   lua_createtable(L, SWH_ERROR_KIND_COUNT, 0); /* core, kinds */
   for (int k = 0; k < SWH_ERROR_KIND_COUNT; k++) {
     lua_pushstring(L, swh_error_kind_name((swh_status)k));

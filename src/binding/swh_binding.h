@@ -16,6 +16,12 @@
    only its entry point is exported. */
 #define SWH_BINDING_EXPORT __attribute__((visibility("default")))
 
+/* The registry field where luaopen_swh_core keeps core.interruption: the error value (a
+   table that prints as "interrupted") that a program embedding Lua raises from its interrupt
+   hook (the swh host does at Ctrl-C). swh.run and swh.map pass it on at once, where any other
+   error of a task would be that task's failure. */
+#define SWH_INTERRUPTION_KEY "swh.interruption"
+
 /* Opens swh.core: pushes its table and returns 1. Raises only on memory exhaustion. */
 SWH_BINDING_EXPORT int luaopen_swh_core(lua_State *L);
 

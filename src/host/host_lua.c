@@ -33,8 +33,49 @@ static int load_embedded(lua_State *L) {
   return 1;
 }
 
+/* How often (in VM instructions) every Lua thread looks whether a SIGINT came. */
+#define WATCH_COUNT 1000
+
+/* Raises the interruption: swh.core's value (SWH_INTERRUPTION_KEY), which swh.run and
+   swh.map pass on rather than count as a task's failure, or a string before swh.core is
+   loaded. The host reports either as "interrupted" (host_report). */
+static void raise_interruption(lua_State *L) {
+  if (lua_getfield(L, LUA_REGISTRYINDEX, SWH_INTERRUPTION_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    lua_pushliteral(L, "interrupted");
+  }
+  lua_error(L);
+}
+
+/* The hook every Lua thread has (a coroutine inherits its creator's hook, and the main
+   thread has this one from the start): a SIGINT can only set a hook on the main thread, which
+   waits while a task's coroutine runs, so a busy task would never stop without it. */
+static void watch_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  if (interrupted)
+    raise_interruption(L);
+}
+
+/* The hook a SIGINT puts on the main thread: raises at the next instruction that runs there,
+   and gives the thread back its watch. */
+static void stop_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, watch_hook, LUA_MASKCOUNT, WATCH_COUNT);
+  raise_interruption(L);
+}
+
+/* Only a hook is set here (lua_sethook is signal-safe); a second SIGINT before the hook
+   runs (a script stuck in C) gets the default action and ends the process. */
+static void on_sigint(int signal_number) {
+  signal(signal_number, SIG_DFL);
+  interrupted = 1;
+  lua_sethook(running_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT,
+              1);
+}
+
 void host_open_libs(lua_State *L) {
   luaL_openlibs(L);
+  lua_sethook(L, watch_hook, LUA_MASKCOUNT, WATCH_COUNT);
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "preload"); /* package, preload */
   lua_pushcfunction(L, luaopen_swh_core);
@@ -45,22 +86,6 @@ void host_open_libs(lua_State *L) {
     lua_setfield(L, -2, m->name);
   }
   lua_pop(L, 2);
-}
-
-/* The hook a SIGINT installs: raises an error at the next instruction that runs. */
-static void stop_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  lua_sethook(L, NULL, 0, 0);
-  luaL_error(L, "interrupted");
-}
-
-/* Only a hook is set here (lua_sethook is signal-safe); a second SIGINT before the hook
-   runs (a script stuck in C) gets the default action and ends the process. */
-static void on_sigint(int signal_number) {
-  signal(signal_number, SIG_DFL);
-  interrupted = 1;
-  lua_sethook(running_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT,
-              1);
 }
 
 /* The chunk name of the host prelude ("swh.host"), whose frames are the host's, not the
@@ -121,6 +146,8 @@ int host_docall(lua_State *L, int narg, int nres) {
   sigaction(SIGINT, &action, &previous);
   int status = lua_pcall(L, narg, nres, base);
   sigaction(SIGINT, &previous, NULL); /* the REPL's own (ignore) between chunks */
+  if (status == LUA_OK)
+    interrupted = 0; /* the chunk caught the interruption and ended well: it is over */
   running_state = NULL;
   lua_remove(L, base);
   return status;
