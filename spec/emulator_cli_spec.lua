@@ -56,6 +56,8 @@ describe("swh-emulator's command line", function()
       { { "--rate-limit", "0" },
         "--rate-limit: 0 would refuse everything; use a negative value for no limit" },
       { { "--bogus" }, "--bogus: unknown option" },
+      { { "--prot", "1" }, "--prot: unknown option (did you mean --port?)" },
+      { { "--latncy=5" }, "--latncy: unknown option (did you mean --latency?)" },
       { { "a.json", "b.json" }, 'one snapshot only (got "b.json")' },
       { { "--seed-file", "a.json", "b.json" }, 'one snapshot only (got "b.json")' },
     }

@@ -45,12 +45,24 @@ describe("swh", function()
       assert.equal("swh: unknown option '--bogus'\n" .. TRY_HELP, r.err)
       r = run { "--sandbx=empty", "-e", "print('ran')" }
       assert.equal(2, r.status)
-      assert.equal("swh: unknown option '--sandbx=empty' (did you mean '--sandbox'?)\n"
+      assert.equal("swh: unknown option '--sandbx' (did you mean '--sandbox'?)\n"
                    .. TRY_HELP, r.err)
       r = run { "--auth_url", "http://127.0.0.1:9" }
       assert.equal(2, r.status)
       assert.equal("swh: unknown option '--auth_url' (did you mean '--auth-url'?)\n" .. TRY_HELP,
                    r.err)
+    end)
+
+    it("never shows the value of an unknown flag, and says where keys come from", function()
+      local r = run { "--key-secret=key-SECRET", "-e", "print('ran')" }
+      assert.equal(2, r.status)
+      assert.equal("swh: unknown option '--key-secret' (keys are read from SINCH_KEY_ID and "
+                   .. "SINCH_KEY_SECRET, never from the command line)\n" .. TRY_HELP, r.err)
+      r = run { "--Key_Id=key-ID" }
+      assert.equal("swh: unknown option '--Key_Id' (keys are read from SINCH_KEY_ID and "
+                   .. "SINCH_KEY_SECRET, never from the command line)\n" .. TRY_HELP, r.err)
+      r = run { "--colour=pw-SECRET" }
+      assert.equal("swh: unknown option '--colour'\n" .. TRY_HELP, r.err)
     end)
 
     it("refuses a flag without its value", function()

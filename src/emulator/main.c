@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "swh_emulator.h"
+#include "swh_text.h"
 
 #define EXIT_USAGE 2
 
@@ -42,6 +43,24 @@ __attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
   fprintf(stderr, "\nTry 'swh-emulator --help'.\n");
   va_end(ap);
   return EXIT_USAGE;
+}
+
+/* "--prot: unknown option (did you mean --port?)": the flag's name, without its "=value",
+   against the long options. */
+static int unknown_option(const char *arg, const struct option *options) {
+  char name[64], flags[32][24];
+  const char *candidates[32];
+  size_t count = 0;
+  snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
+  for (; options[count].name && count < 32; count++) {
+    snprintf(flags[count], sizeof flags[count], "--%s", options[count].name);
+    candidates[count] = flags[count];
+  }
+  const char *closest =
+      strncmp(name, "--", 2) == 0 ? swh_text_closest(name, candidates, count) : NULL;
+  if (closest)
+    return bad_usage("%s: unknown option (did you mean %s?)", name, closest);
+  return bad_usage("%s: unknown option", name);
 }
 
 /* Parses an integer flag value in [min, max]. */
@@ -134,7 +153,7 @@ int main(int argc, char **argv) {
     case 'h': fputs(usage, stdout); return 0;
     case OPT_VERSION: puts("swh-emulator 0.1.0"); return 0;
     case ':': return bad_usage("%s: needs a value", name);
-    default: return bad_usage("%s: unknown option", name);
+    default: return unknown_option(name, options);
     }
   }
   if (optind < argc) {

@@ -1,6 +1,7 @@
 /* The command line of swh (see host_options.h). */
 #include "host_options.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,8 +79,9 @@ static bool is_one_of(const char *value, const char *const *allowed) {
   return false;
 }
 
-/* "unknown option '--sandbx' (did you mean '--sandbox'?)": the flag's name (without any
-   "=value") against every long option. */
+/* "unknown option '--sandbx' (did you mean '--sandbox'?)": the flag's name against every long
+   option. Its "=value" is never shown: it may be a secret (--key-secret=…), for which the
+   message says where keys come from instead. */
 static bool unknown_option(char *error, size_t error_size, const char *arg) {
   static const char *const known[] = {"--sandbox", "--project", "--region",      "--base-url",
                                       "--auth",    "--auth-url", "--interactive", "--verbose",
@@ -90,8 +92,15 @@ static bool unknown_option(char *error, size_t error_size, const char *arg) {
       strncmp(name, "--", 2) == 0 ? swh_text_closest(name, known, sizeof known / sizeof *known)
                                   : NULL;
   if (suggestion)
-    return fail(error, error_size, "unknown option '%s' (did you mean '%s'?)", arg, suggestion);
-  return fail(error, error_size, "unknown option '%s'", arg);
+    return fail(error, error_size, "unknown option '%s' (did you mean '%s'?)", name, suggestion);
+  char lower[64];
+  size_t i = 0;
+  for (; name[i]; i++) lower[i] = (char)tolower((unsigned char)name[i]);
+  lower[i] = '\0';
+  if (strstr(lower, "key") || strstr(lower, "secret"))
+    return fail(error, error_size, "unknown option '%s' (keys are read from SINCH_KEY_ID and "
+                "SINCH_KEY_SECRET, never from the command line)", name);
+  return fail(error, error_size, "unknown option '%s'", name);
 }
 
 /* Whether url (when given) passes the core's own rule for the client's URLs, so that what
