@@ -172,6 +172,24 @@ describe("the swh REPL", function()
     assert.equal("42\n", after_input(out, "swh> x * 7"):match("^[^\n]*\n"))
   end)
 
+  it("with -i, opens after a script that failed, which has been reported", function()
+    local script = os.tmpname()
+    h.write(script, "x = 6\nerror('boom')\nx = 0\n")
+    local out, status = h.repl({ "-i", "-e", "y = 1", script }, { "x * 7 + y" },
+                               { home = home })
+    os.remove(script)
+    assert.equal(0, status)
+    assert.truthy(has(out, "swh: " .. script .. ":2: boom\nstack traceback:\n"), out)
+    assert.equal("43\n", after_input(out, "swh> x * 7 + y"):match("^[^\n]*\n"))
+    -- a failed -e: the chunks after it do not run
+    out, status = h.repl({ "-i", "-e", "x = 6 error('boom')", "-e", "never = true" },
+                         { "x * 7", "never" }, { home = home })
+    assert.equal(0, status)
+    assert.truthy(has(out, "swh: (command line):1: boom\nstack traceback:\n"), out)
+    assert.equal("42\n", after_input(out, "swh> x * 7"):match("^[^\n]*\n"))
+    assert.equal("nil\n", after_input(out, "swh> never"):match("^[^\n]*\n"))
+  end)
+
   it("keeps its history in ~/.swh_history", function()
     h.repl({}, { "1 + 1", "for i = 1, 2 do", "end" }, { home = home })
     assert.equal("1 + 1\nfor i = 1, 2 do\nend\n", h.read(home .. "/.swh_history"))

@@ -16,7 +16,7 @@ const char host_usage[] =
     "\n"
     "Options:\n"
     "  -e CODE            run CODE (several -e run in order, before the script)\n"
-    "  -i                 enter the REPL after running the script and -e code\n"
+    "  -i                 then enter the REPL, even if the script or -e code fails\n"
     "  -v                 trace HTTP requests on stderr (secrets redacted)\n"
     "  -q                 no progress output (scripts see swh.quiet == true)\n"
     "  --sandbox          run against an in-process emulator seeded with a demo project\n"

@@ -176,21 +176,23 @@ static int pmain(lua_State *L) {
   if (!finished(L, run, host_docall(L, 1, 0)))
     return 0;
 
-  for (int i = 0; i < options->chunk_count; i++) {
+  bool ran = true;
+  for (int i = 0; ran && i < options->chunk_count; i++) {
     const char *code = options->chunks[i];
     int status = luaL_loadbuffer(L, code, strlen(code), "=(command line)");
     if (status == LUA_OK)
       status = host_docall(L, 0, 0);
-    if (!finished(L, run, status))
-      return 0;
+    ran = finished(L, run, status);
   }
-
-  if (options->script) {
+  if (ran && options->script) {
     /* NULL: stdin ("-" after "--" is a file named "-"). */
     const char *path = options->script_stdin ? NULL : argv[options->script];
-    if (!run_file(L, run, path))
-      return 0;
+    ran = run_file(L, run, path);
   }
+  /* With -i, a failed or interrupted script has been reported, and the REPL opens all the
+     same, to look at what it left (as python -i does); the rest of the chunks do not run. */
+  if (!ran && !options->interactive)
+    return 0;
 
   if (repl) {
     if (!options->quiet)
