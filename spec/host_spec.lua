@@ -283,12 +283,13 @@ print(arg[-1], arg[-2])
     end)
 
     -- Runs the script (lines) in dir/name, sends SIGINT once it has printed "started"
-    -- (polling at most 10 s), and returns its exit status, stdout and stderr.
+    -- (polling at most 10 s), and returns its exit status, stdout and stderr. A swh that
+    -- does not stop is killed after 20 s (timeout passes the SIGINT on to it).
     local function interrupted(name, lines)
       h.write(dir .. "/" .. name, table.concat(lines, "\n"))
-      local status = h.shell(("d=%s; timeout --foreground -s KILL 20 %s $d/%s >$d/int.out 2>$d/int.err & pid=$!; i=0; "
-        .. "while ! grep -q started $d/int.out && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); "
-        .. "done; kill -INT $pid; wait $pid; echo $?"):format(h.quote(dir), h.quote(h.swh),
+      local status = h.shell(("d=%s; timeout --foreground -s KILL 20 %s $d/%s >$d/int.out "
+        .. "2>$d/int.err & pid=$!; i=0; while ! grep -q started $d/int.out && [ $i -lt 200 ]; "
+        .. "do sleep 0.05; i=$((i + 1)); done; kill -INT $pid; wait $pid; echo $?"):format(h.quote(dir), h.quote(h.swh),
         name))
       return status, h.read(dir .. "/int.out"), h.read(dir .. "/int.err")
     end

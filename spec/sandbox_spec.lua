@@ -160,6 +160,11 @@ print(#assert(client.webhooks:list(apps[2].id)))
     assert.equal("", r.out)
     assert.equal(("swh: --sandbox: %s/none.json: cannot open: No such file or directory\n")
                  :format(dir), r.err)
+    -- a missing file named like a seed was meant as one
+    r = run { "--sandbox=emtpy", "-e", "print('ran')" }
+    assert.equal(1, r.status)
+    assert.equal("swh: --sandbox: emtpy: cannot open: No such file or directory (did you mean "
+                 .. "--sandbox=empty?)\n", r.err)
 
     r = run { "--sandbox=" .. dir, "-e", "print('ran')" }
     assert.equal(1, r.status)

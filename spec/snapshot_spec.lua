@@ -115,7 +115,7 @@ describe("swh.snapshot", function()
     assert.has_error(function() swh.snapshot(client, { label = "x" }) end,
       "bad argument #2 to 'snapshot' (unknown option \"label\" (known: concurrency, progress))")
     assert.has_error(function() swh.snapshot(client, { progress = true }) end,
-      "bad argument #2 to 'snapshot' (progress: expected a string, got boolean)")
+      "bad argument #2 to 'snapshot' (progress: expected a label, or false, got boolean)")
     assert.has_error(function() swh.snapshot(client, { concurrency = 0 }) end,
       "bad argument #2 to 'snapshot' (concurrency: expected a positive integer)")
     local closed = helper.client(emu)

@@ -142,8 +142,9 @@ describe("swh.map", function()
       message({}, print, { concurency = 1 }))
     assert.equal("bad argument #3 to 'map' (unknown option \"number\" (known: concurrency, "
       .. "progress))", message({}, print, { 16 }))
-    assert.equal("bad argument #3 to 'map' (progress: expected a string, got boolean)",
+    assert.equal("bad argument #3 to 'map' (progress: expected a label, or false, got boolean)",
       message({}, print, { progress = true }))
+    assert.same({}, swh.map({}, print, { progress = false }))
     assert.equal("bad argument #3 to 'map' (concurrency: expected a positive integer)",
       message({}, print, { concurrency = 0 }))
   end)

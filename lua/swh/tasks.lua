@@ -265,6 +265,10 @@ function M.map_options_problem(opts)
     local want = map_options[k]
     if not want then
       return core.unknown_option(k, { "concurrency", "progress" })
+    elseif k == "progress" then
+      if type(v) ~= "string" and v ~= false then -- false: no bar
+        return ("progress: expected a label, or false, got %s"):format(type(v))
+      end
     elseif type(v) ~= want then
       return ("%s: expected a %s, got %s"):format(k, want, type(v))
     end

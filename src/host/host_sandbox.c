@@ -1,10 +1,13 @@
 /* The in-process emulator of --sandbox (see host_sandbox.h). */
+#define _POSIX_C_SOURCE 200809L /* access */
 #include "host_sandbox.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host_demo_seed.h"
+#include "swh_text.h"
 
 bool host_sandbox_start(host_sandbox *sandbox, host_sandbox_kind kind, const char *file,
                         char *error, size_t error_size) {
@@ -36,9 +39,16 @@ bool host_sandbox_start(host_sandbox *sandbox, host_sandbox_kind kind, const cha
   sandbox->emulator = swh_emulator_start(&config, &err);
   json_decref(seed);
   if (!sandbox->emulator) {
-    /* a file's messages start with its name: "--sandbox: snap.json: webhooks[3]..." */
-    snprintf(error, error_size, "--sandbox: %s%s",
-             kind == HOST_SANDBOX_FILE ? "" : "cannot start the emulator: ", err.message);
+    /* a file's messages start with its name: "--sandbox: snap.json: webhooks[3]..."; a
+       missing file named like a seed is a misspelt seed */
+    static const char *const seeds[] = {"demo", "empty"};
+    const char *seed_meant = kind == HOST_SANDBOX_FILE && access(file, F_OK) != 0
+                                 ? swh_text_closest(file, seeds, 2)
+                                 : NULL;
+    snprintf(error, error_size, "--sandbox: %s%s%s%s%s",
+             kind == HOST_SANDBOX_FILE ? "" : "cannot start the emulator: ", err.message,
+             seed_meant ? " (did you mean --sandbox=" : "", seed_meant ? seed_meant : "",
+             seed_meant ? "?)" : "");
     swh_error_clear(&err);
     return false;
   }
