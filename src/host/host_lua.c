@@ -33,9 +33,6 @@ static int load_embedded(lua_State *L) {
   return 1;
 }
 
-/* How often (in VM instructions) every Lua thread looks whether a SIGINT came. */
-#define WATCH_COUNT 1000
-
 /* Raises the interruption: swh.core's value (SWH_INTERRUPTION_KEY), which swh.run and
    swh.map pass on rather than count as a task's failure, or a string before swh.core is
    loaded. The host reports either as "interrupted" (host_report). */
@@ -47,35 +44,60 @@ static void raise_interruption(lua_State *L) {
   lua_error(L);
 }
 
-/* The hook every Lua thread has (a coroutine inherits its creator's hook, and the main
-   thread has this one from the start): a SIGINT can only set a hook on the main thread, which
-   waits while a task's coroutine runs, so a busy task would never stop without it. */
-static void watch_hook(lua_State *L, lua_Debug *ar) {
-  (void)ar;
-  if (interrupted)
-    raise_interruption(L);
-}
-
-/* The hook a SIGINT puts on the main thread: raises at the next instruction that runs there,
-   and gives the thread back its watch. */
+/* The hook a SIGINT puts on a thread: raises at the next instruction that runs there. */
 static void stop_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
-  lua_sethook(L, watch_hook, LUA_MASKCOUNT, WATCH_COUNT);
+  lua_sethook(L, NULL, 0, 0);
   raise_interruption(L);
 }
 
-/* Only a hook is set here (lua_sethook is signal-safe); a second SIGINT before the hook
-   runs (a script stuck in C) gets the default action and ends the process. */
+/* The coroutines being resumed right now, outermost first (tracked_resume). A hook can only
+   stop the thread it is set on: while a task's coroutine runs, the main thread waits inside
+   coroutine.resume, and a busy task would never stop if only the main thread were hooked. */
+#define RESUMED_MAX 64
+static lua_State *resumed[RESUMED_MAX];
+static volatile sig_atomic_t resumed_count = 0;
+
+/* Only hooks are set here (lua_sethook is signal-safe): on the main thread and on every
+   coroutine being resumed. A second SIGINT before a hook runs (a script stuck in C) gets the
+   default action and ends the process. */
 static void on_sigint(int signal_number) {
   signal(signal_number, SIG_DFL);
   interrupted = 1;
-  lua_sethook(running_state, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT,
-              1);
+  const int mask = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+  lua_sethook(running_state, stop_hook, mask, 1);
+  int count = resumed_count;
+  for (int i = 0; i < count && i < RESUMED_MAX; i++)
+    lua_sethook(resumed[i], stop_hook, mask, 1);
+}
+
+/* coroutine.resume, as the standard one (its upvalue), but noting the coroutine in resumed
+   while it runs. The call is protected, so that the note is taken back whatever happens
+   (the standard one returns a coroutine's errors; it raises only when out of memory). */
+static int tracked_resume(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTHREAD);
+  lua_State *co = lua_tothread(L, 1);
+  int depth = resumed_count;
+  if (depth < RESUMED_MAX) {
+    resumed[depth] = co;
+    resumed_count = depth + 1;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+  resumed_count = depth;
+  if (status != LUA_OK)
+    return lua_error(L);
+  return lua_gettop(L);
 }
 
 void host_open_libs(lua_State *L) {
   luaL_openlibs(L);
-  lua_sethook(L, watch_hook, LUA_MASKCOUNT, WATCH_COUNT);
+  lua_getglobal(L, "coroutine");
+  lua_getfield(L, -1, "resume"); /* coroutine, resume */
+  lua_pushcclosure(L, tracked_resume, 1);
+  lua_setfield(L, -2, "resume");
+  lua_pop(L, 1);
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "preload"); /* package, preload */
   lua_pushcfunction(L, luaopen_swh_core);
