@@ -195,6 +195,17 @@ describe("the swh REPL", function()
     assert.equal("1 + 1\nfor i = 1, 2 do\nend\n", h.read(home .. "/.swh_history"))
   end)
 
+  it("keeps each line in the history as it is entered, so that a killed session loses none",
+  function()
+    local _, status = h.repl_typed({}, {
+      { seen = "swh> ", keys = "6 * 7\n" },
+      { seen = "swh> ", times = 2, keys = "os.execute('kill -KILL $PPID')\n" },
+    }, { home = home })
+    assert.equal(137, status) -- script(1) reports the signal as 128 + 9
+    assert.equal("6 * 7\nos.execute('kill -KILL $PPID')\n", h.read(home .. "/.swh_history"))
+    assert.equal("600", h.shell("stat -c %a " .. h.quote(home .. "/.swh_history")):match("%d+"))
+  end)
+
   it("goes on when the history cannot be written", function()
     local out, status = h.repl({}, { "6 * 7" }, { home = "/nonexistent/home" })
     assert.equal(0, status)

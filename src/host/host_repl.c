@@ -41,18 +41,25 @@ static void history_open(void) {
     return;
   }
   stifle_history(HISTORY_LINES);
-  read_history(history_path); /* none yet is fine */
+  /* none yet is fine: it is made (mode 0600, by readline) for the lines to be added to */
+  if (read_history(history_path) != 0)
+    write_history(history_path);
 }
 
 /* A history that cannot be written (read-only home...) is not worth an error. */
 static void history_close(void) {
   if (history_path[0])
-    write_history(history_path);
+    history_truncate_file(history_path, HISTORY_LINES);
 }
 
+/* Each entry goes to the file at once, so that a session that does not end well (killed, or
+   a crash) keeps what was typed; the file is cut to its last lines at the end. */
 static void history_add(const char *line) {
-  if (*line)
-    add_history(line);
+  if (!*line)
+    return;
+  add_history(line);
+  if (history_path[0])
+    append_history(1, history_path);
 }
 
 /* Ctrl-C at the prompt drops the input typed so far and prompts again. readline's own signal
