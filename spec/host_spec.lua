@@ -334,6 +334,20 @@ print(arg[-1], arg[-2])
       assert.equal("started\n", out)
       assert.truthy(err:find("^swh: interrupted\nstack traceback:\n"), err)
     end)
+
+    it("are interrupted in a busy coroutine of their own, made by coroutine.create or .wrap",
+    function()
+      for _, make in ipairs { "coroutine.wrap(f)()", "coroutine.resume(coroutine.create(f))" } do
+        local status, out, err = interrupted("busy-co.lua", {
+          "local function f() io.write('started\\n') io.flush() while true do end end",
+          make,
+          "print('not reached')",
+        })
+        assert.equal("130\n", status, make)
+        assert.equal("started\n", out)
+        assert.truthy(err:find("^swh: interrupted\nstack traceback:\n"), err)
+      end
+    end)
   end)
 
   describe("client", function()

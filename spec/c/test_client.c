@@ -436,6 +436,8 @@ static void test_config_is_checked(void **state) {
                           "('?' or '#'), which an API URL cannot have"},
       {"http://h?", "config.base_url: \"http://h?\" has a query or fragment ('?' or '#'), "
                     "which an API URL cannot have"},
+      {"http://h/#", "config.base_url: \"http://h/#\" has a query or fragment ('?' or '#'), "
+                     "which an API URL cannot have"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     config.base_url = bad[i].url;

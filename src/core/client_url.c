@@ -131,7 +131,9 @@ swh_status swh_url_check(const char *name, const char *url, swh_error *err) {
     snprintf(why, sizeof why, "is not a valid URL (%s)", curl_url_strerror(code));
     return refuse_url(err, name, url, why);
   }
-  if (has_query == CURLUE_OK || has_fragment == CURLUE_OK)
+  /* libcurl reports an empty "?" (from 8.8) or "#" as absent; the text still has it */
+  const char *after_scheme = strstr(url, "://") + 3;
+  if (has_query == CURLUE_OK || has_fragment == CURLUE_OK || strpbrk(after_scheme, "?#"))
     return refuse_url(err, name, url,
                       "has a query or fragment ('?' or '#'), which an API URL cannot have");
   return SWH_OK;

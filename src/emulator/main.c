@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ static int unknown_option(const char *arg, const struct option *options) {
   }
   const char *closest =
       strncmp(name, "--", 2) == 0 ? swh_text_closest(name, candidates, count) : NULL;
+  if (closest && strcmp(closest, name) == 0) /* --quiet=1 */
+    return bad_usage("%s: takes no value", name);
   if (closest)
     return bad_usage("%s: unknown option (did you mean %s?)", name, closest);
   return bad_usage("%s: unknown option", name);
@@ -153,7 +156,15 @@ int main(int argc, char **argv) {
     case 'h': fputs(usage, stdout); return 0;
     case OPT_VERSION: puts("swh-emulator 0.1.0"); return 0;
     case ':': return bad_usage("%s: needs a value", name);
-    default: return unknown_option(name, options);
+    default: {
+      /* An unknown letter: named by itself. In a group ("-xq") optind stays on the group's
+         word, so argv[optind - 1] is the word before, perhaps a --key-secret value. */
+      const char *word = optind < argc ? argv[optind] : "";
+      bool in_group = word[0] == '-' && word[1] != '-' && optopt && strchr(word + 1, optopt);
+      if (in_group || (optopt && strncmp(name, "--", 2) != 0))
+        return bad_usage("-%c: unknown option", optopt);
+      return unknown_option(name, options);
+    }
     }
   }
   if (optind < argc) {

@@ -55,7 +55,7 @@ static void stop_hook(lua_State *L, lua_Debug *ar) {
    stop the thread it is set on: while a task's coroutine runs, the main thread waits inside
    coroutine.resume, and a busy task would never stop if only the main thread were hooked. */
 #define RESUMED_MAX 64
-static lua_State *resumed[RESUMED_MAX];
+static lua_State *volatile resumed[RESUMED_MAX]; /* volatile: written before the count */
 static volatile sig_atomic_t resumed_count = 0;
 
 /* Only hooks are set here (lua_sethook is signal-safe): on the main thread and on every
@@ -91,12 +91,61 @@ static int tracked_resume(lua_State *L) {
   return lua_gettop(L);
 }
 
+/* The function coroutine.wrap returns, as the standard one but resuming through
+   tracked_resume. Upvalues: the coroutine, tracked_resume, coroutine.close. */
+static int tracked_wrap_call(lua_State *L) {
+  int narg = lua_gettop(L);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_rotate(L, 1, 2);                /* resume, co, args... */
+  lua_call(L, narg + 1, LUA_MULTRET); /* true, results... | false, error */
+  if (lua_toboolean(L, 1)) {
+    lua_remove(L, 1);
+    return lua_gettop(L);
+  }
+  lua_settop(L, 2); /* false, error */
+  int status = lua_status(lua_tothread(L, lua_upvalueindex(1)));
+  if (status != LUA_OK && status != LUA_YIELD) {
+    /* an error ended the coroutine: close its to-be-closed variables, whose own error, if
+       any, takes the place of the first */
+    lua_pushvalue(L, lua_upvalueindex(3));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_call(L, 1, 2); /* false, error, closed, close's error */
+    if (!lua_toboolean(L, 3))
+      lua_copy(L, 4, 2);
+    lua_settop(L, 2);
+  }
+  if (lua_type(L, 2) == LUA_TSTRING) { /* where the wrap function was called, as Lua says */
+    luaL_where(L, 1);
+    lua_insert(L, 2);
+    lua_concat(L, 2);
+  }
+  return lua_error(L);
+}
+
+/* coroutine.wrap, so that the coroutines it makes are noted too (upvalues: tracked_resume,
+   coroutine.close). */
+static int tracked_wrap(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_State *co = lua_newthread(L);
+  lua_pushvalue(L, 1);
+  lua_xmove(L, co, 1); /* the body, in the new thread */
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_pushcclosure(L, tracked_wrap_call, 3);
+  return 1;
+}
+
 void host_open_libs(lua_State *L) {
   luaL_openlibs(L);
   lua_getglobal(L, "coroutine");
   lua_getfield(L, -1, "resume"); /* coroutine, resume */
   lua_pushcclosure(L, tracked_resume, 1);
-  lua_setfield(L, -2, "resume");
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "resume");  /* coroutine, tracked_resume */
+  lua_getfield(L, -2, "close");   /* coroutine, tracked_resume, close */
+  lua_pushcclosure(L, tracked_wrap, 2);
+  lua_setfield(L, -2, "wrap");
   lua_pop(L, 1);
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "preload"); /* package, preload */
