@@ -485,6 +485,7 @@ describe("plan:apply", function()
         local other = stopped_run(plan, {}, "eu.conversation.api.sinch.com")
         assert.equal(other .. ": the journal's run was against eu.conversation.api.sinch.com, "
           .. "the client talks to 127.0.0.1", refused(other))
+        assert(require("swh.core").journal_open(other)):close() -- refused, and not held
         local here = stopped_run(plan, {}, "127.0.0.1")
         assert.equal(1, assert(swh.resume(here, client)).created)
       end)

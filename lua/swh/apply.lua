@@ -262,6 +262,13 @@ local function options_of(opts, fname, n, defaults)
   return out
 end
 
+-- The journal of a new apply at path (false: none): journal | nil, err.
+local function start_journal(path, plan, client)
+  if not path then return false end
+  return journal.create(path, { swh_journal = 1, project_id = plan.project_id,
+                                api_host = client._core:api_host(), steps = plan.steps })
+end
+
 --- plan:apply{ journal = path | false, progress = "Applying" | false, concurrency = 16 }
 -- -> summary | nil, err (only when the journal cannot be written). journal is required:
 -- false runs without one (an interruption then cannot be resumed).
@@ -284,13 +291,11 @@ function M.apply(plan, opts)
   local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = o.progress,
                 concurrency = o.concurrency }
   for i = 1, #plan.steps do ctx.outcomes[i] = {} end
-  if o.journal then
-    local j, err = journal.create(o.journal, { swh_journal = 1, project_id = plan.project_id,
-                                              api_host = client._core:api_host(),
-                                              steps = plan.steps })
-    if not j then return nil, err end
-    ctx.journal = j
-  end
+  -- j is closed however apply ends (a Ctrl-C before run_recorded too), so that no handle
+  -- left to the garbage collector keeps the journal locked; closing twice is harmless.
+  local j <close>, journal_err = start_journal(o.journal, plan, client)
+  if o.journal and not j then return nil, journal_err end
+  ctx.journal = j or nil
   applied[plan] = true
   local ok, err = run_recorded(ctx, o.journal)
   if not ok then return nil, err end
@@ -321,22 +326,18 @@ end
 -- settled before this run, already_complete whether there was nothing left to do.
 function M.resume(path, client, opts)
   local o = options_of(opts, "resume", 3, { progress = "Resuming", concurrency = 16 })
-  local file, data = journal.open(path)
+  -- closed however resume ends (the journal that takes it closes it too: harmless)
+  local file <close>, data = journal.open(path)
   if not file then return nil, data end
   local wrong = other_api(path, data.header, client)
-  if wrong then
-    file:close()
-    return nil, journal.failure(wrong)
-  end
+  if wrong then return nil, journal.failure(wrong) end
   local ctx = { client = client, steps = data.header.steps, outcomes = journal.outcomes(data),
                 progress = o.progress, concurrency = o.concurrency }
   local skipped = 0
   for i = 1, #ctx.steps do
     if not pending(ctx, i) then skipped = skipped + 1 end
   end
-  if data.complete then
-    file:close()
-  else
+  if not data.complete then
     local j, err = journal.append(path, file, data)
     if not j then return nil, err end
     ctx.journal = j
