@@ -310,42 +310,43 @@ print(arg[-1], arg[-2])
                     .. "\t%s/spin.lua:6: in main chunk\n\t[C]: in ?\n"):format(dir, dir), err)
     end)
 
+    -- interrupted(), expecting status 130 after "started" and "swh: interrupted" with a
+    -- traceback; returns stderr.
+    local function stopped(name, lines)
+      local status, out, err = interrupted(name, lines)
+      assert.equal("130\n", status, name)
+      assert.equal("started\n", out)
+      assert.truthy(err:find("^swh: interrupted\nstack traceback:\n"), err)
+      return err
+    end
+
     it("are interrupted in a busy task of swh.map or swh.run, which does not count it as the "
        .. "task's failure", function()
-      local status, out, err = interrupted("busy-map.lua", {
+      local err = stopped("busy-map.lua", {
         "local results = swh.map({ 1, 2, 3 }, function(i)",
         "  if i == 2 then io.write('started\\n') io.flush() while true do end end",
         "  return i",
         "end, { concurrency = 1 })",
         "print('not reached', #results)",
       })
-      assert.equal("130\n", status)
-      assert.equal("started\n", out)
-      assert.truthy(err:find("^swh: interrupted\nstack traceback:\n"), err)
       assert.truthy(err:find("\n\t" .. dir:gsub("%p", "%%%0") .. "/busy%-map%.lua:1: in main "
                              .. "chunk\n"), err)
-      status, out, err = interrupted("busy-run.lua", {
+      stopped("busy-run.lua", {
         "swh.run(function()",
         "  swh.spawn(function() io.write('started\\n') io.flush() while true do end end)",
         "end)",
         "print('not reached')",
       })
-      assert.equal("130\n", status)
-      assert.equal("started\n", out)
-      assert.truthy(err:find("^swh: interrupted\nstack traceback:\n"), err)
     end)
 
     it("are interrupted in a busy coroutine of their own, made by coroutine.create or .wrap",
     function()
       for _, make in ipairs { "coroutine.wrap(f)()", "coroutine.resume(coroutine.create(f))" } do
-        local status, out, err = interrupted("busy-co.lua", {
+        stopped("busy-co.lua", {
           "local function f() io.write('started\\n') io.flush() while true do end end",
           make,
           "print('not reached')",
         })
-        assert.equal("130\n", status, make)
-        assert.equal("started\n", out)
-        assert.truthy(err:find("^swh: interrupted\nstack traceback:\n"), err)
       end
     end)
   end)
