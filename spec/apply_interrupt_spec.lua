@@ -29,14 +29,7 @@ local function alive(pid)
   return text:match("^%d+ %b() (%a)") ~= "Z"
 end
 
-local function count(text, plain)
-  local n, from = 0, 1
-  while true do
-    local at = text:find(plain, from, true)
-    if not at then return n end
-    n, from = n + 1, at + #plain
-  end
-end
+local count = h.count
 
 describe("an apply stopped by a signal", function()
   local emu, client, dir, seed, desired

@@ -136,4 +136,14 @@ function M.has(text, plain)
   return text:find(plain, 1, true) ~= nil
 end
 
+--- How many times text contains plain (no patterns; occurrences do not overlap).
+function M.count(text, plain)
+  local n, from = 0, 1
+  while true do
+    local at = text:find(plain, from, true)
+    if not at then return n end
+    n, from = n + 1, at + #plain
+  end
+end
+
 return M

@@ -37,14 +37,7 @@ end
 print(swh.json.encode(census))
 ]]
 
-local function count(text, plain)
-  local n, at = 0, 1
-  while true do
-    local found = text:find(plain, at, true)
-    if not found then return n end
-    n, at = n + 1, found + #plain
-  end
-end
+local count = h.count
 
 local function census(args)
   local full = {}

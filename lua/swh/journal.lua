@@ -37,6 +37,13 @@ local function failure(message)
 end
 M.failure = failure
 
+-- The error for a journal that cannot be opened, from the "path: reason" that io.open and
+-- core.journal_open give.
+local function cannot_open(path, message)
+  local reason = message:sub(1, #path + 2) == path .. ": " and message:sub(#path + 3) or message
+  return failure(("%s: cannot open: %s"):format(path, reason))
+end
+
 ------------------------------------------------------------------------------------------
 -- Writing
 
@@ -113,8 +120,7 @@ end
 function M.open(path)
   local file, message = core.journal_open(path)
   if not file then
-    local reason = message:sub(1, #path + 2) == path .. ": " and message:sub(#path + 3) or message
-    return nil, failure(("%s: cannot open: %s"):format(path, reason))
+    return nil, cannot_open(path, message)
   end
   local data, err = M.read(path)
   if not data then
@@ -218,9 +224,7 @@ end
 function M.read(path)
   local file, message = open(path, "rb")
   if not file then
-    -- io.open says "path: reason"
-    local reason = message:sub(1, #path + 2) == path .. ": " and message:sub(#path + 3) or message
-    return nil, failure(("%s: cannot open: %s"):format(path, reason))
+    return nil, cannot_open(path, message)
   end
   local text, why = file:read("a")
   file:close()

@@ -40,8 +40,8 @@ static void push_interruption(lua_State *L) {
   if (lua_getfield(L, LUA_REGISTRYINDEX, SWH_INTERRUPTION_KEY) == LUA_TTABLE)
     return;
   lua_pop(L, 1);
-  lua_newtable(L); /* interruption */
-  luaL_newmetatable(L, "swh.interruption_mt");
+  lua_newtable(L);            /* interruption */
+  lua_createtable(L, 0, 2);  /* interruption, mt */
   lua_pushliteral(L, "swh.interruption");
   lua_setfield(L, -2, "__name");
   lua_pushcfunction(L, interruption_tostring);

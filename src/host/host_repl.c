@@ -246,13 +246,6 @@ static void print_results(lua_State *L, int host_index, int base) {
 
 void host_repl(lua_State *L, int host_index) {
   int base = lua_gettop(L);
-  /* Ctrl-C never ends the REPL: the prompt and a running chunk handle it their own way, and
-     between the two (compiling, printing) it is ignored rather than fatal. */
-  struct sigaction ignore, previous;
-  memset(&ignore, 0, sizeof ignore);
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  sigaction(SIGINT, &ignore, &previous);
   history_open();
   int status;
   while ((status = load_line(L, base)) != INPUT_ENDED) {
@@ -267,7 +260,6 @@ void host_repl(lua_State *L, int host_index) {
   }
   lua_settop(L, base);
   history_close();
-  sigaction(SIGINT, &previous, NULL);
   fputc('\n', stdout);
   fflush(stdout);
 }

@@ -11,7 +11,9 @@
 #include <lua.h>
 
 /* Runs the REPL until end of input. Expects the host module table ("swh.host", with
-   `results`) at stack index host_index. */
+   `results`) at stack index host_index, and SIGINT ignored (host_ignore_sigint): Ctrl-C
+   never ends the REPL; the prompt and a running chunk handle it their own way, and between
+   the two (compiling, printing) it is ignored rather than fatal. */
 void host_repl(lua_State *L, int host_index);
 
 #endif
