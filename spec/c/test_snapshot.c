@@ -139,10 +139,10 @@ static void test_check_refuses_with_the_place(void **state) {
        "{\"id\":\"W\",\"app_id\":\"A\",\"target\":\"https://e.com/2\"}]}",
        SWH_ERR_VALIDATION, "snap.json: webhooks[1].id: \"W\" is also webhooks[0].id"},
       {"{\"apps\":[" APP_A "],\"webhooks\":[" HOOK("1") "," HOOK("1") "]}", SWH_ERR_VALIDATION,
-       "snap.json: webhooks[1].target: app \"A\" already has this target in webhooks[0]"},
+       "snap.json: webhooks[1].target: app \"A\" already has a webhook with this target (webhooks[0])"},
       {"{\"apps\":[" APP_A "],\"webhooks\":[" HOOK("1") "," HOOK("2") "," HOOK("3") "," HOOK("4")
        "," HOOK("5") "," HOOK("6") "]}",
-       SWH_ERR_VALIDATION, "snap.json: webhooks[5]: app \"A\" would have more than 5 webhooks"},
+       SWH_ERR_VALIDATION, "snap.json: webhooks[5]: app \"A\" already has 5 webhooks, the most an app can have"},
       /* accepted: nothing at all, unknown fields, a trigger newer than API.md */
       {"{}", SWH_OK, NULL},
       {"{\"swh_snapshot\":1,\"project_id\":\"p\",\"future\":[],\"apps\":[{\"id\":\"A\","

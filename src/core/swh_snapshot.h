@@ -35,14 +35,17 @@ swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err
  * with distinct non-empty string ids and a string display_name if any; webhooks an array of
  * valid webhooks (swh_webhook_validate, without SWH_VALIDATE_STRICT_TRIGGERS: a snapshot of
  * the real API may hold triggers newer than API.md) whose ids, if present, are distinct
- * non-empty strings, whose app_id is one of the apps, with targets unique within an app and
- * at most SWH_WEBHOOKS_PER_APP webhooks an app.
+ * non-empty strings, and that the project's rules (swh_project_placement) allow, each in
+ * turn: its app is one of the apps, has room, and has no earlier webhook with its target.
+ * Linear in the snapshot's size.
  * On success returns copies of the apps and webhooks (new references the caller owns; empty
  * arrays when absent) with trigger names normalised (swh_webhook_normalize), and
  * *project_id (borrowed from snapshot; NULL when absent).
  * On failure returns SWH_ERR_VALIDATION with a message that starts with source (a file name,
  * or "seed") and names the element, never quoting a secret:
  *   "snap.json: webhooks[3].app_id: no such app \"X\""
+ *   "snap.json: webhooks[4].target: app \"A\" already has a webhook with this target
+ *    (webhooks[1])"
  *   "seed: apps[1].id: \"A\" is also apps[0].id"
  * (or SWH_ERR_MEMORY); then *apps, *webhooks and *project_id are NULL.
  */

@@ -30,6 +30,10 @@
   X(UNSUPPORTED) X(OPT_IN) X(OPT_OUT) X(CAPABILITY) X(CHANNEL_EVENT)             \
   X(RECORD_NOTIFICATION)
 
+/* Other spellings of trigger names, accepted on input and sent as the API's:
+   X(spelling, trigger). SMART_CONVERSATIONS is the Node SDK's. */
+#define SWH_TRIGGER_ALIASES(X) X(SMART_CONVERSATIONS, SMART_CONVERSATION)
+
 /* The top-level fields update_mask may name, in API.md's order. */
 #define SWH_UPDATABLE_FIELDS(X) \
   X(app_id) X(target) X(target_type) X(triggers) X(secret) X(client_credentials)
@@ -73,8 +77,24 @@ enum {
  */
 swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err);
 
-/* Rewrites SMART_CONVERSATIONS to SMART_CONVERSATION in webhook->triggers, in place. */
+/* Rewrites the other spellings of trigger names (SWH_TRIGGER_ALIASES:
+   SMART_CONVERSATIONS) to the API's (SMART_CONVERSATION) in webhook->triggers, in place. */
 void swh_webhook_normalize(json_t *webhook);
+
+/*
+ * What an updatable field is when a webhook leaves it out, as a new JSON value (the caller
+ * owns it): target_type "HTTP", triggers [], secret "" and client_credentials null (none,
+ * in the words an update uses to clear them). NULL for app_id and target (required, no
+ * default), for any other name, and when out of memory.
+ */
+json_t *swh_webhook_field_default(const char *field);
+
+/*
+ * Gives a webhook being created what the API fills in: each field left out whose default
+ * is a value (target_type, triggers) gets it, and secret "" (none) is removed. Returns
+ * false when out of memory (then some defaults may be missing).
+ */
+bool swh_webhook_apply_defaults(json_t *webhook);
 
 /* Whether name is one of the 21 usable triggers (SMART_CONVERSATIONS counts). */
 bool swh_trigger_known(const char *name);
