@@ -12,6 +12,8 @@
 #ifndef SWH_SNAPSHOT_H
 #define SWH_SNAPSHOT_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "swh_error.h"
@@ -51,5 +53,14 @@ swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err
  */
 swh_status swh_snapshot_check(const json_t *snapshot, const char *source, json_t **apps,
                               json_t **webhooks, const char **project_id, swh_error *err);
+
+/*
+ * swh_snapshot_check without the copies, for a snapshot the caller owns and needs no longer
+ * as it was (swh.load's, swh.save's): its own lists are checked, with the same rules and
+ * messages; with normalize, their trigger names become the API's (on failure, those before
+ * the refused element may have). *project_id as swh_snapshot_check's.
+ */
+swh_status swh_snapshot_check_in_place(json_t *snapshot, const char *source, bool normalize,
+                                       const char **project_id, swh_error *err);
 
 #endif

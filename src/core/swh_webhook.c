@@ -372,7 +372,7 @@ swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error
                                  sizeof webhook_fields / sizeof webhook_fields[0], err);
   if (status != SWH_OK) return status;
 
-  if (!partial && json_object_get(webhook, "id"))
+  if (!partial && !(flags & SWH_VALIDATE_WITH_ID) && json_object_get(webhook, "id"))
     return swh_error_set(err, SWH_ERR_VALIDATION,
                          "webhook.id: must not be set when creating a webhook (the server "
                          "assigns it)");

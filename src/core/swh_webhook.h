@@ -47,6 +47,9 @@ enum {
      Without it, a well-formed unknown name (A-Z, 0-9, _) that is not a likely typo of a
      known one passes, since Sinch adds triggers over time and a client must carry them. */
   SWH_VALIDATE_STRICT_TRIGGERS = 1u << 1,
+  /* A whole webhook as a server holds it (a snapshot's): as a create, but id may be there
+     (its type is the caller's to check). */
+  SWH_VALIDATE_WITH_ID = 1u << 2,
 };
 /* Fields not in API.md are kept and passed on (Sinch adds fields), except a likely typo of
    one: a key within the trigger-suggestion distance of a known field is refused. */
