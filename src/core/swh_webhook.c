@@ -44,8 +44,13 @@ static const struct {
 #undef SWH_X_ALIAS
 };
 static const char unspecified_trigger[] = "UNSPECIFIED_TRIGGER";
-static const char updatable_list[] =
-    "app_id, target, target_type, triggers, secret, client_credentials";
+/* ", app_id, target, ...": the updatable fields for messages, from their X-macro; the list
+   starts after the first ", ". */
+static const char updatable_list_text[] =
+#define SWH_X_LISTED(name) ", " #name
+    SWH_UPDATABLE_FIELDS(SWH_X_LISTED);
+#undef SWH_X_LISTED
+#define updatable_list (updatable_list_text + 2)
 
 /* ---- names ---------------------------------------------------------------------------- */
 
