@@ -1,7 +1,8 @@
 /* Unit tests of swh_project: the indexes (by id, by app, by app and target) kept right
    through creates, moves, retargets and deletes, at 2,500 webhooks too; the placement rules
-   with their exact messages; allocation failures that change nothing; and the webhook
-   defaults of swh_webhook. */
+   with their exact messages; allocation failures that change nothing; and the rules of one
+   webhook that go with them in swh_webhook (defaults, trigger spellings, strict triggers
+   with the names a server has seen). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -617,6 +618,25 @@ static void test_trigger_spellings(void **state) {
   json_decref(webhook);
 }
 
+/* Strict trigger checking with the names a server has seen besides API.md's. */
+static void test_strict_triggers_with_names_seen(void **state) {
+  json_t *webhook = json_loads("{\"app_id\":\"A\",\"target\":\"https://e.com/\","
+                               "\"triggers\":[\"OPT_IN\",\"FUTURE_ONE\"]}", 0, NULL);
+  json_t *seen = json_pack("{s:b}", "FUTURE_ONE", 1);
+  swh_error err;
+  swh_error_init(&err);
+  expect(swh_webhook_validate_with(webhook, SWH_VALIDATE_STRICT_TRIGGERS, NULL, &err), &err,
+         SWH_ERR_VALIDATION, "webhook.triggers[1]: unknown trigger \"FUTURE_ONE\"");
+  expect(swh_webhook_validate_with(webhook, SWH_VALIDATE_STRICT_TRIGGERS, seen, &err), &err,
+         SWH_OK, "");
+  /* repeats are still repeats */
+  json_array_append_new(json_object_get(webhook, "triggers"), json_string("FUTURE_ONE"));
+  expect(swh_webhook_validate_with(webhook, SWH_VALIDATE_STRICT_TRIGGERS, seen, &err), &err,
+         SWH_ERR_VALIDATION, "webhook.triggers[2]: \"FUTURE_ONE\" repeats webhook.triggers[1]");
+  json_decref(seen);
+  json_decref(webhook);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_apps_keep_their_order_and_fields),
@@ -630,6 +650,7 @@ int main(void) {
       cmocka_unit_test(test_allocation_failures_change_nothing),
       cmocka_unit_test(test_defaults_of_a_webhook),
       cmocka_unit_test(test_trigger_spellings),
+      cmocka_unit_test(test_strict_triggers_with_names_seen),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

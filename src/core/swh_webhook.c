@@ -254,7 +254,8 @@ static swh_status check_target(const json_t *value, swh_error *err) {
   return check_url(json_string_value(value), path, true, err);
 }
 
-static swh_status check_triggers(const json_t *triggers, unsigned flags, swh_error *err) {
+static swh_status check_triggers(const json_t *triggers, unsigned flags,
+                                 const json_t *more_triggers, swh_error *err) {
   if (!json_is_array(triggers)) return invalid_type(err, "webhook.triggers", "an array", triggers);
   /* Canonical name -> first index, so repeats are found in linear time whatever the size. */
   json_t *seen = json_object();
@@ -286,6 +287,7 @@ static swh_status check_triggers(const json_t *triggers, unsigned flags, swh_err
       break;
     }
     const char *canonical = canonical_trigger(name);
+    if (!canonical && json_object_get(more_triggers, name)) canonical = name;
     if (!canonical) {
       const char *suggestion = swh_trigger_suggest(name);
       bool strict = flags & SWH_VALIDATE_STRICT_TRIGGERS;
@@ -368,6 +370,11 @@ static swh_status check_client_credentials(const json_t *value, unsigned flags, 
 }
 
 swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err) {
+  return swh_webhook_validate_with(webhook, flags, NULL, err);
+}
+
+swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
+                                     const json_t *more_triggers, swh_error *err) {
   static const char *const target_types[] = {"HTTP", "DISMISS", NULL};
   bool partial = flags & SWH_VALIDATE_PARTIAL;
   if (!webhook) return swh_error_set(err, SWH_ERR_USAGE, "webhook: missing (NULL)");
@@ -399,7 +406,7 @@ swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error
       (status = check_string(field, "webhook.secret", false, 0, err)) != SWH_OK)
     return status;
   if ((field = json_object_get(webhook, "triggers")) &&
-      (status = check_triggers(field, flags, err)) != SWH_OK)
+      (status = check_triggers(field, flags, more_triggers, err)) != SWH_OK)
     return status;
   if ((field = json_object_get(webhook, "client_credentials")) &&
       (status = check_client_credentials(field, flags, err)) != SWH_OK)

@@ -80,6 +80,15 @@ enum {
  */
 swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err);
 
+/*
+ * swh_webhook_validate, with more_triggers (an object whose keys are trigger names, or NULL)
+ * counted as known: a server that has seen newer triggers (the emulator loaded from a backup
+ * of the real API) checks with SWH_VALIDATE_STRICT_TRIGGERS and those names. A name there is
+ * never "corrected" by a suggestion.
+ */
+swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
+                                     const json_t *more_triggers, swh_error *err);
+
 /* Rewrites the other spellings of trigger names (SWH_TRIGGER_ALIASES:
    SMART_CONVERSATIONS) to the API's (SMART_CONVERSATION) in webhook->triggers, in place. */
 void swh_webhook_normalize(json_t *webhook);
