@@ -290,13 +290,13 @@ describe("swh.plan", function()
     it("refuses a state the API cannot hold", function()
       assert.equal('desired[1].app_id: no app "NOPE" in project emulator-project',
                    refused { { app_id = "NOPE", target = H .. "x" } })
-      assert.equal(("desired[2].target: the same as desired[1]'s, in app %s (a target is "
-        .. "unique within an app)"):format(A),
+      assert.equal(('desired[2]: webhook.target: app "%s" already has a webhook with this '
+        .. "target (desired[1])"):format(A),
         refused { { app_id = A, target = H .. "x" }, { app_id = A, target = H .. "x" } })
       local six = {}
       for i = 1, 6 do six[i] = { app_id = A, target = H .. i } end
-      assert.equal(("app %s would have 6 webhooks (desired[1], desired[2], desired[3], "
-        .. "desired[4], desired[5], desired[6]); an app has room for 5"):format(A), refused(six))
+      assert.equal(('desired[6]: app "%s" already has 5 webhooks, the most an app can have')
+        :format(A), refused(six))
       local id = assert(client.webhooks:list(A))[1].id
       assert.equal(("desired[2].id: %s is also desired[1]'s id"):format(id), refused {
         { id = id, app_id = A, target = H .. "a1" }, { id = id, app_id = A, target = H .. "b" } })
@@ -443,5 +443,58 @@ describe("swh.plan", function()
       assert.equal("plan for project emulator-project: 0 to create, 0 to update, 0 to delete, "
         .. "1 unchanged", tostring(plan))
     end)
+  end)
+end)
+
+-- The rules a plan checks are the core's (swh_project, swh_webhook), read through the
+-- binding, never written again in Lua.
+describe("the project's rules in swh.core", function()
+  local core = require "swh.core"
+
+  it("are the core's: the limit, the updatable fields, the defaults, the spellings", function()
+    local rules = core.project_rules
+    assert.equal(5, rules.webhooks_per_app)
+    assert.same({ "app_id", "target", "target_type", "triggers", "secret", "client_credentials" },
+      rules.updatable_fields)
+    assert.equal("HTTP", rules.defaults.target_type)
+    assert.equal("", rules.defaults.secret)
+    assert.equal(core.null, rules.defaults.client_credentials)
+    assert.same({}, rules.defaults.triggers)
+    assert.equal(core.array_mt, getmetatable(rules.defaults.triggers))
+    assert.is_nil(rules.defaults.app_id)
+    assert.same({ SMART_CONVERSATIONS = "SMART_CONVERSATION" }, rules.trigger_aliases)
+    assert.equal(5, require("swh.plan_order").LIMIT)
+  end)
+
+  -- 600 apps of 5 webhooks, then one more in a full app, one on a taken target.
+  it("places 3,000 webhooks in turn and names the first that breaks a rule", function()
+    local hooks, names = {}, {}
+    for a = 1, 600 do
+      for k = 1, 5 do
+        hooks[#hooks + 1] = { app_id = "APP" .. a, target = "https://e.com/" .. k }
+        names[#names + 1] = "w" .. #hooks
+      end
+    end
+    assert.is_nil(core.check_placements(hooks, names))
+    hooks[#hooks + 1] = { app_id = "APP7", target = "https://e.com/new" }
+    names[#names + 1] = "extra"
+    local i, message = core.check_placements(hooks, names)
+    assert.equal(3001, i)
+    assert.equal('app "APP7" already has 5 webhooks, the most an app can have', message)
+    hooks[3001] = { app_id = "APP601", target = "https://e.com/1" }
+    hooks[3002] = { app_id = "APP601", target = "https://e.com/1" }
+    names[3002] = "again"
+    i, message = core.check_placements(hooks, names)
+    assert.equal(3002, i)
+    assert.equal('webhook.target: app "APP601" already has a webhook with this target (extra)',
+      message)
+  end)
+
+  it("raises for a webhook without app_id or target, naming it", function()
+    assert.has_error(function()
+      core.check_placements({ { app_id = "A", target = "t" }, { app_id = "A" } }, { "a", "b" })
+    end, "b.target: expected a string")
+    assert.has_error(function() core.check_placements({ "x" }, { "first" }) end,
+      "first: expected a webhook (a table)")
   end)
 end)

@@ -375,12 +375,12 @@ describe("swh.load", function()
       'webhooks[1].id: "W" is also webhooks[0].id' },
     { '{"apps":[{"id":"A"}],"webhooks":[{"app_id":"A","target":"https://e.com/"},'
       .. '{"app_id":"A","target":"https://e.com/"}]}',
-      'webhooks[1].target: app "A" already has this target in webhooks[0]' },
+      'webhooks[1].target: app "A" already has a webhook with this target (webhooks[0])' },
     { '{"apps":[{"id":"A"}],"webhooks":[{"app_id":"A","target":"https://e.com/1"},'
       .. '{"app_id":"A","target":"https://e.com/2"},{"app_id":"A","target":"https://e.com/3"},'
       .. '{"app_id":"A","target":"https://e.com/4"},{"app_id":"A","target":"https://e.com/5"},'
       .. '{"app_id":"A","target":"https://e.com/6"}]}',
-      'webhooks[5]: app "A" would have more than 5 webhooks' },
+      'webhooks[5]: app "A" already has 5 webhooks, the most an app can have' },
     { '{"apps": [\n  {"id": }]}', "line 2, column 10: unexpected token" },
     { "", "line 1, column 0: '[' or '{' expected near end of file" },
     { '{"apps":[],"apps":[]}', "line 1, column 17: duplicate object key" },

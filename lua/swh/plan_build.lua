@@ -25,14 +25,18 @@ local null = core.null
 
 local M = {}
 
--- The fields an update can change, in update_mask order (API.md).
-local FIELDS = { "app_id", "target", "target_type", "triggers", "secret", "client_credentials" }
+-- The project's rules come from their one definition, in the core (core.project_rules).
+local RULES = core.project_rules
+
+-- The fields an update can change, in update_mask order.
+local FIELDS = RULES.updatable_fields
 local UPDATABLE = {}
 for _, f in ipairs(FIELDS) do UPDATABLE[f] = true end
 M.FIELDS = FIELDS
 
--- The Node SDK's spelling, which the core sends as SMART_CONVERSATION (swh_webhook_normalize).
-local TRIGGER_ALIAS = { SMART_CONVERSATIONS = "SMART_CONVERSATION" }
+-- Other spellings of trigger names (the Node SDK's SMART_CONVERSATIONS), which the core
+-- sends as the API's.
+local TRIGGER_ALIAS = RULES.trigger_aliases
 local function trigger_name(t) return TRIGGER_ALIAS[t] or t end
 M.trigger_name = trigger_name
 
@@ -212,25 +216,13 @@ local function match(entries, live)
   return matched
 end
 
--- The rules of the state the plan ends in: at most 5 webhooks an app, unique targets.
+-- The rules of the state the plan ends in (at most 5 webhooks an app, unique targets),
+-- checked by the core's project model as if the entries were created in turn.
 local function check_end_state(entries)
-  local by_app = {}
-  for _, e in ipairs(entries) do
-    local app_id, target = e.webhook.app_id, e.webhook.target
-    local app = by_app[app_id] or { count = 0, targets = {}, wheres = {} }
-    by_app[app_id] = app
-    if app.targets[target] then
-      return invalid(("%s.target: the same as %s's, in app %s (a target is unique within "
-        .. "an app)"):format(e.where, app.targets[target], app_id))
-    end
-    app.targets[target] = e.where
-    app.count = app.count + 1
-    app.wheres[app.count] = e.where
-    if app.count > plan_order.LIMIT then
-      return invalid(("app %s would have %d webhooks (%s); an app has room for %d"):format(
-        app_id, app.count, concat(app.wheres, ", "), plan_order.LIMIT))
-    end
-  end
+  local webhooks, names = {}, {}
+  for i, e in ipairs(entries) do webhooks[i], names[i] = e.webhook, e.where end
+  local i, message = core.check_placements(webhooks, names)
+  if i then return invalid(("%s: %s"):format(names[i], message)) end
   return nil
 end
 
@@ -260,7 +252,7 @@ local function same(field, want, have)
     if absent(want) or absent(have) then return absent(want) and absent(have) end
     return equal(want, have)
   elseif field == "target_type" then
-    return want == (have or "HTTP") -- the API's default
+    return want == (have or RULES.defaults.target_type)
   elseif field == "triggers" then
     return same_triggers(want, have)
   end
@@ -268,15 +260,12 @@ local function same(field, want, have)
 end
 
 -- What a desired field says. A whole webhook (a snapshot's, a function's) says what a create
--- of it would make: without a secret, client_credentials or triggers it has none, without
--- target_type it is HTTP. A listed one leaves the fields it does not state as they are.
-local NONE = { secret = "", client_credentials = null, target_type = "HTTP" }
+-- of it would make: a field it leaves out has the API's default (no secret,
+-- client_credentials or triggers; target_type HTTP). A listed one leaves the fields it does
+-- not state as they are.
 local function wanted(e, field)
   local v = e.webhook[field]
-  if v == nil and e.whole then
-    if field == "triggers" then return setmetatable({}, core.array_mt) end
-    return NONE[field]
-  end
+  if v == nil and e.whole then return copy(RULES.defaults[field]) end
   return v
 end
 

@@ -17,10 +17,13 @@
 --      again, so the app keeps its old webhook rather than none.
 -- Steps that still cannot run wait on each other in a cycle (two full apps exchanging a
 -- webhook, two webhooks exchanging targets): the plan is refused, naming them.
+local core = require "swh.core"
+
 local ipairs, pairs = ipairs, pairs
 local concat = table.concat
 
-local M = { LIMIT = 5 }
+-- The most webhooks an app holds: the core's rule (core.project_rules).
+local M = { LIMIT = core.project_rules.webhooks_per_app }
 
 -- What a create or an update does to the two rules. An update that neither moves nor
 -- changes target touches neither and is free to run in the first wave.

@@ -1062,7 +1062,7 @@ static void test_seed_snapshots_are_checked(void **state) {
        "seed: webhooks[0].target: required"},
       {"{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"app_id\":\"A\",\"target\":\"https://e.com/\"},"
        "{\"app_id\":\"A\",\"target\":\"https://e.com/\"}]}",
-       "seed: webhooks[1].target: app \"A\" already has this target in webhooks[0]"},
+       "seed: webhooks[1].target: app \"A\" already has a webhook with this target (webhooks[0])"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     json_t *seed = json_loads(cases[i].json, 0, NULL);

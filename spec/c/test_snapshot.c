@@ -139,10 +139,10 @@ static void test_check_refuses_with_the_place(void **state) {
        "{\"id\":\"W\",\"app_id\":\"A\",\"target\":\"https://e.com/2\"}]}",
        SWH_ERR_VALIDATION, "snap.json: webhooks[1].id: \"W\" is also webhooks[0].id"},
       {"{\"apps\":[" APP_A "],\"webhooks\":[" HOOK("1") "," HOOK("1") "]}", SWH_ERR_VALIDATION,
-       "snap.json: webhooks[1].target: app \"A\" already has this target in webhooks[0]"},
+       "snap.json: webhooks[1].target: app \"A\" already has a webhook with this target (webhooks[0])"},
       {"{\"apps\":[" APP_A "],\"webhooks\":[" HOOK("1") "," HOOK("2") "," HOOK("3") "," HOOK("4")
        "," HOOK("5") "," HOOK("6") "]}",
-       SWH_ERR_VALIDATION, "snap.json: webhooks[5]: app \"A\" would have more than 5 webhooks"},
+       SWH_ERR_VALIDATION, "snap.json: webhooks[5]: app \"A\" already has 5 webhooks, the most an app can have"},
       /* accepted: nothing at all, unknown fields, a trigger newer than API.md */
       {"{}", SWH_OK, NULL},
       {"{\"swh_snapshot\":1,\"project_id\":\"p\",\"future\":[],\"apps\":[{\"id\":\"A\","
@@ -176,8 +176,82 @@ static void test_check_refuses_with_the_place(void **state) {
       assert_null(project);
     }
     swh_error_clear(&err);
+    /* in place: the same answer and message */
+    json_t *own = json_deep_copy(snapshot);
+    project = "unset";
+    status = swh_snapshot_check_in_place(own, "snap.json", true, &project, &err);
+    assert_int_equal(status, cases[i].kind);
+    if (cases[i].message)
+      assert_string_equal(err.message, cases[i].message);
+    swh_error_clear(&err);
+    json_decref(own);
     json_decref(snapshot);
   }
+}
+
+/* In place: the snapshot's own lists, trigger names normalised only when asked. */
+static void test_check_in_place_changes_only_trigger_names(void **state) {
+  const char *text =
+      "{\"project_id\":\"p\",\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"app_id\":\"A\","
+      "\"target\":\"https://e.com/\",\"triggers\":[\"SMART_CONVERSATIONS\"]}]}";
+  json_t *snapshot = json_loads(text, 0, NULL);
+  json_t *original = json_deep_copy(snapshot);
+  const char *project;
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_snapshot_check_in_place(snapshot, "s", false, &project, &err), SWH_OK);
+  assert_string_equal(project, "p");
+  assert_true(json_equal(snapshot, original));
+  assert_int_equal(swh_snapshot_check_in_place(snapshot, "s", true, &project, &err), SWH_OK);
+  json_t *triggers = json_object_get(json_array_get(json_object_get(snapshot, "webhooks"), 0),
+                                     "triggers");
+  assert_string_equal(json_string_value(json_array_get(triggers, 0)), "SMART_CONVERSATION");
+  json_decref(snapshot);
+  json_decref(original);
+}
+
+/* 3,000 webhooks in 600 apps: the rules are checked against every earlier webhook (through
+   the project model), and a refusal names the right places at the end of a long file. */
+static void test_check_at_3000_webhooks(void **state) {
+  json_t *apps = json_array(), *webhooks = json_array();
+  for (int a = 0; a < 600; a++) {
+    char app_id[16], id[24], target[48];
+    snprintf(app_id, sizeof app_id, "APP%d", a);
+    json_array_append_new(apps, json_pack("{s:s}", "id", app_id));
+    for (int k = 0; k < SWH_WEBHOOKS_PER_APP; k++) {
+      snprintf(id, sizeof id, "W%d-%d", a, k);
+      snprintf(target, sizeof target, "https://e.com/%d", k);
+      json_array_append_new(webhooks, json_pack("{s:s,s:s,s:s,s:[s]}", "id", id, "app_id",
+                                                app_id, "target", target, "triggers", "OPT_IN"));
+    }
+  }
+  json_t *snapshot = json_pack("{s:o,s:o}", "apps", apps, "webhooks", webhooks);
+  assert_non_null(snapshot);
+  const char *project;
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_snapshot_check_in_place(snapshot, "s", true, &project, &err), SWH_OK);
+
+  /* a sixth in the first app, a target taken in the last, an id taken from the first */
+  json_t *extra = json_pack("{s:s,s:s}", "app_id", "APP0", "target", "https://e.com/new");
+  json_array_append_new(webhooks, extra);
+  assert_int_equal(swh_snapshot_check_in_place(snapshot, "s", true, &project, &err),
+                   SWH_ERR_VALIDATION);
+  assert_string_equal(err.message, "s: webhooks[3000]: app \"APP0\" already has 5 webhooks, "
+                                   "the most an app can have");
+  json_object_set_new(extra, "app_id", json_string("APP599"));
+  json_object_set_new(extra, "target", json_string("https://e.com/2"));
+  json_array_remove(webhooks, 2999);
+  assert_int_equal(swh_snapshot_check_in_place(snapshot, "s", true, &project, &err),
+                   SWH_ERR_VALIDATION);
+  assert_string_equal(err.message, "s: webhooks[2999].target: app \"APP599\" already has a "
+                                   "webhook with this target (webhooks[2997])");
+  json_object_set_new(extra, "target", json_string("https://e.com/new"));
+  json_object_set_new(extra, "id", json_string("W0-0"));
+  assert_int_equal(swh_snapshot_check_in_place(snapshot, "s", true, &project, &err),
+                   SWH_ERR_VALIDATION);
+  assert_string_equal(err.message, "s: webhooks[2999].id: \"W0-0\" is also webhooks[0].id");
+  json_decref(snapshot);
 }
 
 /* What comes back: copies (the snapshot is not changed), normalised trigger names, empty
@@ -289,6 +363,8 @@ int main(void) {
       cmocka_unit_test(test_read_returns_the_value_unchecked),
       cmocka_unit_test(test_check_refuses_with_the_place),
       cmocka_unit_test(test_check_returns_normalised_copies),
+      cmocka_unit_test(test_check_in_place_changes_only_trigger_names),
+      cmocka_unit_test(test_check_at_3000_webhooks),
       cmocka_unit_test(test_check_messages_quote_no_secret),
       cmocka_unit_test(test_check_allocation_failures_are_memory_errors),
   };

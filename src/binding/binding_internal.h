@@ -93,4 +93,7 @@ void swh_options_open(lua_State *L);
 /* Sets core.save_snapshot and core.load_snapshot into the table at -1 (lua_snapshot.c). */
 void swh_snapshot_open(lua_State *L);
 
+/* Sets core.project_rules and core.check_placements into the table at -1 (lua_project.c). */
+void swh_project_open(lua_State *L);
+
 #endif

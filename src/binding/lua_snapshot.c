@@ -4,19 +4,19 @@
  * what the emulator refuses, with the same messages:
  *
  *   core.save_snapshot(path, snapshot) -> true | nil, err
- *     The snapshot checked as swh.load checks a file (swh_snapshot_check, its messages
- *     starting "snapshot: "), then written as JSON with sorted keys, two-space indents and a
+ *     The snapshot checked as swh.load checks a file (swh_snapshot_check_in_place, its
+ *     messages starting "snapshot: "), then written as JSON with sorted keys, two-space indents and a
  *     final newline by swh_file_write_atomic: all of it or the old file, mode 0600. A value
  *     that cannot be JSON raises, naming its path ("snapshot.apps[1].id: ...").
  *   core.load_snapshot(path) -> snapshot | nil, err
- *     swh_snapshot_read and swh_snapshot_check. The snapshot is the file's object with
- *     apps and webhooks as checked (trigger names normalised; absent when the file has
- *     none) and swh_snapshot = 1 when the file left it out; other keys as read.
+ *     swh_snapshot_read and swh_snapshot_check_in_place. The snapshot is the file's object
+ *     with trigger names normalised, and swh_snapshot = 1 when the file left it out.
  *
  * err is an error value (swh_error_push) whose message starts with "snapshot" or the path.
  * Arguments that are not strings raise, as misuse does everywhere in the binding.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -35,27 +35,25 @@ static int push_failure(lua_State *L, swh_error *err) {
   return 2;
 }
 
-/* Checks snapshot as swh.load would, naming it "snapshot" in messages. */
-static swh_status check(const json_t *snapshot, swh_error *err) {
-  json_t *apps, *webhooks;
+/* Checks snapshot (the binding's own copy) as swh.load would, naming it "snapshot" in
+   messages; it is written as given, trigger names included. */
+static swh_status check(json_t *snapshot, swh_error *err) {
   const char *project_id;
-  swh_status status = swh_snapshot_check(snapshot, "snapshot", &apps, &webhooks, &project_id,
-                                         err);
-  json_decref(apps);
-  json_decref(webhooks);
-  return status;
+  return swh_snapshot_check_in_place(snapshot, "snapshot", false, &project_id, err);
 }
 
 /* Writes snapshot to path in the file format, atomically. */
 static swh_status write_file(const char *path, const json_t *snapshot, swh_error *err) {
-  size_t len = json_dumpb(snapshot, NULL, 0, SNAPSHOT_FILE_FLAGS);
-  char *text = len ? malloc(len + 1) : NULL;
-  if (!text)
+  char *text = json_dumps(snapshot, SNAPSHOT_FILE_FLAGS); /* one pass, unlike json_dumpb */
+  size_t len = text ? strlen(text) : 0;
+  char *line = text ? realloc(text, len + 2) : NULL;
+  if (!line) {
+    free(text);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-  json_dumpb(snapshot, text, len, SNAPSHOT_FILE_FLAGS);
-  text[len] = '\n';
-  swh_status status = swh_file_write_atomic(path, text, len + 1, err);
-  free(text);
+  }
+  memcpy(line + len, "\n", 2);
+  swh_status status = swh_file_write_atomic(path, line, len + 1, err);
+  free(line);
   return status;
 }
 
@@ -82,24 +80,14 @@ static int save_snapshot(lua_State *L) {
   return 1;
 }
 
-/* The checked lists replace the file's (a list the file does not have stays absent: swh.plan
-   then refuses the snapshot rather than read it as "no webhooks", which would delete them
-   all); swh_snapshot is filled in. The object takes the lists, even on failure. */
-static swh_status replace_lists(json_t *snapshot, json_t *apps, json_t *webhooks,
-                                swh_error *err) {
-  int failed = 0;
-  if (json_object_get(snapshot, "apps"))
-    failed |= json_object_set_new(snapshot, "apps", apps);
-  else
-    json_decref(apps);
-  if (json_object_get(snapshot, "webhooks"))
-    failed |= json_object_set_new(snapshot, "webhooks", webhooks);
-  else
-    json_decref(webhooks);
-  if (!json_object_get(snapshot, "swh_snapshot")) {
-    failed |= json_object_set_new(snapshot, "swh_snapshot", json_integer(SWH_SNAPSHOT_VERSION));
-  }
-  return failed ? swh_error_set(err, SWH_ERR_MEMORY, "out of memory") : SWH_OK;
+/* swh_snapshot is filled in when the file left it out. A list the file does not have stays
+   absent: swh.plan then refuses the snapshot rather than read it as "no webhooks", which
+   would delete them all. */
+static swh_status complete(json_t *snapshot, swh_error *err) {
+  if (!json_object_get(snapshot, "swh_snapshot") &&
+      json_object_set_new(snapshot, "swh_snapshot", json_integer(SWH_SNAPSHOT_VERSION)) != 0)
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  return SWH_OK;
 }
 
 static int load_snapshot(lua_State *L) {
@@ -108,11 +96,10 @@ static int load_snapshot(lua_State *L) {
   swh_json_box *box = swh_json_box_push(L); /* path, box */
   swh_error err;
   swh_error_init(&err);
-  json_t *apps, *webhooks;
   const char *project_id;
   if (swh_snapshot_read(path, &box->value, &err) != SWH_OK ||
-      swh_snapshot_check(box->value, path, &apps, &webhooks, &project_id, &err) != SWH_OK ||
-      replace_lists(box->value, apps, webhooks, &err) != SWH_OK) {
+      swh_snapshot_check_in_place(box->value, path, true, &project_id, &err) != SWH_OK ||
+      complete(box->value, &err) != SWH_OK) {
     return push_failure(L, &err);
   }
   swh_json_push(L, box->value); /* path, box, snapshot */

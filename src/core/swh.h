@@ -14,5 +14,6 @@
 #include "swh_client.h"
 #include "swh_file.h"
 #include "swh_snapshot.h"
+#include "swh_project.h"
 
 #endif

@@ -12,6 +12,8 @@
 #ifndef SWH_SNAPSHOT_H
 #define SWH_SNAPSHOT_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "swh_error.h"
@@ -35,18 +37,30 @@ swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err
  * with distinct non-empty string ids and a string display_name if any; webhooks an array of
  * valid webhooks (swh_webhook_validate, without SWH_VALIDATE_STRICT_TRIGGERS: a snapshot of
  * the real API may hold triggers newer than API.md) whose ids, if present, are distinct
- * non-empty strings, whose app_id is one of the apps, with targets unique within an app and
- * at most SWH_WEBHOOKS_PER_APP webhooks an app.
+ * non-empty strings, and that the project's rules (swh_project_placement) allow, each in
+ * turn: its app is one of the apps, has room, and has no earlier webhook with its target.
+ * Linear in the snapshot's size.
  * On success returns copies of the apps and webhooks (new references the caller owns; empty
  * arrays when absent) with trigger names normalised (swh_webhook_normalize), and
  * *project_id (borrowed from snapshot; NULL when absent).
  * On failure returns SWH_ERR_VALIDATION with a message that starts with source (a file name,
  * or "seed") and names the element, never quoting a secret:
  *   "snap.json: webhooks[3].app_id: no such app \"X\""
+ *   "snap.json: webhooks[4].target: app \"A\" already has a webhook with this target
+ *    (webhooks[1])"
  *   "seed: apps[1].id: \"A\" is also apps[0].id"
  * (or SWH_ERR_MEMORY); then *apps, *webhooks and *project_id are NULL.
  */
 swh_status swh_snapshot_check(const json_t *snapshot, const char *source, json_t **apps,
                               json_t **webhooks, const char **project_id, swh_error *err);
+
+/*
+ * swh_snapshot_check without the copies, for a snapshot the caller owns and needs no longer
+ * as it was (swh.load's, swh.save's): its own lists are checked, with the same rules and
+ * messages; with normalize, their trigger names become the API's (on failure, those before
+ * the refused element may have). *project_id as swh_snapshot_check's.
+ */
+swh_status swh_snapshot_check_in_place(json_t *snapshot, const char *source, bool normalize,
+                                       const char **project_id, swh_error *err);
 
 #endif

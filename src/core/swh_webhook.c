@@ -35,17 +35,29 @@ static const char *const credentials_fields[] = {
     "client_id", "client_secret", "endpoint", "scope", "response_type", "token_request_type",
 };
 
-/* The Node SDK's spelling of SMART_CONVERSATION, accepted on input. */
-static const char node_smart_conversation[] = "SMART_CONVERSATIONS";
+/* Other spellings of trigger names and the trigger each means. */
+static const struct {
+  const char *spelling, *trigger;
+} trigger_aliases[] = {
+#define SWH_X_ALIAS(spelling, trigger) {#spelling, #trigger},
+    SWH_TRIGGER_ALIASES(SWH_X_ALIAS)
+#undef SWH_X_ALIAS
+};
 static const char unspecified_trigger[] = "UNSPECIFIED_TRIGGER";
-static const char updatable_list[] =
-    "app_id, target, target_type, triggers, secret, client_credentials";
+/* ", app_id, target, ...": the updatable fields for messages, from their X-macro; the list
+   starts after the first ", ". */
+static const char updatable_list_text[] =
+#define SWH_X_LISTED(name) ", " #name
+    SWH_UPDATABLE_FIELDS(SWH_X_LISTED);
+#undef SWH_X_LISTED
+#define updatable_list (updatable_list_text + 2)
 
 /* ---- names ---------------------------------------------------------------------------- */
 
 /* The canonical spelling of a known trigger name, or NULL. */
 static const char *canonical_trigger(const char *name) {
-  if (strcmp(name, node_smart_conversation) == 0) return "SMART_CONVERSATION";
+  for (size_t i = 0; i < sizeof trigger_aliases / sizeof trigger_aliases[0]; i++)
+    if (strcmp(name, trigger_aliases[i].spelling) == 0) return trigger_aliases[i].trigger;
   for (size_t i = 0; i < TRIGGER_COUNT; i++)
     if (strcmp(name, known_triggers[i]) == 0) return known_triggers[i];
   return NULL;
@@ -242,7 +254,8 @@ static swh_status check_target(const json_t *value, swh_error *err) {
   return check_url(json_string_value(value), path, true, err);
 }
 
-static swh_status check_triggers(const json_t *triggers, unsigned flags, swh_error *err) {
+static swh_status check_triggers(const json_t *triggers, unsigned flags,
+                                 const json_t *more_triggers, swh_error *err) {
   if (!json_is_array(triggers)) return invalid_type(err, "webhook.triggers", "an array", triggers);
   /* Canonical name -> first index, so repeats are found in linear time whatever the size. */
   json_t *seen = json_object();
@@ -274,6 +287,7 @@ static swh_status check_triggers(const json_t *triggers, unsigned flags, swh_err
       break;
     }
     const char *canonical = canonical_trigger(name);
+    if (!canonical && json_object_get(more_triggers, name)) canonical = name;
     if (!canonical) {
       const char *suggestion = swh_trigger_suggest(name);
       bool strict = flags & SWH_VALIDATE_STRICT_TRIGGERS;
@@ -356,6 +370,11 @@ static swh_status check_client_credentials(const json_t *value, unsigned flags, 
 }
 
 swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err) {
+  return swh_webhook_validate_with(webhook, flags, NULL, err);
+}
+
+swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
+                                     const json_t *more_triggers, swh_error *err) {
   static const char *const target_types[] = {"HTTP", "DISMISS", NULL};
   bool partial = flags & SWH_VALIDATE_PARTIAL;
   if (!webhook) return swh_error_set(err, SWH_ERR_USAGE, "webhook: missing (NULL)");
@@ -365,7 +384,7 @@ swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error
                                  sizeof webhook_fields / sizeof webhook_fields[0], err);
   if (status != SWH_OK) return status;
 
-  if (!partial && json_object_get(webhook, "id"))
+  if (!partial && !(flags & SWH_VALIDATE_WITH_ID) && json_object_get(webhook, "id"))
     return swh_error_set(err, SWH_ERR_VALIDATION,
                          "webhook.id: must not be set when creating a webhook (the server "
                          "assigns it)");
@@ -387,7 +406,7 @@ swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error
       (status = check_string(field, "webhook.secret", false, 0, err)) != SWH_OK)
     return status;
   if ((field = json_object_get(webhook, "triggers")) &&
-      (status = check_triggers(field, flags, err)) != SWH_OK)
+      (status = check_triggers(field, flags, more_triggers, err)) != SWH_OK)
     return status;
   if ((field = json_object_get(webhook, "client_credentials")) &&
       (status = check_client_credentials(field, flags, err)) != SWH_OK)
@@ -400,9 +419,47 @@ void swh_webhook_normalize(json_t *webhook) {
   size_t index;
   json_t *value;
   json_array_foreach(triggers, index, value) {
-    if (json_is_string(value) && strcmp(json_string_value(value), node_smart_conversation) == 0)
-      json_string_set(value, "SMART_CONVERSATION"); /* on allocation failure it stays as is */
+    const char *name = json_string_value(value);
+    const char *canonical = name ? canonical_trigger(name) : NULL;
+    if (canonical && strcmp(canonical, name) != 0)
+      json_string_set(value, canonical); /* on allocation failure it stays as is */
   }
+}
+
+/* ---- defaults ------------------------------------------------------------------------- */
+
+json_t *swh_webhook_field_default(const char *field) {
+  if (!field) return NULL;
+  if (strcmp(field, "target_type") == 0) return json_string("HTTP");
+  if (strcmp(field, "triggers") == 0) return json_array();
+  if (strcmp(field, "secret") == 0) return json_string("");
+  if (strcmp(field, "client_credentials") == 0) return json_null();
+  return NULL;
+}
+
+/* Whether value says "none" (a default that is no value). */
+static bool says_none(const json_t *value) {
+  return json_is_null(value) || (json_is_string(value) && json_string_length(value) == 0);
+}
+
+bool swh_webhook_apply_defaults(json_t *webhook) {
+  for (size_t i = 0; i < UPDATABLE_COUNT; i++) {
+    const char *field = updatable_fields[i];
+    if (json_object_get(webhook, field)) continue;
+    json_t *value = swh_webhook_field_default(field);
+    if (!value) {
+      if (strcmp(field, "app_id") != 0 && strcmp(field, "target") != 0) return false;
+      continue;
+    }
+    if (says_none(value)) {
+      json_decref(value);
+    } else if (json_object_set_new(webhook, field, value) != 0) {
+      return false;
+    }
+  }
+  json_t *secret = json_object_get(webhook, "secret");
+  if (secret && says_none(secret)) json_object_del(webhook, "secret");
+  return true;
 }
 
 /* ---- update_mask ---------------------------------------------------------------------- */

@@ -30,6 +30,10 @@
   X(UNSUPPORTED) X(OPT_IN) X(OPT_OUT) X(CAPABILITY) X(CHANNEL_EVENT)             \
   X(RECORD_NOTIFICATION)
 
+/* Other spellings of trigger names, accepted on input and sent as the API's:
+   X(spelling, trigger). SMART_CONVERSATIONS is the Node SDK's. */
+#define SWH_TRIGGER_ALIASES(X) X(SMART_CONVERSATIONS, SMART_CONVERSATION)
+
 /* The top-level fields update_mask may name, in API.md's order. */
 #define SWH_UPDATABLE_FIELDS(X) \
   X(app_id) X(target) X(target_type) X(triggers) X(secret) X(client_credentials)
@@ -43,6 +47,9 @@ enum {
      Without it, a well-formed unknown name (A-Z, 0-9, _) that is not a likely typo of a
      known one passes, since Sinch adds triggers over time and a client must carry them. */
   SWH_VALIDATE_STRICT_TRIGGERS = 1u << 1,
+  /* A whole webhook as a server holds it (a snapshot's): as a create, but id may be there
+     (its type is the caller's to check). */
+  SWH_VALIDATE_WITH_ID = 1u << 2,
 };
 /* Fields not in API.md are kept and passed on (Sinch adds fields), except a likely typo of
    one: a key within the trigger-suggestion distance of a known field is refused. */
@@ -73,8 +80,33 @@ enum {
  */
 swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err);
 
-/* Rewrites SMART_CONVERSATIONS to SMART_CONVERSATION in webhook->triggers, in place. */
+/*
+ * swh_webhook_validate, with more_triggers (an object whose keys are trigger names, or NULL)
+ * counted as known: a server that has seen newer triggers (the emulator loaded from a backup
+ * of the real API) checks with SWH_VALIDATE_STRICT_TRIGGERS and those names. A name there is
+ * never "corrected" by a suggestion.
+ */
+swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
+                                     const json_t *more_triggers, swh_error *err);
+
+/* Rewrites the other spellings of trigger names (SWH_TRIGGER_ALIASES:
+   SMART_CONVERSATIONS) to the API's (SMART_CONVERSATION) in webhook->triggers, in place. */
 void swh_webhook_normalize(json_t *webhook);
+
+/*
+ * What an updatable field is when a webhook leaves it out, as a new JSON value (the caller
+ * owns it): target_type "HTTP", triggers [], secret "" and client_credentials null (none,
+ * in the words an update uses to clear them). NULL for app_id and target (required, no
+ * default), for any other name, and when out of memory.
+ */
+json_t *swh_webhook_field_default(const char *field);
+
+/*
+ * Gives a webhook being created what the API fills in: each field left out whose default
+ * is a value (target_type, triggers) gets it, and secret "" (none) is removed. Returns
+ * false when out of memory (then some defaults may be missing).
+ */
+bool swh_webhook_apply_defaults(json_t *webhook);
 
 /* Whether name is one of the 21 usable triggers (SMART_CONVERSATIONS counts). */
 bool swh_trigger_known(const char *name);
