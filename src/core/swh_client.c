@@ -654,13 +654,16 @@ static void requeue(swh_client *client, swh_call *call, double delay_ms) {
   list_push(&client->waiting, call);
 }
 
-/* A 401 whose WWW-Authenticate says the token expired: renews the token once for the call
-   (calls that saw the same token share one renewal) and resends the same request, main or
-   lookup, without counting it as an attempt. Returns false when that does not apply. */
-static bool renew_after_expiry(swh_client *client, swh_call *call, const swh_transfer *t) {
-  if (t->status != 401 || !t->token_expired || client->auth != SWH_AUTH_OAUTH2 || call->renewed)
-    return false;
+/* A 401 to a call sent with the cached token: renews the token once for the call (calls
+   that saw the same token share one renewal) and resends the same request, main or lookup,
+   without counting it as an attempt. Any 401, not only one whose WWW-Authenticate says
+   "expired": a server restarted with a new signing key refuses every token it made before.
+   Returns false when that does not apply (Basic, or renewed once already: no loop). */
+static bool renew_after_401(swh_client *client, swh_call *call, const swh_transfer *t) {
+  if (t->status != 401 || client->auth != SWH_AUTH_OAUTH2 || call->renewed) return false;
   call->renewed = true;
+  trace_line(client, "~ %s was refused (401%s): renewing the token and sending it again",
+             call->request, t->token_expired ? ", token expired" : "");
   if (call->phase == PHASE_LOOKUP)
     call->lookup_attempts--;
   else
@@ -678,7 +681,7 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   json_t *webhooks = NULL;
   if (code != CURLE_OK)
     swh_answer_transport_error(t, code, &err);
-  else if (renew_after_expiry(client, call, t))
+  else if (renew_after_401(client, call, t))
     return;
   else if (t->status != 200)
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
@@ -738,7 +741,7 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
       call_succeed(call, result);
       return;
     }
-  } else if (renew_after_expiry(client, call, t)) {
+  } else if (renew_after_401(client, call, t)) {
     return;
   } else if (t->status == 404 && call->op == SWH_OP_WEBHOOK_DELETE && call->ambiguous) {
     /* An earlier attempt was applied but its answer lost: the webhook is gone, as asked. */
@@ -751,6 +754,8 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   } else {
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
     ambiguous = t->status >= 500;
+    if (t->status == 401 && call->renewed)
+      append_message(&err, " (refused again with a new token)");
   }
 
   bool again = err.retryable && call->attempts < client->retries;

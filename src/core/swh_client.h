@@ -8,8 +8,9 @@
  * binding run straight-line code in many coroutines: start, yield, resume when done.
  *
  * Authentication is OAuth2 client credentials (a cached token, renewed 60 s before it
- * expires, one renewal shared by all waiting calls, renewed and resent once on a 401 whose
- * WWW-Authenticate says the token expired) or Basic. Answers are jansson values, kept whole,
+ * expires but used for at least SWH_TOKEN_MIN_LIFE_S = 1 s whatever expires_in says, one
+ * renewal shared by all waiting calls, renewed and resent once on any 401 to a call sent
+ * with it; a token with control characters is refused) or Basic. Answers are jansson values, kept whole,
  * so fields this code does not know survive a read and write back.
  *
  * Retries happen inside the client (config.retries attempts in all) for 429 (after its
