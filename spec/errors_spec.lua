@@ -150,6 +150,12 @@ describe("misuse", function()
       option_error{ key_secret = 12345 })
     assert.equal("bad argument #1 to 'client' (region: expected a string, got table)",
       option_error{ region = {} })
+    -- A string cut at a NUL byte would be another project, key or URL; never printed, as
+    -- the value may be a secret.
+    assert.equal("bad argument #1 to 'client' (key_secret: contains a NUL byte, which would "
+      .. "cut it short)", option_error{ key_secret = "emulator-secret\0SECRET" })
+    assert.equal("bad argument #1 to 'client' (project_id: contains a NUL byte, which would "
+      .. "cut it short)", option_error{ project_id = "p\0q" })
     local err = raises(function() swh.client{ project_id = "p", key_id = "k" } end)
     assert.matches("bad argument #1 to 'client' %(key_secret: required, a string%)$", err)
     err = raises(function() swh.client{ true } end)
@@ -185,6 +191,10 @@ describe("settings the core refuses", function()
     c, err = swh.client(with("auth_url", "nope"))
     assert.is_nil(c)
     assert.equal('config.auth_url: "nope" is not an http:// or https:// URL', err.message)
+    c, err = swh.client(with("project_id", ".."))
+    assert.is_nil(c)
+    assert.equal("usage: config.project_id: \"..\" cannot be an id (as a path segment it "
+      .. "would change the request's path)", tostring(err))
   end)
 end)
 

@@ -296,6 +296,13 @@ static void test_config_is_checked(void **state) {
                       "config.region: unknown region \"mars\" (expected us, eu or br)");
   config.region = "eu";
 
+  config.project_id = "..";
+  assert_null(swh_client_new(&config, &err));
+  assert_int_equal(err.kind, SWH_ERR_USAGE);
+  assert_string_equal(err.message, "config.project_id: \"..\" cannot be an id (as a path "
+                                   "segment it would change the request's path)");
+  config.project_id = "p";
+
   config.base_url = "ftp://x";
   assert_null(swh_client_new(&config, &err));
   assert_string_equal(err.message, "config.base_url: \"ftp://x\" is not an http:// or https:// URL");
@@ -872,6 +879,32 @@ static void test_bad_input_is_refused_before_sending(void **state) {
   json_decref(array);
   assert_null(swh_call_start(f->client, SWH_OP_WEBHOOK_GET, "W", json_null(), NULL, &err));
   assert_string_equal(err.message, "body: this operation takes none");
+
+  /* "." and ".." would be dropped from the path by libcurl ("DELETE .." deleted nothing but
+     hit /v1/projects/p/), and a NUL would cut an id short: refused, naming the id. */
+  static const char dots_why[] = "cannot be an id (as a path segment it would change the "
+                                 "request's path)";
+  char message[256];
+  assert_int_equal(swh_webhook_delete(f->client, "..", &err), SWH_ERR_VALIDATION);
+  snprintf(message, sizeof message, "webhook_id: \"..\" %s", dots_why);
+  assert_string_equal(err.message, message);
+  assert_string_equal(err.request, "DELETE /v1/projects/emulator-project/webhooks/..");
+  assert_int_equal(swh_webhook_get(f->client, ".", &out, &err), SWH_ERR_VALIDATION);
+  snprintf(message, sizeof message, "webhook_id: \".\" %s", dots_why);
+  assert_string_equal(err.message, message);
+  assert_int_equal(swh_webhooks_list(f->client, "..", &out, &err), SWH_ERR_VALIDATION);
+  snprintf(message, sizeof message, "app_id: \"..\" %s", dots_why);
+  assert_string_equal(err.message, message);
+  bad = json_pack("{s:s, s:s}", "app_id", ".", "target", "https://example.com/x");
+  assert_int_equal(swh_webhook_create(f->client, bad, &out, &err), SWH_ERR_VALIDATION);
+  snprintf(message, sizeof message, "webhook.app_id: \".\" %s", dots_why);
+  assert_string_equal(err.message, message);
+  json_decref(bad);
+  assert_int_equal(swh_id_check(SWH_OP_WEBHOOK_DELETE, "W\0junk", 6, &err), SWH_ERR_VALIDATION);
+  assert_string_equal(err.message,
+                      "webhook_id: contains a NUL byte (byte 2 of 6), which would cut it short");
+  assert_int_equal(swh_id_check(SWH_OP_WEBHOOKS_LIST, "A", 1, &err), SWH_OK);
+  assert_int_equal(swh_id_check(SWH_OP_WEBHOOK_GET, "...", 3, &err), SWH_OK);
 
   assert_int_equal(f->trace.count, 0); /* nothing was sent, not even a token request */
   swh_error_clear(&err);

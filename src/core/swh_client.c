@@ -220,6 +220,9 @@ static swh_status check_config(const swh_config *config, swh_error *err) {
   if (!config) return swh_error_set(err, SWH_ERR_USAGE, "config: required");
   if (!config->project_id || !*config->project_id)
     return swh_error_set(err, SWH_ERR_USAGE, "config.project_id: required");
+  if (swh_segment_check("config.project_id", config->project_id, strlen(config->project_id),
+                        SWH_ERR_USAGE, err) != SWH_OK)
+    return err->kind;
   if (!config->key_id || !*config->key_id)
     return swh_error_set(err, SWH_ERR_USAGE, "config.key_id: required");
   if (!config->key_secret || !*config->key_secret)
@@ -416,6 +419,8 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
     snprintf(call->request, sizeof call->request, "%s %s", shape.method, path);
   free(url);
   free(path);
+  if (status == SWH_OK && shape.id_name)
+    status = swh_segment_check(shape.id_name, id, strlen(id), SWH_ERR_VALIDATION, err);
   if (status == SWH_OK && shape.has_body)
     status = swh_request_body(op, body, &call->sent, mask, err);
   if (status == SWH_OK && call->sent) {

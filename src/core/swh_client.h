@@ -75,7 +75,8 @@ swh_status swh_url_check(const char *name, const char *url, swh_error *err);
 
 /*
  * A new client (the caller frees it with swh_client_free), or NULL with err filled:
- * SWH_ERR_USAGE naming the field for a missing project_id/key_id/key_secret, an unknown
+ * SWH_ERR_USAGE naming the field for a missing project_id/key_id/key_secret, a project_id
+ * of "." or "..", an unknown
  * region, a base_url or auth_url that fails swh_url_check; SWH_ERR_MEMORY. The config's
  * strings are copied. No request is sent until the first call.
  */
@@ -103,10 +104,22 @@ typedef enum {
 typedef struct swh_call swh_call;
 
 /*
+ * Checks the id of op (the app_id of a list; the webhook_id of a get, update or delete) as a
+ * path segment: len is its length in bytes, so that a NUL byte inside is found (C would take
+ * it for the end: a delete of "ID\0junk" acted on "ID"), and "." or ".." are refused
+ * (libcurl drops them from the path: a delete of ".." reached /v1/projects/p/). Returns
+ * SWH_OK (also for an op without an id, or a NULL id), or SWH_ERR_VALIDATION naming the id.
+ * swh_call_start makes the same check on strlen(id); the Lua binding calls this first, with
+ * the string's real length.
+ */
+swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
+
+/*
  * Validates the arguments and queues the request; nothing is sent until swh_client_step.
  * body is borrowed (copied as needed). user is returned by swh_call_user. Returns the call
  * (owned by the caller until swh_call_finish or swh_call_abandon), or NULL with err filled:
- * SWH_ERR_USAGE (missing id, body of the wrong type), SWH_ERR_VALIDATION (API.md's rules),
+ * SWH_ERR_USAGE (missing id, body of the wrong type), SWH_ERR_VALIDATION (API.md's rules,
+ * swh_id_check),
  * SWH_ERR_MEMORY.
  */
 swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
