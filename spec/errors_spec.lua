@@ -126,7 +126,7 @@ describe("misuse", function()
     end
     assert.equal("bad argument #1 to 'client' (unknown option \"colour\" (known: project_id, "
       .. "key_id, key_secret, region, base_url, auth_url, auth, timeout, retries, concurrency, "
-      .. "rate, trace))", option_error{ colour = "red" })
+      .. "rate, allow_insecure_http, trace))", option_error{ colour = "red" })
     assert.equal("bad argument #1 to 'client' (timeout: expected a number, got string)",
       option_error{ timeout = "30" })
     assert.equal("bad argument #1 to 'client' (timeout: expected a positive number, got "
@@ -137,13 +137,16 @@ describe("misuse", function()
       option_error{ retries = "5" })
     assert.equal("bad argument #1 to 'client' (unknown option \"concurency\" (did you mean "
       .. "\"concurrency\"? known: project_id, key_id, key_secret, region, base_url, auth_url, "
-      .. "auth, timeout, retries, concurrency, rate, trace))", option_error{ concurency = 4 })
+      .. "auth, timeout, retries, concurrency, rate, allow_insecure_http, trace))",
+      option_error{ concurency = 4 })
     assert.equal("bad argument #1 to 'client' (concurrency: expected an integer from 1 to "
       .. "100000, got 0)", option_error{ concurrency = 0 })
     assert.equal("bad argument #1 to 'client' (rate: expected a number, got boolean)",
       option_error{ rate = true })
     assert.equal("bad argument #1 to 'client' (trace: expected a boolean, got number)",
       option_error{ trace = 1 })
+    assert.equal("bad argument #1 to 'client' (allow_insecure_http: expected a boolean, got "
+      .. "string)", option_error{ allow_insecure_http = "yes" })
     assert.equal('bad argument #1 to \'client\' (auth: expected "oauth2" or "basic", got '
       .. '"digest")', option_error{ auth = "digest" })
     assert.equal("bad argument #1 to 'client' (key_secret: expected a string, got number)",

@@ -39,7 +39,14 @@ typedef struct lua_call {
 
 /* ---- options ---- */
 
-typedef enum { OPT_STRING, OPT_POSITIVE_NUMBER, OPT_POSITIVE_INTEGER, OPT_BOOLEAN, OPT_AUTH } opt_type;
+typedef enum {
+  OPT_STRING,
+  OPT_POSITIVE_NUMBER,
+  OPT_POSITIVE_INTEGER,
+  OPT_BOOLEAN,
+  OPT_TRACE, /* a boolean that sets the trace function */
+  OPT_AUTH
+} opt_type;
 
 /* Each option and the field of swh_config it sets, whose C type its opt_type gives. */
 static const struct {
@@ -58,7 +65,8 @@ static const struct {
     {"retries", OPT_POSITIVE_INTEGER, offsetof(swh_config, retries)},
     {"concurrency", OPT_POSITIVE_INTEGER, offsetof(swh_config, concurrency)},
     {"rate", OPT_POSITIVE_NUMBER, offsetof(swh_config, rate)},
-    {"trace", OPT_BOOLEAN, offsetof(swh_config, trace)},
+    {"allow_insecure_http", OPT_BOOLEAN, offsetof(swh_config, allow_insecure_http)},
+    {"trace", OPT_TRACE, offsetof(swh_config, trace)},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
@@ -137,6 +145,12 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
     break;
   }
   case OPT_BOOLEAN:
+    if (!lua_isboolean(L, -1)) {
+      option_error(L, arg, name, "a boolean");
+    }
+    *(bool *)field = lua_toboolean(L, -1);
+    break;
+  case OPT_TRACE:
     if (!lua_isboolean(L, -1)) {
       option_error(L, arg, name, "a boolean");
     }

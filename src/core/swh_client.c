@@ -238,6 +238,17 @@ static swh_status check_config(const swh_config *config, swh_error *err) {
     return err->kind;
   if (config->auth != SWH_AUTH_OAUTH2 && config->auth != SWH_AUTH_BASIC)
     return swh_error_set(err, SWH_ERR_USAGE, "config.auth: must be oauth2 or basic");
+  if (!config->allow_insecure_http) {
+    bool basic = config->auth == SWH_AUTH_BASIC;
+    if (config->base_url &&
+        swh_url_check_private("config.base_url", config->base_url,
+                              basic ? "the key" : "the access token", err) != SWH_OK)
+      return err->kind;
+    /* Basic never asks the token endpoint */
+    if (!basic && config->auth_url &&
+        swh_url_check_private("config.auth_url", config->auth_url, "the key", err) != SWH_OK)
+      return err->kind;
+  }
   return SWH_OK;
 }
 

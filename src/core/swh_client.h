@@ -57,6 +57,10 @@ typedef struct swh_config {
   int retries;            /* attempts in all for a retryable failure; 0: default; 1: none */
   int concurrency;        /* requests in flight at most; <= 0: default */
   double rate;            /* requests per second at most; <= 0: default */
+  /* Plain http:// to a host that is not loopback (127.0.0.0/8, ::1, localhost) would carry
+     the key or the token in clear text: swh_client_new refuses such a base_url (and, with
+     OAuth2, auth_url) unless this is true. */
+  bool allow_insecure_http;
   swh_trace_fn *trace;    /* NULL: no trace */
   void *trace_user;
 } swh_config;
@@ -76,9 +80,10 @@ swh_status swh_url_check(const char *name, const char *url, swh_error *err);
 /*
  * A new client (the caller frees it with swh_client_free), or NULL with err filled:
  * SWH_ERR_USAGE naming the field for a missing project_id/key_id/key_secret, a project_id
- * of "." or "..", an unknown
- * region, a base_url or auth_url that fails swh_url_check; SWH_ERR_MEMORY. The config's
- * strings are copied. No request is sent until the first call.
+ * of "." or "..", an unknown region, a base_url or auth_url that fails swh_url_check, or
+ * that is plain http:// to a host that is not loopback without allow_insecure_http
+ * (checked on the URL's text, before any connection or name lookup); SWH_ERR_MEMORY. The
+ * config's strings are copied. No request is sent until the first call.
  */
 swh_client *swh_client_new(const swh_config *config, swh_error *err);
 
