@@ -125,19 +125,21 @@ describe("misuse", function()
       return (err:gsub("^" .. THIS .. ":%d+: ", ""))
     end
     assert.equal("bad argument #1 to 'client' (unknown option \"colour\" (known: project_id, "
-      .. "key_id, key_secret, region, base_url, auth_url, auth, timeout, retries, concurrency, "
-      .. "rate, allow_insecure_http, trace))", option_error{ colour = "red" })
+      .. "key_id, key_secret, region, base_url, auth_url, auth, timeout, retries, retry_time, "
+      .. "concurrency, rate, allow_insecure_http, trace))", option_error{ colour = "red" })
     assert.equal("bad argument #1 to 'client' (timeout: expected a number, got string)",
       option_error{ timeout = "30" })
     assert.equal("bad argument #1 to 'client' (timeout: expected a positive number, got "
       .. "-1.0)", option_error{ timeout = -1 })
+    assert.equal("bad argument #1 to 'client' (retry_time: expected a positive number, got "
+      .. "0.0)", option_error{ retry_time = 0 })
     assert.equal("bad argument #1 to 'client' (retries: expected an integer, got 1.5)",
       option_error{ retries = 1.5 })
     assert.equal("bad argument #1 to 'client' (retries: expected an integer, got string)",
       option_error{ retries = "5" })
     assert.equal("bad argument #1 to 'client' (unknown option \"concurency\" (did you mean "
       .. "\"concurrency\"? known: project_id, key_id, key_secret, region, base_url, auth_url, "
-      .. "auth, timeout, retries, concurrency, rate, allow_insecure_http, trace))",
+      .. "auth, timeout, retries, retry_time, concurrency, rate, allow_insecure_http, trace))",
       option_error{ concurency = 4 })
     assert.equal("bad argument #1 to 'client' (concurrency: expected an integer from 1 to "
       .. "100000, got 0)", option_error{ concurrency = 0 })
@@ -303,7 +305,7 @@ describe("swh.client() without options", function()
   local unset = {
     SINCH_PROJECT_ID = false, SINCH_KEY_ID = false, SINCH_KEY_SECRET = false,
     SINCH_REGION = false, SINCH_CONVERSATION_URL = false, SINCH_AUTH_URL = false,
-    SINCH_AUTH = false,
+    SINCH_AUTH = false, SWH_RETRY_TIME = false,
   }
   local function env(vars)
     local all = {}
@@ -362,9 +364,30 @@ describe("swh.client() without options", function()
       out)
   end)
 
+  it("reads SWH_RETRY_TIME as retry_time, in seconds", function()
+    local dead = "http://127.0.0.1:1"
+    local out = helper.lua([[
+      local swh = require "swh"
+      local c = assert(swh.client())
+      local clock = require("system").gettime
+      local start = clock()
+      local apps, e = c.apps:list()
+      print(e.kind, e.message:match("retry_time 0.3 s ran out"), clock() - start < 2)]],
+      env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
+           SINCH_AUTH = "basic", SINCH_CONVERSATION_URL = dead, SWH_RETRY_TIME = "0.3" })
+    assert.equal("network\tretry_time 0.3 s ran out\ttrue\n", out)
+    for _, bad in ipairs{ "soon", "0", "-1" } do
+      out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
+        SINCH_KEY_SECRET = "s", SWH_RETRY_TIME = bad })
+      assert.equal(('usage\tusage: SWH_RETRY_TIME: expected a positive number of seconds, '
+        .. 'got "%s"\n'):format(bad), out)
+    end
+  end)
+
   it("lists the variables it reads in swh.environment", function()
     assert.same({ "SINCH_PROJECT_ID", "SINCH_KEY_ID", "SINCH_KEY_SECRET", "SINCH_REGION",
-      "SINCH_CONVERSATION_URL", "SINCH_AUTH_URL", "SINCH_AUTH" }, swh.environment)
+      "SINCH_CONVERSATION_URL", "SINCH_AUTH_URL", "SINCH_AUTH", "SWH_RETRY_TIME" },
+      swh.environment)
   end)
 
   it("reads them under given options with swh._read_environment, as the swh host does",
@@ -438,6 +461,23 @@ describe("the client's options", function()
     local _, attempts = out:gsub("> GET [^\n]*/v1/projects/emulator%-project/apps\n", "")
     assert.equal(3, attempts)
     assert.matches("\nnil\thttp\t503\tUNAVAILABLE\ttrue\n$", out)
+  end)
+
+  it("retry_time = s ends the retries s seconds after the first failure", function()
+    local emu = helper.emulator{ apps = 1, args = { "--faults", "503=1" } }
+    local c = helper.client(emu, { auth = "basic", retries = 100000, retry_time = 0.4 })
+    local clock = require("system").gettime
+    local start = clock()
+    local apps, err = c.apps:list()
+    local elapsed = clock() - start
+    emu:stop()
+    assert.is_nil(apps)
+    assert.equal(503, err.http_status)
+    assert.equal(true, err.retryable)
+    assert.matches("^Service unavailable %(injected by %-%-faults%) %(gave up after %d+ "
+      .. "attempts: retry_time 0%.4 s ran "
+      .. "out%)$", err.message)
+    assert.is_true(elapsed >= 0.4 and elapsed < 2, "took " .. elapsed .. " s")
   end)
 
   it("concurrency = 1 sends one request at a time", function()

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,18 @@ static void *serve(void *arg) {
   return NULL;
 }
 
-raw_server *raw_start(void) {
+raw_server *raw_start(void) { return raw_start_at(0); }
+
+int raw_free_port(void) {
+  raw_server *s = raw_start_at(0);
+  if (!s) return -1;
+  int port = s->port;
+  close(s->fd);
+  free(s);
+  return port;
+}
+
+raw_server *raw_start_at(int port) {
   raw_server *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -110,6 +122,7 @@ raw_server *raw_start(void) {
   setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   struct sockaddr_in addr = {0};
   addr.sin_family = AF_INET;
+  addr.sin_port = htons((uint16_t)port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(s->fd, (struct sockaddr *)&addr, sizeof addr) != 0 || listen(s->fd, 16) != 0) {
     close(s->fd);

@@ -34,6 +34,12 @@ typedef struct raw_server {
 /* A server bound to a free port of 127.0.0.1, not yet serving (script it, then raw_run). */
 raw_server *raw_start(void);
 
+/* The same on a given port (0: a free one); NULL when it cannot be bound. */
+raw_server *raw_start_at(int port);
+
+/* A port of 127.0.0.1 that nothing listens on (free a moment ago). */
+int raw_free_port(void);
+
 /* Adds an answer with Content-Length and Connection: close; headers are whole lines, each
    ending in "\r\n" (or ""). */
 void raw_answer(raw_server *s, int status, const char *headers, const char *body);

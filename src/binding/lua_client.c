@@ -63,6 +63,7 @@ static const struct {
     {"auth", OPT_AUTH, offsetof(swh_config, auth)},
     {"timeout", OPT_POSITIVE_NUMBER, offsetof(swh_config, timeout)},
     {"retries", OPT_POSITIVE_INTEGER, offsetof(swh_config, retries)},
+    {"retry_time", OPT_POSITIVE_NUMBER, offsetof(swh_config, retry_time)},
     {"concurrency", OPT_POSITIVE_INTEGER, offsetof(swh_config, concurrency)},
     {"rate", OPT_POSITIVE_NUMBER, offsetof(swh_config, rate)},
     {"allow_insecure_http", OPT_BOOLEAN, offsetof(swh_config, allow_insecure_http)},

@@ -61,8 +61,9 @@ bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error 
   return !swh_transfer_failed_before_sending(code);
 }
 
-double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt) {
-  if (t->status == 429 && t->retry_after_ms >= 0)
+double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm) {
+  *firm = t->status == 429 && t->retry_after_ms >= 0;
+  if (*firm)
     return t->retry_after_ms > SWH_RETRY_AFTER_MAX_MS ? SWH_RETRY_AFTER_MAX_MS
                                                       : t->retry_after_ms;
   return swh_backoff_ms(rng, attempt);

@@ -38,7 +38,8 @@ const char *swh_answer_transport_detail(const swh_transfer *t, CURLcode code);
 bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error *err);
 
 /* Milliseconds to wait before attempt + 1: a 429's Retry-After (clamped to
-   SWH_RETRY_AFTER_MAX_MS) when it sent one, else back-off with full jitter from rng. */
-double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt);
+   SWH_RETRY_AFTER_MAX_MS) when it sent one (*firm is then true), else back-off with full
+   jitter from rng. */
+double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm);
 
 #endif

@@ -13,9 +13,12 @@
  * with it; a token with control characters is refused) or Basic. Answers are jansson values, kept whole,
  * so fields this code does not know survive a read and write back.
  *
- * Retries happen inside the client (config.retries attempts in all) for 429 (after its
- * Retry-After in seconds, else exponential back-off with full jitter), 500/502/503/504,
- * connection failures and timeouts; never for other 4xx. A create that failed ambiguously
+ * Retries happen inside the client for 429 (after its Retry-After in seconds, else
+ * exponential back-off with full jitter), 500/502/503/504, connection failures and
+ * timeouts; never for other 4xx. A call is tried again while both budgets last:
+ * config.retries attempts in all and config.retry_time seconds after its first failure
+ * (defaults 10 and 30 s: enough to ride out a server restart). A change whose answers were
+ * lost ends with "; it may have been applied". A create that failed ambiguously
  * (timeout, connection lost after sending, 5xx) lists its app's webhooks before sending again
  * and returns the one with its target if the first attempt did make it; a delete retried
  * after an ambiguous failure counts a 404 as done. libcurl silently resends a request whose
@@ -36,7 +39,8 @@
 #define SWH_DEFAULT_REGION "us"
 #define SWH_DEFAULT_AUTH_URL "https://auth.sinch.com/oauth2/token"
 #define SWH_DEFAULT_TIMEOUT 30.0
-#define SWH_DEFAULT_RETRIES 5
+#define SWH_DEFAULT_RETRIES 10
+#define SWH_DEFAULT_RETRY_TIME 30.0
 #define SWH_DEFAULT_CONCURRENCY 16
 #define SWH_DEFAULT_RATE 700.0
 
@@ -55,6 +59,8 @@ typedef struct swh_config {
   swh_auth auth;          /* default (0) SWH_AUTH_OAUTH2 */
   double timeout;         /* seconds per attempt; <= 0: SWH_DEFAULT_TIMEOUT; at most ~24 days */
   int retries;            /* attempts in all for a retryable failure; 0: default; 1: none */
+  double retry_time;      /* seconds after a call's first failure during which it is tried
+                             again; <= 0: SWH_DEFAULT_RETRY_TIME */
   int concurrency;        /* requests in flight at most; <= 0: default */
   double rate;            /* requests per second at most; <= 0: default */
   /* Plain http:// to a host that is not loopback (127.0.0.0/8, ::1, localhost) would carry
