@@ -1,7 +1,8 @@
 /*
  * How long swh_client keeps trying: a retry budget counted (retries) and timed (retry_time,
  * from a call's first failure), with full jitter, that rides out a server restart of more
- * than a second; and what a call that ran out says when its change may have been applied.
+ * than a second; and what a failed call says: that its change may have been applied, that
+ * the server's headers were too large.
  * Servers: raw_server.h on 127.0.0.1.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -166,6 +167,36 @@ static void test_a_change_whose_answers_were_lost_may_have_been_applied(void **s
   raw_stop(s);
 }
 
+static void test_a_huge_answer_header_is_named_as_such(void **state) {
+  (void)state;
+  size_t size = 110 * 1024; /* past libcurl's 100 KB for one header */
+  char *header = malloc(size + 16);
+  memcpy(header, "X-Big: ", 7);
+  memset(header + 7, 'a', size);
+  strcpy(header + 7 + size, "\r\n");
+  raw_server *s = raw_start();
+  raw_answer(s, 200, header, "{}");
+  raw_answer(s, 200, header, "{}");
+  raw_run(s);
+  free(header);
+  swh_client *client = basic_client(s->url, 3, 0);
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_webhook_get(client, "W", NULL, &err), SWH_ERR_PROTOCOL);
+  assert_string_equal(err.message, "the answer's headers were too large (libcurl takes at most "
+                                   "100 KB in a header)");
+  assert_false(err.retryable);
+  assert_int_equal(s->served, 1); /* the same server would answer the same */
+  json_t *changes = json_pack("{s:s}", "target_type", "DISMISS");
+  assert_int_equal(swh_webhook_update(client, "W", changes, NULL, &err), SWH_ERR_PROTOCOL);
+  assert_string_equal(err.message, "the answer's headers were too large (libcurl takes at most "
+                                   "100 KB in a header); it may have been applied");
+  json_decref(changes);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_the_retry_decision),
@@ -173,6 +204,7 @@ int main(void) {
       cmocka_unit_test(test_retry_time_ends_the_retries),
       cmocka_unit_test(test_a_retry_after_past_the_budget_gives_up_at_once),
       cmocka_unit_test(test_a_change_whose_answers_were_lost_may_have_been_applied),
+      cmocka_unit_test(test_a_huge_answer_header_is_named_as_such),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,7 +32,8 @@ const char *swh_answer_transport_detail(const swh_transfer *t, CURLcode code);
 
 /*
  * Fills err for a transfer that got no HTTP answer (code is curl's result): kind timeout,
- * network or memory, or protocol (not retryable) for an answer past SWH_ANSWER_MAX. Returns
+ * network or memory; tls for a refused certificate; protocol for an answer past
+ * SWH_ANSWER_MAX or a header past libcurl's limit (those three not retryable). Returns
  * whether the request may have been applied.
  */
 bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error *err);

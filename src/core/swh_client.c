@@ -874,7 +874,8 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
     swh_error_init(&inner);
     swh_answer_transport_error(t, code, &inner);
     retryable = inner.retryable;
-    swh_status kind = inner.kind == SWH_ERR_NETWORK || inner.kind == SWH_ERR_TIMEOUT
+    swh_status kind = inner.kind == SWH_ERR_NETWORK || inner.kind == SWH_ERR_TIMEOUT ||
+                              inner.kind == SWH_ERR_TLS
                           ? inner.kind
                           : SWH_ERR_AUTH;
     swh_error_set(&err, kind, "the token endpoint %s failed: %s", client->auth_url_shown,
