@@ -159,6 +159,31 @@ static void test_tokens_that_die_at_once_cost_two_token_requests_a_call(void **s
   raw_stop(s);
 }
 
+/* A token endpoint that never answers: each token request has the call's timeout, and the
+   retry budget bounds how many are made. */
+static void test_the_timeout_applies_to_the_token_request(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_special(s, RAW_HANG);
+  raw_run(s);
+  static char auth_url[96];
+  snprintf(auth_url, sizeof auth_url, "%s/oauth2/token", s->url);
+  swh_config config = {.project_id = "p", .key_id = "k", .key_secret = "s",
+                       .base_url = s->url, .auth_url = auth_url, .timeout = 0.3,
+                       .retries = 1};
+  swh_error err;
+  swh_error_init(&err);
+  swh_client *client = swh_client_new(&config, &err);
+  double start = now_ms();
+  assert_int_equal(swh_apps_list(client, NULL, &err), SWH_ERR_TIMEOUT);
+  assert_true(now_ms() - start < 2000);
+  assert_non_null(strstr(err.message, "/oauth2/token failed: no answer in time"));
+  assert_int_equal(s->served, 1);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+}
+
 static void test_a_token_with_control_characters_is_refused(void **state) {
   (void)state;
   static const char *const tokens[] = {
@@ -198,6 +223,7 @@ int main(void) {
       cmocka_unit_test(test_a_basic_401_is_not_resent),
       cmocka_unit_test(test_a_tiny_expires_in_is_floored),
       cmocka_unit_test(test_tokens_that_die_at_once_cost_two_token_requests_a_call),
+      cmocka_unit_test(test_the_timeout_applies_to_the_token_request),
       cmocka_unit_test(test_a_token_with_control_characters_is_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
