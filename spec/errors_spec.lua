@@ -480,6 +480,25 @@ describe("the client's options", function()
     assert.is_true(elapsed >= 0.4 and elapsed < 2, "took " .. elapsed .. " s")
   end)
 
+  it("says an update whose answers were all lost may have been applied", function()
+    local seed = os.tmpname()
+    local f = assert(io.open(seed, "w"))
+    f:write([[{"swh_snapshot":1,"project_id":"emulator-project",
+      "apps":[{"id":"01SEEDAPP0000000000000000A","display_name":"A"}],
+      "webhooks":[{"id":"01SEEDWEBHOOK0000000000001","app_id":"01SEEDAPP0000000000000000A",
+                   "target":"https://example.com/lost","triggers":["MESSAGE_DELIVERY"]}]}]])
+    f:close()
+    local emu = helper.emulator{ args = { "--seed-file", seed, "--faults", "lost=1" } }
+    local c = helper.client(emu, { auth = "basic", retries = 2 })
+    local w, err = c.webhooks:update("01SEEDWEBHOOK0000000000001", { target_type = "DISMISS" })
+    emu:stop()
+    os.remove(seed)
+    assert.is_nil(w)
+    assert.equal("network", err.kind)
+    assert.equal("Empty reply from server (gave up after 2 attempts); it may have been applied",
+      err.message)
+  end)
+
   it("concurrency = 1 sends one request at a time", function()
     local emu = helper.emulator{ apps = 1, args = { "--latency", "200" } }
     local c = helper.client(emu, { auth = "basic", concurrency = 1 })
