@@ -167,6 +167,30 @@ static void test_a_change_whose_answers_were_lost_may_have_been_applied(void **s
   raw_stop(s);
 }
 
+/* Creates that may have been made look first: when the time runs out, during the lookup or
+   before it, the error says so and that nothing was made. */
+static void test_a_create_out_of_time_says_it_was_not_made(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  for (int i = 0; i < RAW_MAX / 2; i++) {
+    raw_special(s, RAW_DROP);
+    raw_answer(s, 200, "", "{\"webhooks\":[]}");
+  }
+  raw_run(s);
+  swh_client *client = basic_client(s->url, 100000, 0.3);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *body = json_pack("{s:s, s:s}", "app_id", "A", "target", "https://example.com/new");
+  assert_int_equal(swh_webhook_create(client, body, NULL, &err), SWH_ERR_NETWORK);
+  if (!ends_with(err.message, ": retry_time 0.3 s ran out); it was not made"))
+    fail_msg("%s", err.message);
+  assert_true(err.retryable);
+  json_decref(body);
+  swh_error_clear(&err);
+  swh_client_free(client);
+  raw_stop(s);
+}
+
 static void test_a_huge_answer_header_is_named_as_such(void **state) {
   (void)state;
   size_t size = 110 * 1024; /* past libcurl's 100 KB for one header */
@@ -204,6 +228,7 @@ int main(void) {
       cmocka_unit_test(test_retry_time_ends_the_retries),
       cmocka_unit_test(test_a_retry_after_past_the_budget_gives_up_at_once),
       cmocka_unit_test(test_a_change_whose_answers_were_lost_may_have_been_applied),
+      cmocka_unit_test(test_a_create_out_of_time_says_it_was_not_made),
       cmocka_unit_test(test_a_huge_answer_header_is_named_as_such),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

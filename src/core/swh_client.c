@@ -58,6 +58,7 @@ struct swh_call {
   int attempts;                        /* sends of main */
   int lookup_attempts;                 /* sends of lookup since the last send of main */
   double first_failure_ms;             /* main's first retryable failure (0: none yet) */
+  bool gave_up;                        /* main's last failure was not to be retried */
   double lookup_first_failure_ms;      /* the same for the lookups since main's last send */
   bool ambiguous;      /* a send of main may have been applied without our knowing */
   bool renewed;        /* the token was renewed once for this call after a 401 */
@@ -736,9 +737,13 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
     }
     json_decref(webhooks);
     double no_wait = 0;
-    if (swh_retry_decide(&client->retry, call->attempts, &call->first_failure_ms, swh_now_ms(),
-                         &no_wait, false) != SWH_RETRY_AGAIN) {
-      /* Out of attempts or time, and now known not to have been made. */
+    swh_retry_verdict verdict = swh_retry_decide(&client->retry, call->attempts,
+                                                 &call->first_failure_ms, swh_now_ms(),
+                                                 &no_wait, false);
+    if (verdict != SWH_RETRY_AGAIN) {
+      /* Out of attempts or time, and now known not to have been made. The time may have
+         run out while looking, after main_complete decided to look before sending again. */
+      if (!call->gave_up) append_gave_up(client, &call->last_err, verdict, call->attempts);
       append_message(&call->last_err, "; it was not made");
       call->last_err.retryable = true;
       call_fail(call, &call->last_err);
@@ -806,6 +811,7 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
                                                  firm);
     again = verdict == SWH_RETRY_AGAIN;
     if (!again) append_gave_up(client, &err, verdict, call->attempts);
+    call->gave_up = !again;
   }
   if (err.retryable && ambiguous && call->op == SWH_OP_WEBHOOK_CREATE) {
     /* target is unique in its app: look the webhook up, before sending again or, out of
