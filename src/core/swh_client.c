@@ -854,8 +854,8 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   }
   /* A change sent whose answer never came may have been applied: the caller must not take
      the error for "nothing happened" (a create says so after its lookup, above). */
-  if (call->ambiguous && call->op != SWH_OP_WEBHOOK_GET && call->op != SWH_OP_WEBHOOKS_LIST &&
-      call->op != SWH_OP_APPS_LIST)
+  if (call->ambiguous && (call->op == SWH_OP_WEBHOOK_UPDATE ||
+                          call->op == SWH_OP_WEBHOOK_DELETE || call->op == SWH_OP_WEBHOOK_CREATE))
     append_message(&err, "; it may have been applied");
   call_fail(call, &err);
 }
