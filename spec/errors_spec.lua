@@ -125,31 +125,42 @@ describe("misuse", function()
       return (err:gsub("^" .. THIS .. ":%d+: ", ""))
     end
     assert.equal("bad argument #1 to 'client' (unknown option \"colour\" (known: project_id, "
-      .. "key_id, key_secret, region, base_url, auth_url, auth, timeout, retries, concurrency, "
-      .. "rate, trace))", option_error{ colour = "red" })
+      .. "key_id, key_secret, region, base_url, auth_url, auth, timeout, retries, retry_time, "
+      .. "concurrency, rate, allow_insecure_http, trace))", option_error{ colour = "red" })
     assert.equal("bad argument #1 to 'client' (timeout: expected a number, got string)",
       option_error{ timeout = "30" })
     assert.equal("bad argument #1 to 'client' (timeout: expected a positive number, got "
       .. "-1.0)", option_error{ timeout = -1 })
+    assert.equal("bad argument #1 to 'client' (retry_time: expected a positive number, got "
+      .. "0.0)", option_error{ retry_time = 0 })
     assert.equal("bad argument #1 to 'client' (retries: expected an integer, got 1.5)",
       option_error{ retries = 1.5 })
     assert.equal("bad argument #1 to 'client' (retries: expected an integer, got string)",
       option_error{ retries = "5" })
     assert.equal("bad argument #1 to 'client' (unknown option \"concurency\" (did you mean "
       .. "\"concurrency\"? known: project_id, key_id, key_secret, region, base_url, auth_url, "
-      .. "auth, timeout, retries, concurrency, rate, trace))", option_error{ concurency = 4 })
+      .. "auth, timeout, retries, retry_time, concurrency, rate, allow_insecure_http, trace))",
+      option_error{ concurency = 4 })
     assert.equal("bad argument #1 to 'client' (concurrency: expected an integer from 1 to "
       .. "100000, got 0)", option_error{ concurrency = 0 })
     assert.equal("bad argument #1 to 'client' (rate: expected a number, got boolean)",
       option_error{ rate = true })
     assert.equal("bad argument #1 to 'client' (trace: expected a boolean, got number)",
       option_error{ trace = 1 })
+    assert.equal("bad argument #1 to 'client' (allow_insecure_http: expected a boolean, got "
+      .. "string)", option_error{ allow_insecure_http = "yes" })
     assert.equal('bad argument #1 to \'client\' (auth: expected "oauth2" or "basic", got '
       .. '"digest")', option_error{ auth = "digest" })
     assert.equal("bad argument #1 to 'client' (key_secret: expected a string, got number)",
       option_error{ key_secret = 12345 })
     assert.equal("bad argument #1 to 'client' (region: expected a string, got table)",
       option_error{ region = {} })
+    -- A string cut at a NUL byte would be another project, key or URL; never printed, as
+    -- the value may be a secret.
+    assert.equal("bad argument #1 to 'client' (key_secret: contains a NUL byte, which would "
+      .. "cut it short)", option_error{ key_secret = "emulator-secret\0SECRET" })
+    assert.equal("bad argument #1 to 'client' (project_id: contains a NUL byte, which would "
+      .. "cut it short)", option_error{ project_id = "p\0q" })
     local err = raises(function() swh.client{ project_id = "p", key_id = "k" } end)
     assert.matches("bad argument #1 to 'client' %(key_secret: required, a string%)$", err)
     err = raises(function() swh.client{ true } end)
@@ -185,6 +196,10 @@ describe("settings the core refuses", function()
     c, err = swh.client(with("auth_url", "nope"))
     assert.is_nil(c)
     assert.equal('config.auth_url: "nope" is not an http:// or https:// URL', err.message)
+    c, err = swh.client(with("project_id", ".."))
+    assert.is_nil(c)
+    assert.equal("usage: config.project_id: \"..\" cannot be an id (as a path segment it "
+      .. "would change the request's path)", tostring(err))
   end)
 end)
 
@@ -290,7 +305,7 @@ describe("swh.client() without options", function()
   local unset = {
     SINCH_PROJECT_ID = false, SINCH_KEY_ID = false, SINCH_KEY_SECRET = false,
     SINCH_REGION = false, SINCH_CONVERSATION_URL = false, SINCH_AUTH_URL = false,
-    SINCH_AUTH = false,
+    SINCH_AUTH = false, SWH_RETRY_TIME = false,
   }
   local function env(vars)
     local all = {}
@@ -349,9 +364,30 @@ describe("swh.client() without options", function()
       out)
   end)
 
+  it("reads SWH_RETRY_TIME as retry_time, in seconds", function()
+    local dead = "http://127.0.0.1:1"
+    local out = helper.lua([[
+      local swh = require "swh"
+      local c = assert(swh.client())
+      local clock = require("system").gettime
+      local start = clock()
+      local apps, e = c.apps:list()
+      print(e.kind, e.message:match("retry_time 0.3 s ran out"), clock() - start < 2)]],
+      env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
+           SINCH_AUTH = "basic", SINCH_CONVERSATION_URL = dead, SWH_RETRY_TIME = "0.3" })
+    assert.equal("network\tretry_time 0.3 s ran out\ttrue\n", out)
+    for _, bad in ipairs{ "soon", "0", "-1" } do
+      out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
+        SINCH_KEY_SECRET = "s", SWH_RETRY_TIME = bad })
+      assert.equal(('usage\tusage: SWH_RETRY_TIME: expected a positive number of seconds, '
+        .. 'got "%s"\n'):format(bad), out)
+    end
+  end)
+
   it("lists the variables it reads in swh.environment", function()
     assert.same({ "SINCH_PROJECT_ID", "SINCH_KEY_ID", "SINCH_KEY_SECRET", "SINCH_REGION",
-      "SINCH_CONVERSATION_URL", "SINCH_AUTH_URL", "SINCH_AUTH" }, swh.environment)
+      "SINCH_CONVERSATION_URL", "SINCH_AUTH_URL", "SINCH_AUTH", "SWH_RETRY_TIME" },
+      swh.environment)
   end)
 
   it("reads them under given options with swh._read_environment, as the swh host does",
@@ -425,6 +461,42 @@ describe("the client's options", function()
     local _, attempts = out:gsub("> GET [^\n]*/v1/projects/emulator%-project/apps\n", "")
     assert.equal(3, attempts)
     assert.matches("\nnil\thttp\t503\tUNAVAILABLE\ttrue\n$", out)
+  end)
+
+  it("retry_time = s ends the retries s seconds after the first failure", function()
+    local emu = helper.emulator{ apps = 1, args = { "--faults", "503=1" } }
+    local c = helper.client(emu, { auth = "basic", retries = 100000, retry_time = 0.4 })
+    local clock = require("system").gettime
+    local start = clock()
+    local apps, err = c.apps:list()
+    local elapsed = clock() - start
+    emu:stop()
+    assert.is_nil(apps)
+    assert.equal(503, err.http_status)
+    assert.equal(true, err.retryable)
+    assert.matches("^Service unavailable %(injected by %-%-faults%) %(gave up after %d+ "
+      .. "attempts: retry_time 0%.4 s ran "
+      .. "out%)$", err.message)
+    assert.is_true(elapsed >= 0.4 and elapsed < 2, "took " .. elapsed .. " s")
+  end)
+
+  it("says an update whose answers were all lost may have been applied", function()
+    local seed = os.tmpname()
+    local f = assert(io.open(seed, "w"))
+    f:write([[{"swh_snapshot":1,"project_id":"emulator-project",
+      "apps":[{"id":"01SEEDAPP0000000000000000A","display_name":"A"}],
+      "webhooks":[{"id":"01SEEDWEBHOOK0000000000001","app_id":"01SEEDAPP0000000000000000A",
+                   "target":"https://example.com/lost","triggers":["MESSAGE_DELIVERY"]}]}]])
+    f:close()
+    local emu = helper.emulator{ args = { "--seed-file", seed, "--faults", "lost=1" } }
+    local c = helper.client(emu, { auth = "basic", retries = 2 })
+    local w, err = c.webhooks:update("01SEEDWEBHOOK0000000000001", { target_type = "DISMISS" })
+    emu:stop()
+    os.remove(seed)
+    assert.is_nil(w)
+    assert.equal("network", err.kind)
+    assert.equal("Empty reply from server (gave up after 2 attempts); it may have been applied",
+      err.message)
   end)
 
   it("concurrency = 1 sends one request at a time", function()

@@ -35,7 +35,7 @@ end
 local function env_prefix(env)
   local parts = { "env", "-u SINCH_PROJECT_ID", "-u SINCH_KEY_ID", "-u SINCH_KEY_SECRET",
                   "-u SINCH_REGION", "-u SINCH_CONVERSATION_URL", "-u SINCH_AUTH_URL",
-                  "-u SINCH_AUTH" }
+                  "-u SINCH_AUTH", "-u SWH_RETRY_TIME" }
   local names = {}
   for name in pairs(env or {}) do names[#names + 1] = name end
   table.sort(names)

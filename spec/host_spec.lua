@@ -400,7 +400,7 @@ print(arg[-1], arg[-2])
 
     it("takes --auth-url over SINCH_AUTH_URL (as the -v trace shows)", function()
       local env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s3cr3t-key",
-                    SINCH_AUTH_URL = "http://127.0.0.1:8/from-env" }
+                    SINCH_AUTH_URL = "http://127.0.0.1:8/from-env", SWH_RETRY_TIME = "0.2" }
       local r = run({ "-v", "--base-url=http://127.0.0.1:9", "--auth-url=http://127.0.0.1:9/t",
                       "-e", "print(client.webhooks:get('w1'))" }, { env = env })
       assert.truthy(r.err:find("^> POST http://127%.0%.0%.1:9/t\n"), r.err)
@@ -411,7 +411,7 @@ print(arg[-1], arg[-2])
 
     it("takes --base-url and --auth to the client (as the -v trace shows)", function()
       local env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s3cr3t-key",
-                    SINCH_AUTH_URL = "http://127.0.0.1:9/oauth2/token" }
+                    SINCH_AUTH_URL = "http://127.0.0.1:9/oauth2/token", SWH_RETRY_TIME = "0.2" }
       local code = "print(client.webhooks:get('w1'))"
       local r = run({ "-v", "--base-url=http://127.0.0.1:9", "-e", code }, { env = env })
       assert.truthy(r.err:find("^> POST http://127%.0%.0%.1:9/oauth2/token\n"), r.err)

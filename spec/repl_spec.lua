@@ -206,6 +206,15 @@ describe("the swh REPL", function()
     assert.equal("600", h.shell("stat -c %a " .. h.quote(home .. "/.swh_history")):match("%d+"))
   end)
 
+  it("makes a looser ~/.swh_history private (0600), keeping what it holds", function()
+    local path = home .. "/.swh_history"
+    h.write(path, "old line\n")
+    h.shell("chmod 644 " .. h.quote(path))
+    h.repl({}, { "6 * 7" }, { home = home })
+    assert.equal("600", h.shell("stat -c %a " .. h.quote(path)):match("%d+"))
+    assert.equal("old line\n6 * 7\n", h.read(path))
+  end)
+
   it("goes on when the history cannot be written", function()
     local out, status = h.repl({}, { "6 * 7" }, { home = "/nonexistent/home" })
     assert.equal(0, status)

@@ -288,6 +288,40 @@ describe("client.webhooks and client.apps", function()
         .. "target_type, triggers, secret, client_credentials", UPDATE)
     end)
 
+    it("refuses an id with a NUL byte, which would act on the id before it", function()
+      local ok, err = client.webhooks:delete(SEEDED .. "\0junk")
+      assert.is_nil(ok)
+      assert.equal("validation", err.kind)
+      assert.equal("webhook_id: contains a NUL byte (byte 27 of 31), which would cut it short",
+                   err.message)
+      assert.equal(false, err.retryable)
+      local list
+      list, err = client.webhooks:list(APP_A .. "\0")
+      assert.is_nil(list)
+      assert.equal("app_id: contains a NUL byte (byte 27 of 27), which would cut it short",
+                   err.message)
+      assert.equal(SEEDED, assert(client.webhooks:get(SEEDED)).id) -- untouched
+    end)
+
+    it("refuses the ids . and .., which would change the request's path", function()
+      local base = "/v1/projects/emulator-project/"
+      for _, id in ipairs{ ".", ".." } do
+        local why = ('"%s" cannot be an id (as a path segment it would change the request\'s '
+          .. "path)"):format(id)
+        local w, err = client.webhooks:delete(id)
+        refused(w, err, "webhook_id: " .. why, "DELETE " .. base .. "webhooks/" .. id)
+        w, err = client.webhooks:get(id)
+        refused(w, err, "webhook_id: " .. why, "GET " .. base .. "webhooks/" .. id)
+        w, err = client.webhooks:update(id, { target_type = "HTTP" })
+        refused(w, err, "webhook_id: " .. why, "PATCH " .. base .. "webhooks/" .. id)
+        w, err = client.webhooks:list(id)
+        refused(w, err, "app_id: " .. why, "GET " .. base .. "apps/" .. id .. "/webhooks")
+        w, err = client.webhooks:create{ app_id = id, target = "https://example.com/dots" }
+        refused(w, err, "webhook.app_id: " .. why)
+      end
+      assert.equal(SEEDED, assert(client.webhooks:get(SEEDED)).id)
+    end)
+
     it("refuses incomplete client_credentials without quoting the secret", function()
       local w, err = client.webhooks:update(SEEDED, { client_credentials = { client_id = "a",
         client_secret = "TOPSECRET-CC" } })

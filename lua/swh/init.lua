@@ -20,6 +20,7 @@ local error, getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, t
   error, getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type
 local concat = table.concat
 local getenv = os.getenv
+local huge = math.huge
 
 local M = {
   _VERSION = "swh " .. core._VERSION,
@@ -246,6 +247,7 @@ local environment = {
   { "base_url", "SINCH_CONVERSATION_URL" },
   { "auth_url", "SINCH_AUTH_URL" },
   { "auth", "SINCH_AUTH" },
+  { "retry_time", "SWH_RETRY_TIME", number = true },
 }
 M.environment = {}
 for i, e in ipairs(environment) do M.environment[i] = e[2] end
@@ -254,7 +256,9 @@ for i, e in ipairs(environment) do M.environment[i] = e[2] end
 -- What swh.client() reads from the variables of swh.environment ("" counts as unset), under
 -- the options already in `given` (copied, never changed): an option set there is not read.
 -- `missing` lists the variables of the required options (project_id, key_id, key_secret)
--- still unset, in that order; `from` maps each option read to its variable. A hook for the
+-- still unset, in that order; `from` maps each option read to its variable; a number's
+-- variable gives a number when it reads as one (else its text, which swh._bad_environment
+-- refuses). A hook for the
 -- swh host, whose flags win over the environment; swh.client() is the way for scripts.
 function M._read_environment(given)
   local opts, missing, from = {}, {}, {}
@@ -264,6 +268,7 @@ function M._read_environment(given)
     if opts[option] == nil then
       local value = getenv(variable)
       if value ~= nil and value ~= "" then
+        if e.number and tonumber(value) then value = tonumber(value) end
         opts[option], from[option] = value, variable
       elseif e.required then
         missing[#missing + 1] = variable
@@ -273,8 +278,20 @@ function M._read_environment(given)
   return opts, missing, from
 end
 
+--- swh._bad_environment(options, from) -> message | nil
+-- What is wrong with a number read by swh._read_environment (from maps options to their
+-- variables), in words naming the variable: for swh.client() and the swh host alike.
+function M._bad_environment(options, from)
+  local v = options.retry_time
+  if from.retry_time and (type(v) ~= "number" or not (v > 0 and v < huge)) then
+    return ('%s: expected a positive number of seconds, got "%s"'):format(from.retry_time,
+      getenv(from.retry_time))
+  end
+  return nil
+end
+
 local function options_from_environment()
-  local opts, missing = M._read_environment()
+  local opts, missing, from = M._read_environment()
   if #missing > 0 then
     return nil, new_error("usage", ("missing %s in the environment: set %s, or pass "
       .. "project_id, key_id and key_secret to swh.client{…}"):format(
@@ -284,15 +301,21 @@ local function options_from_environment()
     return nil, new_error("usage", ('SINCH_AUTH: expected "oauth2" or "basic", got "%s"')
       :format(opts.auth))
   end
+  local bad = M._bad_environment(opts, from)
+  if bad then
+    return nil, new_error("usage", bad)
+  end
   return opts
 end
 
 --- swh.client([options]) -> client | nil, err
 -- Without options, reads SINCH_PROJECT_ID, SINCH_KEY_ID, SINCH_KEY_SECRET, SINCH_REGION,
--- SINCH_CONVERSATION_URL, SINCH_AUTH_URL and SINCH_AUTH. Options: project_id, key_id,
--- key_secret, region, base_url, auth_url, auth ("oauth2" | "basic"), timeout (seconds per
--- attempt), retries (attempts in all), concurrency (requests in flight), rate (requests
--- per second), trace (boolean: HTTP trace on stderr, secrets redacted).
+-- SINCH_CONVERSATION_URL, SINCH_AUTH_URL, SINCH_AUTH and SWH_RETRY_TIME. Options:
+-- project_id, key_id, key_secret, region, base_url, auth_url, auth ("oauth2" | "basic"),
+-- timeout (seconds per attempt), retries (attempts in all), retry_time (seconds of
+-- retrying after a first failure), concurrency (requests in flight), rate (requests per
+-- second), allow_insecure_http (boolean), trace (boolean: HTTP trace on stderr, secrets
+-- redacted).
 function M.client(...)
   local opts = ...
   if select("#", ...) == 0 or opts == nil then

@@ -26,6 +26,7 @@
 
 #include "client_pacing.h" /* private to the core: its clocks are tested directly below */
 #include "client_redact.h"
+#include "raw_server.h"
 #include "swh.h"
 #include "swh_emulator.h"
 
@@ -175,114 +176,7 @@ static json_t *create_ok(fixture *f, json_t *body) {
   return created;
 }
 
-/* ---- a scripted raw HTTP server ------------------------------------------------------------ */
-
-#define RAW_MAX 16
-#define RAW_DROP "DROP" /* read the request, close without answering */
-#define RAW_HANG "HANG" /* read the request, answer nothing until stopped */
-
-typedef struct raw_server {
-  int fd, port;
-  pthread_t thread;
-  char *answers[RAW_MAX];
-  int answer_count;
-  char requests[RAW_MAX][1024]; /* request line and headers */
-  int served;
-  volatile int stop;
-  char url[64];
-} raw_server;
-
-/* An answer with Content-Length and Connection: close, so each request is one connection. */
-static void raw_answer(raw_server *s, int status, const char *headers, const char *body) {
-  char *text = malloc(strlen(body) + strlen(headers) + 256);
-  sprintf(text, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n%s\r\n%s", status,
-          strlen(body), headers, body);
-  s->answers[s->answer_count++] = text;
-}
-
-static void raw_special(raw_server *s, const char *what) {
-  s->answers[s->answer_count++] = strdup(what);
-}
-
-/* Reads one request head and its body (by Content-Length). Returns false on EOF. */
-static bool raw_read_request(int conn, char *head, size_t size) {
-  size_t len = 0;
-  head[0] = '\0';
-  char *end = NULL;
-  while (!(end = strstr(head, "\r\n\r\n"))) {
-    if (len + 1 >= size) return false;
-    ssize_t n = recv(conn, head + len, size - 1 - len, 0);
-    if (n <= 0) return false;
-    len += (size_t)n;
-    head[len] = '\0';
-  }
-  long body = 0;
-  const char *cl = strstr(head, "Content-Length:");
-  if (!cl) cl = strstr(head, "content-length:");
-  if (cl) body = strtol(cl + 15, NULL, 10);
-  long have = (long)(len - (size_t)(end + 4 - head));
-  char sink[1024];
-  while (have < body) {
-    ssize_t n = recv(conn, sink, sizeof sink, 0);
-    if (n <= 0) return false;
-    have += n;
-  }
-  *end = '\0';
-  return true;
-}
-
-static void *raw_serve(void *arg) {
-  raw_server *s = arg;
-  while (!s->stop) {
-    struct pollfd p = {s->fd, POLLIN, 0};
-    if (poll(&p, 1, 20) <= 0) continue;
-    int conn = accept(s->fd, NULL, NULL);
-    if (conn < 0) continue;
-    char head[4096];
-    if (raw_read_request(conn, head, sizeof head)) {
-      int i = s->served++;
-      if (i < RAW_MAX) snprintf(s->requests[i], sizeof s->requests[i], "%s", head);
-      const char *answer = i < s->answer_count ? s->answers[i] : NULL;
-      if (!answer) {
-        const char *none = "HTTP/1.1 599 X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        send(conn, none, strlen(none), MSG_NOSIGNAL);
-      } else if (strcmp(answer, RAW_HANG) == 0) {
-        while (!s->stop) sleep_ms(10);
-      } else if (strcmp(answer, RAW_DROP) != 0) {
-        send(conn, answer, strlen(answer), MSG_NOSIGNAL);
-      }
-    }
-    close(conn);
-  }
-  return NULL;
-}
-
-static raw_server *raw_start(void) {
-  raw_server *s = calloc(1, sizeof *s);
-  s->fd = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in addr = {0};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(bind(s->fd, (struct sockaddr *)&addr, sizeof addr), 0);
-  assert_int_equal(listen(s->fd, 16), 0);
-  socklen_t len = sizeof addr;
-  getsockname(s->fd, (struct sockaddr *)&addr, &len);
-  s->port = ntohs(addr.sin_port);
-  snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
-  return s;
-}
-
-static void raw_run(raw_server *s) { pthread_create(&s->thread, NULL, raw_serve, s); }
-
-static void raw_stop(raw_server *s) {
-  s->stop = 1;
-  pthread_join(s->thread, NULL);
-  close(s->fd);
-  for (int i = 0; i < s->answer_count; i++) free(s->answers[i]);
-  free(s);
-}
+/* ---- a scripted raw HTTP server (raw_server.h) ------------------------------------------- */
 
 /* A Basic-auth client on a raw server. */
 static swh_client *raw_client(raw_server *s, fixture *f, int retries, double timeout) {
@@ -401,6 +295,13 @@ static void test_config_is_checked(void **state) {
   assert_string_equal(err.message,
                       "config.region: unknown region \"mars\" (expected us, eu or br)");
   config.region = "eu";
+
+  config.project_id = "..";
+  assert_null(swh_client_new(&config, &err));
+  assert_int_equal(err.kind, SWH_ERR_USAGE);
+  assert_string_equal(err.message, "config.project_id: \"..\" cannot be an id (as a path "
+                                   "segment it would change the request's path)");
+  config.project_id = "p";
 
   config.base_url = "ftp://x";
   assert_null(swh_client_new(&config, &err));
@@ -978,6 +879,32 @@ static void test_bad_input_is_refused_before_sending(void **state) {
   json_decref(array);
   assert_null(swh_call_start(f->client, SWH_OP_WEBHOOK_GET, "W", json_null(), NULL, &err));
   assert_string_equal(err.message, "body: this operation takes none");
+
+  /* "." and ".." would be dropped from the path by libcurl ("DELETE .." deleted nothing but
+     hit /v1/projects/p/), and a NUL would cut an id short: refused, naming the id. */
+  static const char dots_why[] = "cannot be an id (as a path segment it would change the "
+                                 "request's path)";
+  char message[256];
+  assert_int_equal(swh_webhook_delete(f->client, "..", &err), SWH_ERR_VALIDATION);
+  snprintf(message, sizeof message, "webhook_id: \"..\" %s", dots_why);
+  assert_string_equal(err.message, message);
+  assert_string_equal(err.request, "DELETE /v1/projects/emulator-project/webhooks/..");
+  assert_int_equal(swh_webhook_get(f->client, ".", &out, &err), SWH_ERR_VALIDATION);
+  snprintf(message, sizeof message, "webhook_id: \".\" %s", dots_why);
+  assert_string_equal(err.message, message);
+  assert_int_equal(swh_webhooks_list(f->client, "..", &out, &err), SWH_ERR_VALIDATION);
+  snprintf(message, sizeof message, "app_id: \"..\" %s", dots_why);
+  assert_string_equal(err.message, message);
+  bad = json_pack("{s:s, s:s}", "app_id", ".", "target", "https://example.com/x");
+  assert_int_equal(swh_webhook_create(f->client, bad, &out, &err), SWH_ERR_VALIDATION);
+  snprintf(message, sizeof message, "webhook.app_id: \".\" %s", dots_why);
+  assert_string_equal(err.message, message);
+  json_decref(bad);
+  assert_int_equal(swh_id_check(SWH_OP_WEBHOOK_DELETE, "W\0junk", 6, &err), SWH_ERR_VALIDATION);
+  assert_string_equal(err.message,
+                      "webhook_id: contains a NUL byte (byte 2 of 6), which would cut it short");
+  assert_int_equal(swh_id_check(SWH_OP_WEBHOOKS_LIST, "A", 1, &err), SWH_OK);
+  assert_int_equal(swh_id_check(SWH_OP_WEBHOOK_GET, "...", 3, &err), SWH_OK);
 
   assert_int_equal(f->trace.count, 0); /* nothing was sent, not even a token request */
   swh_error_clear(&err);

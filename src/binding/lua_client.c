@@ -39,7 +39,14 @@ typedef struct lua_call {
 
 /* ---- options ---- */
 
-typedef enum { OPT_STRING, OPT_POSITIVE_NUMBER, OPT_POSITIVE_INTEGER, OPT_BOOLEAN, OPT_AUTH } opt_type;
+typedef enum {
+  OPT_STRING,
+  OPT_POSITIVE_NUMBER,
+  OPT_POSITIVE_INTEGER,
+  OPT_BOOLEAN,
+  OPT_TRACE, /* a boolean that sets the trace function */
+  OPT_AUTH
+} opt_type;
 
 /* Each option and the field of swh_config it sets, whose C type its opt_type gives. */
 static const struct {
@@ -56,9 +63,11 @@ static const struct {
     {"auth", OPT_AUTH, offsetof(swh_config, auth)},
     {"timeout", OPT_POSITIVE_NUMBER, offsetof(swh_config, timeout)},
     {"retries", OPT_POSITIVE_INTEGER, offsetof(swh_config, retries)},
+    {"retry_time", OPT_POSITIVE_NUMBER, offsetof(swh_config, retry_time)},
     {"concurrency", OPT_POSITIVE_INTEGER, offsetof(swh_config, concurrency)},
     {"rate", OPT_POSITIVE_NUMBER, offsetof(swh_config, rate)},
-    {"trace", OPT_BOOLEAN, offsetof(swh_config, trace)},
+    {"allow_insecure_http", OPT_BOOLEAN, offsetof(swh_config, allow_insecure_http)},
+    {"trace", OPT_TRACE, offsetof(swh_config, trace)},
 };
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
@@ -84,8 +93,15 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
       option_error(L, arg, name, "a string");
     }
     /* Borrowed from the option table, which stays on the stack until swh_client_new has
-       copied it. */
-    *(const char **)field = lua_tostring(L, -1);
+       copied it. The core takes C strings: one cut at a NUL would be another project, key
+       or URL (the value is not quoted: it may be a secret). */
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (strlen(s) != len) {
+      luaL_argerror(L, arg, lua_pushfstring(L, "%s: contains a NUL byte, which would cut it "
+                                            "short", name));
+    }
+    *(const char **)field = s;
     break;
   }
   case OPT_AUTH: {
@@ -130,6 +146,12 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
     break;
   }
   case OPT_BOOLEAN:
+    if (!lua_isboolean(L, -1)) {
+      option_error(L, arg, name, "a boolean");
+    }
+    *(bool *)field = lua_toboolean(L, -1);
+    break;
+  case OPT_TRACE:
     if (!lua_isboolean(L, -1)) {
       option_error(L, arg, name, "a boolean");
     }
@@ -262,8 +284,18 @@ static const char *const op_names[] = {"webhooks.list", "webhook.create", "webho
 static int client_start(lua_State *L) {
   lua_client *c = check_open_client(L, 1);
   swh_op op = (swh_op)luaL_checkoption(L, 2, NULL, op_names);
-  const char *id = luaL_optstring(L, 3, NULL);
+  size_t id_len = 0;
+  const char *id = luaL_optlstring(L, 3, NULL, &id_len);
   lua_settop(L, 4);
+  swh_error err;
+  swh_error_init(&err);
+  /* A NUL inside: the core would see the id cut short. Other ids are checked by
+     swh_call_start, which also names the request. */
+  if (id && strlen(id) != id_len && swh_id_check(op, id, id_len, &err) != SWH_OK) {
+    lua_pushnil(L);
+    swh_error_push(L, &err);
+    return 2;
+  }
   swh_json_box *box = swh_json_box_push(L); /* client, op, id, body, box */
   if (!lua_isnil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
@@ -295,8 +327,6 @@ static int client_start(lua_State *L) {
   lua_rawset(L, -3); /* calls[call] = userdata, before start: start cannot fail after */
   lua_pop(L, 1);     /* ..., box, call */
 
-  swh_error err;
-  swh_error_init(&err);
   call->call = swh_call_start(c->client, op, id, box->value, call, &err);
   json_decref(box->value); /* the core copied what it keeps */
   box->value = NULL;

@@ -49,9 +49,17 @@ bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error 
     err->retryable = false;
     return true;
   }
+  if (swh_transfer_header_too_large(t, code)) {
+    swh_error_set(err, SWH_ERR_PROTOCOL,
+                  "the answer's headers were too large (libcurl takes at most 100 KB in a "
+                  "header)");
+    return true;
+  }
   const char *detail = swh_answer_transport_detail(t, code);
   if (code == CURLE_OPERATION_TIMEDOUT)
     swh_error_set(err, SWH_ERR_TIMEOUT, "no answer in time: %s", detail);
+  else if (swh_transfer_tls_refused(code))
+    swh_error_set(err, SWH_ERR_TLS, "%s", detail);
   else if (t->out_of_memory)
     swh_error_set(err, SWH_ERR_MEMORY, "out of memory storing the answer");
   else if (code == CURLE_OUT_OF_MEMORY)
@@ -61,8 +69,9 @@ bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error 
   return !swh_transfer_failed_before_sending(code);
 }
 
-double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt) {
-  if (t->status == 429 && t->retry_after_ms >= 0)
+double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm) {
+  *firm = t->status == 429 && t->retry_after_ms >= 0;
+  if (*firm)
     return t->retry_after_ms > SWH_RETRY_AFTER_MAX_MS ? SWH_RETRY_AFTER_MAX_MS
                                                       : t->retry_after_ms;
   return swh_backoff_ms(rng, attempt);

@@ -32,13 +32,15 @@ const char *swh_answer_transport_detail(const swh_transfer *t, CURLcode code);
 
 /*
  * Fills err for a transfer that got no HTTP answer (code is curl's result): kind timeout,
- * network or memory, or protocol (not retryable) for an answer past SWH_ANSWER_MAX. Returns
+ * network or memory; tls for a refused certificate; protocol for an answer past
+ * SWH_ANSWER_MAX or a header past libcurl's limit (those three not retryable). Returns
  * whether the request may have been applied.
  */
 bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error *err);
 
 /* Milliseconds to wait before attempt + 1: a 429's Retry-After (clamped to
-   SWH_RETRY_AFTER_MAX_MS) when it sent one, else back-off with full jitter from rng. */
-double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt);
+   SWH_RETRY_AFTER_MAX_MS) when it sent one (*firm is then true), else back-off with full
+   jitter from rng. */
+double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm);
 
 #endif

@@ -64,3 +64,14 @@ double swh_backoff_ms(swh_rng *rng, int attempt) {
   if (ceiling > SWH_BACKOFF_CAP_MS) ceiling = SWH_BACKOFF_CAP_MS;
   return swh_rng_unit(rng) * ceiling;
 }
+
+swh_retry_verdict swh_retry_decide(const swh_retry_budget *budget, int attempts,
+                                   double *first_failure_ms, double now_ms, double *delay_ms,
+                                   bool firm) {
+  if (*first_failure_ms <= 0) *first_failure_ms = now_ms;
+  if (attempts >= budget->attempts) return SWH_RETRY_NO_ATTEMPTS_LEFT;
+  double left = *first_failure_ms + budget->time_ms - now_ms;
+  if (left <= 0 || (firm && *delay_ms > left)) return SWH_RETRY_NO_TIME_LEFT;
+  if (*delay_ms > left) *delay_ms = left;
+  return SWH_RETRY_AGAIN;
+}

@@ -6,6 +6,7 @@
 #ifndef SWH_CLIENT_PACING_H
 #define SWH_CLIENT_PACING_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Milliseconds on a monotonic clock (never jumps with the wall clock). */
@@ -46,5 +47,25 @@ double swh_rng_unit(swh_rng *rng);
 
 /* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))], attempt counting from 1. */
 double swh_backoff_ms(swh_rng *rng, int attempt);
+
+/* How long a series of failures may be retried: at most `attempts` attempts in all, and
+   none later than `time_ms` after the series' first failure. */
+typedef struct swh_retry_budget {
+  int attempts;
+  double time_ms;
+} swh_retry_budget;
+
+typedef enum { SWH_RETRY_AGAIN, SWH_RETRY_NO_ATTEMPTS_LEFT, SWH_RETRY_NO_TIME_LEFT } swh_retry_verdict;
+
+/*
+ * Whether a retryable failure, at now_ms, after `attempts` attempts, gets another one.
+ * *first_failure_ms is when the series failed first (0: this failure is the first, and it is
+ * set to now_ms). *delay_ms is the wait asked for (back-off, or the server's Retry-After when
+ * firm); an unfirm wait past the budget is cut to end with it (one last attempt at the end),
+ * a firm one past it gives up, since sending earlier than the server said is pointless.
+ */
+swh_retry_verdict swh_retry_decide(const swh_retry_budget *budget, int attempts,
+                                   double *first_failure_ms, double now_ms, double *delay_ms,
+                                   bool firm);
 
 #endif

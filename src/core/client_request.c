@@ -36,6 +36,28 @@ bool swh_op_shape_of(const char *project, swh_op op, const char *id, swh_op_shap
   return false;
 }
 
+swh_status swh_segment_check(const char *name, const char *text, size_t len, swh_status kind,
+                             swh_error *err) {
+  if (!text) return SWH_OK; /* absent: the caller's "required" says so */
+  const char *nul = memchr(text, '\0', len);
+  if (nul)
+    return swh_error_set(err, kind,
+                         "%s: contains a NUL byte (byte %zu of %zu), which would cut it short",
+                         name, (size_t)(nul - text) + 1, len);
+  if (strcmp(text, ".") == 0 || strcmp(text, "..") == 0)
+    return swh_error_set(err, kind,
+                         "%s: \"%s\" cannot be an id (as a path segment it would change the "
+                         "request's path)",
+                         name, text);
+  return SWH_OK;
+}
+
+swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err) {
+  swh_op_shape shape;
+  if (!id || !swh_op_shape_of("", op, id, &shape) || !shape.id_name) return SWH_OK;
+  return swh_segment_check(shape.id_name, id, len, SWH_ERR_VALIDATION, err);
+}
+
 swh_status swh_request_body(swh_op op, const json_t *body, json_t **sent, char *mask,
                             swh_error *err) {
   const char *what = op == SWH_OP_WEBHOOK_CREATE ? "webhook" : "changes";
@@ -46,6 +68,10 @@ swh_status swh_request_body(swh_op op, const json_t *body, json_t **sent, char *
       return swh_error_set(err, SWH_ERR_VALIDATION,
                            "webhook.id: must be absent on create (the server assigns it)");
     if (swh_webhook_validate(body, 0, err) != SWH_OK) return err->kind;
+    json_t *app_id = json_object_get(body, "app_id");
+    if (swh_segment_check("webhook.app_id", json_string_value(app_id),
+                          json_string_length(app_id), SWH_ERR_VALIDATION, err) != SWH_OK)
+      return err->kind;
   } else {
     if (swh_webhook_validate(body, SWH_VALIDATE_PARTIAL, err) != SWH_OK) return err->kind;
     if (swh_update_mask_build(body, mask, SWH_UPDATE_MASK_MAX, err) != SWH_OK) return err->kind;

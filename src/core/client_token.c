@@ -19,6 +19,13 @@ static void free_token(char *token) {
   free(token);
 }
 
+/* CR or LF in "Authorization: Bearer <token>" would end the header and start another. */
+static bool has_control_character(const char *token) {
+  for (const unsigned char *c = (const unsigned char *)token; *c; c++)
+    if (*c < 0x20 || *c == 0x7f) return true;
+  return false;
+}
+
 void swh_token_forget(swh_token_cache *cache) {
   free_token(cache->value);
   cache->value = NULL;
@@ -37,14 +44,23 @@ swh_status swh_token_store(swh_token_cache *cache, const char *body, size_t len,
                          "and expires_in",
                          auth_url);
   }
+  if (has_control_character(token)) {
+    json_decref(answer);
+    return swh_error_set(err, SWH_ERR_AUTH,
+                         "the token endpoint %s answered an access_token with control "
+                         "characters, which cannot be sent in a header",
+                         auth_url);
+  }
   char *copy = strdup(token);
   json_decref(answer);
   if (!copy) return swh_error_set(err, SWH_ERR_MEMORY, "out of memory storing a token");
   double margin = SWH_TOKEN_RENEW_MARGIN_S;
   if (margin > ttl / 2) margin = ttl / 2;
+  double life = ttl - margin;
+  if (life < SWH_TOKEN_MIN_LIFE_S) life = SWH_TOKEN_MIN_LIFE_S;
   free_token(cache->value);
   cache->value = copy;
-  cache->renew_at_ms = now_ms + (ttl - margin) * 1000.0;
+  cache->renew_at_ms = now_ms + life * 1000.0;
   cache->generation++;
   return SWH_OK;
 }

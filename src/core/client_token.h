@@ -12,6 +12,10 @@
 
 /* Renew this long before expires_in runs out (at most half a short lifetime). */
 #define SWH_TOKEN_RENEW_MARGIN_S 60.0
+/* A token is used for at least this long, whatever expires_in says: a tiny one (0.001) was
+   due for renewal before any call could use it, and the client asked for tokens forever.
+   Used past its real end, a token gets a 401, and each call renews at most once. */
+#define SWH_TOKEN_MIN_LIFE_S 1.0
 
 typedef struct swh_token_cache {
   char *value;          /* owned; NULL when there is no usable token */
@@ -30,7 +34,9 @@ void swh_token_forget(swh_token_cache *cache);
  * {"access_token":"…","token_type":"Bearer","expires_in":3600}. Returns SWH_OK, or
  * SWH_ERR_AUTH "… answered without a usable access_token" (naming auth_url, never quoting
  * the body, which may hold a token), or SWH_ERR_MEMORY. A missing expires_in counts as
- * 3600 s, as the API documents that lifetime. A token it replaces is wiped, as by forget.
+ * 3600 s, as the API documents that lifetime; the token is used for at least
+ * SWH_TOKEN_MIN_LIFE_S. A token with control characters (CR, LF, ...) is refused,
+ * SWH_ERR_AUTH, as it would become header text. A token it replaces is wiped, as by forget.
  */
 swh_status swh_token_store(swh_token_cache *cache, const char *body, size_t len,
                            const char *auth_url, double now_ms, swh_error *err);

@@ -84,6 +84,9 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata) 
     /* A new response (after a 100 Continue, say): forget the previous one's headers. */
     t->retry_after_ms = -1;
     t->token_expired = false;
+    t->headers_done = false;
+  } else if ((len == 2 && line[0] == '\r' && line[1] == '\n') || (len == 1 && line[0] == '\n')) {
+    t->headers_done = true;
   } else if (header_is(line, len, "Retry-After", &value)) {
     const char *end = line + len;
     while (value < end && isspace((unsigned char)*value)) value++;
@@ -110,6 +113,7 @@ bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *
   t->out_of_memory = false;
   t->retry_after_ms = -1;
   t->token_expired = false;
+  t->headers_done = false;
   t->errbuf[0] = '\0';
   t->sends = 0;
   curl_slist_free_all(t->headers);
@@ -190,6 +194,29 @@ bool swh_transfer_failed_before_sending(CURLcode code) {
     case CURLE_URL_MALFORMAT:
       return true;
     default:
+      return swh_transfer_tls_refused(code);
+  }
+}
+
+bool swh_transfer_tls_refused(CURLcode code) {
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+      return true;
+    default:
       return false;
   }
+}
+
+bool swh_transfer_header_too_large(const swh_transfer *t, CURLcode code) {
+  return code == CURLE_OUT_OF_MEMORY && t->sends > 0 && !t->headers_done && !t->out_of_memory;
 }

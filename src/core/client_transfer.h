@@ -51,6 +51,7 @@ typedef struct swh_transfer {
   bool out_of_memory;       /* the answer could not be stored: no memory */
   double retry_after_ms;    /* from Retry-After in seconds; < 0 when absent */
   bool token_expired;       /* WWW-Authenticate mentioned "expired" */
+  bool headers_done;        /* the blank line after the answer's headers came */
   char errbuf[CURL_ERROR_SIZE];
 } swh_transfer;
 
@@ -74,8 +75,17 @@ bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *
    first send may have been applied. */
 bool swh_transfer_resend_refused(const swh_transfer *t, CURLcode code);
 
-/* Whether a curl failure happened before anything could reach the server (connect, DNS),
-   so the request certainly had no effect. */
+/* Whether a curl failure happened before anything could reach the server (connect, DNS,
+   a refused certificate), so the request certainly had no effect. */
 bool swh_transfer_failed_before_sending(CURLcode code);
+
+/* Whether curl refused the server's certificate or could not set up TLS as asked: trying
+   again gives the same answer. */
+bool swh_transfer_tls_refused(CURLcode code);
+
+/* Whether the transfer failed because an answer header passed libcurl's limit (100 KB):
+   libcurl 7.88 reports that as CURLE_OUT_OF_MEMORY, after the request went out and before
+   the headers ended. */
+bool swh_transfer_header_too_large(const swh_transfer *t, CURLcode code);
 
 #endif

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "client_url.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -127,4 +128,37 @@ swh_status swh_url_check(const char *name, const char *url, swh_error *err) {
     return refuse_url(err, name, url,
                       "has a query or fragment ('?' or '#'), which an API URL cannot have");
   return SWH_OK;
+}
+
+/* Whether host (lower case, as swh_url_host gives it) is the machine itself: a name lookup
+   could say so of other names too, but the answer must not depend on a resolver. */
+static bool host_is_loopback(const char *host) {
+  if (strcmp(host, "localhost") == 0) return true;
+  unsigned char addr[16];
+  if (inet_pton(AF_INET, host, addr) == 1) return addr[0] == 127;
+  char inner[64];
+  size_t len = strlen(host);
+  if (len < 2 || len - 2 >= sizeof inner || host[0] != '[' || host[len - 1] != ']') return false;
+  memcpy(inner, host + 1, len - 2);
+  inner[len - 2] = '\0';
+  if (inet_pton(AF_INET6, inner, addr) != 1) return false;
+  static const unsigned char loopback6[16] = {[15] = 1};
+  static const unsigned char mapped4[12] = {[10] = 0xff, [11] = 0xff};
+  return memcmp(addr, loopback6, 16) == 0 || (memcmp(addr, mapped4, 12) == 0 && addr[12] == 127);
+}
+
+swh_status swh_url_check_private(const char *name, const char *url, const char *what,
+                                 swh_error *err) {
+  if (strncasecmp(url, "http://", 7) != 0) return SWH_OK;
+  char *host = swh_url_host(url);
+  if (!host) return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory", name);
+  bool loopback = host_is_loopback(host);
+  free(host);
+  if (loopback) return SWH_OK;
+  char why[200];
+  snprintf(why, sizeof why,
+           "is plain http:// to a host that is not loopback: %s would travel in clear text; "
+           "use https://, or set allow_insecure_http",
+           what);
+  return refuse_url(err, name, url, why);
 }

@@ -25,4 +25,14 @@ swh_status swh_url_build(CURL *escaper, const char *base, const char *const segm
    NULL when out of memory. */
 char *swh_url_host(const char *url);
 
+/*
+ * Checks that url (one that passed swh_url_check) does not carry what (a credential, in
+ * words: "the key") in clear text: an http:// URL must name a loopback host (localhost,
+ * 127.0.0.0/8, [::1]), judged on the URL's text alone, before any name lookup. Returns
+ * SWH_OK, or SWH_ERR_USAGE naming name, quoting the URL without a password and saying how
+ * to go on (https://, or allow_insecure_http); SWH_ERR_MEMORY.
+ */
+swh_status swh_url_check_private(const char *name, const char *url, const char *what,
+                                 swh_error *err);
+
 #endif

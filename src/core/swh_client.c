@@ -57,6 +57,9 @@ struct swh_call {
   char *app_id, *target;               /* create only: what the lookup looks for */
   int attempts;                        /* sends of main */
   int lookup_attempts;                 /* sends of lookup since the last send of main */
+  double first_failure_ms;             /* main's first retryable failure (0: none yet) */
+  bool gave_up;                        /* main's last failure was not to be retried */
+  double lookup_first_failure_ms;      /* the same for the lookups since main's last send */
   bool ambiguous;      /* a send of main may have been applied without our knowing */
   bool renewed;        /* the token was renewed once for this call after a 401 */
   unsigned token_generation;
@@ -74,7 +77,8 @@ struct swh_client {
   char *api_host;       /* base_url's host, lower case (swh_client_api_host) */
   swh_auth auth;
   long timeout_ms;
-  int retries, concurrency;
+  swh_retry_budget retry; /* attempts in all and time for each series of failures */
+  int concurrency;
   swh_trace_fn *trace;
   void *trace_user;
 
@@ -95,6 +99,7 @@ struct swh_client {
   swh_transfer *token_transfer; /* made on first need, reused */
   bool token_in_flight;
   int token_attempts;
+  double token_first_failure_ms;
   double token_not_before_ms;
 };
 
@@ -220,6 +225,9 @@ static swh_status check_config(const swh_config *config, swh_error *err) {
   if (!config) return swh_error_set(err, SWH_ERR_USAGE, "config: required");
   if (!config->project_id || !*config->project_id)
     return swh_error_set(err, SWH_ERR_USAGE, "config.project_id: required");
+  if (swh_segment_check("config.project_id", config->project_id, strlen(config->project_id),
+                        SWH_ERR_USAGE, err) != SWH_OK)
+    return err->kind;
   if (!config->key_id || !*config->key_id)
     return swh_error_set(err, SWH_ERR_USAGE, "config.key_id: required");
   if (!config->key_secret || !*config->key_secret)
@@ -235,6 +243,17 @@ static swh_status check_config(const swh_config *config, swh_error *err) {
     return err->kind;
   if (config->auth != SWH_AUTH_OAUTH2 && config->auth != SWH_AUTH_BASIC)
     return swh_error_set(err, SWH_ERR_USAGE, "config.auth: must be oauth2 or basic");
+  if (!config->allow_insecure_http) {
+    bool basic = config->auth == SWH_AUTH_BASIC;
+    if (config->base_url &&
+        swh_url_check_private("config.base_url", config->base_url,
+                              basic ? "the key" : "the access token", err) != SWH_OK)
+      return err->kind;
+    /* Basic never asks the token endpoint */
+    if (!basic && config->auth_url &&
+        swh_url_check_private("config.auth_url", config->auth_url, "the key", err) != SWH_OK)
+      return err->kind;
+  }
   return SWH_OK;
 }
 
@@ -275,7 +294,9 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err) {
      timeout used to come out as 1 ms). */
   double timeout_ms = timeout * 1000.0;
   client->timeout_ms = timeout_ms >= INT_MAX ? INT_MAX : timeout_ms < 1 ? 1 : (long)timeout_ms;
-  client->retries = config->retries > 0 ? config->retries : SWH_DEFAULT_RETRIES;
+  client->retry.attempts = config->retries > 0 ? config->retries : SWH_DEFAULT_RETRIES;
+  double retry_time = config->retry_time > 0 ? config->retry_time : SWH_DEFAULT_RETRY_TIME;
+  client->retry.time_ms = retry_time * 1000.0;
   client->concurrency = config->concurrency > 0 ? config->concurrency : SWH_DEFAULT_CONCURRENCY;
   double rate = config->rate > 0 ? config->rate : SWH_DEFAULT_RATE;
   /* A burst of a tenth of a second's worth: smooth, yet no wait for small scripts. */
@@ -416,6 +437,8 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
     snprintf(call->request, sizeof call->request, "%s %s", shape.method, path);
   free(url);
   free(path);
+  if (status == SWH_OK && shape.id_name)
+    status = swh_segment_check(shape.id_name, id, strlen(id), SWH_ERR_VALIDATION, err);
   if (status == SWH_OK && shape.has_body)
     status = swh_request_body(op, body, &call->sent, mask, err);
   if (status == SWH_OK && call->sent) {
@@ -647,6 +670,16 @@ static void dispatch(swh_client *client) {
 
 /* ---- answers -------------------------------------------------------------------------------- */
 
+/* What a series of failures that is not retried any more says about it. */
+static void append_gave_up(swh_client *client, swh_error *err, swh_retry_verdict verdict,
+                           int attempts) {
+  if (verdict == SWH_RETRY_NO_TIME_LEFT)
+    append_message(err, " (gave up after %d attempt%s: retry_time %g s ran out)", attempts,
+                   attempts == 1 ? "" : "s", client->retry.time_ms / 1000.0);
+  else if (client->retry.attempts > 1)
+    append_message(err, " (gave up after %d attempts)", attempts);
+}
+
 static void requeue(swh_client *client, swh_call *call, double delay_ms) {
   list_remove(call);
   call->state = CALL_WAITING;
@@ -654,13 +687,16 @@ static void requeue(swh_client *client, swh_call *call, double delay_ms) {
   list_push(&client->waiting, call);
 }
 
-/* A 401 whose WWW-Authenticate says the token expired: renews the token once for the call
-   (calls that saw the same token share one renewal) and resends the same request, main or
-   lookup, without counting it as an attempt. Returns false when that does not apply. */
-static bool renew_after_expiry(swh_client *client, swh_call *call, const swh_transfer *t) {
-  if (t->status != 401 || !t->token_expired || client->auth != SWH_AUTH_OAUTH2 || call->renewed)
-    return false;
+/* A 401 to a call sent with the cached token: renews the token once for the call (calls
+   that saw the same token share one renewal) and resends the same request, main or lookup,
+   without counting it as an attempt. Any 401, not only one whose WWW-Authenticate says
+   "expired": a server restarted with a new signing key refuses every token it made before.
+   Returns false when that does not apply (Basic, or renewed once already: no loop). */
+static bool renew_after_401(swh_client *client, swh_call *call, const swh_transfer *t) {
+  if (t->status != 401 || client->auth != SWH_AUTH_OAUTH2 || call->renewed) return false;
   call->renewed = true;
+  trace_line(client, "~ %s was refused (401%s): renewing the token and sending it again",
+             call->request, t->token_expired ? ", token expired" : "");
   if (call->phase == PHASE_LOOKUP)
     call->lookup_attempts--;
   else
@@ -678,7 +714,7 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   json_t *webhooks = NULL;
   if (code != CURLE_OK)
     swh_answer_transport_error(t, code, &err);
-  else if (renew_after_expiry(client, call, t))
+  else if (renew_after_401(client, call, t))
     return;
   else if (t->status != 200)
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
@@ -700,8 +736,14 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
       }
     }
     json_decref(webhooks);
-    if (call->attempts >= client->retries) {
-      /* Out of attempts, and now known not to have been made. */
+    double no_wait = 0;
+    swh_retry_verdict verdict = swh_retry_decide(&client->retry, call->attempts,
+                                                 &call->first_failure_ms, swh_now_ms(),
+                                                 &no_wait, false);
+    if (verdict != SWH_RETRY_AGAIN) {
+      /* Out of attempts or time, and now known not to have been made. The time may have
+         run out while looking, after main_complete decided to look before sending again. */
+      if (!call->gave_up) append_gave_up(client, &call->last_err, verdict, call->attempts);
       append_message(&call->last_err, "; it was not made");
       call->last_err.retryable = true;
       call_fail(call, &call->last_err);
@@ -711,11 +753,15 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
     requeue(client, call, 0);
     return;
   }
-  if (err.retryable && call->lookup_attempts < client->retries) {
-    double delay = swh_answer_retry_delay(&client->rng, t, call->lookup_attempts);
-    requeue(client, call, delay);
-    swh_error_clear(&err);
-    return;
+  if (err.retryable) {
+    bool firm;
+    double delay = swh_answer_retry_delay(&client->rng, t, call->lookup_attempts, &firm);
+    if (swh_retry_decide(&client->retry, call->lookup_attempts, &call->lookup_first_failure_ms,
+                         swh_now_ms(), &delay, firm) == SWH_RETRY_AGAIN) {
+      requeue(client, call, delay);
+      swh_error_clear(&err);
+      return;
+    }
   }
   /* Whether the create was applied stays unknown: report the first failure, and why. */
   char line[SWH_ERROR_MESSAGE_MAX];
@@ -738,7 +784,7 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
       call_succeed(call, result);
       return;
     }
-  } else if (renew_after_expiry(client, call, t)) {
+  } else if (renew_after_401(client, call, t)) {
     return;
   } else if (t->status == 404 && call->op == SWH_OP_WEBHOOK_DELETE && call->ambiguous) {
     /* An earlier attempt was applied but its answer lost: the webhook is gone, as asked. */
@@ -751,11 +797,22 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   } else {
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
     ambiguous = t->status >= 500;
+    if (t->status == 401 && call->renewed)
+      append_message(&err, " (refused again with a new token)");
   }
 
-  bool again = err.retryable && call->attempts < client->retries;
-  if (err.retryable && client->retries > 1 && !again)
-    append_message(&err, " (gave up after %d attempts)", call->attempts);
+  double delay = 0;
+  bool again = false;
+  if (err.retryable) {
+    bool firm;
+    delay = swh_answer_retry_delay(&client->rng, t, call->attempts, &firm);
+    swh_retry_verdict verdict = swh_retry_decide(&client->retry, call->attempts,
+                                                 &call->first_failure_ms, swh_now_ms(), &delay,
+                                                 firm);
+    again = verdict == SWH_RETRY_AGAIN;
+    if (!again) append_gave_up(client, &err, verdict, call->attempts);
+    call->gave_up = !again;
+  }
   if (err.retryable && ambiguous && call->op == SWH_OP_WEBHOOK_CREATE) {
     /* target is unique in its app: look the webhook up, before sending again or, out of
        attempts, to tell whether the create was made after all. */
@@ -773,27 +830,33 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
       }
       call->lookup->owner = call;
     }
-    double delay = again ? swh_answer_retry_delay(&client->rng, t, call->attempts) : 0;
+    if (!again) delay = 0; /* out of attempts: look at once, to tell what happened */
     trace_line(client, "~ %s may have been applied: looking for its target in the app's "
                "webhooks in %.0f ms (attempt %d of %d: %s)",
-               call->request, delay, call->attempts, client->retries, err.message);
+               call->request, delay, call->attempts, client->retry.attempts, err.message);
     call->ambiguous = true;
     call->phase = PHASE_LOOKUP;
     call->lookup_attempts = 0;
+    call->lookup_first_failure_ms = 0;
     swh_error_move(&call->last_err, &err);
     requeue(client, call, delay);
     return;
   }
+  if (ambiguous) call->ambiguous = true;
   if (again) {
-    if (ambiguous) call->ambiguous = true;
-    double delay = swh_answer_retry_delay(&client->rng, t, call->attempts);
     char line[SWH_ERROR_MESSAGE_MAX];
     trace_line(client, "~ retrying %s in %.0f ms (attempt %d of %d failed: %s)", call->request,
-               delay, call->attempts, client->retries, swh_error_format(&err, line, sizeof line));
+               delay, call->attempts, client->retry.attempts,
+               swh_error_format(&err, line, sizeof line));
     requeue(client, call, delay);
     swh_error_clear(&err);
     return;
   }
+  /* A change sent whose answer never came may have been applied: the caller must not take
+     the error for "nothing happened" (a create says so after its lookup, above). */
+  if (call->ambiguous && (call->op == SWH_OP_WEBHOOK_UPDATE ||
+                          call->op == SWH_OP_WEBHOOK_DELETE || call->op == SWH_OP_WEBHOOK_CREATE))
+    append_message(&err, "; it may have been applied");
   call_fail(call, &err);
 }
 
@@ -806,6 +869,7 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
     if (swh_token_store(&client->token, t->data, t->len, client->auth_url_shown, swh_now_ms(),
                         &err) == SWH_OK) {
       client->token_attempts = 0;
+      client->token_first_failure_ms = 0;
       return;
     }
     retryable = false;
@@ -816,7 +880,8 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
     swh_error_init(&inner);
     swh_answer_transport_error(t, code, &inner);
     retryable = inner.retryable;
-    swh_status kind = inner.kind == SWH_ERR_NETWORK || inner.kind == SWH_ERR_TIMEOUT
+    swh_status kind = inner.kind == SWH_ERR_NETWORK || inner.kind == SWH_ERR_TIMEOUT ||
+                              inner.kind == SWH_ERR_TLS
                           ? inner.kind
                           : SWH_ERR_AUTH;
     swh_error_set(&err, kind, "the token endpoint %s failed: %s", client->auth_url_shown,
@@ -837,23 +902,29 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
                     client->auth_url_shown, t->status, inner);
     }
   }
-  if (retryable && client->token_attempts < client->retries) {
+  swh_retry_verdict verdict = SWH_RETRY_NO_ATTEMPTS_LEFT;
+  if (retryable) {
     /* The token endpoint sends no Retry-After on 429: back off with jitter. */
-    double delay = swh_answer_retry_delay(&client->rng, t, client->token_attempts);
-    trace_line(client, "~ retrying the token request in %.0f ms (%s)", delay, err.message);
-    client->token_not_before_ms = swh_now_ms() + delay;
-    swh_error_clear(&err);
-    return;
+    bool firm;
+    double delay = swh_answer_retry_delay(&client->rng, t, client->token_attempts, &firm);
+    verdict = swh_retry_decide(&client->retry, client->token_attempts,
+                               &client->token_first_failure_ms, swh_now_ms(), &delay, firm);
+    if (verdict == SWH_RETRY_AGAIN) {
+      trace_line(client, "~ retrying the token request in %.0f ms (%s)", delay, err.message);
+      client->token_not_before_ms = swh_now_ms() + delay;
+      swh_error_clear(&err);
+      return;
+    }
   }
   if (transport && retryable) {
     /* As for an API call: retryable later, and how many attempts were made. */
-    if (client->retries > 1)
-      append_message(&err, " (gave up after %d attempts)", client->token_attempts);
+    append_gave_up(client, &err, verdict, client->token_attempts);
     err.retryable = true;
   } else {
     err.retryable = false;
   }
   client->token_attempts = 0;
+  client->token_first_failure_ms = 0;
   fail_waiting_calls(client, &err);
   swh_error_clear(&err);
 }

@@ -8,13 +8,17 @@
  * binding run straight-line code in many coroutines: start, yield, resume when done.
  *
  * Authentication is OAuth2 client credentials (a cached token, renewed 60 s before it
- * expires, one renewal shared by all waiting calls, renewed and resent once on a 401 whose
- * WWW-Authenticate says the token expired) or Basic. Answers are jansson values, kept whole,
+ * expires but used for at least SWH_TOKEN_MIN_LIFE_S = 1 s whatever expires_in says, one
+ * renewal shared by all waiting calls, renewed and resent once on any 401 to a call sent
+ * with it; a token with control characters is refused) or Basic. Answers are jansson values, kept whole,
  * so fields this code does not know survive a read and write back.
  *
- * Retries happen inside the client (config.retries attempts in all) for 429 (after its
- * Retry-After in seconds, else exponential back-off with full jitter), 500/502/503/504,
- * connection failures and timeouts; never for other 4xx. A create that failed ambiguously
+ * Retries happen inside the client for 429 (after its Retry-After in seconds, else
+ * exponential back-off with full jitter), 500/502/503/504, connection failures and
+ * timeouts; never for other 4xx. A call is tried again while both budgets last:
+ * config.retries attempts in all and config.retry_time seconds after its first failure
+ * (defaults 10 and 30 s: enough to ride out a server restart). A change whose answers were
+ * lost ends with "; it may have been applied". A create that failed ambiguously
  * (timeout, connection lost after sending, 5xx) lists its app's webhooks before sending again
  * and returns the one with its target if the first attempt did make it; a delete retried
  * after an ambiguous failure counts a 404 as done. libcurl silently resends a request whose
@@ -35,7 +39,8 @@
 #define SWH_DEFAULT_REGION "us"
 #define SWH_DEFAULT_AUTH_URL "https://auth.sinch.com/oauth2/token"
 #define SWH_DEFAULT_TIMEOUT 30.0
-#define SWH_DEFAULT_RETRIES 5
+#define SWH_DEFAULT_RETRIES 10
+#define SWH_DEFAULT_RETRY_TIME 30.0
 #define SWH_DEFAULT_CONCURRENCY 16
 #define SWH_DEFAULT_RATE 700.0
 
@@ -54,8 +59,14 @@ typedef struct swh_config {
   swh_auth auth;          /* default (0) SWH_AUTH_OAUTH2 */
   double timeout;         /* seconds per attempt; <= 0: SWH_DEFAULT_TIMEOUT; at most ~24 days */
   int retries;            /* attempts in all for a retryable failure; 0: default; 1: none */
+  double retry_time;      /* seconds after a call's first failure during which it is tried
+                             again; <= 0: SWH_DEFAULT_RETRY_TIME */
   int concurrency;        /* requests in flight at most; <= 0: default */
   double rate;            /* requests per second at most; <= 0: default */
+  /* Plain http:// to a host that is not loopback (127.0.0.0/8, ::1, localhost) would carry
+     the key or the token in clear text: swh_client_new refuses such a base_url (and, with
+     OAuth2, auth_url) unless this is true. */
+  bool allow_insecure_http;
   swh_trace_fn *trace;    /* NULL: no trace */
   void *trace_user;
 } swh_config;
@@ -74,9 +85,11 @@ swh_status swh_url_check(const char *name, const char *url, swh_error *err);
 
 /*
  * A new client (the caller frees it with swh_client_free), or NULL with err filled:
- * SWH_ERR_USAGE naming the field for a missing project_id/key_id/key_secret, an unknown
- * region, a base_url or auth_url that fails swh_url_check; SWH_ERR_MEMORY. The config's
- * strings are copied. No request is sent until the first call.
+ * SWH_ERR_USAGE naming the field for a missing project_id/key_id/key_secret, a project_id
+ * of "." or "..", an unknown region, a base_url or auth_url that fails swh_url_check, or
+ * that is plain http:// to a host that is not loopback without allow_insecure_http
+ * (checked on the URL's text, before any connection or name lookup); SWH_ERR_MEMORY. The
+ * config's strings are copied. No request is sent until the first call.
  */
 swh_client *swh_client_new(const swh_config *config, swh_error *err);
 
@@ -102,10 +115,22 @@ typedef enum {
 typedef struct swh_call swh_call;
 
 /*
+ * Checks the id of op (the app_id of a list; the webhook_id of a get, update or delete) as a
+ * path segment: len is its length in bytes, so that a NUL byte inside is found (C would take
+ * it for the end: a delete of "ID\0junk" acted on "ID"), and "." or ".." are refused
+ * (libcurl drops them from the path: a delete of ".." reached /v1/projects/p/). Returns
+ * SWH_OK (also for an op without an id, or a NULL id), or SWH_ERR_VALIDATION naming the id.
+ * swh_call_start makes the same check on strlen(id); the Lua binding calls this first, with
+ * the string's real length.
+ */
+swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
+
+/*
  * Validates the arguments and queues the request; nothing is sent until swh_client_step.
  * body is borrowed (copied as needed). user is returned by swh_call_user. Returns the call
  * (owned by the caller until swh_call_finish or swh_call_abandon), or NULL with err filled:
- * SWH_ERR_USAGE (missing id, body of the wrong type), SWH_ERR_VALIDATION (API.md's rules),
+ * SWH_ERR_USAGE (missing id, body of the wrong type), SWH_ERR_VALIDATION (API.md's rules,
+ * swh_id_check),
  * SWH_ERR_MEMORY.
  */
 swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,

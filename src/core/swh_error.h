@@ -26,7 +26,8 @@
   X(SWH_ERR_TIMEOUT, "timeout", true)    /* no answer in time */                 \
   X(SWH_ERR_AUTH, "auth", false)         /* credentials refused or token failed */\
   X(SWH_ERR_VALIDATION, "validation", false) /* refused before sending */        \
-  X(SWH_ERR_PROTOCOL, "protocol", false) /* the answer was not what API.md says */
+  X(SWH_ERR_PROTOCOL, "protocol", false) /* the answer was not what API.md says */ \
+  X(SWH_ERR_TLS, "tls", false)           /* the server's certificate was refused */
 
 typedef enum {
 #define SWH_X_ENUM(constant, name, retryable) constant,

@@ -24,7 +24,7 @@ local function bad_value(options, from)
   if from.auth and not AUTHS[options.auth] then
     return ('%s: expected "oauth2" or "basic", got "%s"'):format(from.auth, options.auth)
   end
-  return nil
+  return require("swh")._bad_environment(options, from)
 end
 
 -- A hint when the script was given --sandbox as an argument: swh's options go before the

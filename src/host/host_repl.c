@@ -25,12 +25,28 @@
 
 #if defined(SWH_USE_READLINE)
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
 
 static char history_path[4096];
+
+/* The history holds what was typed, tokens and secrets included: it is made 0600, and an
+   existing file with a looser mode (readline keeps the mode it finds) is made 0600 too. Only
+   a regular file of ours is touched; a symbolic link is left as it is (O_NOFOLLOW). */
+static void history_make_private(void) {
+  int fd = open(history_path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return;
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+      (st.st_mode & 077) != 0)
+    fchmod(fd, 0600);
+  close(fd);
+}
 
 static void history_open(void) {
   const char *home = getenv("HOME");
@@ -41,15 +57,17 @@ static void history_open(void) {
     return;
   }
   stifle_history(HISTORY_LINES);
-  /* none yet is fine: it is made (mode 0600, by readline) for the lines to be added to */
-  if (read_history(history_path) != 0)
-    write_history(history_path);
+  /* none yet is fine: it is made here for the lines to be added to */
+  history_make_private();
+  read_history(history_path);
 }
 
 /* A history that cannot be written (read-only home...) is not worth an error. */
 static void history_close(void) {
-  if (history_path[0])
+  if (history_path[0]) {
     history_truncate_file(history_path, HISTORY_LINES);
+    history_make_private(); /* however readline rewrote it */
+  }
 }
 
 /* Each entry goes to the file at once, so that a session that does not end well (killed, or
