@@ -366,6 +366,19 @@ static void test_oauth_error_form(void **state) {
   swh_error_clear(&err);
 }
 
+/* Found by spec/fuzz (fuzz_answer): an empty OAuth2 code left an empty message. */
+static void test_oauth_error_without_code(void **state) {
+  (void)state;
+  swh_error err;
+  swh_error_init(&err);
+  from_text(&err, 401, "{\"error\":\"\"}", NULL);
+  assert_int_equal(err.kind, SWH_ERR_AUTH);
+  assert_string_equal(err.message, "HTTP 401, and the OAuth2 error has no code");
+  from_text(&err, 400, "{\"error\":\"\",\"error_description\":\"Bad grant\"}", NULL);
+  assert_string_equal(err.message, "Bad grant");
+  swh_error_clear(&err);
+}
+
 static void test_huge_bodies(void **state) {
   (void)state;
   swh_error err;
@@ -504,6 +517,7 @@ int main(void) {
       cmocka_unit_test(test_odd_status_values_are_not_kept),
       cmocka_unit_test(test_message_with_control_characters),
       cmocka_unit_test(test_oauth_error_form),
+      cmocka_unit_test(test_oauth_error_without_code),
       cmocka_unit_test(test_huge_bodies),
       cmocka_unit_test(test_binary_garbage),
       cmocka_unit_test(test_request_kept_or_replaced),

@@ -136,19 +136,23 @@ static void fill_from_api_error(swh_error *err, int http_status, json_t *error) 
   set_details(err, json_object_get(error, "details"));
 }
 
-/* The OAuth2 form of the token endpoint: {"error":"invalid_client","error_description":"…"}. */
-static void fill_from_oauth_error(swh_error *err, json_t *root) {
+/* The OAuth2 form of the token endpoint: {"error":"invalid_client","error_description":"…"}.
+   Either part may be empty; the message is never. */
+static void fill_from_oauth_error(swh_error *err, int http_status, json_t *root) {
   json_t *code = json_object_get(root, "error");
   json_t *description = json_object_get(root, "error_description");
+  bool has_description = json_is_string(description) && json_string_length(description) > 0;
   err->message[0] = '\0';
   swh_text_append_printable(err->message, sizeof err->message, json_string_value(code),
                             json_string_length(code), 64);
-  if (json_is_string(description) && json_string_length(description) > 0) {
-    strncat(err->message, ": ", sizeof err->message - strlen(err->message) - 1);
+  if (has_description) {
+    if (err->message[0])
+      strncat(err->message, ": ", sizeof err->message - strlen(err->message) - 1);
     swh_text_append_printable(err->message, sizeof err->message,
                               json_string_value(description), json_string_length(description),
                               sizeof err->message);
   }
+  if (!err->message[0]) set_message(err, "HTTP %d, and the OAuth2 error has no code", http_status);
 }
 
 static bool looks_like_flat_error(json_t *root) {
@@ -183,7 +187,7 @@ static void fill_from_body(swh_error *err, int http_status, const char *body, si
   if (json_is_object(nested)) {
     fill_from_api_error(err, http_status, nested);
   } else if (json_is_string(nested)) {
-    fill_from_oauth_error(err, root);
+    fill_from_oauth_error(err, http_status, root);
   } else if (json_is_object(root) && !nested && looks_like_flat_error(root)) {
     fill_from_api_error(err, http_status, root);
   } else {

@@ -16,6 +16,7 @@
 
 #include <microhttpd.h>
 
+#include "request.h"
 #include "routes.h"
 #include "swh_text.h"
 
@@ -87,60 +88,11 @@ static bool append_body(pending *p, const char *data, size_t size) {
   return swh_text_buffer_append(&p->body, &p->len, &p->cap, data, size);
 }
 
-typedef struct mask_values {
-  json_t *values;
-  bool invalid; /* a value that is not UTF-8 (or no memory): the request is refused */
-} mask_values;
-
 static enum MHD_Result collect_mask(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *value) {
   (void)kind;
-  mask_values *masks = cls;
-  char *name = strdup(key ? key : "");
-  char *text = strdup(value ? value : "");
-  if (!name || !text) {
-    masks->invalid = true;
-  } else {
-    MHD_http_unescape(name);
-    MHD_http_unescape(text);
-    if ((strcmp(name, "update_mask") == 0 || strcmp(name, "update_mask.paths") == 0) &&
-        json_array_append_new(masks->values, json_string(text)) != 0)
-      masks->invalid = true;
-  }
-  free(name);
-  free(text);
+  emu_masks_add(cls, key, value);
   return MHD_YES;
-}
-
-/* An application/x-www-form-urlencoded body as an object of its (decoded) fields. */
-static json_t *parse_form(const char *body, size_t len) {
-  json_t *form = json_object();
-  char *copy = malloc(len + 1);
-  if (!form || !copy) {
-    free(copy);
-    json_decref(form);
-    return NULL;
-  }
-  memcpy(copy, body ? body : "", len);
-  copy[len] = '\0';
-  char *save = NULL;
-  for (char *pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
-    char *eq = strchr(pair, '=');
-    char *value = eq ? eq + 1 : pair + strlen(pair);
-    if (eq)
-      *eq = '\0';
-    for (char *c = pair; *c; c++)
-      if (*c == '+')
-        *c = ' ';
-    for (char *c = value; *c; c++)
-      if (*c == '+')
-        *c = ' ';
-    MHD_http_unescape(pair);
-    MHD_http_unescape(value);
-    json_object_set_new(form, pair, json_string(value)); /* NULL for non-UTF-8: skipped */
-  }
-  free(copy);
-  return form;
 }
 
 /* Paths and methods come from the network: the log gets them printable and short. */
@@ -238,7 +190,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
     return ok ? MHD_YES : MHD_NO;
   }
 
-  mask_values masks = {json_array(), false};
+  emu_masks masks = {json_array(), false};
   if (masks.values)
     MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, collect_mask, &masks);
   else
@@ -248,7 +200,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
   json_t *form = NULL;
   if (content_type && strncasecmp(content_type, "application/x-www-form-urlencoded", 33) == 0 &&
       !p->too_large)
-    form = parse_form(p->body, p->len);
+    form = emu_form_parse(p->body, p->len);
   emu_request request = {
       .method = method,
       .path = url,
