@@ -1213,6 +1213,135 @@ static void test_garbage_requests_do_not_crash_it(void **state) {
   swh_emulator_stop(e);
 }
 
+/* A raw request's answer: its status and its body parsed as JSON (NULL if the body is not
+   JSON); the caller frees the JSON. */
+static int raw_answer(int port, const char *request, size_t len, json_t **body) {
+  static char answer[65536];
+  raw_exchange(port, request, len, answer, sizeof answer);
+  int status = 0;
+  sscanf(answer, "HTTP/1.1 %d", &status);
+  const char *blank = strstr(answer, "\r\n\r\n");
+  *body = blank ? json_loads(blank + 4, 0, NULL) : NULL;
+  return status;
+}
+
+/* n copies of text, in a static buffer */
+static const char *repeat(const char *text, size_t n) {
+  static char out[8192];
+  out[0] = '\0';
+  for (size_t i = 0; i < n && strlen(out) + strlen(text) < sizeof out; i++)
+    strcat(out, text);
+  return out;
+}
+
+#define E_ACUTE "\xc3\xa9" /* é in UTF-8 */
+
+/* Request text quoted in an error (a path, a project, a value) is made valid UTF-8, cut at a
+   character boundary: the answer is the 4xx it should be, never the 500 jansson's refusal of
+   an invalid string would give. */
+static void test_hostile_request_text_gets_the_right_4xx(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  const char *url = swh_emulator_url(e);
+  char expected[4096], body[4096];
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%%ff/apps", url);
+  assert_error(&r, 403, "PERMISSION_DENIED", "The credentials have no access to project \"?\"");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%%C3%%A9%%ff%%C3/apps", url);
+  assert_error(&r, 403, "PERMISSION_DENIED",
+               "The credentials have no access to project \"" E_ACUTE "??\"");
+  response_free(&r);
+  /* a long project is cut after 128 characters, between two of them */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/x%s/apps", url, repeat("%C3%A9", 200));
+  snprintf(expected, sizeof expected, "The credentials have no access to project \"x%s...\"",
+           repeat(E_ACUTE, 127));
+  assert_error(&r, 403, "PERMISSION_DENIED", expected);
+  response_free(&r);
+  /* ids that are not UTF-8 are ids no webhook has */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%%ff", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+  response_free(&r);
+  r = call("DELETE", BASIC, NULL, "%s/v1/projects/%s/webhooks/%%C3%%28", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/%%fe%%ff/webhooks", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "App not found");
+  response_free(&r);
+  /* the query: an update_mask that is not UTF-8, or long and unknown */
+  r = call("PATCH", BASIC, "{}", "%s/v1/projects/%s/webhooks/X?update_mask=%%ff", url, PROJECT);
+  assert_error(&r, 400, "INVALID_ARGUMENT", "update_mask: not valid UTF-8");
+  response_free(&r);
+  char *id = created_id(e, app_id(e, 0), "https://example.com/hostile", NULL);
+  r = call("PATCH", BASIC, "{}", "%s/v1/projects/%s/webhooks/%s?update_mask=x%s", url, PROJECT,
+           id, repeat("%C3%A9", 400));
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  response_free(&r);
+  /* bodies: bytes that are not UTF-8 in a key or a value, and a long app id */
+  r = call("POST", BASIC, "{\"app_id\":\"\xff\"}", "%s/v1/projects/%s/webhooks", url, PROJECT);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "request body: invalid JSON at line 1, column 11: unable to decode byte 0xff "
+               "near '\"'");
+  response_free(&r);
+  r = call("PATCH", BASIC, "{\"\xc3\":1}", "%s/v1/projects/%s/webhooks/%s", url, PROJECT, id);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "request body: invalid JSON at line 1, column 2: unable to decode byte 0xc3 "
+               "near '\"'");
+  response_free(&r);
+  snprintf(body, sizeof body, "{\"app_id\":\"x%s\",\"target\":\"https://example.com/h\"}",
+           repeat(E_ACUTE, 380));
+  r = call("POST", BASIC, body, "%s/v1/projects/%s/webhooks", url, PROJECT);
+  snprintf(expected, sizeof expected, "webhook.app_id: no such app \"x%s...\" in project \""
+           PROJECT "\"", repeat(E_ACUTE, 127));
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  /* the token endpoint's form */
+  r = call("POST", BASIC, repeat("grant_type=x%C3%A9", 1), "%s/oauth2/token", url);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "grant_type: \"x" E_ACUTE "\" is not supported (only client_credentials)");
+  response_free(&r);
+  snprintf(body, sizeof body, "grant_type=x%s", repeat("%C3%A9", 80));
+  r = call("POST", BASIC, body, "%s/oauth2/token", url);
+  snprintf(expected, sizeof expected,
+           "grant_type: \"x%s...\" is not supported (only client_credentials)",
+           repeat(E_ACUTE, 63));
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  /* paths sent raw: bytes that are not UTF-8, control characters, a cut inside a character */
+  int port = port_of(e);
+  json_t *json;
+  const char *raw = "GET /v2/\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  assert_int_equal(raw_answer(port, raw, strlen(raw), &json), 404);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(json, "error"), "message")),
+                      "No such route: GET /v2/??");
+  json_decref(json);
+  snprintf(body, sizeof body, "GET /v2/x%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+           repeat(E_ACUTE, 300));
+  assert_int_equal(raw_answer(port, body, strlen(body), &json), 404);
+  snprintf(expected, sizeof expected, "No such route: GET /v2/x%s...", repeat(E_ACUTE, 251));
+  assert_string_equal(json_string_value(json_object_get(json_object_get(json, "error"), "message")),
+                      expected);
+  json_decref(json);
+  snprintf(body, sizeof body, "PUT /v1/projects/%%ff/webhooks/\xe2\x82 HTTP/1.1\r\nHost: x\r\n"
+           "Connection: close\r\nContent-Length: 0\r\n\r\n");
+  assert_int_equal(raw_answer(port, body, strlen(body), &json), 501);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(json, "error"), "message")),
+                      "Method PUT is not implemented for /v1/projects/%ff/webhooks/??");
+  json_decref(json);
+  free(id);
+  swh_emulator_stop(e);
+
+  /* the project's rate limit quotes the project too */
+  e = start((swh_emulator_config){.apps = 1, .rate_limit = 1});
+  double t0 = now_seconds();
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%%ff/apps", swh_emulator_url(e));
+  assert_error(&r, 403, "PERMISSION_DENIED", NULL);
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%%ff/apps", swh_emulator_url(e));
+  if (now_seconds() - t0 < 0.9) /* always, unless the machine stalled for a second */
+    assert_error(&r, 429, "RESOURCE_EXHAUSTED", "Too many requests for project \"?\"");
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
 /* The request log: one line per request, without credentials or secrets. */
 static void test_request_log_has_no_secrets(void **state) {
   char path[] = "/tmp/swh-emulator-log-XXXXXX";
@@ -1446,6 +1575,7 @@ int main(void) {
       cmocka_unit_test(test_seed_triggers_beyond_api_md_are_known),
       cmocka_unit_test(test_seeded_ids_repeat),
       cmocka_unit_test(test_garbage_requests_do_not_crash_it),
+      cmocka_unit_test(test_hostile_request_text_gets_the_right_4xx),
       cmocka_unit_test(test_request_log_has_no_secrets),
       cmocka_unit_test(test_hundreds_of_concurrent_keep_alive_connections),
       cmocka_unit_test(test_stop_answers_the_requests_in_flight),

@@ -64,21 +64,23 @@ void emu_handle_list_webhooks(emu_store *store, const char *app_id, emu_reply *r
    NULL for a create. Returns false with the reply filled. */
 static bool check_placement_locked(emu_store *store, const char *app_id, const char *target,
                                    const json_t *self, bool joins, emu_reply *reply) {
+  emu_quote app;
   if (!emu_store_app_locked(store, app_id)) {
-    emu_reply_error(reply, 400, "webhook.app_id: no such app \"%s\" in project \"%s\"", app_id,
-                    store->project_id);
+    emu_reply_error(reply, 400, "webhook.app_id: no such app \"%s\" in project \"%s\"",
+                    emu_quote_text(&app, app_id, 128), store->project_id);
     return false;
   }
   if (joins && emu_store_count_locked(store, app_id, self) >= SWH_WEBHOOKS_PER_APP) {
     emu_reply_error(reply, 400, "app \"%s\" already has %d webhooks, the most an app can have",
-                    app_id, SWH_WEBHOOKS_PER_APP);
+                    emu_quote_text(&app, app_id, 128), SWH_WEBHOOKS_PER_APP);
     return false;
   }
   json_t *owner = emu_store_target_owner_locked(store, app_id, target, self);
   if (owner) {
     emu_reply_error(reply, 400,
                     "webhook.target: app \"%s\" already has a webhook with this target (%s)",
-                    app_id, json_string_value(json_object_get(owner, "id")));
+                    emu_quote_text(&app, app_id, 128),
+                    json_string_value(json_object_get(owner, "id")));
     return false;
   }
   return true;
