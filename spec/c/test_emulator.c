@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1768,6 +1770,92 @@ static void test_request_log_has_no_secrets(void **state) {
   assert_null(strstr(log, "eyJ")); /* no token */
 }
 
+/* A connection to the emulator with text sent on it (not a whole request). */
+static int open_slow(int port, const char *text) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+  assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+  return fd;
+}
+
+/* Whether the server has closed fd (EOF or reset), without waiting. */
+static bool closed_by_server(int fd) {
+  char byte;
+  ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* A client sending its headers a line at a time (each line resets libmicrohttpd's own idle
+   timeout) is cut when the request's time is up; so is a keep-alive connection left idle. */
+static void test_a_request_sent_slowly_is_cut_at_its_deadline(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .request_timeout_ms = 1000});
+  int port = port_of(e);
+  int fd = open_slow(port, "GET /v1/projects/" PROJECT "/apps HTTP/1.1\r\nHost: x\r\n");
+  double t0 = now_seconds(), closed_at = 0;
+  while (now_seconds() - t0 < 5 && !closed_at) {
+    usleep(200 * 1000);
+    if (closed_by_server(fd) || send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) < 0)
+      closed_at = now_seconds() - t0;
+  }
+  close(fd);
+  assert_true(closed_at > 0.9);
+  assert_true(closed_at < 3.0);
+  /* an answered connection has the same time for its next request */
+  fd = open_slow(port, "GET /v1/projects/" PROJECT "/apps HTTP/1.1\r\nHost: x\r\n\r\n");
+  char answer[512];
+  ssize_t n = recv(fd, answer, sizeof answer - 1, 0);
+  assert_true(n > 12);
+  assert_int_equal(strncmp(answer, "HTTP/1.1 401", 12), 0);
+  t0 = now_seconds();
+  closed_at = 0;
+  while (now_seconds() - t0 < 5 && !closed_at) {
+    usleep(50 * 1000);
+    while (recv(fd, answer, sizeof answer, MSG_DONTWAIT) > 0) {
+    } /* the rest of the answer */
+    if (closed_by_server(fd))
+      closed_at = now_seconds() - t0;
+  }
+  close(fd);
+  assert_true(closed_at > 0.5);
+  assert_true(closed_at < 3.0);
+  swh_emulator_stop(e);
+}
+
+/* 2,100 connections stuck in their headers (slowloris) take no thread and no more than
+   their descriptors: another client is answered at once. */
+static void test_slow_connections_do_not_starve_others(void **state) {
+  /* both ends of every connection are in this process */
+  struct rlimit limit;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  rlim_t wanted = limit.rlim_max == RLIM_INFINITY || limit.rlim_max > 8192 ? 8192 : limit.rlim_max;
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = wanted;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &limit), 0);
+  }
+  int count = (int)(wanted - 400) / 2;
+  if (count > 2100)
+    count = 2100;
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  int port = port_of(e);
+  static int slow[2100];
+  for (int i = 0; i < count; i++)
+    slow[i] = open_slow(port, "GET /v1/projects/" PROJECT "/apps HTTP/1.1\r\nHost: x\r\n");
+  double t0 = now_seconds();
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  double seconds = now_seconds() - t0;
+  assert_ok(&r);
+  response_free(&r);
+  assert_true(seconds < 5.0); /* at once, in fact: nothing waits for the slow ones */
+  for (int i = 0; i < count; i++)
+    assert_false(closed_by_server(slow[i])); /* still open, within their time */
+  for (int i = 0; i < count; i++)
+    close(slow[i]);
+  swh_emulator_stop(e);
+}
+
 #define CONCURRENT 200
 
 /* 200 keep-alive connections at once: with 300 ms latency each round takes about 300 ms,
@@ -1963,6 +2051,8 @@ int main(void) {
       cmocka_unit_test(test_garbage_requests_do_not_crash_it),
       cmocka_unit_test(test_hostile_request_text_gets_the_right_4xx),
       cmocka_unit_test(test_request_log_has_no_secrets),
+      cmocka_unit_test(test_a_request_sent_slowly_is_cut_at_its_deadline),
+      cmocka_unit_test(test_slow_connections_do_not_starve_others),
       cmocka_unit_test(test_hundreds_of_concurrent_keep_alive_connections),
       cmocka_unit_test(test_stop_answers_the_requests_in_flight),
   };

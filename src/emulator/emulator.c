@@ -19,6 +19,11 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
     swh_error_set(err, SWH_ERR_USAGE, "latency: %d ms is negative", config->latency_ms);
     return NULL;
   }
+  if (config->request_timeout_ms < 0) {
+    swh_error_set(err, SWH_ERR_USAGE, "request_timeout: %d ms is negative",
+                  config->request_timeout_ms);
+    return NULL;
+  }
   if (config->token_ttl < 0) {
     swh_error_set(err, SWH_ERR_USAGE, "token_ttl: %d s is negative", config->token_ttl);
     return NULL;
@@ -34,6 +39,7 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
     return NULL;
   }
   emulator->latency_ms = config->latency_ms;
+  emulator->request_timeout_ms = config->request_timeout_ms;
   emulator->quiet = config->quiet;
   double rate = config->rate_limit == 0 ? EMU_DEFAULT_RATE : config->rate_limit;
   /* the parts, in order; each failure undoes the ones before it */
