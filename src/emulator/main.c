@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "swh_emulator.h"
@@ -181,6 +182,13 @@ int main(int argc, char **argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* Each connection takes a descriptor: allow as many as the hard limit does, so that a
+     flood of idle connections does not reach the limit before their deadline frees them. */
+  struct rlimit open_files;
+  if (getrlimit(RLIMIT_NOFILE, &open_files) == 0 && open_files.rlim_cur < open_files.rlim_max) {
+    open_files.rlim_cur = open_files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &open_files);
+  }
 
   /* What seeds the project: the state file when it exists, else the snapshot, else --apps.
      Said aloud when something given is therefore not used (asked before the start, which
