@@ -34,7 +34,8 @@ typedef struct swh_emulator_config {
   int apps;                 /* apps to create when nothing else seeds the project */
   const char *seed_file;    /* a snapshot file to start from, or NULL */
   const json_t *seed;       /* a snapshot value to start from (borrowed), or NULL */
-  const char *state_file;   /* loaded at start if it exists, saved atomically on each change */
+  const char *state_file;   /* loaded at start if it exists; each change is on disk before
+                               it is answered (state.h: a snapshot plus a log) */
   int latency_ms;           /* added before each answer */
   int request_timeout_ms;   /* a connection must deliver a whole request within this of
                                opening or of its previous answer, or it is closed (slow
