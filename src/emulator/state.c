@@ -84,6 +84,7 @@ static char *read_all(const char *path, size_t *len) {
   struct stat st;
   char *data = NULL;
   size_t used = 0;
+  errno = 0;
   if (fstat(fd, &st) == 0 && (data = malloc((size_t)st.st_size + 1))) {
     ssize_t n;
     while (used < (size_t)st.st_size &&
@@ -91,6 +92,12 @@ static char *read_all(const char *path, size_t *len) {
             (n < 0 && errno == EINTR)))
       used += n > 0 ? (size_t)n : 0;
     data[used] = '\0';
+    if (used < (size_t)st.st_size) { /* a read error, or the file shrank: not to be trusted */
+      free(data);
+      data = NULL;
+      if (errno == 0)
+        errno = EIO;
+    }
   }
   int saved = errno;
   close(fd);
