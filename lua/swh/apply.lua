@@ -265,7 +265,7 @@ end
 -- The journal of a new apply at path (false: none): journal | nil, err.
 local function start_journal(path, plan, client)
   if not path then return false end
-  return journal.create(path, { swh_journal = 1, project_id = plan.project_id,
+  return journal.create(path, { project_id = plan.project_id,
                                 api_host = client._core:api_host(), steps = plan.steps })
 end
 
