@@ -417,6 +417,27 @@ describe("plan:apply", function()
       assert.equal(text, fx.read(path))
     end)
 
+    it("counts as done a sent create that lands after resume looked for it", function()
+      layout { { { target = H .. "a1" } } }
+      local desired = { { app_id = A, target = H .. "a1" }, { app_id = A, target = H .. "n1" } }
+      local plan = assert(swh.plan(client, desired))
+      local path = stopped_run(plan, { { step = 1, state = "sent" } })
+      -- The run that sent the create was killed with it in flight; the server applies it
+      -- just after resume's lookup found nothing (a server slow to apply, or far away).
+      local resuming = helper.client(emu)
+      local list = resuming.webhooks.list
+      resuming.webhooks.list = function(self, app_id)
+        local found, err = list(self, app_id)
+        if found and #found == 1 then assert(client.webhooks:create(plan.steps[1].webhook)) end
+        return found, err
+      end
+      local summary = assert(swh.resume(path, resuming))
+      resuming:close()
+      assert.same({ 1, 0, 0 }, { summary.created, summary.failed, summary.restored },
+                  tostring(summary))
+      assert.same(fx.expected(apps, desired), fx.state(client))
+    end)
+
     it("counts a sent delete of a webhook already gone as done, and restores after a failed create",
     function()
       local start = five("a")

@@ -113,7 +113,15 @@ local function create(client, webhook, sent_before)
     if found then return found end
     if found == nil then return nil, err end
   end
-  return client.webhooks:create(body)
+  local made, err = client.webhooks:create(body)
+  -- The earlier attempt, sent by a run that stopped with it in flight, may land after that
+  -- lookup: its target (unique in an app) or its room (5 an app) then makes this one fail.
+  -- What it made is the webhook asked for.
+  if not made and sent_before and err.http_status == 400 then
+    local found = find(client, body)
+    if found then return found end
+  end
+  return made, err
 end
 
 local function send(client, step, sent_before)
