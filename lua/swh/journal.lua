@@ -28,7 +28,7 @@ local core = require "swh.core"
 
 local ipairs, math_type, setmetatable, tostring, type =
   ipairs, math.type, setmetatable, tostring, type
-local find, match, sub = string.find, string.match, string.sub
+local find, sub = string.find, string.sub
 local tointeger = math.tointeger
 local encode, decode = core.json_encode, core.json_decode
 
@@ -99,18 +99,21 @@ local function bad_record(record, count)
   return nil
 end
 
--- A record line: its value, or nil when it is not JSON. The two records a run writes for
--- every step, exactly as json_encode writes them (sorted keys), are read without the JSON
--- parser: they are most of a journal's lines, and parsing each took longer than all the
--- rest of reading. Any other line, or one that differs from these forms by a byte (an id
--- with an escape, a number with a leading zero), goes to the parser.
-local function decode_record(line)
-  local step = match(line, '^{"state":"sent","step":([1-9]%d*)}$')
-  if step and #step <= 9 then return { step = tointeger(step), state = "sent" } end
+-- The record on the line at pos when it is one of the two a run writes for every step,
+-- exactly as json_encode writes them (sorted keys) and ended by its newline: record, the
+-- position after it | nil. They are most of a journal's lines, and the JSON parser took
+-- longer over them than all the rest of reading; any other line, or one that differs from
+-- these forms by a byte (an id with an escape, a number with a leading zero), is left to
+-- the parser.
+local function common_record(text, pos)
+  local _, last, step = find(text, '^{"state":"sent","step":([1-9]%d*)}\n', pos)
+  if step and #step <= 9 then return { step = tointeger(step), state = "sent" }, last + 1 end
   local id
-  id, step = match(line, '^{"id":"([%w_%-]*)","state":"done","step":([1-9]%d*)}$')
-  if id and #step <= 9 then return { id = id, step = tointeger(step), state = "done" } end
-  return decode(line)
+  _, last, id, step = find(text, '^{"id":"([%w_%-]*)","state":"done","step":([1-9]%d*)}\n', pos)
+  if step and #step <= 9 then
+    return { id = id, step = tointeger(step), state = "done" }, last + 1
+  end
+  return nil
 end
 
 -- The line of text that starts at pos: line, the position after it, and whether it ended
@@ -215,14 +218,20 @@ function M.parse(text, path)
   local count = #steps
   local records, bad, forgiven = {}, {}, {}
   while pos <= #text do
-    local text_of_line, ended
-    text_of_line, pos, ended = line_at(text, pos)
     line = line + 1
-    cut = not ended
-    local record = decode_record(text_of_line)
-    local problem = bad_record(record, count)
+    local record, after = common_record(text, pos)
+    local problem
+    if record and record.step <= count then
+      pos, cut = after, false
+    else
+      local text_of_line, ended
+      text_of_line, pos, ended = line_at(text, pos)
+      cut = not ended
+      record = decode(text_of_line)
+      problem = bad_record(record, count)
+    end
     if problem then
-      if ended then bad[#bad + 1] = { line, problem } end
+      if not cut then bad[#bad + 1] = { line, problem } end
     else
       records[#records + 1] = record
       if record.state == "resumed" and math_type(record.cut_line) == "integer" then
