@@ -301,3 +301,54 @@ describe("an apply of 2,016 steps killed at 24 points or more", function()
       .. "drop=0.02", "--seed", "7" } }
   end)
 end)
+
+describe("a create whose server dies after making it and before answering", function()
+  it("is looked up after the restart, not made twice, even when libcurl cannot reconnect",
+  function()
+    -- libcurl silently resends a request whose reused connection broke with no answer;
+    -- the client refuses that resend for a create, but when the reconnect itself is
+    -- refused (the server is down), the failure read as "never sent" and the create went
+    -- out again without a lookup: a 400 duplicate, the webhook made but the step failed.
+    local dir = h.temp_dir()
+    local state = dir .. "/state.json"
+    local emu = helper.emulator { apps = 1, args = { "--state", state, "--latency", "1000" } }
+    local port = emu.url:match(":(%d+)$")
+    h.write(dir .. "/create.lua", [[
+local env = os.getenv
+local c = assert(swh.client { project_id = env("SINCH_PROJECT_ID"), key_id = env("SINCH_KEY_ID"),
+  key_secret = env("SINCH_KEY_SECRET"), base_url = env("SINCH_CONVERSATION_URL"),
+  auth = "basic", retries = 10 })
+local app = assert(c.apps:list())[1] -- a connection for the create to reuse
+local made, err = c.webhooks:create { app_id = app.id, target = "https://h.example.com/once" }
+print(made and "made" or "failed: " .. tostring(err))
+local n = 0
+for _, w in ipairs(assert(c.webhooks:list(app.id))) do
+  if w.target == "https://h.example.com/once" then n = n + 1 end
+end
+print(n)
+]])
+    local command = ("exec env SINCH_PROJECT_ID=%s SINCH_KEY_ID=%s SINCH_KEY_SECRET=%s "
+      .. "SINCH_CONVERSATION_URL=%s %s -q %s 2>&1"):format(h.quote(emu.project_id),
+      h.quote(emu.key_id), h.quote(emu.key_secret), h.quote(emu.url), h.quote(h.swh),
+      h.quote(dir .. "/create.lua"))
+    local child = assert(io.popen(command, "r"))
+    local made = false
+    for _ = 1, 1000 do -- at most 10 s: until the server has made (and saved) the webhook
+      local f = io.open(state, "rb")
+      made = f and f:read("a"):find("h.example.com/once", 1, true) ~= nil
+      if f then f:close() end
+      if made then break end
+      helper.sleep(0.01)
+    end
+    os.execute("kill -KILL " .. emu.pid) -- while its answer waits out the latency
+    emu:stop()
+    helper.sleep(0.3) -- the client finds the port closed, and backs off
+    local again = helper.emulator { args = { "--port=" .. port, "--state", state } }
+    local out = child:read("a")
+    child:close()
+    again:stop()
+    h.remove_dir(dir)
+    assert.is_true(made)
+    assert.equal("made\n1\n", out)
+  end)
+end)

@@ -6,13 +6,14 @@
 --   {"swh_journal":2,"api_host":"eu.conversation.api.sinch.com","project_id":"p","steps":N}
 --   {"op":"create","wave":1,"webhook":{…}}                    step 1 (line 2)
 --   …                                                         step N (line N + 1)
--- then, as the steps run (step numbers count from 1, as plan.steps does):
---   {"step":3,"state":"sent"}               written and flushed before the request goes out
---   {"step":3,"state":"done","id":"01…"}    the webhook's id (a create's new one)
---   {"step":3,"state":"failed","kind":"http","http_status":400,"status":"…","message":"…"}
---   {"step":5,"state":"restore_sent"} / "restored" / "restore_failed"
+-- then, as the steps run (step numbers count from 1, as plan.steps does; keys sorted, as on
+-- every line):
+--   {"state":"sent","step":3}               written and flushed before the request goes out
+--   {"id":"01…","state":"done","step":3}    the webhook's id (a create's new one)
+--   {"http_status":400,"kind":"http","message":"…","state":"failed","status":"…","step":3}
+--   {"state":"restore_sent","step":5} / "restored" / "restore_failed"
 --                                           a deleted webhook made again (step 5 deleted it)
---   {"state":"resumed"} ({"state":"resumed","cut_line":9} when line 9 was left cut off)
+--   {"state":"resumed"} ({"cut_line":9,"state":"resumed"} when line 9 was left cut off)
 --   {"state":"complete"}                    every step has its outcome
 -- The plan is flushed before any step is sent: a journal whose plan is cut off (or an empty
 -- one) is of an apply that sent nothing, which a new apply may write over. Format 1 (swh
