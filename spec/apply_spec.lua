@@ -524,6 +524,38 @@ describe("plan:apply", function()
       end
     end)
 
+    it("reads a journal with bytes changed without raising: data, or an error naming a line",
+    function()
+      layout { { { target = H .. "a1", secret = "a1-secret" } } }
+      local path = journal_path()
+      assert(assert(swh.plan(client, { { app_id = A, target = H .. "a2" } })):apply {
+        journal = path })
+      local text = fx.read(path)
+      local state = 12345 -- a fixed seed: the same mutations on every run
+      local function random(n)
+        state = (state * 1103515245 + 12345) % 2147483648
+        return state % n + 1
+      end
+      local bytes = { "\n", "{", "}", '"', ":", ",", "0", "9", "-", "\0", "\255", " ", "x" }
+      for _ = 1, 1000 do
+        local mutated = text
+        for _ = 1, random(3) do
+          local where = random(#mutated)
+          local byte = bytes[random(#bytes)]
+          local kind = random(3) -- replace, insert, delete
+          mutated = mutated:sub(1, where - 1) .. (kind < 3 and byte or "")
+            .. mutated:sub(kind == 2 and where or where + 1)
+        end
+        local ok, data, message = pcall(journal.parse, mutated, "j")
+        assert(ok, data)
+        if not data then
+          assert.equal("string", type(message))
+          assert.truthy(message:find("^j:%d+: ") or message:find("^j: "), message)
+          assert.is_nil(message:find("a1-secret", 1, true), message)
+        end
+      end
+    end)
+
     it("takes a journal of format 1 (the plan on line 1), of 2,100 steps too", function()
       layout { { { target = H .. "a1" } } }
       local desired = { { app_id = A, target = H .. "a2" } }
