@@ -113,7 +113,15 @@ local function create(client, webhook, sent_before)
     if found then return found end
     if found == nil then return nil, err end
   end
-  return client.webhooks:create(body)
+  local made, err = client.webhooks:create(body)
+  -- The earlier attempt, sent by a run that stopped with it in flight, may land after that
+  -- lookup: its target (unique in an app) or its room (5 an app) then makes this one fail.
+  -- What it made is the webhook asked for.
+  if not made and sent_before and err.http_status == 400 then
+    local found = find(client, body)
+    if found then return found end
+  end
+  return made, err
 end
 
 local function send(client, step, sent_before)
@@ -265,7 +273,7 @@ end
 -- The journal of a new apply at path (false: none): journal | nil, err.
 local function start_journal(path, plan, client)
   if not path then return false end
-  return journal.create(path, { swh_journal = 1, project_id = plan.project_id,
+  return journal.create(path, { project_id = plan.project_id,
                                 api_host = client._core:api_host(), steps = plan.steps })
 end
 
