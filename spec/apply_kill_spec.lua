@@ -13,10 +13,10 @@ local h = require "host_run"
 local swh = require "swh"
 local journal = require "swh.journal"
 
--- The restart variant authenticates with basic auth: until the emulator keeps the key that
--- signs its OAuth2 tokens across restarts, a token taken before a restart is refused after
--- it. When it does, make this "oauth2".
-local RESTART_AUTH = "basic"
+-- The restart variant authenticates with OAuth2: its tokens outlive a restart of the
+-- emulator (which keeps the key that signs them in --state), and a client renews a cached
+-- token refused by any 401 once.
+local RESTART_AUTH = "oauth2"
 
 local H = "https://h.example.com/"
 local APPS = 448 -- 3 in 4 full: 336 x 5 steps; the others 112 x 3 steps: 2,016 steps
@@ -333,8 +333,10 @@ print(n)
       h.quote(dir .. "/create.lua"))
     local child = assert(io.popen(command, "r"))
     local made = false
-    for _ = 1, 1000 do -- at most 10 s: until the server has made (and saved) the webhook
-      local f = io.open(state, "rb")
+    -- at most 10 s: until the server has made the webhook (and logged it: a change goes to
+    -- the state's log, state.json.log, before it is answered)
+    for _ = 1, 1000 do
+      local f = io.open(state .. ".log", "rb")
       made = f and f:read("a"):find("h.example.com/once", 1, true) ~= nil
       if f then f:close() end
       if made then break end
