@@ -382,6 +382,11 @@ void swh_client_free(swh_client *client) {
 
 const char *swh_client_api_host(const swh_client *client) { return client->api_host; }
 
+void swh_client_limits(const swh_client *client, int *concurrency, double *rate) {
+  *concurrency = client->concurrency;
+  *rate = client->bucket.rate;
+}
+
 /* ---- starting a call ---------------------------------------------------------------------- */
 
 static void call_free(swh_call *call) {
