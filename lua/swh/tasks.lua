@@ -130,7 +130,7 @@ local function after_resume(s, task, ok, first, ...)
     end
   elseif first == sentinel then
     local call, core_client = ...
-    if task.map_run then check_client_limit(task.map_run, core_client) end
+    if task.map_run and task.map_run.asked then check_client_limit(task.map_run, core_client) end
     s.waiting[call] = { task = task, client = core_client }
     s.clients[core_client] = (s.clients[core_client] or 0) + 1
   elseif first ~= wait_token then
@@ -336,7 +336,9 @@ local function run_all(fname, items, fn, opts, deliver)
   if n == 0 then return end
   local report = opts.progress and not M.quiet and progress_bar(opts.progress, n)
   local started, finished = 0, 0
-  local run = { fname = fname, concurrency = concurrency, limits = {} }
+  -- only a concurrency asked for is compared with the client's: the default asks nothing
+  local run = { fname = fname, concurrency = concurrency, limits = {},
+                asked = opts.concurrency ~= nil }
 
   local function settle_item(i, ok, value, err)
     if not ok and value == INTERRUPTION then error(value, 0) end -- not fn's failure: a stop
@@ -372,14 +374,16 @@ local function run_all(fname, items, fn, opts, deliver)
   end)
 end
 
---- The concurrency of swh.map and swh.each when opts.concurrency is not given.
-M.DEFAULT_CONCURRENCY = 16
+--- The concurrency of swh.map and swh.each when opts.concurrency is not given: a client's
+-- default, so that a map over a client left at its defaults keeps it busy.
+M.DEFAULT_CONCURRENCY = core.client_defaults.concurrency
 
 --- swh.map(items, fn [, opts]) -> { {ok = true, value = v} | {ok = false, err = e}, … }
--- Calls fn(item, i) for every item, up to opts.concurrency (default 16) at once, each in
--- its own task. A result is failed when fn returns nil, err or raises. In input order.
--- opts.progress: a label, to draw a progress bar on stderr (unless swh.quiet). A map asking
--- for more at once than the client fn calls allows says so on stderr, once per client.
+-- Calls fn(item, i) for every item, up to opts.concurrency (default: a client's default,
+-- 64) at once, each in its own task. A result is failed when fn returns nil, err or raises.
+-- In input order. opts.progress: a label, to draw a progress bar on stderr (unless
+-- swh.quiet). A map asking (opts.concurrency) for more at once than the client fn calls
+-- allows says so on stderr, once per client.
 function M.map(items, fn, opts)
   if type(items) ~= "table" then
     error("bad argument #1 to 'map' (table expected, got " .. type(items) .. ")", 2)

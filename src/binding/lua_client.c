@@ -468,4 +468,11 @@ void swh_client_open(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, client_new); /* core, client_new */
   lua_setfield(L, -2, "client");
+  /* core.client_defaults: what swh.map runs at unless told, the client's own default */
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, SWH_DEFAULT_CONCURRENCY);
+  lua_setfield(L, -2, "concurrency");
+  lua_pushnumber(L, SWH_DEFAULT_RATE);
+  lua_setfield(L, -2, "rate");
+  lua_setfield(L, -2, "client_defaults");
 }
