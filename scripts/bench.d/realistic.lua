@@ -88,8 +88,8 @@ end)
 local made, specs = {}, {}
 for a = FULL_APPS + 1, FULL_APPS + EMPTY_APPS do
   for k = 1, PER_APP do
-    specs[#specs + 1] = { app_id = app_id(a), target = ("https://made.example.com/%d/%d"):format(a, k),
-                          triggers = { "MESSAGE_INBOUND" } }
+    specs[#specs + 1] = { app_id = app_id(a), triggers = { "MESSAGE_INBOUND" },
+                          target = ("https://made.example.com/%d/%d"):format(a, k) }
   end
 end
 timed("create", function()
