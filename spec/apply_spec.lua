@@ -749,3 +749,41 @@ describe("plan:apply against a faulty server", function()
     assert(ok, err)
   end)
 end)
+
+describe("plan:apply's requests in flight", function()
+  local emu
+  setup(function()
+    swh.quiet = true
+    emu = helper.emulator { apps = 3 }
+  end)
+  teardown(function() emu:stop() end)
+
+  -- The most updates in flight at once while a plan retargets 15 webhooks through a client
+  -- whose concurrency is client_concurrency, applied with opts.
+  local function most_in_flight(client_concurrency, opts)
+    local client = helper.client(emu, { concurrency = client_concurrency })
+    local plain = {}
+    for i = 1, 5 do plain[i] = { target = H .. i } end
+    fx.reset(client, { plain, plain, plain })
+    local plan = assert(swh.plan(client, function(w) w.target = w.target .. "/moved" end))
+    local update = getmetatable(client.webhooks).__index.update
+    local in_flight, most = 0, 0
+    client.webhooks.update = function(self, id, changes) -- counts, then the real call
+      in_flight = in_flight + 1
+      most = math.max(most, in_flight)
+      local made, err = update(self, id, changes)
+      in_flight = in_flight - 1
+      return made, err
+    end
+    opts.journal = false
+    local summary = assert(plan:apply(opts))
+    client:close()
+    assert.equal(15, summary.updated)
+    return most
+  end
+
+  it("are the client's unless told otherwise", function()
+    assert.equal(3, most_in_flight(3, {}))
+    assert.equal(2, most_in_flight(3, { concurrency = 2 }))
+  end)
+end)
