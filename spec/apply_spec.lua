@@ -4,7 +4,7 @@
 local helper = require "helper"
 local fx = require "plan_fixtures"
 local swh = require "swh"
-local journal = require "swh.journal"
+local journal = require "swh.plan.journal"
 
 local H = "https://h.example.com/"
 

@@ -13,8 +13,8 @@
 -- server makes ids).
 local core = require "swh.core"
 local take_snapshot = require("swh.snapshot").snapshot
-local values = require "swh.values"
-local plan_order = require "swh.plan_order"
+local values = require "swh.plan.values"
+local plan_order = require "swh.plan.order"
 
 local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
   error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type

@@ -9,8 +9,8 @@
 --   3  +               01J…A1  https://b.example.com/3  after 2, which comes back if this fails
 local pretty = require "swh.pretty"
 local core = require "swh.core"
-local build = require "swh.plan_build"
-local values = require "swh.values"
+local build = require "swh.plan.build"
+local values = require "swh.plan.values"
 
 local ipairs, next, pairs, tostring, type = ipairs, next, pairs, tostring, type
 local concat, sort = table.concat, table.sort

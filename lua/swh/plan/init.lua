@@ -11,9 +11,9 @@
 -- waves that keep every app within the API's rules), plan_text.lua (tostring), apply.lua
 -- (carrying out and resuming), journal.lua (the file), values.lua (copies, comparisons).
 local core = require "swh.core"
-local build = require "swh.plan_build"
-local text = require "swh.plan_text"
-local apply = require "swh.apply"
+local build = require "swh.plan.build"
+local text = require "swh.plan.text"
+local apply = require "swh.plan.apply"
 
 local error, getmetatable, pcall, select, setmetatable, type = error, getmetatable, pcall,
   select, setmetatable, type

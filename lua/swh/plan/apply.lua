@@ -10,9 +10,9 @@
 -- the rest. A step that fails stays failed: a new swh.plan plans only what still differs.
 local core = require "swh.core"
 local tasks = require "swh.tasks"
-local journal = require "swh.journal"
+local journal = require "swh.plan.journal"
 local pretty = require "swh.pretty"
-local values = require "swh.values"
+local values = require "swh.plan.values"
 
 local error, ipairs, math_type, pairs, pcall, setmetatable, tostring, type =
   error, ipairs, math.type, pairs, pcall, setmetatable, tostring, type
