@@ -77,7 +77,7 @@ local await = tasks.await
 
 ------------------------------------------------------------------------------------------
 -- Migration, backup, rehearsal: swh.snapshot, swh.save, swh.load (lua/swh/snapshot.lua);
--- swh.plan, plan:apply, swh.resume (lua/swh/plan.lua). Loaded on first use, so that a
+-- swh.plan, plan:apply, swh.resume (lua/swh/plan/). Loaded on first use, so that a
 -- script that only calls the API does not pay for them.
 
 function M.snapshot(...) return require("swh.snapshot").snapshot(...) end

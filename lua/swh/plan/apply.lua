@@ -1,7 +1,7 @@
---- swh.apply: carrying out a plan (plan:apply) and finishing an interrupted one
--- (swh.resume), with the journal of lua/swh/journal.lua.
+--- swh.plan.apply: carrying out a plan (plan:apply) and finishing an interrupted one
+-- (swh.resume), with the journal of journal.lua (swh.plan.journal).
 --
--- The steps run wave by wave (plan_order.lua), each wave through swh.map: the client's
+-- The steps run wave by wave (order.lua), each wave through swh.map: the client's
 -- concurrency, pacing and retries apply to every request. Each step's "sent" line is written
 -- and flushed before its request goes out, its outcome after, so that whatever stops the
 -- run, the journal says what may have happened. swh.resume then skips the steps that are

@@ -1,5 +1,5 @@
---- swh.plan_build: the steps that bring a project's webhooks from their live state to a
--- desired one (swh.plan, lua/swh/plan.lua, wraps them in a plan object).
+--- swh.plan.build: the steps that bring a project's webhooks from their live state to a
+-- desired one (swh.plan, init.lua, wraps them in a plan object).
 --
 -- desired is one of
 --   a snapshot {swh_snapshot = 1, project_id =, apps = {…}, webhooks = {…}}: the whole state

@@ -7,8 +7,8 @@
 --   -- after a crash, Ctrl-C or kill -9 during apply:
 --   local summary = assert(swh.resume("move.journal", client))
 --
--- The parts: plan_build.lua (live state, desired state, matching, diff), plan_order.lua (the
--- waves that keep every app within the API's rules), plan_text.lua (tostring), apply.lua
+-- The parts, in this folder: build.lua (live state, desired state, matching, diff), order.lua (the
+-- waves that keep every app within the API's rules), text.lua (tostring), apply.lua
 -- (carrying out and resuming), journal.lua (the file), values.lua (copies, comparisons).
 local core = require "swh.core"
 local build = require "swh.plan.build"
@@ -31,7 +31,7 @@ local function check_client(client, n, fname)
   if client:is_closed() then error("attempt to use a closed client", 3) end
 end
 
---- swh.plan(client, desired) -> plan | nil, err (see plan_build.lua for desired).
+--- swh.plan(client, desired) -> plan | nil, err (see build.lua for desired).
 -- plan = { project_id, creates = {webhook…}, deletes = {webhook…}, unchanged = n,
 --          updates = {{id, app_id, target, changes, mask, was}…}, steps = {…} } (an update
 -- names its webhook by id, app_id and target as they are live, was holding the live values

@@ -1,5 +1,5 @@
---- swh.journal: the file in which plan:apply records what it does, so that an interrupted
--- run (a crash, Ctrl-C, kill -9) can be finished by swh.resume (lua/swh/apply.lua).
+--- swh.plan.journal: the file in which plan:apply records what it does, so that an interrupted
+-- run (a crash, Ctrl-C, kill -9) can be finished by swh.resume (apply.lua).
 --
 -- One JSON object a line (format 2). First the plan, with everything needed to carry out
 -- each step again: a header line, then each step on a line of its own:

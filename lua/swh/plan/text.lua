@@ -1,4 +1,4 @@
---- swh.plan_text: tostring(plan), a table of the plan's steps in the order they run, for a
+--- swh.plan.text: tostring(plan), a table of the plan's steps in the order they run, for a
 -- person to read before applying it. Secrets (secret, client_secret, any key swh.pretty
 -- counts as secret) show as swh.pretty's mask, and so do passwords inside URLs.
 --
