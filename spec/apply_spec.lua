@@ -305,8 +305,11 @@ describe("plan:apply", function()
       assert.equal("@: bad argument #1 to 'apply' (unknown option \"jornal\" (did you mean "
         .. "\"journal\"? known: concurrency, journal, progress))",
         fx.raised(function() plan:apply { jornal = "j" } end))
+      -- A refused number is named by its value, as the binding's options name it (swh.check).
       assert.equal("@: bad argument #1 to 'apply' (concurrency: expected a positive integer, "
-        .. "got number)", fx.raised(function() plan:apply { journal = false, concurrency = 0 } end))
+        .. "got 0)", fx.raised(function() plan:apply { journal = false, concurrency = 0 } end))
+      assert.equal("@: bad argument #1 to 'apply' (journal: expected a file path, or false, "
+        .. "got boolean)", fx.raised(function() plan:apply { journal = true } end))
       assert.equal("@: calling 'apply' on bad self (use plan:apply{journal = path})",
                    fx.raised(function() plan.apply({}, { journal = false }) end))
       assert.same({ created = 1, updated = 0, deleted = 0, restored = 0, failed = 0,

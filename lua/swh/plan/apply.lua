@@ -8,15 +8,15 @@
 -- done, makes sure of those that were sent (a create is looked up by app_id and target, an
 -- update is sent again, a delete of a webhook already gone counts as done) and carries out
 -- the rest. A step that fails stays failed: a new swh.plan plans only what still differs.
-local core = require "swh.core"
+local check = require "swh.check"
 local tasks = require "swh.tasks"
 local journal = require "swh.plan.journal"
 local pretty = require "swh.pretty"
 local values = require "swh.plan.values"
 
-local error, ipairs, math_type, pairs, pcall, setmetatable, tostring, type =
-  error, ipairs, math.type, pairs, pcall, setmetatable, tostring, type
-local concat, sort = table.concat, table.sort
+local error, ipairs, pcall, setmetatable, tostring, type =
+  error, ipairs, pcall, setmetatable, tostring, type
+local concat = table.concat
 
 local M = {}
 
@@ -235,40 +235,9 @@ end
 ------------------------------------------------------------------------------------------
 -- Options
 
--- Reads the options of fname ("apply" or "resume"), raising at the script's line.
-local function options_of(opts, fname, n, defaults)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then
-    error(("bad argument #%d to '%s' (options table expected, got %s)"):format(n, fname,
-      type(opts)), 3)
-  end
-  local out = {}
-  for k, v in pairs(defaults) do out[k] = v end
-  for k, v in pairs(opts) do
-    if defaults[k] == nil then
-      local known = {}
-      for name in pairs(defaults) do known[#known + 1] = name end
-      sort(known)
-      error(("bad argument #%d to '%s' (%s)"):format(n, fname, core.unknown_option(k, known)), 3)
-    end
-    local ok
-    if k == "concurrency" then -- default false: the client's
-      ok = math_type(v) == "integer" and v >= 1
-    elseif k == "journal" then
-      ok = v == false or (type(v) == "string" and v ~= "")
-    else -- progress
-      ok = v == false or type(v) == "string"
-    end
-    if not ok then
-      local want = { concurrency = "a positive integer", journal = "a file path, or false",
-                     progress = "a label, or false" }
-      error(("bad argument #%d to '%s' (%s: expected %s, got %s)"):format(n, fname, k, want[k],
-        type(v)), 3)
-    end
-    out[k] = v
-  end
-  return out
-end
+local APPLY_OPTIONS = { journal = check.PATH_OR_FALSE, progress = check.LABEL,
+                        concurrency = check.POSITIVE_INTEGER }
+local RESUME_OPTIONS = { progress = check.LABEL, concurrency = check.POSITIVE_INTEGER }
 
 -- The journal of a new apply at path (false: none): journal | nil, err.
 local function start_journal(path, plan, client)
@@ -284,21 +253,21 @@ end
 function M.apply(plan, opts)
   local client = client_of[plan]
   if type(plan) ~= "table" or not client then
-    error("calling 'apply' on bad self (use plan:apply{journal = path})", 2)
+    check.raise("calling 'apply' on bad self (use plan:apply{journal = path})")
   end
-  local o = options_of(opts, "apply", 1, { journal = "", progress = "Applying",
-                                            concurrency = false })
-  if o.journal == "" then
-    error("bad argument #1 to 'apply' (journal: a file path is required, where the run is "
-      .. "recorded for swh.resume; journal = false runs without one)", 2)
+  local o = check.options(opts, 1, "apply", APPLY_OPTIONS)
+  if o.journal == nil then
+    check.argerror(1, "apply", "journal: a file path is required, where the run is recorded "
+      .. "for swh.resume; journal = false runs without one")
   end
   if applied[plan] then
-    error("calling 'apply' on a plan applied already (a new swh.plan plans what still "
-      .. "differs)", 2)
+    check.raise("calling 'apply' on a plan applied already (a new swh.plan plans what still "
+      .. "differs)")
   end
   -- Else each step would be journalled as sent, then raise.
-  if client:is_closed() then error("attempt to use a closed client", 2) end
-  local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = o.progress,
+  check.open(client)
+  local progress = o.progress == nil and "Applying" or o.progress
+  local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = progress,
                 concurrency = o.concurrency or client:settings().concurrency }
   for i = 1, #plan.steps do ctx.outcomes[i] = {} end
   -- j is closed however apply ends (a Ctrl-C before run_recorded too), so that no handle
@@ -336,14 +305,14 @@ end
 -- counts the whole plan's outcomes (earlier runs included); skipped is the number of steps
 -- settled before this run, already_complete whether there was nothing left to do.
 function M.resume(path, client, opts)
-  local o = options_of(opts, "resume", 3, { progress = "Resuming", concurrency = false })
+  local o = check.options(opts, 3, "resume", RESUME_OPTIONS)
   -- closed however resume ends (the journal that takes it closes it too: harmless)
   local file <close>, data = journal.open(path)
   if not file then return nil, data end
   local wrong = other_api(path, data.header, client)
   if wrong then return nil, journal.failure(wrong) end
   local ctx = { client = client, steps = data.header.steps, outcomes = journal.outcomes(data),
-                progress = o.progress,
+                progress = o.progress == nil and "Resuming" or o.progress,
                 concurrency = o.concurrency or client:settings().concurrency }
   local skipped = 0
   for i = 1, #ctx.steps do

@@ -12,12 +12,13 @@
 -- else the live one with its app_id and target, else it is created (without its id: the
 -- server makes ids).
 local core = require "swh.core"
+local check = require "swh.check"
 local take_snapshot = require("swh.snapshot").snapshot
 local values = require "swh.plan.values"
 local plan_order = require "swh.plan.order"
 
-local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
-  error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
+local getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
+  getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
 local concat = table.concat
 local math_type = math.type
 local copy, equal = values.copy, values.equal
@@ -42,10 +43,8 @@ M.trigger_name = trigger_name
 
 local function invalid(message) return core.new_error("validation", message) end
 
--- Raised from inside the planning, re-raised by M.plan at the caller's line.
-local Misuse = {}
-M.Misuse = Misuse
-local function misuse(message) error(setmetatable({ message = message }, Misuse), 0) end
+-- Raised from inside the planning, at the line of the script that called swh.plan.
+local misuse = check.raise
 
 ------------------------------------------------------------------------------------------
 -- The live state
@@ -395,7 +394,7 @@ end
 -- A desired webhook the core would refuse, or a desired state the API cannot hold, is an
 -- error of kind validation naming it; a failed read returns its error. A desired value that
 -- cannot be JSON, or a desired function that raises or returns something else than nil,
--- false or a table, raises a table with M.Misuse as metatable and the message in .message.
+-- false or a table, raises at the line of the script that called swh.plan.
 M.build = build
 
 return M
