@@ -94,9 +94,11 @@ setmetatable(M, {
 ------------------------------------------------------------------------------------------
 -- Argument checks (swh.check raises them at the script's line)
 
-local function check_id(v, n, fname, what)
+-- An id argument (a string, not empty): returns it.
+local function checked_id(v, n, fname, what)
   check.type(v, "string", n, fname, what)
   if v == "" then check.argerror(n, fname, what .. ": must not be empty") end
+  return v
 end
 
 -- The core userdata of a webhooks or apps object, raising on a bad self or a closed client.
@@ -126,8 +128,7 @@ Webhooks.__index = Webhooks
 --- client.webhooks:list(app_id) -> { webhook, … } | nil, err
 function Webhooks:list(app_id)
   local c = core_of(self, Webhooks, "list", "client.webhooks:list(app_id)")
-  check_id(app_id, 1, "list", "app_id")
-  return request(c, "list", 1, "webhooks.list", app_id, nil)
+  return request(c, "list", 1, "webhooks.list", checked_id(app_id, 1, "list", "app_id"))
 end
 
 --- client.webhooks:create(webhook) -> webhook (with id) | nil, err
@@ -140,15 +141,14 @@ end
 --- client.webhooks:get(id) -> webhook | nil, err
 function Webhooks:get(id)
   local c = core_of(self, Webhooks, "get", "client.webhooks:get(id)")
-  check_id(id, 1, "get", "id")
-  return request(c, "get", 1, "webhook.get", id, nil)
+  return request(c, "get", 1, "webhook.get", checked_id(id, 1, "get", "id"))
 end
 
 --- client.webhooks:update(id, changes) -> webhook | nil, err
 -- The update_mask is the keys of changes; secret = "" or client_credentials = swh.null clear.
 function Webhooks:update(id, changes)
   local c = core_of(self, Webhooks, "update", "client.webhooks:update(id, changes)")
-  check_id(id, 1, "update", "id")
+  checked_id(id, 1, "update", "id")
   check.type(changes, "table", 2, "update", "changes")
   return request(c, "update", 2, "webhook.update", id, changes)
 end
@@ -156,8 +156,7 @@ end
 --- client.webhooks:delete(id) -> true | nil, err
 function Webhooks:delete(id)
   local c = core_of(self, Webhooks, "delete", "client.webhooks:delete(id)")
-  check_id(id, 1, "delete", "id")
-  local ok, err = request(c, "delete", 1, "webhook.delete", id, nil)
+  local ok, err = request(c, "delete", 1, "webhook.delete", checked_id(id, 1, "delete", "id"))
   if ok == nil then
     return nil, err
   end
@@ -173,7 +172,7 @@ Apps.__index = Apps
 --- client.apps:list() -> { app, … } | nil, err
 function Apps:list()
   local c = core_of(self, Apps, "list", "client.apps:list()")
-  return request(c, "list", 1, "apps.list", nil, nil)
+  return request(c, "list", 1, "apps.list")
 end
 
 ------------------------------------------------------------------------------------------
