@@ -10,7 +10,10 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
+
+#include <jansson.h>
 
 double fx_now_ms(void) {
   struct timespec ts;
@@ -46,4 +49,17 @@ swh_client *fx_client(swh_config config) {
   swh_client *client = swh_client_new(&config, &err); /* copies the strings */
   if (!client) fail_msg("client: %s", err.message);
   return client;
+}
+
+static long allocations_left = -1;
+
+static void *failing_malloc(size_t size) {
+  if (allocations_left == 0) return NULL;
+  if (allocations_left > 0) allocations_left--;
+  return malloc(size);
+}
+
+void fx_allocations_fail(long n) {
+  allocations_left = n;
+  json_set_alloc_funcs(n < 0 ? malloc : failing_malloc, free);
 }

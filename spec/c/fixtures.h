@@ -21,4 +21,9 @@ swh_emulator *fx_emulator(swh_emulator_config config);
    (where the emulator and raw_token answer); missing keys get the emulator's defaults. */
 swh_client *fx_client(swh_config config);
 
+/* From now on jansson's allocations fail after n more succeed (n = 0: the next one fails),
+   to prove that running out of memory is an error like any other; n = -1 gives jansson
+   malloc back. */
+void fx_allocations_fail(long n);
+
 #endif
