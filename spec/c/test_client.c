@@ -1323,6 +1323,143 @@ static void test_delete_after_lost_answer_counts_a_404_as_done(void **state) {
   raw_finish(s, client, &f, &err);
 }
 
+/* ---- a call sent before by another run (swh_call_resend) ----------------------------------- */
+
+#define LIST_OF(...) "{\"webhooks\":[" __VA_ARGS__ "]}"
+#define TARGET_TAKEN                                                                          \
+  "{\"error\":{\"code\":400,\"message\":\"target already used in this app\","              \
+  "\"status\":\"INVALID_ARGUMENT\"}}"
+
+/* Starts op as resent and runs it to the end: its status, *result and err. */
+static swh_status resent(swh_client *client, swh_op op, const char *id, const char *target,
+                         json_t **result, swh_error *err) {
+  json_t *body = target ? json_pack("{s:s, s:s}", "app_id", "A", "target", target) : NULL;
+  swh_call *call = swh_call_start(client, op, id, body, NULL, err);
+  json_decref(body);
+  assert_non_null(call);
+  assert_int_equal(swh_call_resend(call, err), SWH_OK);
+  for (int i = 0; i < 500 && !swh_call_done(call); i++) swh_client_step(client, 20);
+  return swh_call_finish(call, result, err);
+}
+
+static void test_a_resent_create_returns_what_the_earlier_send_made(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 200, "", LIST_OF(WEBHOOK_JSON("W0", "https://t/0") ","
+                                 WEBHOOK_JSON("W1", "https://t/1")));
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *made = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(made, "id")), "W1");
+  assert_int_equal(s->served, 1); /* looked, and sent nothing again */
+  assert_non_null(strstr(s->requests[0], "GET /v1/projects/p/apps/A/webhooks HTTP/1.1"));
+  json_decref(made);
+  raw_finish(s, client, &f, &err);
+}
+
+static void test_a_resent_create_not_made_is_sent(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 200, "", LIST_OF(WEBHOOK_JSON("W0", "https://t/0")));
+  raw_answer(s, 200, "", WEBHOOK_JSON("W1", "https://t/1"));
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *made = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(made, "id")), "W1");
+  assert_int_equal(s->served, 2);
+  assert_non_null(strstr(s->requests[1], "POST /v1/projects/p/webhooks HTTP/1.1"));
+  json_decref(made);
+  raw_finish(s, client, &f, &err);
+}
+
+/* The earlier send lands between the lookup and the resend: the resend is refused, and a
+   second lookup finds what the earlier one made. */
+static void test_a_resent_create_refused_looks_again(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 200, "", LIST_OF(""));
+  raw_answer(s, 400, "", TARGET_TAKEN);
+  raw_answer(s, 200, "", LIST_OF(WEBHOOK_JSON("W1", "https://t/1")));
+  raw_answer(s, 200, "", LIST_OF(""));
+  raw_answer(s, 400, "", TARGET_TAKEN);
+  raw_answer(s, 200, "", LIST_OF(""));
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *made = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(made, "id")), "W1");
+  assert_int_equal(s->served, 3);
+  json_decref(made);
+  /* Not there the second time either: the refusal is the answer, as the server gave it. */
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 400);
+  assert_string_equal(err.message, "target already used in this app");
+  assert_string_equal(err.request, "POST /v1/projects/p/webhooks");
+  assert_int_equal(s->served, 6);
+  raw_finish(s, client, &f, &err);
+}
+
+static void test_a_resent_create_whose_lookup_fails_may_have_been_applied(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 404, "", "{\"error\":{\"code\":404,\"message\":\"App not found\","
+                         "\"status\":\"NOT_FOUND\"}}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *made = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 404);
+  assert_string_equal(err.message,
+                      "App not found; it was sent before, and may have been applied");
+  assert_false(err.retryable);
+  assert_int_equal(s->served, 1);
+  raw_finish(s, client, &f, &err);
+}
+
+static void test_a_resent_delete_counts_a_404_as_done(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 404, "", "{\"error\":{\"code\":404,\"message\":\"Webhook not found\","
+                         "\"status\":\"NOT_FOUND\"}}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *result = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_DELETE, "W", NULL, &result, &err), SWH_OK);
+  json_decref(result);
+  assert_int_equal(s->served, 1);
+  /* Only a call not yet sent can be marked. */
+  swh_call *call = swh_call_start(client, SWH_OP_WEBHOOK_GET, "W", NULL, NULL, &err);
+  raw_answer(s, 200, "", WEBHOOK_JSON("W", "https://t/1"));
+  while (!swh_call_done(call)) swh_client_step(client, 20);
+  assert_int_equal(swh_call_resend(call, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "call: resend only a call just started");
+  swh_error_clear(&err);
+  assert_int_equal(swh_call_finish(call, NULL, &err), SWH_OK);
+  raw_finish(s, client, &f, &err);
+}
+
 static void test_faults_with_a_seed_are_retried_away(void **state) {
   (void)state;
   swh_emulator_config emu = {.faults = "500=0.1,503=0.05,429=0.05,drop=0.05,lost=0.1",
@@ -1537,6 +1674,11 @@ int main(void) {
       cmocka_unit_test(test_a_cut_message_never_splits_a_character),
       cmocka_unit_test(test_a_lookup_renews_an_expired_token_like_any_call),
       cmocka_unit_test(test_delete_after_lost_answer_counts_a_404_as_done),
+      cmocka_unit_test(test_a_resent_create_returns_what_the_earlier_send_made),
+      cmocka_unit_test(test_a_resent_create_not_made_is_sent),
+      cmocka_unit_test(test_a_resent_create_refused_looks_again),
+      cmocka_unit_test(test_a_resent_create_whose_lookup_fails_may_have_been_applied),
+      cmocka_unit_test(test_a_resent_delete_counts_a_404_as_done),
       cmocka_unit_test(test_faults_with_a_seed_are_retried_away),
       cmocka_unit_test(test_concurrency_bounds_requests_in_flight),
       cmocka_unit_test(test_rate_paces_requests),
