@@ -109,9 +109,10 @@ local function core_of(self, mt, fname, usage)
   return core_client
 end
 
--- Starts op and waits for it. A body that cannot be encoded raises, naming argument n.
-local function request(core_client, fname, n, op, id, body)
-  local ok, call, err = pcall(core_client.start, core_client, op, id, body)
+-- Starts op and waits for it (resent: see RESENT below). A body that cannot be encoded
+-- raises, naming argument n.
+local function request(core_client, fname, n, op, id, body, resent)
+  local ok, call, err = pcall(core_client.start, core_client, op, id, body, resent)
   if not ok then check.argerror(n, fname, tostring(call)) end
   if not call then
     return nil, err
@@ -125,17 +126,24 @@ end
 local Webhooks = { __name = "swh.webhooks" }
 Webhooks.__index = Webhooks
 
+-- The options of create and delete. resent = true: an earlier run may have sent this same
+-- request already, its answer lost (a journal says so). The core then goes on as after an
+-- ambiguous failure of its own: a create first looks for its target among the app's
+-- webhooks and returns the webhook it finds; a delete counts a 404 as done.
+local RESENT = { resent = check.BOOLEAN }
+
 --- client.webhooks:list(app_id) -> { webhook, … } | nil, err
 function Webhooks:list(app_id)
   local c = core_of(self, Webhooks, "list", "client.webhooks:list(app_id)")
   return request(c, "list", 1, "webhooks.list", checked_id(app_id, 1, "list", "app_id"))
 end
 
---- client.webhooks:create(webhook) -> webhook (with id) | nil, err
-function Webhooks:create(webhook)
+--- client.webhooks:create(webhook [, {resent = true}]) -> webhook (with id) | nil, err
+function Webhooks:create(webhook, opts)
   local c = core_of(self, Webhooks, "create", "client.webhooks:create(webhook)")
   check.type(webhook, "table", 1, "create", "webhook")
-  return request(c, "create", 1, "webhook.create", nil, webhook)
+  local resent = check.options(opts, 2, "create", RESENT).resent
+  return request(c, "create", 1, "webhook.create", nil, webhook, resent)
 end
 
 --- client.webhooks:get(id) -> webhook | nil, err
@@ -153,10 +161,12 @@ function Webhooks:update(id, changes)
   return request(c, "update", 2, "webhook.update", id, changes)
 end
 
---- client.webhooks:delete(id) -> true | nil, err
-function Webhooks:delete(id)
+--- client.webhooks:delete(id [, {resent = true}]) -> true | nil, err
+function Webhooks:delete(id, opts)
   local c = core_of(self, Webhooks, "delete", "client.webhooks:delete(id)")
-  local ok, err = request(c, "delete", 1, "webhook.delete", checked_id(id, 1, "delete", "id"))
+  checked_id(id, 1, "delete", "id")
+  local resent = check.options(opts, 2, "delete", RESENT).resent
+  local ok, err = request(c, "delete", 1, "webhook.delete", id, nil, resent)
   if ok == nil then
     return nil, err
   end
