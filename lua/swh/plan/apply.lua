@@ -94,34 +94,13 @@ local function record(ctx, rec)
   return true
 end
 
--- The live webhook of app_id with target: webhook | false | nil, err.
-local function find(client, webhook)
-  local list, err = client.webhooks:list(webhook.app_id)
-  if not list then return nil, err end
-  for _, w in ipairs(list) do
-    if w.target == webhook.target then return w end
-  end
-  return false
-end
-
--- Makes webhook (without its id); when an earlier attempt was sent, looks for it first.
+-- Makes webhook (without its id). When the journal says an earlier run sent it (and
+-- nothing after), the create is resent: the core looks for its target in the app before
+-- sending, and again if the send is refused (the earlier one may land in between).
 local function create(client, webhook, sent_before)
   local body = values.copy(webhook)
   body.id = nil
-  if sent_before then
-    local found, err = find(client, body)
-    if found then return found end
-    if found == nil then return nil, err end
-  end
-  local made, err = client.webhooks:create(body)
-  -- The earlier attempt, sent by a run that stopped with it in flight, may land after that
-  -- lookup: its target (unique in an app) or its room (5 an app) then makes this one fail.
-  -- What it made is the webhook asked for.
-  if not made and sent_before and err.http_status == 400 then
-    local found = find(client, body)
-    if found then return found end
-  end
-  return made, err
+  return client.webhooks:create(body, { resent = sent_before })
 end
 
 local function send(client, step, sent_before)
@@ -130,8 +109,11 @@ local function send(client, step, sent_before)
   elseif step.op == "update" then
     return client.webhooks:update(step.id, step.changes) -- the same changes again: idempotent
   end
-  local ok, err = client.webhooks:delete(step.webhook.id)
-  if ok or err.http_status == 404 then return { id = step.webhook.id } end -- 404: already gone
+  -- A 404 is done whether or not it was sent before: the plan wants the webhook gone (it
+  -- may have been deleted since the plan read it); resent tells the core that a failure
+  -- may hide an earlier run's success.
+  local ok, err = client.webhooks:delete(step.webhook.id, { resent = sent_before })
+  if ok or err.http_status == 404 then return { id = step.webhook.id } end
   return nil, err
 end
 
