@@ -106,6 +106,35 @@ function host.setup(ctx)
   })
 end
 
+--- Runs the command arg[0] names with arg[1..] (swh COMMAND [args]): its exit status, or
+-- nil when arg[0] is no command (then it is a script). A word with "/" in it or ending in
+-- ".lua" is always a script: ./backup runs a file named backup.
+function host.command(ctx)
+  local args = rawget(_G, "arg")
+  local name = args[0]
+  if name:find("/", 1, true) or name:find("%.lua$") then return nil end
+  local commands = require "swh.commands"
+  if not commands.find(name) then return nil end
+  local argv = {}
+  for i = 1, #args do argv[i] = args[i] end
+  local env = { terminal = ctx.terminal == true, quiet = ctx.quiet == true }
+  -- `client`, made once; no credentials (or a bad variable) end the command with the
+  -- message alone, no traceback.
+  function env.client()
+    local client = rawget(_G, "client")
+    if client then return client end
+    local problem, why
+    client, problem, why = host.make_client(ctx)
+    if not client then
+      require("swh.commands.args").fail(why == "failed" and "cannot make `client`: "
+        .. problem or problem, 1)
+    end
+    rawset(_G, "client", client)
+    return client
+  end
+  return commands.run(name, argv, env)
+end
+
 --- The text the REPL prints for the values of an expression.
 function host.results(...)
   return require("swh.pretty").results(...)

@@ -1,0 +1,147 @@
+-- The commands of `swh COMMAND` (lua/swh/commands/), run as a user runs them: the swh
+-- executable against an emulator this spec starts (its state lives across the runs).
+local helper = require "helper"
+local h = require "host_run"
+local swh = require "swh"
+
+
+-- An emulator with three apps (named by the emulator), and two webhooks in each of the
+-- first two apps; returns emu, a client on it and the apps.
+local function seeded()
+  local emu = helper.emulator { apps = 3 }
+  local client = helper.client(emu)
+  local apps = assert(client.apps:list())
+  for i = 1, 2 do
+    for j = 1, 2 do
+      assert(client.webhooks:create {
+        app_id = apps[i].id, target = ("https://old.example.com/app%d/hook%d"):format(i, j),
+        triggers = { "MESSAGE_DELIVERY" }, secret = ("secret-%d-%d"):format(i, j) })
+    end
+  end
+  return emu, client, apps
+end
+
+local function env_of(emu)
+  return { SINCH_PROJECT_ID = emu.project_id, SINCH_KEY_ID = emu.key_id,
+           SINCH_KEY_SECRET = emu.key_secret, SINCH_CONVERSATION_URL = emu.url,
+           SINCH_AUTH_URL = emu.auth_url }
+end
+
+-- Runs `swh -q args…` against emu, in dir (the journals' default place).
+local function swh_run(emu, dir, args, opts)
+  opts = opts or {}
+  local all = { "-q" }
+  for _, a in ipairs(args) do all[#all + 1] = a end
+  local env = env_of(emu)
+  for k, v in pairs(opts.env or {}) do env[k] = v end
+  return h.run(all, { env = env, stdin = opts.stdin, dir = dir })
+end
+
+local function list_all(client, apps)
+  local all = {}
+  for _, app in ipairs(apps) do
+    for _, w in ipairs(assert(client.webhooks:list(app.id))) do all[#all + 1] = w end
+  end
+  return all
+end
+
+describe("swh COMMAND", function()
+  it("lists the commands in swh --help and swh help", function()
+    local r = h.run({ "--help" })
+    assert.are.equal(0, r.status)
+    assert.truthy(h.has(r.out, "swh [options] COMMAND [args...]"))
+    assert.truthy(r.out:find("\n  backup +save every app and webhook"))
+    r = h.run({ "help" })
+    assert.are.equal(0, r.status)
+    assert.truthy(r.out:find("\n  backup +save every app and webhook"))
+    assert.truthy(r.out:find("\n  help +list the commands"))
+  end)
+
+  it("explains one command with swh help COMMAND and COMMAND --help alike", function()
+    local a, b = h.run({ "help", "backup" }), h.run({ "backup", "--help" })
+    assert.are.equal(0, a.status)
+    assert.are.equal(a.out, b.out)
+    assert.truthy(h.has(a.out, "usage: swh backup FILE\n"))
+    assert.truthy(h.has(a.out, "Exit status: 0 saved"))
+  end)
+
+  it("says which command it does not know", function()
+    local r = h.run({ "help", "bakup" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, 'swh help: no command "bakup" (the commands: backup,'))
+  end)
+
+  it("runs a path with / or ending in .lua as a script, even when named as a command",
+     function()
+    local dir = h.temp_dir()
+    h.write(dir .. "/backup", 'print("the script named backup", ...)')
+    local r = h.run({ dir .. "/backup", "x" })
+    assert.are.equal(0, r.status)
+    assert.are.equal("the script named backup\tx\n", r.out)
+    h.remove_dir(dir)
+  end)
+
+  it("refuses bad arguments with the flag named and exit status 2", function()
+    local r = h.run({ "backup" })
+    assert.are.equal(2, r.status)
+    assert.are.equal("swh backup: FILE is missing (usage: swh backup FILE)\n"
+      .. "Try 'swh backup --help' for more information.\n", r.err)
+    r = h.run({ "backup", "--fil", "x" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, 'swh backup: unknown option "--fil"'))
+    r = h.run({ "backup", "a", "b" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, 'swh backup: unexpected argument "b"'))
+  end)
+
+  it("says that swh's own options go before the command", function()
+    local r = h.run({ "backup", "x.json", "--sandbox" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, "swh backup: --sandbox is an option of swh itself: put it "
+      .. "before the command (swh --sandbox backup …)"))
+  end)
+
+  it("reports missing credentials without a traceback", function()
+    local r = h.run({ "backup", "x.json" })
+    assert.are.equal(1, r.status)
+    assert.truthy(h.has(r.err, "swh backup: no credentials for `client`: SINCH_PROJECT_ID, "))
+    assert.falsy(h.has(r.err, "traceback"))
+  end)
+end)
+
+describe("swh backup", function()
+  local emu, client, apps, dir
+  before_each(function()
+    emu, client, apps = seeded()
+    dir = h.temp_dir()
+  end)
+  after_each(function()
+    client:close()
+    emu:stop()
+    h.remove_dir(dir)
+  end)
+
+  it("saves the project, secrets included, to a 0600 file", function()
+    local r = swh_run(emu, dir, { "backup", dir .. "/b.json" })
+    assert.are.equal(0, r.status, r.err)
+    assert.are.equal("saved 4 webhooks of 3 apps to " .. dir .. "/b.json\n", r.err)
+    local snap = assert(swh.load(dir .. "/b.json"))
+    assert.are.equal(4, #snap.webhooks)
+    assert.are.equal(3, #snap.apps)
+    local live = list_all(client, apps)
+    local secrets = {}
+    for _, w in ipairs(live) do secrets[w.id] = w.secret end
+    for _, w in ipairs(snap.webhooks) do assert.are.equal(secrets[w.id], w.secret) end
+    assert.are.equal("-rw-------", h.shell("stat -c %A " .. h.quote(dir .. "/b.json")):sub(1, 10))
+  end)
+
+  it("writes nothing when the project cannot be read", function()
+    emu:stop()
+    local r = swh_run(emu, dir, { "backup", dir .. "/b.json" },
+                      { env = { SWH_RETRY_TIME = "0.2" } })
+    assert.are.equal(1, r.status)
+    assert.truthy(h.has(r.err, "swh backup: cannot read the project: "))
+    assert.is_nil(io.open(dir .. "/b.json"))
+  end)
+end)
+
