@@ -3,6 +3,7 @@
 local helper = require "helper"
 local h = require "host_run"
 local swh = require "swh"
+local json = swh.json
 
 
 -- An emulator with three apps (named by the emulator), and two webhooks in each of the
@@ -145,3 +146,142 @@ describe("swh backup", function()
   end)
 end)
 
+
+-- Reads CSV text (RFC 4180): a list of rows, each a list of fields.
+local function parse_csv(text)
+  local rows, row, field, i, n = {}, {}, {}, 1, #text
+  local quoted = false
+  while i <= n do
+    local c = text:sub(i, i)
+    if quoted then
+      if c == '"' then
+        if text:sub(i + 1, i + 1) == '"' then field[#field + 1] = '"'; i = i + 1
+        else quoted = false end
+      else
+        field[#field + 1] = c
+      end
+    elseif c == '"' then
+      quoted = true
+    elseif c == "," then
+      row[#row + 1] = table.concat(field); field = {}
+    elseif c == "\r" and text:sub(i + 1, i + 1) == "\n" then
+      row[#row + 1] = table.concat(field); field = {}
+      rows[#rows + 1] = row; row = {}
+      i = i + 1
+    else
+      field[#field + 1] = c
+    end
+    i = i + 1
+  end
+  assert(not quoted, "CSV ends inside quotes")
+  if #field > 0 or #row > 0 then row[#row + 1] = table.concat(field); rows[#rows + 1] = row end
+  return rows
+end
+
+describe("swh export", function()
+  local emu, client, apps, dir
+  before_each(function()
+    emu, client, apps = seeded()
+    dir = h.temp_dir()
+  end)
+  after_each(function()
+    client:close()
+    emu:stop()
+    h.remove_dir(dir)
+  end)
+
+  it("prints every webhook with its app's name as JSON, secrets masked", function()
+    local r = swh_run(emu, dir, { "export" })
+    assert.are.equal(0, r.status, r.err)
+    local list = assert(json.decode(r.out))
+    assert.are.equal(4, #list)
+    for _, w in ipairs(list) do
+      assert.are.equal("••••", w.secret)
+      assert.truthy(w.app_name == apps[1].display_name or w.app_name == apps[2].display_name)
+    end
+    assert.falsy(h.has(r.out, "secret-1-1"))
+  end)
+
+  it("prints secrets with --with-secrets, one object a line with --format jsonl", function()
+    local r = swh_run(emu, dir, { "export", "--format", "jsonl", "--with-secrets" })
+    assert.are.equal(0, r.status, r.err)
+    local secrets = {}
+    for line in r.out:gmatch("[^\n]+") do
+      local w = assert(json.decode(line))
+      secrets[w.target] = w.secret
+    end
+    assert.are.equal("secret-2-1", secrets["https://old.example.com/app2/hook1"])
+  end)
+
+  it("quotes CSV as RFC 4180 says: quotes, commas and line breaks read back", function()
+    local odd = 'https://odd.example.com/a,b?q="x"'
+    assert(client.webhooks:create { app_id = apps[3].id, target = odd,
+      triggers = { "MESSAGE_INBOUND", "EVENT_INBOUND" },
+      client_credentials = { client_id = "id,1", client_secret = "cs\nline2",
+                             endpoint = "https://auth.example.com/token" } })
+    local r = swh_run(emu, dir, { "export", "--format=csv", "--with-secrets" })
+    assert.are.equal(0, r.status, r.err)
+    local rows = parse_csv(r.out)
+    assert.are.same({ "id", "app_id", "app_name", "target", "target_type", "triggers",
+                      "secret", "client_credentials" }, rows[1])
+    assert.are.equal(6, #rows)
+    local found
+    for _, row in ipairs(rows) do if row[4] == odd then found = row end end
+    assert.truthy(found)
+    assert.are.equal(apps[3].display_name, found[3])
+    assert.are.equal("MESSAGE_INBOUND EVENT_INBOUND", found[6])
+    local cc = assert(json.decode(found[8]))
+    assert.are.equal("cs\nline2", cc.client_secret)
+    assert.are.equal("id,1", cc.client_id)
+  end)
+
+  it("refuses an unknown format, naming the flag", function()
+    local r = swh_run(emu, dir, { "export", "--format", "xml" })
+    assert.are.equal(2, r.status)
+    assert.are.equal('swh export: --format: expected json, jsonl, csv, got "xml"\n'
+      .. "Try 'swh export --help' for more information.\n", r.err)
+  end)
+end)
+
+describe("swh diff", function()
+  local emu, client, apps, dir
+  before_each(function()
+    emu, client, apps = seeded()
+    dir = h.temp_dir()
+  end)
+  after_each(function()
+    client:close()
+    emu:stop()
+    h.remove_dir(dir)
+  end)
+
+  it("exits 0 when equal, 1 with field-level differences, secrets never printed", function()
+    assert.are.equal(0, swh_run(emu, dir, { "backup", "b.json" }).status)
+    local r = swh_run(emu, dir, { "diff", "b.json", "live" })
+    assert.are.equal(0, r.status, r.err)
+    assert.are.equal("", r.out)
+    local hooks = assert(client.webhooks:list(apps[1].id))
+    assert(client.webhooks:update(hooks[1].id, { secret = "new-secret",
+                                                 triggers = { "MESSAGE_INBOUND" } }))
+    assert(client.webhooks:delete(hooks[2].id))
+    local made = assert(client.webhooks:create { app_id = apps[3].id,
+                                                 target = "https://new.example.com/x" })
+    r = swh_run(emu, dir, { "diff", "b.json", "live" })
+    assert.are.equal(1, r.status, r.err)
+    assert.truthy(h.has(r.out, "~ " .. hooks[1].id .. "  app "))
+    assert.truthy(h.has(r.out, "\n    secret: differs\n"))
+    assert.truthy(h.has(r.out, '\n    triggers: MESSAGE_DELIVERY -> MESSAGE_INBOUND\n'))
+    assert.truthy(h.has(r.out, "- " .. hooks[2].id .. "  app "))
+    assert.truthy(h.has(r.out, "+ " .. made.id .. "  app "))
+    assert.falsy(h.has(r.out, "new-secret"))
+    assert.falsy(h.has(r.out, "secret-1-"))
+  end)
+
+  it("exits 2 when a side cannot be read", function()
+    local r = swh_run(emu, dir, { "diff", "missing.json", "live" })
+    assert.are.equal(2, r.status)
+    assert.are.equal("swh diff: missing.json: cannot open: No such file or directory\n", r.err)
+    r = swh_run(emu, dir, { "diff", "live" })
+    assert.are.equal(2, r.status)
+  end)
+end)

@@ -23,7 +23,7 @@ function command.run(_, positional, env)
   local snapshot, err = swh.snapshot(client, { progress = not env.quiet and "Reading" or nil })
   if not snapshot then args.fail("cannot read the project: " .. tostring(err)) end
   local ok, save_err = swh.save(snapshot, path)
-  if not ok then args.fail(tostring(save_err)) end
+  if not ok then args.fail(tostring(save_err.message or save_err)) end
   io.stderr:write(("saved %d webhooks of %d apps to %s\n"):format(#snapshot.webhooks,
     #snapshot.apps, path))
   return 0

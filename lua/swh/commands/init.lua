@@ -16,7 +16,7 @@ local concat = table.concat
 local M = {}
 
 -- In the order `swh help` lists them.
-M.NAMES = { "backup", "help" }
+M.NAMES = { "backup", "export", "diff", "help" }
 
 local KNOWN = {}
 for _, name in ipairs(M.NAMES) do KNOWN[name] = true end
