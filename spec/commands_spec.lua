@@ -285,3 +285,196 @@ describe("swh diff", function()
     assert.are.equal(2, r.status)
   end)
 end)
+
+describe("the commands that change webhooks", function()
+  local emu, client, apps, dir
+  before_each(function()
+    emu, client, apps = seeded()
+    dir = h.temp_dir()
+  end)
+  after_each(function()
+    client:close()
+    emu:stop()
+    h.remove_dir(dir)
+  end)
+
+  local function targets()
+    local t = {}
+    for _, w in ipairs(list_all(client, apps)) do t[#t + 1] = w.target end
+    table.sort(t)
+    return t
+  end
+
+  it("retarget: prints the plan, applies it with --yes, keeps a journal here", function()
+    local r = swh_run(emu, dir, { "retarget", "old.example.com", "new.example.org:8443",
+                                  "--app", apps[1].display_name, "--yes" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.out, "0 to create, 2 to update, 0 to delete, 2 unchanged"))
+    assert.truthy(h.has(r.out, "0 created, 2 updated, 0 deleted, 0 restored, 0 failed"))
+    assert.are.same({ "https://new.example.org:8443/app1/hook1",
+                      "https://new.example.org:8443/app1/hook2",
+                      "https://old.example.com/app2/hook1",
+                      "https://old.example.com/app2/hook2" }, targets())
+    local journal = r.err:match("journal: (swh%-retarget%-%d+T%d+Z%.journal) ")
+    assert.truthy(journal, r.err)
+    assert.truthy(io.open(dir .. "/" .. journal)):close()
+  end)
+
+  it("retarget: a URL prefix, --dry-run exits 3 with steps and 0 without", function()
+    local r = swh_run(emu, dir, { "retarget", "https://old.example.com/app2/",
+                                  "https://new.example.org/v2/", "--dry-run" })
+    assert.are.equal(3, r.status, r.err)
+    assert.truthy(h.has(r.out, "https://new.example.org/v2/hook1"))
+    assert.are.equal("https://old.example.com/app2/hook1", targets()[3]) -- nothing sent
+    assert(swh_run(emu, dir, { "retarget", "https://old.example.com/app2/",
+                               "https://new.example.org/v2/", "--yes" }).status == 0)
+    r = swh_run(emu, dir, { "apply", "--dry-run", "desired.json" })
+    assert.are.equal(1, r.status) -- no such file
+    assert.are.equal(0, swh_run(emu, dir, { "backup", "desired.json" }).status)
+    r = swh_run(emu, dir, { "apply", "desired.json", "--dry-run" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.err, "nothing to do"))
+  end)
+
+  it("refuses to apply without --yes when standard input is not a terminal", function()
+    local r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN" })
+    assert.are.equal(1, r.status)
+    assert.truthy(h.has(r.err, "swh triggers: not applied: 4 changes wait for a yes, and "
+      .. "standard input is not a terminal to ask on; pass --yes"))
+    for _, w in ipairs(list_all(client, apps)) do
+      assert.are.same({ "MESSAGE_DELIVERY" }, w.triggers)
+    end
+  end)
+
+  it("asks on a terminal and applies on yes", function()
+    local out, code = h.repl({ "-q", "triggers", "--add", "OPT_IN", "--app", apps[2].id },
+                             { "y" }, { env = env_of(emu) })
+    assert.are.equal(0, code, out)
+    assert.truthy(h.has(out, "Apply these 2 changes to project emulator-project? [y/N]"))
+    local hooks = assert(client.webhooks:list(apps[2].id))
+    assert.are.same({ "MESSAGE_DELIVERY", "OPT_IN" }, hooks[1].triggers)
+  end)
+
+  it("triggers --json: the plan and the summary as JSON, secrets masked", function()
+    local r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN,OPT_OUT", "--remove",
+                                  "MESSAGE_DELIVERY", "--where", 'w.target:find("hook1")',
+                                  "--json", "--yes", "--journal", "t.journal" })
+    assert.are.equal(0, r.status, r.err)
+    local doc = assert(json.decode(r.out))
+    assert.are.equal(true, doc.applied)
+    assert.are.equal(2, doc.plan.update)
+    assert.are.equal(2, #doc.plan.steps)
+    local step = doc.plan.steps[1]
+    assert.are.equal("update", step.op)
+    assert.are.same({ "OPT_IN", "OPT_OUT" }, step.changes.triggers)
+    assert.are.same({ "MESSAGE_DELIVERY" }, step.was.triggers)
+    assert.truthy(step.app_name == apps[1].display_name or step.app_name == apps[2].display_name)
+    assert.are.equal(2, doc.summary.updated)
+    assert.are.equal("t.journal", doc.summary.journal)
+    assert.falsy(h.has(r.out, "secret-"))
+  end)
+
+  it("says so and exits 1 when the selection matches nothing", function()
+    local r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN", "--target-host",
+                                  "nowhere.example.com", "--yes" })
+    assert.are.equal(1, r.status)
+    assert.are.equal("swh triggers: nothing to change: no webhook matched among those "
+      .. "selected by --target-host nowhere.example.com\n", r.err:match("swh triggers:.*"))
+    r = swh_run(emu, dir, { "retarget", "elsewhere.example.com", "x.example.com", "--yes" })
+    assert.are.equal(1, r.status)
+    assert.truthy(h.has(r.err, "swh retarget: nothing to change: no webhook has its target "
+      .. "on elsewhere.example.com\n"))
+  end)
+
+  it("refuses bad selections and values with exit status 2, naming the flag", function()
+    local r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN", "--app", "No Such App" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, 'swh triggers: --app: no app "No Such App" in project '
+      .. "emulator-project"))
+    r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN", "--where", "w.target ==" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, "swh triggers: --where: --where:"))
+    r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN", "--where", "os.exit(7)" })
+    assert.are.equal(2, r.status) -- an empty environment: os is nil
+    assert.truthy(h.has(r.err, "swh triggers: --where: --where:1: attempt to index a nil "
+      .. "value (global 'os')"))
+    r = swh_run(emu, dir, { "triggers" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, "swh triggers: give --add T or --remove T (or both)"))
+    r = swh_run(emu, dir, { "retarget", "old.example.com" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, "swh retarget: NEW is missing"))
+    r = swh_run(emu, dir, { "rotate-secrets", "--yes" })
+    assert.are.equal(2, r.status)
+    assert.truthy(h.has(r.err, "swh rotate-secrets: --out FILE is required"))
+  end)
+
+  it("rotate-secrets: new secrets saved 0600 before sending, then in effect", function()
+    local r = swh_run(emu, dir, { "rotate-secrets", "--out", "new.json", "--app",
+                                  apps[2].display_name, "--dry-run" })
+    assert.are.equal(3, r.status, r.err)
+    assert.falsy(h.has(r.out, "secret-2-1"))
+    assert.are.equal("-rw-------", h.shell("stat -c %A " .. h.quote(dir .. "/new.json"))
+      :sub(1, 10))
+    local saved = assert(swh.load(dir .. "/new.json"))
+    local live = {}
+    for _, w in ipairs(list_all(client, apps)) do live[w.id] = w end
+    local rotated = 0
+    for _, w in ipairs(saved.webhooks) do
+      if w.app_id == apps[2].id then
+        rotated = rotated + 1
+        assert.are.equal(43, #w.secret)
+        assert.truthy(w.secret:match("^[%w_-]+$"))
+        assert.are_not.equal(live[w.id].secret, w.secret)
+      else
+        assert.are.equal(live[w.id].secret, w.secret)
+      end
+    end
+    assert.are.equal(2, rotated)
+    assert.are.equal("secret-2-1", live[saved.webhooks[3].id].secret) -- dry run: unsent
+    r = swh_run(emu, dir, { "rotate-secrets", "--out", "new.json", "--app", apps[2].id,
+                            "--yes" })
+    assert.are.equal(0, r.status, r.err)
+    saved = assert(swh.load(dir .. "/new.json"))
+    for _, w in ipairs(saved.webhooks) do
+      assert.are.equal(w.secret, assert(client.webhooks:get(w.id)).secret)
+    end
+  end)
+
+  it("apply: a JSON list and a Lua function; restore brings a backup back", function()
+    assert.are.equal(0, swh_run(emu, dir, { "backup", "b.json" }).status)
+    h.write(dir .. "/desired.json", json.encode({
+      { app_id = apps[3].id, target = "https://made.example.com/1", triggers = { "OPT_IN" } },
+    }))
+    local r = swh_run(emu, dir, { "apply", "desired.json", "--yes" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.out, "1 created, 0 updated, 0 deleted"))
+    h.write(dir .. "/desired.lua", "return function(w) if w.target:find('hook2') then "
+      .. "return false end end")
+    r = swh_run(emu, dir, { "apply", "desired.lua", "--app", apps[1].id, "--yes" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.out, "0 created, 0 updated, 1 deleted"))
+    r = swh_run(emu, dir, { "restore", "b.json", "--dry-run" })
+    assert.are.equal(3, r.status, r.err)
+    r = swh_run(emu, dir, { "restore", "b.json", "--yes" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.out, "1 created, 0 updated, 1 deleted"))
+    r = swh_run(emu, dir, { "diff", "b.json", "live" })
+    assert.are.equal(1, r.status) -- the webhook made again has a new id, and only that
+    local _, n = r.out:gsub("\n", "")
+    assert.are.equal(2, n, r.out)
+    assert.truthy(r.out:find("^~ %w+ %-> %w+  app [^\n]*hook2\n    id: %w+ %-> %w+\n$"))
+  end)
+
+  it("resume: a finished journal is already complete", function()
+    assert.are.equal(0, swh_run(emu, dir, { "triggers", "--add", "OPT_IN", "--yes",
+                                            "--journal", "j" }).status)
+    local r = swh_run(emu, dir, { "resume", "j", "--json" })
+    assert.are.equal(0, r.status, r.err)
+    local doc = assert(json.decode(r.out))
+    assert.are.equal(4, doc.summary.updated)
+    r = swh_run(emu, dir, { "resume", "nope" })
+    assert.are.equal(1, r.status)
+    assert.truthy(h.has(r.err, "swh resume: nope: cannot open"))
+  end)
+end)

@@ -16,7 +16,8 @@ local concat = table.concat
 local M = {}
 
 -- In the order `swh help` lists them.
-M.NAMES = { "backup", "export", "diff", "help" }
+M.NAMES = { "backup", "export", "diff", "apply", "restore", "retarget", "triggers",
+            "rotate-secrets", "resume", "help" }
 
 local KNOWN = {}
 for _, name in ipairs(M.NAMES) do KNOWN[name] = true end
