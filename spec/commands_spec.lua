@@ -478,3 +478,105 @@ describe("the commands that change webhooks", function()
     assert.truthy(h.has(r.err, "swh resume: nope: cannot open"))
   end)
 end)
+
+describe("swh undo", function()
+  local emu, client, apps, dir
+  before_each(function()
+    emu, client, apps = seeded()
+    dir = h.temp_dir()
+  end)
+  after_each(function()
+    client:close()
+    emu:stop()
+    h.remove_dir(dir)
+  end)
+
+  -- Applies a plan that creates, updates (a secret too) and deletes, journalled in dir/run.
+  local function run_mixed()
+    local a1 = assert(client.webhooks:list(apps[1].id))
+    h.write(dir .. "/desired.lua", ([[
+      return function(w)
+        if w.id == %q then w.secret = "changed-secret"; w.triggers = { "OPT_IN" } end
+        if w.id == %q then return false end
+      end]]):format(a1[1].id, a1[2].id))
+    local r = swh_run(emu, dir, { "apply", "desired.lua", "--yes", "--journal", "run" })
+    assert.are.equal(0, r.status, r.err)
+    h.write(dir .. "/more.json", json.encode({
+      { app_id = apps[3].id, target = "https://made.example.com/1" },
+      { app_id = apps[3].id, target = "https://made.example.com/2", secret = "s" } }))
+    r = swh_run(emu, dir, { "apply", "more.json", "--yes", "--journal", "run2" })
+    assert.are.equal(0, r.status, r.err)
+    return a1
+  end
+
+  it("reverts creates, updates (secrets included) and deletes; only re-made ids differ",
+     function()
+    assert.are.equal(0, swh_run(emu, dir, { "backup", "b.json" }).status)
+    local a1 = run_mixed()
+    local r = swh_run(emu, dir, { "undo", "run2", "--yes" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.out, "0 created, 0 updated, 2 deleted"))
+    r = swh_run(emu, dir, { "undo", "run", "--dry-run" })
+    assert.are.equal(3, r.status, r.err)
+    assert.falsy(h.has(r.out, "secret-1-1"))
+    r = swh_run(emu, dir, { "undo", "run", "--yes", "--json" })
+    assert.are.equal(0, r.status, r.err)
+    local doc = assert(json.decode(r.out))
+    assert.are.equal(1, doc.summary.created)
+    assert.are.equal(1, doc.summary.updated)
+    assert.are.equal("secret-1-1", assert(client.webhooks:get(a1[1].id)).secret)
+    r = swh_run(emu, dir, { "diff", "b.json", "live" })
+    assert.are.equal(1, r.status, r.err)
+    local lines = {}
+    for line in r.out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.are.equal(2, #lines, r.out)
+    assert.truthy(lines[1]:find("^~ " .. a1[2].id .. " %-> %w+  app "))
+    assert.truthy(lines[2]:find("^    id: " .. a1[2].id .. " %-> %w+$"))
+  end)
+
+  it("leaves a webhook changed after the run alone and reports it, unless --force",
+     function()
+    local a1 = run_mixed()
+    -- a field the run set, set again by someone else
+    assert(client.webhooks:update(a1[1].id, { triggers = { "OPT_OUT" } }))
+    local r = swh_run(emu, dir, { "undo", "run", "--yes" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.err, "left alone: webhook " .. a1[1].id
+      .. " (https://old.example.com/app1/hook1): changed since the run (--force reverts it "
+      .. "anyway)\n"))
+    assert.truthy(h.has(r.out, "1 created, 0 updated, 0 deleted"))
+    assert.are.equal("changed-secret", assert(client.webhooks:get(a1[1].id)).secret)
+    r = swh_run(emu, dir, { "undo", "run", "--force", "--yes", "--journal", "u2" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.out, "0 created, 1 updated, 0 deleted"))
+    local back = assert(client.webhooks:get(a1[1].id))
+    assert.are.equal("secret-1-1", back.secret)
+    assert.are.same({ "MESSAGE_DELIVERY" }, back.triggers)
+  end)
+
+  it("reverts only the steps a stopped run did", function()
+    h.write(dir .. "/more.json", json.encode({
+      { app_id = apps[3].id, target = "https://made.example.com/1" },
+      { app_id = apps[3].id, target = "https://made.example.com/2" } }))
+    assert.are.equal(0, swh_run(emu, dir, { "apply", "more.json", "--yes", "--journal",
+                                            "run" }).status)
+    -- as a kill -9 after the first step's outcome leaves it: the plan and step 1's lines
+    local text = h.read(dir .. "/run")
+    local cut = text:find('{"state":"sent","step":2}', 1, true)
+    h.write(dir .. "/run", text:sub(1, cut - 1))
+    local first = text:match('{"id":"(%w+)","state":"done","step":1}')
+    local r = swh_run(emu, dir, { "undo", "run", "--yes", "--json", "--journal", "u" })
+    assert.are.equal(0, r.status, r.err)
+    local doc = assert(json.decode(r.out))
+    assert.are.equal(1, doc.summary.deleted)
+    assert.are.equal(first, doc.plan.steps[1].id)
+    assert.are.equal(1, #assert(client.webhooks:list(apps[3].id)))
+  end)
+
+  it("says what is wrong with a journal it cannot read", function()
+    h.write(dir .. "/notes", "my notes\n")
+    local r = swh_run(emu, dir, { "undo", "notes", "--yes" })
+    assert.are.equal(1, r.status)
+    assert.truthy(h.has(r.err, "swh undo: notes:1: not a swh journal"))
+  end)
+end)

@@ -17,7 +17,7 @@ local M = {}
 
 -- In the order `swh help` lists them.
 M.NAMES = { "backup", "export", "diff", "apply", "restore", "retarget", "triggers",
-            "rotate-secrets", "resume", "help" }
+            "rotate-secrets", "resume", "undo", "help" }
 
 local KNOWN = {}
 for _, name in ipairs(M.NAMES) do KNOWN[name] = true end
