@@ -580,3 +580,37 @@ describe("swh undo", function()
     assert.truthy(h.has(r.err, "swh undo: notes:1: not a swh journal"))
   end)
 end)
+
+describe("the client of a command", function()
+  it("is refused when the base URL is not Sinch's and the token URL left at its default",
+     function()
+    local r = h.run({ "--base-url=https://staging.example.com:8080/", "backup", "x.json" },
+                    { env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
+                              SINCH_KEY_SECRET = "s" } })
+    assert.are.equal(1, r.status)
+    assert.are.equal("swh backup: --base-url points at staging.example.com, not a Sinch host, "
+      .. "but the token URL is left at its default (https://auth.sinch.com/oauth2/token), "
+      .. "where the key would be sent: give the token URL too, e.g. "
+      .. "--auth-url=https://staging.example.com:8080/oauth2/token (or SINCH_AUTH_URL), or use "
+      .. "--auth=basic\n", r.err)
+    -- in a script too, naming the variable
+    r = h.run({ "-e", "print(client)" }, { env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
+      SINCH_KEY_SECRET = "s", SINCH_CONVERSATION_URL = "http://127.0.0.1:9" } })
+    assert.are.equal(1, r.status)
+    assert.truthy(h.has(r.err, "swh: SINCH_CONVERSATION_URL points at 127.0.0.1, not a Sinch "
+      .. "host"), r.err)
+  end)
+
+  it("names the variables of a key the API refuses", function()
+    local emu = helper.emulator { apps = 1 }
+    local env = env_of(emu)
+    env.SINCH_KEY_SECRET = "wrong"
+    local r = h.run({ "-q", "backup", "x.json" }, { env = env })
+    emu:stop()
+    assert.are.equal(1, r.status)
+    assert.truthy(h.has(r.err, "UNAUTHENTICATED (401)"), r.err)
+    assert.truthy(h.has(r.err, "\n  (the key comes from SINCH_KEY_ID and SINCH_KEY_SECRET: "
+      .. "check both, and that the key belongs to the project)\n"), r.err)
+    assert.falsy(h.has(r.err, "wrong"))
+  end)
+end)

@@ -391,7 +391,8 @@ print(arg[-1], arg[-2])
 
     it("is made from the environment, and flags win over it", function()
       local env = { SINCH_PROJECT_ID = "env-project", SINCH_KEY_ID = "k",
-                    SINCH_KEY_SECRET = "s", SINCH_CONVERSATION_URL = "http://127.0.0.1:9" }
+                    SINCH_KEY_SECRET = "s", SINCH_CONVERSATION_URL = "http://127.0.0.1:9",
+                    SINCH_AUTH_URL = "http://127.0.0.1:9/oauth2/token" }
       local code = "print(client.project_id, client == client)"
       assert.equal("env-project\ttrue\n", run({ "-e", code }, { env = env }).out)
       local r = run({ "--project=flag-project", "-e", code }, { env = env })

@@ -92,7 +92,8 @@ describe("the swh REPL", function()
 
   it("masks the password of the base URL its banner names", function()
     local env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
-                  SINCH_CONVERSATION_URL = "http://u:pw-SECRET@127.0.0.1:9/api" }
+                  SINCH_CONVERSATION_URL = "http://u:pw-SECRET@127.0.0.1:9/api",
+                  SINCH_AUTH_URL = "http://127.0.0.1:9/oauth2/token" }
     local out = h.repl({}, { "1" }, { home = home, env = env })
     assert.truthy(has(out, "\n`client` talks to project p (http://u:••••@127.0.0.1:9/api)\n"),
                   out)

@@ -41,6 +41,22 @@ local function sandbox_misplaced()
   return ""
 end
 
+-- Why a base URL off Sinch's hosts with the token URL left at its default is refused, or
+-- nil: the key meant for an emulator or a staging server would go to Sinch's production
+-- token endpoint. Basic auth sends no token request.
+local function token_url_left(options, from)
+  local base = options.base_url
+  if not base or options.auth_url or options.auth == "basic" then return nil end
+  local name = base:match("^%a[%w+.-]*://([^/?#]*)")
+  name = name and name:gsub("^.*@", ""):gsub(":%d*$", ""):lower()
+  if not name or name == "sinch.com" or name:sub(-10) == ".sinch.com" then return nil end
+  local root = base:gsub("/+$", "")
+  return ("%s points at %s, not a Sinch host, but the token URL is left at its default "
+    .. "(https://auth.sinch.com/oauth2/token), where the key would be sent: give the token "
+    .. "URL too, e.g. --auth-url=%s/oauth2/token (or SINCH_AUTH_URL), or use --auth=basic")
+    :format(from.base_url or "--base-url", name, require("swh.pretty").mask_urls(root))
+end
+
 --- The options for swh.client: the sandbox's, or flags over the SINCH_* environment (read
 -- through swh._read_environment, the module's list of variables), and which variable each
 -- option came from. Returns nil, a message and "missing" when there are no credentials;
@@ -78,6 +94,12 @@ function host.make_client(ctx)
   local options, from, why = client_options(ctx)
   if not options then return nil, from, why end
   local client, err = require("swh").client(options)
+  -- checked once the core has found the URLs valid, so that a bad one is named as such
+  local problem = client and token_url_left(options, from)
+  if problem then
+    client:close()
+    return nil, problem, "invalid"
+  end
   if client then return client, options end
   local option, rest = tostring(err.message):match("^config%.([%w_]+): (.*)$")
   if err.kind == "usage" and option and from[option] then
@@ -131,6 +153,17 @@ function host.command(ctx)
     end
     rawset(_G, "client", client)
     return client
+  end
+  -- what a refused key's message adds: the variables it came from
+  if not ctx.sandbox then
+    local options = require("swh")._read_environment { auth = ctx.auth }
+    env.key_hint = "the key comes from SINCH_KEY_ID and SINCH_KEY_SECRET: check both, and "
+      .. "that the key belongs to the project"
+    if options.auth == "basic" then
+      env.key_hint = env.key_hint .. "; with "
+        .. (ctx.auth and "--auth=basic" or "SINCH_AUTH=basic")
+        .. " the key must be allowed Basic authentication (OAuth2, the default, may work)"
+    end
   end
   return commands.run(name, argv, env)
 end

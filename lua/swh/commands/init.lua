@@ -4,7 +4,8 @@
 --
 -- A command file returns { name, summary, usage, description, flags, positional, statuses,
 -- run = function(opts, positional, env) -> exit status }, read by swh.commands.args;
--- env = { client = function() -> client, terminal = bool, quiet = bool }. A command ends
+-- env = { client = function() -> client, terminal = bool, quiet = bool, key_hint = what a
+-- refused key's message adds (nil in the sandbox) }. A command ends
 -- with a message and a status by raising args.fail / args.usage (no traceback).
 local args = require "swh.commands.args"
 
@@ -52,7 +53,12 @@ function M.run(name, argv, env)
   if ok then return status or 0 end
   if getmetatable(status) ~= args.Failure then error(status, 0) end
   io.stdout:flush()
-  io.stderr:write(("swh %s: %s\n"):format(name, tostring(status.message)))
+  local message = tostring(status.message)
+  if env.key_hint and (message:find("UNAUTHENTICATED (401)", 1, true)
+                       or message:find("PERMISSION_DENIED (403)", 1, true)) then
+    message = message .. "\n  (" .. env.key_hint .. ")"
+  end
+  io.stderr:write(("swh %s: %s\n"):format(name, message))
   if status.usage then
     io.stderr:write(("Try 'swh %s --help' for more information.\n"):format(name))
   end
