@@ -336,6 +336,15 @@ describe("the commands that change webhooks", function()
     assert.truthy(h.has(r.err, "nothing to do"))
   end)
 
+  it("lays the plan out for $COLUMNS, with the apps' names", function()
+    local r = swh_run(emu, dir, { "retarget", "old.example.com",
+                                  "a-much-longer-host-name.example.org", "--dry-run" },
+                      { env = { COLUMNS = "50" } })
+    assert.are.equal(3, r.status, r.err)
+    for line in r.out:gmatch("[^\n]+") do assert.is_true(utf8.len(line) <= 50, line) end
+    assert.truthy(h.has(r.out, "\n    app: " .. apps[1].display_name .. " ("), r.out)
+  end)
+
   it("refuses to apply without --yes when standard input is not a terminal", function()
     local r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN" })
     assert.are.equal(1, r.status)
