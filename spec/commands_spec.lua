@@ -136,6 +136,22 @@ describe("swh backup", function()
     assert.are.equal("-rw-------", h.shell("stat -c %A " .. h.quote(dir .. "/b.json")):sub(1, 10))
   end)
 
+  it("writes the webhooks in a stable order: apps, then targets", function()
+    for _, t in ipairs { "https://z.example.com/", "https://a.example.com/",
+                         "https://m.example.com/" } do
+      assert(client.webhooks:create { app_id = apps[3].id, target = t })
+    end
+    assert.are.equal(0, swh_run(emu, dir, { "backup", dir .. "/b.json" }).status)
+    local order = {}
+    for _, w in ipairs(assert(swh.load(dir .. "/b.json")).webhooks) do
+      order[#order + 1] = w.target
+    end
+    assert.are.same({ "https://old.example.com/app1/hook1", "https://old.example.com/app1/hook2",
+                      "https://old.example.com/app2/hook1", "https://old.example.com/app2/hook2",
+                      "https://a.example.com/", "https://m.example.com/",
+                      "https://z.example.com/" }, order)
+  end)
+
   it("writes nothing when the project cannot be read", function()
     emu:stop()
     local r = swh_run(emu, dir, { "backup", dir .. "/b.json" },

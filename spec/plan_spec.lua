@@ -234,7 +234,8 @@ describe("swh.plan", function()
         end
         w.target = w.target:gsub("/old/", "/new/")
       end))
-      assert.same({ "App 1 " .. H .. "old/1", "App 1 " .. H .. "old/2", "App 1 " .. H .. "keep",
+      -- in the snapshot's order: apps, then targets
+      assert.same({ "App 1 " .. H .. "keep", "App 1 " .. H .. "old/1", "App 1 " .. H .. "old/2",
                     "App 2 " .. H .. "old/3" }, seen)
       assert.equal(2, #plan.updates)
       assert.same({ "target" }, plan.updates[1].mask)
