@@ -385,7 +385,7 @@ end
 
     it("says when no webhook is on OLD_HOST, naming the hosts in use", function()
       local r = run { "--sandbox", "scripts/migrate-host.lua", "hooks.old-calbacks.example.com" }
-      assert.equal(0, r.status)
+      assert.equal(1, r.status) -- nothing done is not success: a CI job must see the typo
       assert.equal("Summary: 40 apps, 0 webhooks moved, 93 unchanged, 0 failed\n", r.out)
       assert.equal("listing apps…\nListing webhooks [==============================] 40/40\n"
         .. "migrate-host.lua: no webhook targets hooks.old-calbacks.example.com, so nothing was "
