@@ -639,3 +639,65 @@ describe("the client of a command", function()
     assert.falsy(h.has(r.err, "wrong"))
   end)
 end)
+
+describe("the commands at 2,000 webhooks", function()
+  local emu, client, dir
+  setup(function()
+    emu = helper.emulator { apps = 400 }
+    client = helper.client(emu)
+    dir = h.temp_dir()
+    local apps = assert(client.apps:list())
+    local items = {}
+    for i, app in ipairs(apps) do
+      for j = 1, 5 do
+        items[#items + 1] = { app_id = app.id, secret = "s" .. i .. "-" .. j,
+          target = ("https://old.example.com/%d/%d"):format(i, j), triggers = { "OPT_IN" } }
+      end
+    end
+    swh.quiet = true
+    for _, r in ipairs(swh.map(items, function(w) return client.webhooks:create(w) end)) do
+      assert(r.ok, r.err)
+    end
+  end)
+  teardown(function()
+    client:close()
+    emu:stop()
+    h.remove_dir(dir)
+  end)
+
+  it("export, diff and a retarget plan cover every webhook", function()
+    assert.are.equal(0, swh_run(emu, dir, { "backup", "b.json" }).status)
+    local r = swh_run(emu, dir, { "export", "--format", "csv" })
+    assert.are.equal(0, r.status, r.err)
+    assert.are.equal(2001, #parse_csv(r.out))
+    r = swh_run(emu, dir, { "retarget", "old.example.com", "new.example.com", "--dry-run",
+                            "--json" })
+    assert.are.equal(3, r.status, r.err)
+    assert.are.equal(2000, #assert(json.decode(r.out)).plan.steps)
+    r = swh_run(emu, dir, { "retarget", "old.example.com", "new.example.com", "--yes",
+                            "--journal", "j" })
+    assert.are.equal(0, r.status, r.err)
+    r = swh_run(emu, dir, { "diff", "b.json", "live" })
+    assert.are.equal(1, r.status, r.err)
+    assert.are.equal(2000, select(2, r.out:gsub("\n    target: ", "")))
+    r = swh_run(emu, dir, { "undo", "j", "--yes", "--journal", "u" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.out, "0 created, 2000 updated, 0 deleted"))
+    assert.are.equal(0, swh_run(emu, dir, { "diff", "b.json", "live" }).status)
+  end)
+end)
+
+describe("every command", function()
+  it("explains itself with --help and refuses an unknown flag with exit status 2", function()
+    for _, name in ipairs(require("swh.commands").NAMES) do
+      local r = h.run({ name, "--help" })
+      assert.are.equal(0, r.status, name)
+      assert.truthy(r.out:find("^usage: swh " .. name:gsub("%-", "%%-")), name)
+      r = h.run({ name, "--no-such-flag" })
+      assert.are.equal(2, r.status, name)
+      assert.truthy(h.has(r.err, ("swh %s: unknown option \"--no-such-flag\""):format(name)),
+                    r.err)
+      assert.truthy(h.has(r.err, ("Try 'swh %s --help' for more information.\n"):format(name)))
+    end
+  end)
+end)
