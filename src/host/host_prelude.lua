@@ -4,8 +4,8 @@
 --
 -- ctx = { project=, region=, base_url=, auth=, auth_url=, verbose=bool, quiet=bool,
 --         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind= } }
-local error, rawget, rawset, setmetatable, tostring, type =
-  error, rawget, rawset, setmetatable, tostring, type
+local error, getmetatable, rawget, rawset, select, setmetatable, tostring, type =
+  error, getmetatable, rawget, rawset, select, setmetatable, tostring, type
 local concat = table.concat
 
 local host = {}
@@ -108,12 +108,31 @@ function host.make_client(ctx)
   return nil, tostring(err), "failed"
 end
 
+--- print, as the standard one, but a table without a __tostring of its own (a webhook, an
+-- app, a list of them, any table) shows as the REPL shows it: readably, secrets masked,
+-- rather than as an address.
+function host.print(...)
+  local n = select("#", ...)
+  local parts = {}
+  for i = 1, n do
+    local v = select(i, ...)
+    local mt = getmetatable(v)
+    if type(v) == "table" and not (type(mt) == "table" and rawget(mt, "__tostring")) then
+      parts[i] = require("swh.pretty").format(v)
+    else
+      parts[i] = tostring(v)
+    end
+  end
+  io.stdout:write(concat(parts, "\t", 1, n), "\n")
+end
+
 --- Sets the globals: `swh` now, `client` on first use (so a script that never touches
 -- the API needs no credentials).
 function host.setup(ctx)
   local swh = require "swh"
   swh.quiet = ctx.quiet == true
   rawset(_G, "swh", swh)
+  rawset(_G, "print", host.print)
   setmetatable(_G, {
     __index = function(globals, name)
       if name ~= "client" then return nil end
