@@ -140,6 +140,14 @@ function host.setup(ctx)
       -- variable, which says more than any line of the script.
       local client, problem, why = host.make_client(ctx)
       if why == "failed" then problem = "cannot make `client`: " .. problem end
+      if why == "missing" then
+        -- at the script's line, with no traceback: the message says all there is to do
+        local info = debug.getinfo(2, "Sl")
+        local where = info and info.currentline > 0
+          and ("%s:%d: "):format(info.short_src, info.currentline) or ""
+        error(setmetatable({ message = where .. problem, traceback = false },
+                           { __tostring = function(e) return e.message end }), 0)
+      end
       if not client then error(problem, why == "invalid" and 0 or 2) end
       rawset(globals, "client", client)
       return client
