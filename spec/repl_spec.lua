@@ -222,3 +222,41 @@ describe("the swh REPL", function()
     assert.equal("42\n", after_input(out, "swh> 6 * 7"):match("^[^\n]*\n"))
   end)
 end)
+
+describe("the swh REPL's help", function()
+  local home
+  before_each(function() home = h.temp_dir() end)
+  after_each(function() h.remove_dir(home) end)
+
+  it("completes globals, fields and methods with Tab", function()
+    local out = h.repl({ "--sandbox" }, { "hooks = client.web\t:li\tclient.apps:list()[1].id)",
+                                          "#hooks" }, { home = home })
+    assert.truthy(has(out, "swh> hooks = client.webhooks:list(client.apps:list()[1].id)\n"),
+                  out)
+    assert.equal("3\n", after_input(out, "swh> #hooks"):match("^[^\n]*\n"))
+  end)
+
+  it("holds the last result in _", function()
+    local out = h.repl({}, { "6 * 7", "_ + 1" }, { home = home })
+    assert.equal("43\n", after_input(out, "swh> _ + 1"):match("^[^\n]*\n"))
+  end)
+
+  it("prints one screen of help with help(), help(client.webhooks) and help(swh.plan)",
+     function()
+    local out = h.repl({ "--sandbox" }, { "help()", "help(client.webhooks)", "help(swh.plan)" },
+                       { home = home })
+    assert.truthy(has(after_input(out, "swh> help()"),
+      "Lua with two globals: swh (the module) and client"), out)
+    assert.truthy(has(after_input(out, "swh> help(client.webhooks)"),
+      "client.webhooks: the webhooks of the project"), out)
+    assert.truthy(has(after_input(out, "swh> help(swh.plan)"),
+      "swh.plan(client, desired) -> plan | nil, err"), out)
+  end)
+
+  it("recalls a multi-line function as one entry after a restart", function()
+    h.repl({}, { "function twice(x)", "return 2 * x", "end" }, { home = home })
+    -- Ctrl-P: the previous entry, the whole function; then call it
+    local out = h.repl({}, { "\16", "twice(21)" }, { home = home })
+    assert.equal("42\n", after_input(out, "swh> twice(21)"):match("^[^\n]*\n"), out)
+  end)
+end)

@@ -4,8 +4,10 @@
 --
 -- ctx = { project=, region=, base_url=, auth=, auth_url=, verbose=bool, quiet=bool,
 --         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind= } }
-local error, getmetatable, rawget, rawset, select, setmetatable, tostring, type =
-  error, getmetatable, rawget, rawset, select, setmetatable, tostring, type
+local error, getmetatable, ipairs, next, pairs, pcall, rawget, rawset, select, setmetatable,
+      tostring, type =
+  error, getmetatable, ipairs, next, pairs, pcall, rawget, rawset, select, setmetatable,
+  tostring, type
 local concat = table.concat
 
 local host = {}
@@ -133,6 +135,7 @@ function host.setup(ctx)
   swh.quiet = ctx.quiet == true
   rawset(_G, "swh", swh)
   rawset(_G, "print", host.print)
+  rawset(_G, "help", host.help)
   setmetatable(_G, {
     __index = function(globals, name)
       if name ~= "client" then return nil end
@@ -193,6 +196,139 @@ function host.command(ctx)
     end
   end
   return commands.run(name, argv, env)
+end
+
+------------------------------------------------------------------------------------------
+-- The REPL's helpers: help() and Tab completion
+
+-- One screen each: what help(x) prints for the values people ask about, found by name.
+local HELP = {
+  [""] = [[
+Lua with two globals: swh (the module) and client (the project's API, made on first use).
+  client.webhooks:list(app_id)  :get(id)  :create(w)  :update(id, changes)  :delete(id)
+  client.apps:list()            every app of the project
+  swh.snapshot(client)          every app and webhook; swh.save(snap, path), swh.load(path)
+  swh.plan(client, desired)     what would change; print(plan), plan:apply{journal = path}
+  swh.resume(journal, client)   finish a stopped apply; swh.undo(journal, client) revert one
+  swh.map(list, fn)             run fn over a list, many requests at once
+_ is the last result. Tab completes names, fields and methods (client.web<Tab>).
+help(client.webhooks), help(swh.plan), help(swh) say more. The commands (swh help) do the
+common jobs without a script.]],
+  webhooks = [[
+client.webhooks: the webhooks of the project (each answer: value | nil, err)
+  :list(app_id)        -> { webhook, … }   the webhooks of one app (5 at most)
+  :get(id)             -> webhook
+  :create(webhook)     -> webhook with its new id  (app_id and target required)
+  :update(id, changes) -> webhook  (only the fields in changes; secret = "" clears it)
+  :delete(id)          -> true
+A webhook: { id, app_id, target, target_type = "HTTP"|"DISMISS", triggers = {…}, secret,
+client_credentials = {client_id, client_secret, endpoint} }.]],
+  apps = [[
+client.apps: the apps of the project
+  :list() -> { app, … }  (each with id, display_name and its settings)]],
+  client = [[
+client: the project's API (swh.client), made from SINCH_* or --sandbox on first use
+  client.webhooks, client.apps, client.project_id, client:settings(), client:close()
+help(client.webhooks) lists the webhook calls.]],
+  swh = [[
+swh: the module
+  swh.client{…}  swh.snapshot  swh.save  swh.load  swh.plan  swh.resume  swh.undo
+  swh.map  swh.each  swh.run  swh.spawn  swh.wait  swh.validate  swh.json  swh.null
+help(swh.plan) (or any of them) says how to call it.]],
+  plan = [[
+swh.plan(client, desired) -> plan | nil, err
+  desired: a snapshot (the whole state of its apps), a list of webhooks (the state of the
+  apps they name), or function(webhook, app) editing a copy (return false: delete).
+  print(plan) shows the steps, secrets masked; plan:apply{journal = "run.journal"} carries
+  them out; swh.resume(journal, client) finishes an interrupted run, swh.undo reverts it.]],
+  snapshot = "swh.snapshot(client [, {progress =, concurrency =}]) -> snapshot | nil, err\n"
+    .. "  { swh_snapshot = 1, project_id, apps = {…}, webhooks = {…} }; swh.save(snap, path)",
+  save = "swh.save(snapshot, path) -> true | nil, err   (atomically, mode 0600)",
+  load = "swh.load(path) -> snapshot | nil, err   (checked as the emulator checks a seed)",
+  resume = "swh.resume(journal_path, client) -> summary | nil, err",
+  undo = "swh.undo(journal_path, client [, {force = true}]) -> plan, left | nil, err\n"
+    .. "  the plan that reverts a run; left lists the webhooks changed since, left alone",
+  map = "swh.map(list, fn [, {concurrency =, progress =}]) -> { {ok, value, err}, … }\n"
+    .. "  fn(item) runs for each item, its API calls many at once, results in input order",
+  validate = "swh.validate(webhook [, partial]) -> true | nil, err   (no request sent)",
+}
+
+--- help([value]): one screen on the REPL, the module or a value (client.webhooks, swh.plan).
+function host.help(value)
+  local swh = require "swh"
+  local key = ""
+  if value ~= nil then
+    key = nil
+    local client = rawget(_G, "client")
+    if value == swh then key = "swh"
+    elseif client and value == client then key = "client"
+    elseif client and value == client.webhooks then key = "webhooks"
+    elseif client and value == client.apps then key = "apps"
+    else
+      for name, f in pairs(swh) do
+        if f == value and HELP[name] then key = name end
+      end
+      local mt = getmetatable(value)
+      if not key and type(mt) == "table" then
+        key = ({ ["swh.webhooks"] = "webhooks", ["swh.apps"] = "apps",
+                 ["swh.client"] = "client", ["swh.plan"] = "plan" })[rawget(mt, "__name")]
+      end
+    end
+  end
+  print(key and HELP[key] or ("no help on this %s; help() lists what there is"):format(
+    type(value)))
+end
+
+-- The names a value offers: its keys, and those of its __index tables (methods).
+local function names_of(value, methods_only, out, depth)
+  if depth > 4 then return end
+  if type(value) == "table" then
+    for k, v in next, value do
+      if type(k) == "string" and k:match("^[%a_][%w_]*$")
+         and (not methods_only or type(v) == "function") then
+        out[k] = type(v) == "function"
+      end
+    end
+  end
+  local mt = getmetatable(value)
+  if type(mt) == "table" and type(rawget(mt, "__index")) == "table" then
+    names_of(rawget(mt, "__index"), methods_only, out, depth + 1)
+  end
+end
+
+--- The completions of text (the word before the cursor: a.b.c or a.b:c), sorted. Looking a
+-- name up may make `client` (its first use), as typing it would.
+function host.complete(text)
+  local path, sep, partial = text:match("^(.-)([.:]?)([%w_]*)$")
+  if not path then return {} end
+  local value = _G
+  if sep ~= "" then
+    for name in path:gmatch("[^.:]+") do
+      local ok, v = pcall(function() return value[name] end)
+      if not ok or (type(v) ~= "table" and type(v) ~= "userdata") then return {} end
+      value = v
+    end
+  elseif path ~= "" then
+    return {}
+  end
+  local found = {}
+  names_of(value, sep == ":", found, 0)
+  if sep == "" then
+    for _, k in ipairs { "and", "break", "do", "else", "elseif", "end", "false", "for",
+                         "function", "goto", "if", "in", "local", "nil", "not", "or",
+                         "repeat", "return", "then", "true", "until", "while" } do
+      found[k] = false
+    end
+    found.client = false -- a global made on first use: offered before it exists
+  end
+  local out = {}
+  for k, is_function in pairs(found) do
+    if k:sub(1, #partial) == partial and not k:match("^_[%u%l]") then
+      out[#out + 1] = path .. sep .. k .. ((sep == ":" and is_function) and "(" or "")
+    end
+  end
+  table.sort(out)
+  return out
 end
 
 --- The text the REPL prints for the values of an expression.
