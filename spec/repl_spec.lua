@@ -253,6 +253,19 @@ describe("the swh REPL's help", function()
       "swh.plan(client, desired) -> plan | nil, err"), out)
   end)
 
+  it("shows a snapshot as its counts and a long list as its first rows", function()
+    local out = h.repl({ "--sandbox" }, { "snap = swh.snapshot(client)", "snap",
+                                          "snap.webhooks", "#_" }, { home = home })
+    assert.equal("snapshot of project demo-project: 40 apps, 93 webhooks (_.apps, "
+      .. "_.webhooks; print(_) shows it all)\n",
+      after_input(out, "swh> snap"):match("^[^\n]*\n"))
+    local list = after_input(out, "swh> snap.webhooks")
+    assert.truthy(list:find("^93 webhooks\nID "), list)
+    assert.equal(1 + 1 + 20, select(2, list:match("^(.-)… the first"):gsub("\n", "")))
+    assert.truthy(has(list, "\n… the first 20 of 93 shown: print(_) shows them all\n"))
+    assert.equal("93\n", after_input(out, "swh> #_"):match("^[^\n]*\n"))
+  end)
+
   it("recalls a multi-line function as one entry after a restart", function()
     h.repl({}, { "function twice(x)", "return 2 * x", "end" }, { home = home })
     -- Ctrl-P: the previous entry, the whole function; then call it

@@ -332,8 +332,35 @@ function host.complete(text)
 end
 
 --- The text the REPL prints for the values of an expression.
+-- A long value's place in the REPL: a snapshot as its counts, a list of more than
+-- LONG_LIST rows as its first SHOWN ones, each with the way to see it all (print(_)).
+local LONG_LIST, SHOWN = 40, 20
+
+local function shortened(v)
+  if type(v) ~= "table" or getmetatable(v) and rawget(getmetatable(v), "__tostring") then
+    return nil
+  end
+  if v.swh_snapshot ~= nil and type(v.apps) == "table" and type(v.webhooks) == "table" then
+    return setmetatable({}, { __tostring = function()
+      return ("snapshot of project %s: %d apps, %d webhooks (_.apps, _.webhooks; print(_) "
+        .. "shows it all)"):format(tostring(v.project_id), #v.apps, #v.webhooks)
+    end })
+  end
+  local n = #v
+  if n <= LONG_LIST or next(v, n) ~= nil and v[n + 1] ~= nil then return nil end
+  local head = setmetatable({}, getmetatable(v))
+  for i = 1, SHOWN do head[i] = v[i] end
+  -- "20 webhooks" heads the rows of a list of webhooks: it says how many there are
+  local text = require("swh.pretty").format(head):gsub("^" .. SHOWN .. " ", n .. " ", 1)
+  return setmetatable({}, { __tostring = function()
+    return ("%s\n… the first %d of %d shown: print(_) shows them all"):format(text, SHOWN, n)
+  end })
+end
+
 function host.results(...)
-  return require("swh.pretty").results(...)
+  local values = table.pack(...)
+  for i = 1, values.n do values[i] = shortened(values[i]) or values[i] end
+  return require("swh.pretty").results(table.unpack(values, 1, values.n))
 end
 
 --- One line saying where `client` points, for the REPL's banner.
