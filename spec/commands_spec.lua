@@ -372,7 +372,9 @@ describe("the commands that change webhooks", function()
   end)
 
   it("asks on a terminal and applies on yes", function()
-    local out, code = h.repl({ "-q", "triggers", "--add", "OPT_IN", "--app", apps[2].id },
+    -- the journal in dir: the terminal runs swh in the current directory
+    local out, code = h.repl({ "-q", "triggers", "--add", "OPT_IN", "--app", apps[2].id,
+                               "--journal", dir .. "/asked.journal" },
                              { "y" }, { env = env_of(emu) })
     assert.are.equal(0, code, out)
     assert.truthy(h.has(out, "Apply these 2 changes to project emulator-project? [y/N]"))
