@@ -189,11 +189,13 @@ describe("plan:apply", function()
         .. '"steps":3}', lines[1])
       for i, step in ipairs(plan.steps) do
         local kept = { op = step.op, wave = step.wave, pair = step.pair, id = step.id,
-                       changes = step.changes, webhook = step.webhook }
+                       changes = step.changes, was = step.was, webhook = step.webhook }
         assert.equal(swh.json.encode(kept, { sort_keys = true }), lines[i + 1])
       end
       assert.equal("update", plan.steps[1].op) -- its before, after and mask are not kept
       assert.is_nil(lines[2]:find('"before"', 1, true))
+      -- the old values of the changed fields are, for undo
+      assert.truthy(lines[2]:find('"was":{"secret":"journal-secret"}', 1, true))
       local records = fx.records(path)
       assert.equal(3 * 2 + 1, #records)
       for step = 1, 3 do

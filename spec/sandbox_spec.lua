@@ -72,6 +72,22 @@ describe("swh --sandbox", function()
     assert.equal(13, c.oauth)
   end)
 
+  it("prints a webhook readably with print, its secret masked", function()
+    local r = run { "--sandbox=empty", "-q", "-e", [[
+      local app = client.apps:list()[1]
+      local w = assert(client.webhooks:create { app_id = app.id, secret = "print-secret",
+        target = "https://p.example.com/", triggers = { "OPT_IN" } })
+      print(w)
+      print({ 1, 2 }, "x")]] }
+    assert.equal(0, r.status, r.err)
+    assert.truthy(r.out:find("^webhook %w+\n  app_id +%w+\n  target +https://p%.example%.com/\n"),
+                  r.out)
+    assert.truthy(r.out:find("\n  secret +••••\n"), r.out)
+    assert.truthy(r.out:find("\n{ 1, 2 }\tx\n$"), r.out)
+    assert.falsy(has(r.out, "print-secret"))
+    assert.falsy(has(r.out, "table: 0x"))
+  end)
+
   it("seeds the same demo project on every run", function()
     local first, second = census { "--sandbox" }, census { "--sandbox=demo" }
     assert.same(first.ids, second.ids)
@@ -386,7 +402,7 @@ end
 
     it("says when no webhook is on OLD_HOST, naming the hosts in use", function()
       local r = run { "--sandbox", "scripts/migrate-host.lua", "hooks.old-calbacks.example.com" }
-      assert.equal(0, r.status)
+      assert.equal(1, r.status) -- nothing done is not success: a CI job must see the typo
       assert.equal("Summary: 40 apps, 0 webhooks moved, 93 unchanged, 0 failed\n", r.out)
       assert.equal("listing apps…\nListing webhooks [==============================] 40/40\n"
         .. "migrate-host.lua: no webhook targets hooks.old-calbacks.example.com, so nothing was "

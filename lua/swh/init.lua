@@ -82,6 +82,8 @@ function M.save(...) return require("swh.snapshot").save(...) end
 function M.load(...) return require("swh.snapshot").load(...) end
 function M.plan(...) return require("swh.plan").plan(...) end
 function M.resume(...) return require("swh.plan").resume(...) end
+-- swh.undo(journal, client [, {force}]) -> plan, left | nil, err (lua/swh/undo.lua)
+function M.undo(...) return require("swh.undo").undo(...) end
 
 --- swh.quiet = true turns off swh.map's progress bars.
 setmetatable(M, {

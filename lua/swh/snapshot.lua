@@ -8,10 +8,11 @@
 -- A snapshot is the emulator's seed and state format:
 --   { swh_snapshot = 1, project_id = "…", apps = { app, … }, webhooks = { webhook, … } }
 -- with apps and webhooks whole, as the API gave them (unknown fields included), webhooks in
--- the apps' order and then each list's. Tables carry swh.object_mt / swh.array_mt, so empty
--- ones keep their JSON type through save and load. The file's rules (what load accepts) and
--- its atomic writing live in the core (swh_snapshot.h, swh_file.h), shared with the
--- emulator; this file only gathers the lists and checks arguments.
+-- the apps' order and then by target (a stable order: two backups diff line by line).
+-- Tables carry swh.object_mt / swh.array_mt, so empty ones keep their JSON type through
+-- save and load. The file's rules (what load accepts) and its atomic writing live in the
+-- core (swh_snapshot.h, swh_file.h), shared with the emulator; this file only gathers the
+-- lists and checks arguments.
 
 local core = require "swh.core"
 local check = require "swh.check"
@@ -19,6 +20,7 @@ local tasks = require "swh.tasks"
 
 local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
   error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
+local sort = table.sort
 
 local M = {}
 
@@ -36,6 +38,8 @@ local function for_app(err, app)
   copy.message = ('listing the webhooks of app "%s": %s'):format(app.id, tostring(err.message))
   return setmetatable(copy, getmetatable(err))
 end
+
+local function by_target(a, b) return tostring(a.target) < tostring(b.target) end
 
 -- The client's concurrency (client:settings()), or nil for swh.each's default when the
 -- client is a table of another kind that cannot tell.
@@ -91,6 +95,10 @@ function M.snapshot(client, opts)
   end
   local webhooks = setmetatable({}, core.array_mt)
   for i = 1, #apps do
+    -- by target (unique within an app): two snapshots of one project list its webhooks in
+    -- the same order, whatever order the API answered in, so that their files diff line
+    -- by line
+    sort(lists[i], by_target)
     for _, webhook in ipairs(lists[i]) do
       webhooks[#webhooks + 1] = webhook
     end

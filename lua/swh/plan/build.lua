@@ -363,8 +363,10 @@ local function build(client, desired)
   err = check_end_state(entries)
   if err then return nil, err end
 
+  -- app_names: the apps' display names by id, for the plan's text (apps are few)
   local plan = { project_id = client.project_id, creates = {}, updates = {}, deletes = {},
-                 unchanged = 0 }
+                 unchanged = 0, app_names = {} }
+  for _, app in ipairs(live.apps) do plan.app_names[app.id] = app.display_name end
   local changes, deletes = {}, {}
   for _, e in ipairs(entries) do
     if e.live then
@@ -400,7 +402,8 @@ local function build(client, desired)
   return plan
 end
 
---- Builds the plan: { project_id, creates, updates, deletes, unchanged, steps } | nil, err.
+--- Builds the plan: { project_id, creates, updates, deletes, unchanged, steps, app_names }
+-- | nil, err.
 -- A desired webhook the core would refuse, or a desired state the API cannot hold, is an
 -- error of kind validation naming it; a failed read returns its error. A desired value that
 -- cannot be JSON, or a desired function that raises or returns something else than nil,

@@ -5,6 +5,7 @@
 -- each step again: a header line, then each step on a line of its own:
 --   {"swh_journal":2,"api_host":"eu.conversation.api.sinch.com","project_id":"p","steps":N}
 --   {"op":"create","wave":1,"webhook":{…}}                    step 1 (line 2)
+--   {"changes":{…},"id":"01…","op":"update","wave":1,"was":{…}}  (was: the old values)
 --   …                                                         step N (line N + 1)
 -- then, as the steps run (step numbers count from 1, as plan.steps does; keys sorted, as on
 -- every line):
@@ -335,10 +336,11 @@ local function kept(path, data, message, restartable)
 end
 
 -- What the journal keeps of a step: what carrying it out again takes (op, wave, pair; an
--- update's id and changes; a create's or a delete's webhook). Not an update's before, after
--- and mask: a resume does not need them, and at 100,000 steps reading them took a third of
--- the time.
-local STEP_KEYS = { "op", "wave", "pair", "id", "changes", "webhook" }
+-- update's id and changes; a create's or a delete's webhook, whole), and what undoing it
+-- takes (an update's was: the old values of the changed fields only, secrets included; a
+-- delete's webhook). Not an update's before, after and mask: at 100,000 steps reading them
+-- took a third of the time.
+local STEP_KEYS = { "op", "wave", "pair", "id", "changes", "was", "webhook" }
 
 -- The plan's lines: the header, then one line a step.
 local function plan_text(plan)

@@ -2,11 +2,22 @@
 -- person to read before applying it. Secrets (secret, client_secret, any key swh.pretty
 -- counts as secret) show as swh.pretty's mask, and so do passwords inside URLs.
 --
---   plan for project p: 1 to create, 1 to update, 1 to delete, 2 unchanged
---   #  OP  ID          APP     TARGET                   CHANGES
---   1  ~   01J…WBK001  01J…A1  https://a.example.com/1  triggers: +OPT_IN; secret: replaced
---   2  -   01J…WBK002  01J…A1  https://a.example.com/2
---   3  +               01J…A1  https://b.example.com/3  after 2, which comes back if this fails
+--   plan for project p:
+--   1 to create, 1 to update, 1 to delete, 2 unchanged
+--   1 ~ update 01J…WBK001
+--       app: Support (01J…A1)
+--       target: https://a.example.com/1
+--            -> https://c.example.com/1
+--       triggers: +OPT_IN
+--       secret: replaced
+--   2 - delete 01J…WBK002
+--       app: Support (01J…A1)
+--       target: https://a.example.com/2
+--   3 + create
+--       app: Support (01J…A1)
+--       target: https://b.example.com/3
+--       after step 2, which comes back if this fails
+-- Lines longer than $COLUMNS (80 by default) are broken, the rest indented.
 local pretty = require "swh.pretty"
 local core = require "swh.core"
 local build = require "swh.plan.build"
@@ -107,35 +118,101 @@ local function create_details(webhook)
   return parts
 end
 
-local function row(i, step)
-  local parts, cells
-  if step.op == "create" then
-    parts = create_details(step.webhook)
-    cells = { tostring(i), "+", "", step.webhook.app_id, step.webhook.target }
-  elseif step.op == "update" then
-    parts = update_changes(step)
-    cells = { tostring(i), "~", step.id, step.app_id, step.target }
-  else
-    parts = {}
-    cells = { tostring(i), "-", step.webhook.id, step.webhook.app_id, step.webhook.target }
-  end
-  if step.pair then
-    parts[#parts + 1] = ("after %d, which comes back if this fails"):format(step.pair)
-  end
-  cells[6] = concat(parts, "; ")
-  for k, cell in ipairs(cells) do cells[k] = pretty.mask_urls(cell) end -- before the layout
-  return cells
+-- The width plans are laid out for: $COLUMNS when it is a sensible number, else 80.
+local function columns()
+  local n = tonumber(os.getenv("COLUMNS") or "")
+  if n and n >= 40 and n <= 1000 then return math.floor(n) end
+  return 80
 end
 
---- The text of a plan (its __tostring).
+local INDENT = "    "
+
+-- line, broken into pieces of at most width characters (UTF-8 aware: the mask is three
+-- bytes a dot), the pieces after the first indented more. One pattern match a piece,
+-- anchored: linear in the line's length.
+local function wrapped(out, line, width)
+  local length = utf8.len(line) or #line
+  if length <= width then
+    out[#out + 1] = line
+    return
+  end
+  local cont = INDENT .. "  "
+  local first = true
+  while true do
+    local room = first and width or width - #cont
+    length = utf8.len(line) or #line
+    if length <= room then
+      out[#out + 1] = (first and "" or cont) .. line
+      return
+    end
+    local cut = utf8.offset(line, room + 1) or room + 1
+    -- at a space when there is one in the second half (words), else anywhere (a URL)
+    local space = line:sub(1, cut - 1):match(".*() ")
+    if space and space > cut / 2 then
+      out[#out + 1] = (first and "" or cont) .. line:sub(1, space - 1)
+      line = line:sub(space + 1)
+    else
+      out[#out + 1] = (first and "" or cont) .. line:sub(1, cut - 1)
+      line = line:sub(cut)
+    end
+    first = false
+  end
+end
+
+-- "Support US (01J…)", or the id alone when the plan does not know the app's name.
+local function app_text(plan, app_id)
+  local name = plan.app_names and plan.app_names[app_id]
+  if name == nil or name == "" then return tostring(app_id) end
+  return ("%s (%s)"):format(tostring(name), tostring(app_id))
+end
+
+-- The lines of step i: what and which webhook, then its app, its target and a line a
+-- changed field; a changed target shows the new one under the old, not both twice.
+local function step_lines(plan, i, step)
+  local lines, parts
+  local target_change
+  if step.op == "create" then
+    parts = create_details(step.webhook)
+    lines = { ("%d + create"):format(i), INDENT .. "app: " .. app_text(plan, step.webhook.app_id),
+              INDENT .. "target: " .. tostring(step.webhook.target) }
+  elseif step.op == "update" then
+    local mask = {}
+    for _, f in ipairs(step.mask) do
+      if f == "target" then target_change = step.changes.target else mask[#mask + 1] = f end
+    end
+    parts = update_changes({ mask = mask, was = step.was, changes = step.changes })
+    lines = { ("%d ~ update %s"):format(i, tostring(step.id)),
+              INDENT .. "app: " .. app_text(plan, step.app_id),
+              INDENT .. "target: " .. tostring(step.target) }
+    if target_change then lines[#lines + 1] = INDENT .. "     -> " .. tostring(target_change) end
+  else
+    parts = {}
+    lines = { ("%d - delete %s"):format(i, tostring(step.webhook.id)),
+              INDENT .. "app: " .. app_text(plan, step.webhook.app_id),
+              INDENT .. "target: " .. tostring(step.webhook.target) }
+  end
+  for _, p in ipairs(parts) do lines[#lines + 1] = INDENT .. p end
+  if step.pair then
+    lines[#lines + 1] = INDENT .. ("after step %d, which comes back if this fails"):format(
+      step.pair)
+  end
+  for k, line in ipairs(lines) do lines[k] = pretty.mask_urls(line) end
+  return lines
+end
+
+--- The text of a plan (its __tostring): two head lines, then each step as a block of lines,
+-- laid out for $COLUMNS (80 by default).
 function M.format(plan)
-  local head = ("plan for project %s: %d to create, %d to update, %d to delete, %d unchanged")
-    :format(tostring(plan.project_id), #plan.creates, #plan.updates, #plan.deletes,
-            plan.unchanged)
-  if #plan.steps == 0 then return head end
-  local rows = {}
-  for i, step in ipairs(plan.steps) do rows[i] = row(i, step) end
-  return head .. "\n" .. pretty.table({ "#", "OP", "ID", "APP", "TARGET", "CHANGES" }, rows)
+  local width = columns()
+  local out = {}
+  -- two lines: a project id (a UUID) and the counts would not fit one
+  wrapped(out, ("plan for project %s:"):format(tostring(plan.project_id)), width)
+  wrapped(out, ("%d to create, %d to update, %d to delete, %d unchanged"):format(
+    #plan.creates, #plan.updates, #plan.deletes, plan.unchanged), width)
+  for i, step in ipairs(plan.steps) do
+    for _, line in ipairs(step_lines(plan, i, step)) do wrapped(out, line, width) end
+  end
+  return concat(out, "\n")
 end
 
 return M
