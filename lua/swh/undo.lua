@@ -12,8 +12,8 @@
 -- (itself journalled, resumable and undoable). Its desired state is a snapshot of the apps
 -- the run touched, their live webhooks with the changes reverted.
 local core = require "swh.core"
-local journal = require "swh.journal"
-local values = require "swh.values"
+local journal = require "swh.plan.journal"
+local values = require "swh.plan.values"
 
 local error, ipairs, setmetatable, tostring, type =
   error, ipairs, setmetatable, tostring, type
