@@ -51,7 +51,8 @@ local function broken_links(path)
       local body = read(where)
       if not body and not os.rename(where, where) then -- a folder is read as nothing
         problems[#problems + 1] = ("%s: %s (no file %s)"):format(path, target, where)
-      elseif body and anchor ~= "" and where:match("%.md$") and not anchors_of(body)[anchor] then
+      elseif body and anchor ~= "" and where:match("%.md$")
+             and not anchors_of(body)[anchor] then
         problems[#problems + 1] = ("%s: %s (no heading #%s in %s)"):format(path, target,
           anchor, where)
       end
