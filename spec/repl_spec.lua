@@ -94,12 +94,14 @@ describe("the swh REPL", function()
     local env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
                   SINCH_CONVERSATION_URL = "http://u:pw-SECRET@127.0.0.1:9/api" }
     local out = h.repl({}, { "1" }, { home = home, env = env })
-    assert.truthy(has(out, "\n`client` talks to project p (http://u:••••@127.0.0.1:9/api)\n"),
-                  out)
+    -- as client:settings() gives it, masked as the core masks every URL it quotes
+    assert.truthy(has(out, "\n`client` talks to project p (http://u:[redacted]@127.0.0.1:9/api)"
+                           .. "\n"), out)
     assert.falsy(has(out, "pw-SECRET"), out)
     out = h.repl({ "--base-url=http://u:pw-SECRET@127.0.0.1:9" }, { "1" },
                  { home = home, env = env })
-    assert.truthy(has(out, "\n`client` talks to project p (http://u:••••@127.0.0.1:9)\n"), out)
+    assert.truthy(has(out, "\n`client` talks to project p (http://u:[redacted]@127.0.0.1:9)\n"),
+                  out)
     assert.falsy(has(out, "pw-SECRET"), out)
   end)
 

@@ -114,7 +114,7 @@ end
 
 local function no_app(where, app_id, client)
   return invalid(("%s: no app %q in project %s"):format(where, tostring(app_id),
-    tostring(client.project_id)))
+    tostring(client:project_id())))
 end
 
 local function from_snapshot(snapshot, live, client)
@@ -354,7 +354,7 @@ local function build(client, desired)
   err = check_end_state(entries)
   if err then return nil, err end
 
-  local plan = { project_id = client.project_id, creates = {}, updates = {}, deletes = {},
+  local plan = { project_id = client:project_id(), creates = {}, updates = {}, deletes = {},
                  unchanged = 0 }
   local changes, deletes = {}, {}
   for _, e in ipairs(entries) do

@@ -86,7 +86,7 @@ swh_transfer *swh_request_transfer(CURL *escaper, const char *base_url, const ch
                                    const char *const segments[], size_t count,
                                    const char *query, char *body, swh_error *err) {
   char *url, *path;
-  if (swh_url_build(escaper, base_url, segments, count, query, &url, &path, err) != SWH_OK) {
+  if (swhi_url_build(escaper, base_url, segments, count, query, &url, &path, err) != SWH_OK) {
     free(body);
     return NULL;
   }

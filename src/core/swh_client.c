@@ -25,11 +25,12 @@
 
 #include "client_answer.h"
 #include "client_pacing.h"
-#include "client_redact.h"
 #include "client_request.h"
 #include "client_token.h"
 #include "client_transfer.h"
 #include "client_url.h"
+#include "swh_secret.h"
+#include "swh_settings.h"
 #include "swh_text.h"
 
 /* Request bodies longer than this are cut in the trace. */
@@ -75,6 +76,8 @@ struct swh_client {
   char *project_id, *key_id, *key_secret, *base_url, *auth_url, *auth_path;
   char *auth_url_shown; /* auth_url without a userinfo password, for messages */
   char *api_host;       /* base_url's host, lower case (swh_client_api_host) */
+  char *region;         /* as given, or NULL when base_url was (swhi_client_settings) */
+  bool allow_insecure_http;
   swh_auth auth;
   long timeout_ms;
   swh_retry_budget retry; /* attempts in all and time for each series of failures */
@@ -211,54 +214,53 @@ static void easy_put(swh_client *client, CURL *easy) {
   client->idle[client->idle_count++] = easy;
 }
 
-/* The path part of an absolute URL ("/oauth2/token"), for the trace. */
-static const char *url_path(const char *url) {
-  const char *scheme_end = strstr(url, "://");
-  const char *slash = strchr(scheme_end ? scheme_end + 3 : url, '/');
-  return slash ? slash : "/";
-}
-
 /* ---- creating and freeing a client -------------------------------------------------------- */
 
-/* "config.x: \"...\" is not an http:// or https:// URL", quoting url without a password. */
-static swh_status check_config(const swh_config *config, swh_error *err) {
+/* How messages name setting id: sources[id] ("--base-url", "SINCH_REGION", "base_url") when
+   the caller knows where it came from, else "config.<name>". */
+static const char *setting_source(const char *const sources[SWHI_SETTING_COUNT],
+                                  swhi_setting_id id, char buffer[64]) {
+  if (sources && sources[id]) return sources[id];
+  snprintf(buffer, 64, "config.%s", swhi_setting_at(id)->name);
+  return buffer;
+}
+
+/* Each setting as the settings table allows it, then what depends on several: credentials
+   that plain http:// would carry off the machine. */
+static swh_status check_config(const swh_config *config,
+                               const char *const sources[SWHI_SETTING_COUNT], swh_error *err) {
   if (!config) return swh_error_set(err, SWH_ERR_USAGE, "config: required");
-  if (!config->project_id || !*config->project_id)
-    return swh_error_set(err, SWH_ERR_USAGE, "config.project_id: required");
-  if (swh_segment_check("config.project_id", config->project_id, strlen(config->project_id),
-                        SWH_ERR_USAGE, err) != SWH_OK)
-    return err->kind;
-  if (!config->key_id || !*config->key_id)
-    return swh_error_set(err, SWH_ERR_USAGE, "config.key_id: required");
-  if (!config->key_secret || !*config->key_secret)
-    return swh_error_set(err, SWH_ERR_USAGE, "config.key_secret: required");
-  if (config->region && strcmp(config->region, "us") != 0 && strcmp(config->region, "eu") != 0 &&
-      strcmp(config->region, "br") != 0)
-    return swh_error_set(err, SWH_ERR_USAGE,
-                         "config.region: unknown region \"%.40s\" (expected us, eu or br)",
-                         config->region);
-  if (config->base_url && swh_url_check("config.base_url", config->base_url, err) != SWH_OK)
-    return err->kind;
-  if (config->auth_url && swh_url_check("config.auth_url", config->auth_url, err) != SWH_OK)
-    return err->kind;
-  if (config->auth != SWH_AUTH_OAUTH2 && config->auth != SWH_AUTH_BASIC)
-    return swh_error_set(err, SWH_ERR_USAGE, "config.auth: must be oauth2 or basic");
+  char buffer[64];
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++) {
+    const char *source = setting_source(sources, id, buffer);
+    const char *const *text = (const void *)((const char *)config + swhi_setting_at(id)->offset);
+    if (swhi_setting_at(id)->required && (!*text || !**text))
+      return swh_error_set(err, SWH_ERR_USAGE, "%s: required", source);
+    if (swhi_setting_check(id, source, config, err) != SWH_OK) return err->kind;
+  }
   if (!config->allow_insecure_http) {
     bool basic = config->auth == SWH_AUTH_BASIC;
     if (config->base_url &&
-        swh_url_check_private("config.base_url", config->base_url,
-                              basic ? "the key" : "the access token", err) != SWH_OK)
+        swhi_url_check_private(setting_source(sources, SWHI_SETTING_BASE_URL, buffer),
+                               config->base_url, basic ? "the key" : "the access token",
+                               err) != SWH_OK)
       return err->kind;
     /* Basic never asks the token endpoint */
     if (!basic && config->auth_url &&
-        swh_url_check_private("config.auth_url", config->auth_url, "the key", err) != SWH_OK)
+        swhi_url_check_private(setting_source(sources, SWHI_SETTING_AUTH_URL, buffer),
+                               config->auth_url, "the key", err) != SWH_OK)
       return err->kind;
   }
   return SWH_OK;
 }
 
 swh_client *swh_client_new(const swh_config *config, swh_error *err) {
-  if (check_config(config, err) != SWH_OK) return NULL;
+  return swhi_client_new(config, NULL, err);
+}
+
+swh_client *swhi_client_new(const swh_config *config,
+                            const char *const sources[SWHI_SETTING_COUNT], swh_error *err) {
+  if (check_config(config, sources, err) != SWH_OK) return NULL;
   pthread_once(&curl_once, curl_init_once);
   if (curl_init_result != CURLE_OK) {
     swh_error_set(err, SWH_ERR_MEMORY, "libcurl could not be initialised: %s",
@@ -276,17 +278,20 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err) {
   client->key_secret = dup_or_null(config->key_secret, &failed);
   client->auth_url = dup_or_null(config->auth_url ? config->auth_url : SWH_DEFAULT_AUTH_URL,
                                  &failed);
+  client->allow_insecure_http = config->allow_insecure_http;
   if (config->base_url) {
     client->base_url = dup_or_null(config->base_url, &failed);
   } else {
+    client->region = dup_or_null(config->region ? config->region : SWH_DEFAULT_REGION, &failed);
     char base[96];
     snprintf(base, sizeof base, "https://%s.conversation.api.sinch.com",
              config->region ? config->region : SWH_DEFAULT_REGION);
     client->base_url = dup_or_null(base, &failed);
   }
-  if (client->base_url && !(client->api_host = swh_url_host(client->base_url))) failed = true;
-  if (client->auth_url) client->auth_path = dup_or_null(url_path(client->auth_url), &failed);
-  if (client->auth_url && !(client->auth_url_shown = swh_url_without_password(client->auth_url)))
+  if (client->base_url && !(client->api_host = swhi_url_host(client->base_url))) failed = true;
+  if (client->auth_url) client->auth_path = swhi_url_path(client->auth_url);
+  if (client->auth_url && !client->auth_path) failed = true;
+  if (client->auth_url && !(client->auth_url_shown = swhi_url_mask(client->auth_url, SWHI_REDACTED)))
     failed = true;
   client->auth = config->auth;
   double timeout = config->timeout > 0 ? config->timeout : SWH_DEFAULT_TIMEOUT;
@@ -377,10 +382,31 @@ void swh_client_free(swh_client *client) {
   free(client->auth_path);
   free(client->auth_url_shown);
   free(client->api_host);
+  free(client->region);
   free(client);
 }
 
 const char *swh_client_api_host(const swh_client *client) { return client->api_host; }
+
+const char *swh_client_project_id(const swh_client *client) { return client->project_id; }
+
+void swhi_client_settings(const swh_client *client, swh_config *config) {
+  memset(config, 0, sizeof *config);
+  config->project_id = client->project_id;
+  config->key_id = client->key_id;
+  config->region = client->region;
+  config->base_url = client->base_url;
+  config->auth_url = client->auth_url;
+  config->auth = client->auth;
+  config->timeout = client->timeout_ms / 1000.0;
+  config->retries = client->retry.attempts;
+  config->retry_time = client->retry.time_ms / 1000.0;
+  config->concurrency = client->concurrency;
+  config->rate = client->bucket.ceiling;
+  config->allow_insecure_http = client->allow_insecure_http;
+  config->trace = client->trace;
+  config->trace_user = client->trace_user;
+}
 
 void swh_client_limits(const swh_client *client, int *concurrency, double *rate) {
   *concurrency = client->concurrency;
@@ -436,7 +462,7 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   char *body_text = NULL;
   /* The request line first, so even a refusal says which request it refused. */
   char *url = NULL, *path = NULL;
-  swh_status status = swh_url_build(client->escaper, "", shape.segments, shape.count, NULL, &url,
+  swh_status status = swhi_url_build(client->escaper, "", shape.segments, shape.count, NULL, &url,
                                     &path, err);
   if (status == SWH_OK)
     snprintf(call->request, sizeof call->request, "%s %s", shape.method, path);
@@ -564,8 +590,8 @@ void swh_call_abandon(swh_call *call) {
 
 static void trace_request(swh_client *client, const swh_transfer *t, const json_t *body) {
   if (!client->trace) return;
-  char *text = body ? swh_redacted_dump(body, TRACE_BODY_MAX) : NULL;
-  char *url = swh_redact_url_passwords(t->url);
+  char *text = body ? swhi_redacted_dump(body, TRACE_BODY_MAX) : NULL;
+  char *url = swhi_url_mask_text(t->url, SWHI_REDACTED);
   trace_line(client, "> %s %s%s%s", t->method, url ? url : "[a URL, out of memory]",
              text ? " " : "", text ? text : "");
   free(url);
