@@ -28,7 +28,7 @@ const char *swh_lua_unknown_option(lua_State *L, const char *key, const char *co
     luaL_addstring(&known, names[i]);
   }
   luaL_pushresult(&known); /* ..., known */
-  const char *closest = swh_text_closest(key, names, count);
+  const char *closest = swhi_text_closest(key, names, count);
   const char *message =
       closest ? lua_pushfstring(L, "unknown option \"%s\" (did you mean \"%s\"? known: %s)", key,
                                 closest, lua_tostring(L, -1))

@@ -44,7 +44,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
     t->too_big = true;
     return 0; /* makes curl stop with CURLE_WRITE_ERROR */
   }
-  if (!swh_text_buffer_append(&t->data, &t->len, &t->cap, ptr, n)) {
+  if (!swhi_text_buffer_append(&t->data, &t->len, &t->cap, ptr, n)) {
     t->out_of_memory = true;
     return 0;
   }

@@ -179,7 +179,7 @@ static void append_message(swh_error *err, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err->message + used, sizeof err->message - used, fmt, ap);
   va_end(ap);
-  swh_text_make_line(err->message);
+  swhi_text_make_line(err->message);
 }
 
 static char *dup_or_null(const char *text, bool *failed) {
@@ -291,7 +291,8 @@ swh_client *swhi_client_new(const swh_config *config,
   if (client->base_url && !(client->api_host = swhi_url_host(client->base_url))) failed = true;
   if (client->auth_url) client->auth_path = swhi_url_path(client->auth_url);
   if (client->auth_url && !client->auth_path) failed = true;
-  if (client->auth_url && !(client->auth_url_shown = swhi_url_mask(client->auth_url, SWHI_REDACTED)))
+  if (client->auth_url &&
+      !(client->auth_url_shown = swhi_url_mask(client->auth_url, SWHI_REDACTED)))
     failed = true;
   client->auth = config->auth;
   double timeout = config->timeout > 0 ? config->timeout : SWH_DEFAULT_TIMEOUT;

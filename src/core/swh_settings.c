@@ -96,7 +96,7 @@ static swh_status refuse_text(swhi_setting_id id, const char *source, const char
   char quoted[128] = "the value";
   if (s->kind != SWHI_KIND_SECRET || !*text) {
     strcpy(quoted, "\"");
-    swh_text_append_printable(quoted, sizeof quoted - 1, text, strlen(text), 100);
+    swhi_text_append_printable(quoted, sizeof quoted - 1, text, strlen(text), 100);
     strcat(quoted, "\"");
   }
   return swh_error_set(err, SWH_ERR_USAGE, "%s: %s is not %s%s", source, quoted, s->what,

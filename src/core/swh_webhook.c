@@ -67,7 +67,7 @@ bool swh_trigger_known(const char *name) { return name && canonical_trigger(name
 
 const char *swh_trigger_suggest(const char *name) {
   if (!name) return NULL;
-  return swh_text_closest(name, known_triggers, TRIGGER_COUNT);
+  return swhi_text_closest(name, known_triggers, TRIGGER_COUNT);
 }
 
 bool swh_field_updatable(const char *name) {
@@ -90,7 +90,7 @@ static bool well_formed_trigger(const char *name) {
 /* A printable, bounded, quoted copy of a user's string, for messages. */
 static const char *quote(char *buf, size_t size, const char *s) {
   buf[0] = '\0';
-  swh_text_append_printable(buf, size, s, strlen(s), QUOTE_CHARS);
+  swhi_text_append_printable(buf, size, s, strlen(s), QUOTE_CHARS);
   return buf;
 }
 
@@ -129,7 +129,7 @@ static swh_status check_string(const json_t *value, const char *path, bool non_e
     if (strlen(s) != json_string_length(value))
       return swh_error_set(err, SWH_ERR_VALIDATION, "%s: must not contain a NUL character",
                            path);
-    size_t chars = swh_text_utf8_length(s);
+    size_t chars = swhi_text_utf8_length(s);
     if (chars > max_chars)
       return swh_error_set(err, SWH_ERR_VALIDATION,
                            "%s: %zu characters long, at most %zu are allowed", path, chars,
@@ -236,7 +236,7 @@ static swh_status check_keys(const json_t *object, const char *prefix,
     bool exact = false;
     for (size_t i = 0; i < count && !exact; i++) exact = strcmp(key, known[i]) == 0;
     if (exact) continue;
-    const char *suggestion = swh_text_closest(key, known, count);
+    const char *suggestion = swhi_text_closest(key, known, count);
     if (suggestion) {
       char q[QUOTE_CHARS * 4 + 8];
       return swh_error_set(err, SWH_ERR_VALIDATION,
@@ -492,7 +492,7 @@ static swh_status not_updatable(swh_error *err, bool in_mask, const char *name) 
                    : swh_error_set(err, SWH_ERR_VALIDATION,
                                    "webhook.id: read-only, it cannot be updated (updatable: %s)",
                                    updatable_list);
-  const char *suggestion = swh_text_closest(name, updatable_fields, UPDATABLE_COUNT);
+  const char *suggestion = swhi_text_closest(name, updatable_fields, UPDATABLE_COUNT);
   char hint[64] = "";
   if (suggestion) snprintf(hint, sizeof hint, "did you mean \"%s\"?; ", suggestion);
   return in_mask ? swh_error_set(err, SWH_ERR_VALIDATION,

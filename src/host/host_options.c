@@ -102,7 +102,7 @@ static bool unknown_option(char *error, size_t error_size, const char *arg) {
   char name[64];
   snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
   const char *suggestion =
-      strncmp(name, "--", 2) == 0 ? swh_text_closest(name, known, count) : NULL;
+      strncmp(name, "--", 2) == 0 ? swhi_text_closest(name, known, count) : NULL;
   if (suggestion)
     return fail(error, error_size, "unknown option '%s' (did you mean '%s'?)", name, suggestion);
   char lower[64];
