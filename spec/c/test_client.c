@@ -209,13 +209,13 @@ static void raw_finish(raw_server *s, swh_client *client, fixture *f, swh_error 
 static void test_backoff_is_full_jitter_under_a_growing_ceiling(void **state) {
   (void)state;
   swh_rng rng;
-  swh_rng_seed(&rng);
+  swhi_rng_seed(&rng);
   for (int attempt = 1; attempt <= 12; attempt++) {
     double ceiling = SWH_BACKOFF_BASE_MS * (double)(1 << (attempt - 1));
     if (ceiling > SWH_BACKOFF_CAP_MS) ceiling = SWH_BACKOFF_CAP_MS;
     double low = ceiling, high = 0;
     for (int i = 0; i < 2000; i++) {
-      double wait = swh_backoff_ms(&rng, attempt);
+      double wait = swhi_backoff_ms(&rng, attempt);
       assert_true(wait >= 0 && wait <= ceiling);
       if (wait < low) low = wait;
       if (wait > high) high = wait;
@@ -229,18 +229,18 @@ static void test_backoff_is_full_jitter_under_a_growing_ceiling(void **state) {
 static void test_bucket_allows_a_burst_then_paces(void **state) {
   (void)state;
   swh_bucket bucket;
-  swh_bucket_init(&bucket, 10.0, 2.0, 1000.0);
-  assert_int_equal(swh_bucket_take(&bucket, 1000.0), 1);
-  assert_int_equal(swh_bucket_take(&bucket, 1000.0), 1);
-  assert_int_equal(swh_bucket_take(&bucket, 1000.0), 0);
-  assert_true(swh_bucket_wait_ms(&bucket, 1000.0) > 99.9);
-  assert_true(swh_bucket_wait_ms(&bucket, 1000.0) < 100.1);
-  assert_int_equal(swh_bucket_take(&bucket, 1050.0), 0);
-  assert_int_equal(swh_bucket_take(&bucket, 1100.0), 1);
+  swhi_bucket_init(&bucket, 10.0, 2.0, 1000.0);
+  assert_int_equal(swhi_bucket_take(&bucket, 1000.0), 1);
+  assert_int_equal(swhi_bucket_take(&bucket, 1000.0), 1);
+  assert_int_equal(swhi_bucket_take(&bucket, 1000.0), 0);
+  assert_true(swhi_bucket_wait_ms(&bucket, 1000.0) > 99.9);
+  assert_true(swhi_bucket_wait_ms(&bucket, 1000.0) < 100.1);
+  assert_int_equal(swhi_bucket_take(&bucket, 1050.0), 0);
+  assert_int_equal(swhi_bucket_take(&bucket, 1100.0), 1);
   /* A long pause refills to the capacity, never beyond. */
-  assert_int_equal(swh_bucket_take(&bucket, 99000.0), 1);
-  assert_int_equal(swh_bucket_take(&bucket, 99000.0), 1);
-  assert_int_equal(swh_bucket_take(&bucket, 99000.0), 0);
+  assert_int_equal(swhi_bucket_take(&bucket, 99000.0), 1);
+  assert_int_equal(swhi_bucket_take(&bucket, 99000.0), 1);
+  assert_int_equal(swhi_bucket_take(&bucket, 99000.0), 0);
 }
 
 static bool near(double a, double b) { return a > b - 1e-6 && a < b + 1e-6; }
@@ -248,27 +248,27 @@ static bool near(double a, double b) { return a > b - 1e-6 && a < b + 1e-6; }
 static void test_bucket_slows_down_on_429_and_climbs_back(void **state) {
   (void)state;
   swh_bucket bucket;
-  swh_bucket_init(&bucket, 800.0, 80.0, 0.0);
-  swh_bucket_slow_down(&bucket, 0.0);
+  swhi_bucket_init(&bucket, 800.0, 80.0, 0.0);
+  swhi_bucket_slow_down(&bucket, 0.0);
   assert_true(near(bucket.rate, 600.0)); /* 800 x 0.75 */
   assert_true(near(bucket.ceiling, 800.0));
   /* the 429s of one burst are one signal: no second cut within 250 ms */
-  swh_bucket_slow_down(&bucket, 100.0);
+  swhi_bucket_slow_down(&bucket, 100.0);
   assert_true(near(bucket.rate, 600.0));
   /* a second on, it has climbed by 800 x 0.01 before the next cut */
-  swh_bucket_slow_down(&bucket, 1000.0);
+  swhi_bucket_slow_down(&bucket, 1000.0);
   assert_true(near(bucket.rate, 456.0)); /* (600 + 8) x 0.75 */
   /* tokens come at the rate of the moment: 45.6 in 100 ms after the cut to 456/s */
   bucket.tokens = 0.0;
-  assert_int_equal(swh_bucket_take(&bucket, 1100.0), 1);
+  assert_int_equal(swhi_bucket_take(&bucket, 1100.0), 1);
   assert_true(near(bucket.tokens, 44.6));
   assert_true(near(bucket.rate, 456.8));
   /* back at the ceiling after (800 - 456.8) / 8 s, and never above it */
-  assert_int_equal(swh_bucket_take(&bucket, 100000.0), 1);
+  assert_int_equal(swhi_bucket_take(&bucket, 100000.0), 1);
   assert_true(near(bucket.rate, 800.0));
   /* a cut never goes below 5% of the ceiling */
   bucket.rate = 45.0;
-  swh_bucket_slow_down(&bucket, 100000.0);
+  swhi_bucket_slow_down(&bucket, 100000.0);
   assert_true(near(bucket.rate, 40.0));
 }
 

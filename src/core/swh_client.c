@@ -306,8 +306,8 @@ swh_client *swhi_client_new(const swh_config *config,
   client->concurrency = config->concurrency > 0 ? config->concurrency : SWH_DEFAULT_CONCURRENCY;
   double rate = config->rate > 0 ? config->rate : SWH_DEFAULT_RATE;
   /* A burst of a tenth of a second's worth: smooth, yet no wait for small scripts. */
-  swh_bucket_init(&client->bucket, rate, rate / 10.0, swh_now_ms());
-  swh_rng_seed(&client->rng);
+  swhi_bucket_init(&client->bucket, rate, rate / 10.0, swhi_now_ms());
+  swhi_rng_seed(&client->rng);
   client->trace = config->trace;
   client->trace_user = config->trace_user;
   client->multi = curl_multi_init();
@@ -368,13 +368,13 @@ void swh_client_free(swh_client *client) {
       curl_multi_remove_handle(client->multi, client->token_transfer->easy);
       curl_easy_cleanup(client->token_transfer->easy);
     }
-    swh_transfer_free(client->token_transfer);
+    swhi_transfer_free(client->token_transfer);
   }
   for (size_t i = 0; i < client->idle_count; i++) curl_easy_cleanup(client->idle[i]);
   free(client->idle);
   if (client->escaper) curl_easy_cleanup(client->escaper);
   if (client->multi) curl_multi_cleanup(client->multi);
-  swh_token_forget(&client->token);
+  swhi_token_forget(&client->token);
   free(client->project_id);
   free(client->key_id);
   free_secret(client->key_secret);
@@ -417,8 +417,8 @@ void swh_client_limits(const swh_client *client, int *concurrency, double *rate)
 /* ---- starting a call ---------------------------------------------------------------------- */
 
 static void call_free(swh_call *call) {
-  swh_transfer_free(call->main);
-  swh_transfer_free(call->lookup);
+  swhi_transfer_free(call->main);
+  swhi_transfer_free(call->lookup);
   json_decref(call->sent);
   json_decref(call->result);
   free(call->app_id);
@@ -435,7 +435,7 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
     return NULL;
   }
   swh_op_shape shape;
-  if (!swh_op_shape_of(client->project_id, op, id, &shape)) {
+  if (!swhi_op_shape_of(client->project_id, op, id, &shape)) {
     swh_error_set(err, SWH_ERR_USAGE, "op: unknown operation %d", (int)op);
     return NULL;
   }
@@ -470,9 +470,9 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   free(url);
   free(path);
   if (status == SWH_OK && shape.id_name)
-    status = swh_segment_check(shape.id_name, id, strlen(id), SWH_ERR_VALIDATION, err);
+    status = swhi_segment_check(shape.id_name, id, strlen(id), SWH_ERR_VALIDATION, err);
   if (status == SWH_OK && shape.has_body)
-    status = swh_request_body(op, body, &call->sent, mask, err);
+    status = swhi_request_body(op, body, &call->sent, mask, err);
   if (status == SWH_OK && call->sent) {
     body_text = json_dumps(call->sent, JSON_COMPACT);
     if (!body_text) status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory encoding a body");
@@ -485,7 +485,7 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   }
   if (status == SWH_OK) {
     if (*mask) snprintf(query, sizeof query, "update_mask=%s", mask);
-    call->main = swh_request_transfer(client->escaper, client->base_url, shape.method,
+    call->main = swhi_request_transfer(client->escaper, client->base_url, shape.method,
                                       shape.segments, shape.count, *mask ? query : NULL,
                                       body_text, err);
     body_text = NULL; /* owned by the transfer now, or freed */
@@ -610,14 +610,14 @@ static bool send_transfer(swh_client *client, swh_transfer *t, const json_t *bod
   swh_transfer_auth auth = {SWH_TRANSFER_AUTH_BASIC, client->key_id, client->key_secret, NULL};
   if (!for_token && client->auth == SWH_AUTH_OAUTH2)
     auth = (swh_transfer_auth){SWH_TRANSFER_AUTH_BEARER, NULL, NULL, client->token.value};
-  if (!swh_transfer_prepare(t, easy, &auth, client->timeout_ms) ||
+  if (!swhi_transfer_prepare(t, easy, &auth, client->timeout_ms) ||
       curl_multi_add_handle(client->multi, easy) != CURLM_OK) {
     t->easy = NULL;
     easy_put(client, easy);
     swh_error_set(err, SWH_ERR_MEMORY, "could not set up the request (out of memory?)");
     return false;
   }
-  t->started_ms = swh_now_ms();
+  t->started_ms = swhi_now_ms();
   trace_request(client, t, body);
   return true;
 }
@@ -658,7 +658,7 @@ static void start_token_request(swh_client *client) {
     char *path = strdup(client->auth_path);
     char *body = strdup("grant_type=client_credentials");
     if (url && path && body)
-      client->token_transfer = swh_transfer_new("POST", url, path, body,
+      client->token_transfer = swhi_transfer_new("POST", url, path, body,
                                                 "application/x-www-form-urlencoded");
     else {
       free(url);
@@ -681,7 +681,7 @@ static void start_token_request(swh_client *client) {
 /* Starts what may start now: a token request when one is needed, then waiting calls within
    the concurrency and rate limits, in the order they were started. */
 static void dispatch(swh_client *client) {
-  double now = swh_now_ms();
+  double now = swhi_now_ms();
   swh_call *call = client->waiting.head;
   while (call && client->in_flight_count < client->concurrency) {
     swh_call *next = call->next;
@@ -689,12 +689,12 @@ static void dispatch(swh_client *client) {
       call = next;
       continue;
     }
-    if (client->auth == SWH_AUTH_OAUTH2 && !swh_token_usable(&client->token, now)) {
+    if (client->auth == SWH_AUTH_OAUTH2 && !swhi_token_usable(&client->token, now)) {
       if (!client->token_in_flight && now >= client->token_not_before_ms)
         start_token_request(client);
       return; /* every call needs the token */
     }
-    if (!swh_bucket_take(&client->bucket, now)) return;
+    if (!swhi_bucket_take(&client->bucket, now)) return;
     start_call(client, call);
     call = next;
   }
@@ -715,7 +715,7 @@ static void append_gave_up(swh_client *client, swh_error *err, swh_retry_verdict
 static void requeue(swh_client *client, swh_call *call, double delay_ms) {
   list_remove(call);
   call->state = CALL_WAITING;
-  call->not_before_ms = swh_now_ms() + delay_ms;
+  call->not_before_ms = swhi_now_ms() + delay_ms;
   list_push(&client->waiting, call);
 }
 
@@ -733,7 +733,7 @@ static bool renew_after_401(swh_client *client, swh_call *call, const swh_transf
     call->lookup_attempts--;
   else
     call->attempts--;
-  if (call->token_generation == client->token.generation) swh_token_forget(&client->token);
+  if (call->token_generation == client->token.generation) swhi_token_forget(&client->token);
   requeue(client, call, 0);
   return true;
 }
@@ -745,13 +745,13 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   swh_error_init(&err);
   json_t *webhooks = NULL;
   if (code != CURLE_OK)
-    swh_answer_transport_error(t, code, &err);
+    swhi_answer_transport_error(t, code, &err);
   else if (renew_after_401(client, call, t))
     return;
   else if (t->status != 200)
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
   else
-    swh_answer_parse_success(SWH_OP_WEBHOOKS_LIST, t, &webhooks, &err);
+    swhi_answer_parse_success(SWH_OP_WEBHOOKS_LIST, t, &webhooks, &err);
   if (webhooks) {
     size_t i;
     json_t *webhook;
@@ -769,8 +769,8 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
     }
     json_decref(webhooks);
     double no_wait = 0;
-    swh_retry_verdict verdict = swh_retry_decide(&client->retry, call->attempts,
-                                                 &call->first_failure_ms, swh_now_ms(),
+    swh_retry_verdict verdict = swhi_retry_decide(&client->retry, call->attempts,
+                                                 &call->first_failure_ms, swhi_now_ms(),
                                                  &no_wait, false);
     if (verdict != SWH_RETRY_AGAIN) {
       /* Out of attempts or time, and now known not to have been made. The time may have
@@ -787,9 +787,9 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   }
   if (err.retryable) {
     bool firm;
-    double delay = swh_answer_retry_delay(&client->rng, t, call->lookup_attempts, &firm);
-    if (swh_retry_decide(&client->retry, call->lookup_attempts, &call->lookup_first_failure_ms,
-                         swh_now_ms(), &delay, firm) == SWH_RETRY_AGAIN) {
+    double delay = swhi_answer_retry_delay(&client->rng, t, call->lookup_attempts, &firm);
+    if (swhi_retry_decide(&client->retry, call->lookup_attempts, &call->lookup_first_failure_ms,
+                         swhi_now_ms(), &delay, firm) == SWH_RETRY_AGAIN) {
       requeue(client, call, delay);
       swh_error_clear(&err);
       return;
@@ -809,10 +809,10 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   swh_error_init(&err);
   bool ambiguous = false;
   if (code != CURLE_OK) {
-    ambiguous = swh_answer_transport_error(t, code, &err);
+    ambiguous = swhi_answer_transport_error(t, code, &err);
   } else if (t->status == 200) {
     json_t *result = NULL;
-    if (swh_answer_parse_success(call->op, t, &result, &err) == SWH_OK) {
+    if (swhi_answer_parse_success(call->op, t, &result, &err) == SWH_OK) {
       call_succeed(call, result);
       return;
     }
@@ -837,9 +837,9 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   bool again = false;
   if (err.retryable) {
     bool firm;
-    delay = swh_answer_retry_delay(&client->rng, t, call->attempts, &firm);
-    swh_retry_verdict verdict = swh_retry_decide(&client->retry, call->attempts,
-                                                 &call->first_failure_ms, swh_now_ms(), &delay,
+    delay = swhi_answer_retry_delay(&client->rng, t, call->attempts, &firm);
+    swh_retry_verdict verdict = swhi_retry_decide(&client->retry, call->attempts,
+                                                 &call->first_failure_ms, swhi_now_ms(), &delay,
                                                  firm);
     again = verdict == SWH_RETRY_AGAIN;
     if (!again) append_gave_up(client, &err, verdict, call->attempts);
@@ -850,10 +850,10 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
        attempts, to tell whether the create was made after all. */
     if (!call->lookup) {
       swh_op_shape list;
-      swh_op_shape_of(client->project_id, SWH_OP_WEBHOOKS_LIST, call->app_id, &list);
+      swhi_op_shape_of(client->project_id, SWH_OP_WEBHOOKS_LIST, call->app_id, &list);
       swh_error made;
       swh_error_init(&made);
-      call->lookup = swh_request_transfer(client->escaper, client->base_url, list.method,
+      call->lookup = swhi_request_transfer(client->escaper, client->base_url, list.method,
                                           list.segments, list.count, NULL, NULL, &made);
       if (!call->lookup) {
         swh_error_clear(&err);
@@ -898,7 +898,7 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
   swh_error_init(&err);
   bool retryable, transport = false;
   if (code == CURLE_OK && t->status == 200) {
-    if (swh_token_store(&client->token, t->data, t->len, client->auth_url_shown, swh_now_ms(),
+    if (swhi_token_store(&client->token, t->data, t->len, client->auth_url_shown, swhi_now_ms(),
                         &err) == SWH_OK) {
       client->token_attempts = 0;
       client->token_first_failure_ms = 0;
@@ -910,7 +910,7 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
        timeout and retryable, naming the token endpoint. */
     swh_error inner;
     swh_error_init(&inner);
-    swh_answer_transport_error(t, code, &inner);
+    swhi_answer_transport_error(t, code, &inner);
     retryable = inner.retryable;
     swh_status kind = inner.kind == SWH_ERR_NETWORK || inner.kind == SWH_ERR_TIMEOUT ||
                               inner.kind == SWH_ERR_TLS
@@ -938,12 +938,12 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
   if (retryable) {
     /* The token endpoint sends no Retry-After on 429: back off with jitter. */
     bool firm;
-    double delay = swh_answer_retry_delay(&client->rng, t, client->token_attempts, &firm);
-    verdict = swh_retry_decide(&client->retry, client->token_attempts,
-                               &client->token_first_failure_ms, swh_now_ms(), &delay, firm);
+    double delay = swhi_answer_retry_delay(&client->rng, t, client->token_attempts, &firm);
+    verdict = swhi_retry_decide(&client->retry, client->token_attempts,
+                               &client->token_first_failure_ms, swhi_now_ms(), &delay, firm);
     if (verdict == SWH_RETRY_AGAIN) {
       trace_line(client, "~ retrying the token request in %.0f ms (%s)", delay, err.message);
-      client->token_not_before_ms = swh_now_ms() + delay;
+      client->token_not_before_ms = swhi_now_ms() + delay;
       swh_error_clear(&err);
       return;
     }
@@ -975,13 +975,13 @@ static void collect(swh_client *client) {
     curl_multi_remove_handle(client->multi, easy);
     easy_put(client, easy);
     t->easy = NULL;
-    double elapsed = swh_now_ms() - t->started_ms;
+    double elapsed = swhi_now_ms() - t->started_ms;
     if (code == CURLE_OK)
       trace_line(client, "< %ld %s %s (%.0f ms)", t->status, t->method, t->path, elapsed);
     else
       trace_line(client, "< %s %s %s (%.0f ms): %s",
                  code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network", t->method, t->path,
-                 elapsed, swh_answer_transport_detail(t, code));
+                 elapsed, swhi_answer_transport_detail(t, code));
     if (!t->owner) {
       token_complete(client, t, code);
       continue;
@@ -990,7 +990,7 @@ static void collect(swh_client *client) {
     client->in_flight_count--;
     /* An API request refused for the project's limit, which is below our rate (other
        clients share it): send slower (the token endpoint's limit is its own). */
-    if (code == CURLE_OK && t->status == 429) swh_bucket_slow_down(&client->bucket, swh_now_ms());
+    if (code == CURLE_OK && t->status == 429) swhi_bucket_slow_down(&client->bucket, swhi_now_ms());
     if (call->abandoned) {
       list_remove(call);
       call_free(call);
@@ -1014,7 +1014,7 @@ static void pump(swh_client *client) {
 /* Milliseconds until a timer (back-off, token retry, rate limit) lets something start, or
    -1 when nothing waits on a timer. */
 static double next_timer_ms(swh_client *client) {
-  double now = swh_now_ms(), best = -1;
+  double now = swhi_now_ms(), best = -1;
   bool ready = false;
   for (swh_call *call = client->waiting.head; call; call = call->next) {
     if (call->not_before_ms <= now) {
@@ -1028,11 +1028,11 @@ static double next_timer_ms(swh_client *client) {
      an answer, which wakes curl_multi_poll: no timer, so no busy polling. */
   if (ready && client->in_flight_count < client->concurrency) {
     double wait = -1;
-    if (client->auth == SWH_AUTH_OAUTH2 && !swh_token_usable(&client->token, now)) {
+    if (client->auth == SWH_AUTH_OAUTH2 && !swhi_token_usable(&client->token, now)) {
       if (!client->token_in_flight)
         wait = client->token_not_before_ms > now ? client->token_not_before_ms - now : 0;
     } else {
-      wait = swh_bucket_wait_ms(&client->bucket, now);
+      wait = swhi_bucket_wait_ms(&client->bucket, now);
     }
     if (wait >= 0 && (best < 0 || wait < best)) best = wait;
   }

@@ -131,7 +131,7 @@ static swh_status check_text(swhi_setting_id id, const char *source, const char 
   if (!*text) return refuse_text(id, source, text, err);
   switch (s->kind) {
   case SWHI_KIND_ID:
-    return swh_segment_check(source, text, strlen(text), SWH_ERR_USAGE, err);
+    return swhi_segment_check(source, text, strlen(text), SWH_ERR_USAGE, err);
   case SWHI_KIND_TEXT:
   case SWHI_KIND_SECRET:
     return SWH_OK;
