@@ -14,31 +14,69 @@
 
 #include "swh_client.h"
 
-/* A part of url as libcurl reads it, copied for free(); *code says why there is none. */
-static char *url_part(const char *url, CURLUPart part, CURLUcode *code) {
-  CURLU *parsed = curl_url();
-  char *value = NULL, *copy = NULL;
-  *code = CURLUE_OUT_OF_MEMORY;
-  if (parsed && (*code = curl_url_set(parsed, CURLUPART_URL, url, 0)) == CURLUE_OK &&
-      (*code = curl_url_get(parsed, part, &value, 0)) == CURLUE_OK &&
-      !(copy = strdup(value)))
-    *code = CURLUE_OUT_OF_MEMORY;
+/* Copies libcurl's part into *out (when wanted) with strdup, for free(). */
+static bool copy_part(CURLU *parsed, CURLUPart part, unsigned flags, char **out) {
+  if (!out) return true;
+  char *value = NULL;
+  CURLUcode code = curl_url_get(parsed, part, &value, flags);
+  *out = strdup(code == CURLUE_OK && value ? value : "");
   curl_free(value);
+  return *out != NULL;
+}
+
+swhi_url_verdict swhi_url_parse(const char *url, char **scheme, char **host, const char **why) {
+  if (scheme) *scheme = NULL;
+  if (host) *host = NULL;
+  CURLU *parsed = curl_url();
+  if (!parsed) return SWHI_URL_NO_MEMORY;
+  CURLUcode code = curl_url_set(parsed, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+  char *found = NULL;
+  swhi_url_verdict verdict = SWHI_URL_OK;
+  if (code == CURLUE_OUT_OF_MEMORY) {
+    verdict = SWHI_URL_NO_MEMORY;
+  } else if (code == CURLUE_NO_HOST) {
+    verdict = SWHI_URL_NO_HOST;
+  } else if (code != CURLUE_OK) {
+    if (why) *why = curl_url_strerror(code);
+    verdict = SWHI_URL_INVALID;
+  } else if (!copy_part(parsed, CURLUPART_HOST, CURLU_URLDECODE, &found) ||
+             !copy_part(parsed, CURLUPART_SCHEME, 0, scheme)) {
+    verdict = SWHI_URL_NO_MEMORY;
+  } else if (!*found) {
+    verdict = SWHI_URL_NO_HOST;
+  }
   curl_url_cleanup(parsed);
-  return copy;
+  if (verdict == SWHI_URL_OK && host) {
+    *host = found;
+  } else {
+    free(found);
+    if (verdict != SWHI_URL_OK && scheme) {
+      free(*scheme);
+      *scheme = NULL;
+    }
+  }
+  return verdict;
 }
 
 char *swhi_url_host(const char *url) {
-  CURLUcode code;
-  char *host = url_part(url, CURLUPART_HOST, &code);
+  char *host;
+  swhi_url_parse(url, NULL, &host, NULL);
   for (char *c = host; c && *c; c++) *c = (char)tolower((unsigned char)*c);
   return host;
 }
 
 char *swhi_url_path(const char *url) {
-  CURLUcode code;
-  char *path = url_part(url, CURLUPART_PATH, &code);
-  return path || code == CURLUE_OUT_OF_MEMORY ? path : strdup("/");
+  CURLU *parsed = curl_url();
+  char *path = NULL;
+  bool ok = parsed && curl_url_set(parsed, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) ==
+                          CURLUE_OK;
+  ok = ok && copy_part(parsed, CURLUPART_PATH, 0, &path);
+  curl_url_cleanup(parsed);
+  if (ok && !*path) { /* libcurl gives "/" for a URL without a path; to be sure */
+    free(path);
+    path = strdup("/");
+  }
+  return path;
 }
 
 /* Where the password of the URL whose "://" is at sep starts and ends (end at its '@'), or
@@ -104,18 +142,19 @@ static swh_status refuse_url(swh_error *err, const char *name, const char *url, 
 swh_status swh_url_check(const char *name, const char *url, swh_error *err) {
   if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
     return refuse_url(err, name, url, "is not an http:// or https:// URL");
-  CURLUcode code;
-  char *host = url_part(url, CURLUPART_HOST, &code);
-  bool has_host = host && *host;
-  free(host);
-  if (code == CURLUE_OUT_OF_MEMORY)
+  const char *why = "";
+  switch (swhi_url_parse(url, NULL, NULL, &why)) {
+  case SWHI_URL_NO_MEMORY:
     return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory", name);
-  if (code == CURLUE_NO_HOST || (code == CURLUE_OK && !has_host))
+  case SWHI_URL_NO_HOST:
     return refuse_url(err, name, url, "has no host");
-  if (code != CURLUE_OK) {
-    char why[160];
-    snprintf(why, sizeof why, "is not a valid URL (%s)", curl_url_strerror(code));
-    return refuse_url(err, name, url, why);
+  case SWHI_URL_INVALID: {
+    char because[160];
+    snprintf(because, sizeof because, "is not a valid URL (%s)", why);
+    return refuse_url(err, name, url, because);
+  }
+  case SWHI_URL_OK:
+    break;
   }
   /* swh appends path segments to a base URL, which a query or fragment would swallow, and a
      fragment is never sent. The text is looked at, not libcurl's parts: libcurl reports an

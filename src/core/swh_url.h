@@ -14,6 +14,24 @@
 /* What replaces a secret in the trace and in messages. */
 #define SWHI_REDACTED "[redacted]"
 
+/* What libcurl's URL API makes of a URL. */
+typedef enum {
+  SWHI_URL_OK,
+  SWHI_URL_NO_HOST,   /* parsed, but without a host (or an empty one) */
+  SWHI_URL_INVALID,   /* refused: *why says why */
+  SWHI_URL_NO_MEMORY,
+} swhi_url_verdict;
+
+/*
+ * Parses url with libcurl's URL API (curl_url), the parser that later sends to it, taking
+ * any scheme so that the caller says which it accepts. On SWHI_URL_OK sets *scheme and
+ * *host (percent-decoded, as written otherwise) for the caller to free; either may be NULL
+ * when not wanted. On SWHI_URL_INVALID sets *why (when not NULL) to libcurl's reason, a
+ * static string. The one URL parser of the core: swh_url_check, the webhook validator
+ * (swh_webhook.c), swhi_url_host and swhi_url_path all go through it.
+ */
+swhi_url_verdict swhi_url_parse(const char *url, char **scheme, char **host, const char **why);
+
 /* The host of url (one that passed swh_url_check), in lower case, for the caller to free;
    NULL when out of memory. */
 char *swhi_url_host(const char *url);

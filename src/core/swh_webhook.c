@@ -3,12 +3,12 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "swh_text.h"
+#include "swh_url.h"
 
 /* How much of a user's value (a trigger name, an enum value) a message quotes. */
 #define QUOTE_CHARS 48
@@ -187,36 +187,33 @@ static swh_status check_url(const char *url, const char *path, bool forbid_sinch
                          "%s: not an absolute URL; it needs a scheme and a host, like "
                          "https://example.com/callback",
                          path);
-  CURLU *handle = curl_url();
-  if (!handle) return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory parsing the URL", path);
   char *scheme = NULL, *host = NULL;
+  const char *why = "";
   swh_status status = SWH_OK;
   char q[QUOTE_CHARS * 4 + 8];
-  CURLUcode rc = curl_url_set(handle, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
-  if (rc == CURLUE_OUT_OF_MEMORY) {
-    status = swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory parsing the URL", path);
-  } else if (rc == CURLUE_NO_HOST) {
-    status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: the URL has no host", path);
-  } else if (rc != CURLUE_OK) {
-    status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: not a valid URL (%s)", path,
-                           curl_url_strerror(rc));
-  } else if (curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+  switch (swhi_url_parse(url, &scheme, &host, &why)) {
+  case SWHI_URL_NO_MEMORY:
+    return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory parsing the URL", path);
+  case SWHI_URL_NO_HOST:
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: the URL has no host", path);
+  case SWHI_URL_INVALID:
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: not a valid URL (%s)", path, why);
+  case SWHI_URL_OK:
+    break;
+  }
+  if (!*scheme) {
     status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: the URL has no scheme", path);
   } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
     status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: must be an http or https URL, not %s",
                            path, quote(q, sizeof q, scheme));
-  } else if (curl_url_get(handle, CURLUPART_HOST, &host, CURLU_URLDECODE) != CURLUE_OK ||
-             host[0] == '\0') {
-    status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: the URL has no host", path);
   } else if (forbid_sinch && forbidden_host(host)) {
     status = swh_error_set(err, SWH_ERR_VALIDATION,
                            "%s: the host \"%s\" is a Sinch API host "
                            "(conversation-api.*.sinch.com) and cannot receive webhooks",
                            path, quote(q, sizeof q, host));
   }
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(handle);
+  free(scheme);
+  free(host);
   return status;
 }
 
