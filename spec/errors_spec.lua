@@ -213,6 +213,26 @@ describe("settings the core's table refuses", function()
   end)
 end)
 
+describe("the client's getters", function()
+  it("give the project and the API host, and raise on a closed client or a bad self",
+     function()
+    local c = assert(swh.client{ project_id = "p-1", key_id = "k", key_secret = "s",
+                                 region = "br" })
+    assert.equal("p-1", c:project_id())
+    assert.equal("br.conversation.api.sinch.com", c:api_host())
+    assert.equal("br", c:settings().region)
+    assert.equal("https://br.conversation.api.sinch.com", c:settings().base_url)
+    c:close()
+    for _, getter in ipairs{ "project_id", "api_host", "settings" } do
+      local err = raises(function() local _ = c[getter](c) end)
+      assert.equal(at(-1) .. "attempt to use a closed client", err)
+      err = raises(function() local _ = c[getter]({}) end)
+      assert.equal(at(-1) .. ("calling '%s' on bad self (use client:%s())"):format(getter,
+        getter), err)
+    end
+  end)
+end)
+
 describe("failures of the world", function()
   it("are nil, err of kind network when nothing listens, retryable", function()
     local c = assert(swh.client{ project_id = "p", key_id = "k", key_secret = "s",

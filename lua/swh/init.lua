@@ -229,23 +229,26 @@ function Client:is_closed()
   return self._core:is_closed()
 end
 
+-- The core client of a client, raising at the caller's caller (the script's line) on a bad
+-- self or a closed client.
+local function open_core(self, fname)
+  if getmetatable(self) ~= Client then
+    error(("calling '%s' on bad self (use client:%s())"):format(fname, fname), 3)
+  end
+  local core_client = self._core
+  if core_client:is_closed() then error("attempt to use a closed client", 3) end
+  return core_client
+end
+
 --- client:project_id() -> the id of the project the client works on.
 function Client:project_id()
-  if getmetatable(self) ~= Client then
-    error("calling 'project_id' on bad self (use client:project_id())", 2)
-  end
-  if self._core:is_closed() then error("attempt to use a closed client", 2) end
-  return self._core:project_id()
+  return open_core(self, "project_id"):project_id()
 end
 
 --- client:api_host() -> the host of the API the client talks to, in lower case
 -- ("eu.conversation.api.sinch.com", "127.0.0.1"): what a journal records.
 function Client:api_host()
-  if getmetatable(self) ~= Client then
-    error("calling 'api_host' on bad self (use client:api_host())", 2)
-  end
-  if self._core:is_closed() then error("attempt to use a closed client", 2) end
-  return self._core:api_host()
+  return open_core(self, "api_host"):api_host()
 end
 
 --- client:settings() -> the client's effective settings, defaults applied, secrets left
@@ -254,11 +257,7 @@ end
 -- passwords masked). swh.snapshot, swh.plan and plan:apply run at its concurrency unless
 -- told otherwise.
 function Client:settings()
-  if getmetatable(self) ~= Client then
-    error("calling 'settings' on bad self (use client:settings())", 2)
-  end
-  if self._core:is_closed() then error("attempt to use a closed client", 2) end
-  return self._core:settings()
+  return open_core(self, "settings"):settings()
 end
 
 --- swh.environment: the variables swh.client() reads, in the order of the core's table.
