@@ -464,6 +464,8 @@ print(arg[-1], arg[-2])
                    fails { SINCH_AUTH = "Basic" })
       assert.equal('swh: SINCH_REGION: "xx" is not a region (us, eu, br)' .. TRACE,
                    fails { SINCH_REGION = "xx" })
+      assert.equal('swh: SWH_RATE: "fast" is not a positive number' .. TRACE,
+                   fails { SWH_RATE = "fast" })
       assert.equal('swh: SINCH_CONVERSATION_URL: "ftp://example.com" is not an http:// or '
                    .. 'https:// URL' .. TRACE,
                    fails { SINCH_CONVERSATION_URL = "ftp://example.com" })
