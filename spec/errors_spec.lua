@@ -332,12 +332,8 @@ end)
 
 describe("swh.client() without options", function()
   local emu
-  local unset = {
-    SINCH_PROJECT_ID = false, SINCH_KEY_ID = false, SINCH_KEY_SECRET = false,
-    SINCH_REGION = false, SINCH_CONVERSATION_URL = false, SINCH_AUTH_URL = false,
-    SINCH_AUTH = false, SWH_RETRY_TIME = false, SWH_TIMEOUT = false, SWH_RETRIES = false,
-    SWH_CONCURRENCY = false, SWH_RATE = false,
-  }
+  local unset = {} -- every variable swh.client() reads (the core's table)
+  for _, name in ipairs(swh.environment) do unset[name] = false end
   local function env(vars)
     local all = {}
     for k, v in pairs(unset) do all[k] = v end
