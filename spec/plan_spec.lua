@@ -472,7 +472,7 @@ describe("the project's rules in swh.core", function()
     assert.equal(core.array_mt, getmetatable(rules.defaults.triggers))
     assert.is_nil(rules.defaults.app_id)
     assert.same({ SMART_CONVERSATIONS = "SMART_CONVERSATION" }, rules.trigger_aliases)
-    assert.equal(5, require("swh.plan_order").LIMIT)
+    assert.equal(5, require("swh.plan.order").LIMIT)
   end)
 
   -- 600 apps of 5 webhooks, then one more in a full app, one on a taken target.

@@ -117,10 +117,11 @@ print(client:project_id(), w.target, w.triggers[1], w.future_field.kept)
     -- a real server, changed through swh, saving its state file
     local state = dir .. "/state.json"
     local emulator = h.swh:gsub("swh$", "swh-emulator")
-    local url = h.shell(("%s --apps 2 --state %s -q >%s/emu.out 2>&1 & echo $! >%s/emu.pid; "
-      .. "i=0; while ! grep -q listening %s/emu.out && [ $i -lt 100 ]; do sleep 0.05; "
-      .. "i=$((i + 1)); done; grep -o 'http://127.0.0.1:[0-9]*' %s/emu.out")
-      :format(h.quote(emulator), h.quote(state), dir, dir, dir, dir)):match("^(%S+)\n$")
+    -- emu.out made first: the background job opens it only once it runs
+    local url = h.shell((": >%s/emu.out; %s --apps 2 --state %s -q >%s/emu.out 2>&1 & "
+      .. "echo $! >%s/emu.pid; i=0; while ! grep -q listening %s/emu.out && [ $i -lt 100 ]; "
+      .. "do sleep 0.05; i=$((i + 1)); done; grep -o 'http://127.0.0.1:[0-9]*' %s/emu.out")
+      :format(dir, h.quote(emulator), h.quote(state), dir, dir, dir, dir)):match("^(%S+)\n$")
     local r = run({ "--base-url=" .. tostring(url), "-e", [[
 local apps = assert(client.apps:list())
 assert(client.webhooks:create{ app_id = apps[2].id, target = "https://example.com/saved",

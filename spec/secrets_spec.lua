@@ -5,7 +5,7 @@ local helper = require "helper"
 local h = require "host_run"
 local swh = require "swh"
 local pretty = require "swh.pretty"
-local plan_text = require "swh.plan_text"
+local plan_text = require "swh.plan.text"
 
 -- { key, whether its value is hidden }: each value is unique ("hush03", "show05").
 local CASES = {

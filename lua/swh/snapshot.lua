@@ -14,6 +14,7 @@
 -- emulator; this file only gathers the lists and checks arguments.
 
 local core = require "swh.core"
+local check = require "swh.check"
 local tasks = require "swh.tasks"
 
 local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
@@ -21,20 +22,10 @@ local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
 
 local M = {}
 
--- Misuse raises at level 2 from snapshot, save and load themselves, which points at the
--- script's line (the swh module reaches them through tail calls, which leave no level of
--- their own); the helpers below only say what is wrong.
-local function argerror(n, fname, msg)
-  return ("bad argument #%d to '%s' (%s)"):format(n, fname, msg)
-end
-
--- What is wrong with a path argument, or nil.
-local function path_problem(path)
-  if type(path) ~= "string" then
-    return "path: string expected, got " .. type(path)
-  elseif path == "" then
-    return "path: must not be empty"
-  end
+-- A path argument: a string, not empty.
+local function check_path(path, n, fname)
+  check.type(path, "string", n, fname, "path")
+  if path == "" then check.argerror(n, fname, "path: must not be empty") end
 end
 
 -- The failure of one app's list, as a new error value whose message names the app; the
@@ -62,15 +53,10 @@ end
 function M.snapshot(client, opts)
   if type(client) ~= "table" or type(client.apps) ~= "table" or type(client.webhooks) ~= "table"
   then
-    error(argerror(1, "snapshot", "client expected, got " .. type(client)), 2)
+    check.argerror(1, "snapshot", "client expected, got " .. type(client))
   end
-  local problem = tasks.map_options_problem(opts)
-  if problem then
-    error(argerror(2, "snapshot", problem), 2)
-  end
-  if type(client.is_closed) == "function" and client:is_closed() then
-    error("attempt to use a closed client", 2)
-  end
+  opts = check.options(opts, 2, "snapshot", tasks.MAP_OPTIONS)
+  if type(client.is_closed) == "function" then check.open(client) end
 
   local apps, err = client.apps:list()
   if not apps then
@@ -124,17 +110,10 @@ end
 -- and two-space indents, atomically (the old file stays whole if anything fails) and with
 -- mode 0600. A value JSON cannot hold raises, naming its place (snapshot.apps[2]…).
 function M.save(snapshot, path)
-  if type(snapshot) ~= "table" then
-    error(argerror(1, "save", "snapshot: table expected, got " .. type(snapshot)), 2)
-  end
-  local problem = path_problem(path)
-  if problem then
-    error(argerror(2, "save", problem), 2)
-  end
+  check.type(snapshot, "table", 1, "save", "snapshot")
+  check_path(path, 2, "save")
   local ok, saved, err = pcall(core.save_snapshot, path, snapshot)
-  if not ok then
-    error(argerror(1, "save", tostring(saved)), 2)
-  end
+  if not ok then check.argerror(1, "save", tostring(saved)) end
   return saved, err
 end
 
@@ -142,10 +121,7 @@ end
 -- Reads a snapshot file and checks it with the emulator's rules (the message names the
 -- file and the place: `snap.json: webhooks[3].app_id: no such app "X"`).
 function M.load(path)
-  local problem = path_problem(path)
-  if problem then
-    error(argerror(1, "load", problem), 2)
-  end
+  check_path(path, 1, "load")
   return core.load_snapshot(path)
 end
 

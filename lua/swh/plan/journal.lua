@@ -1,5 +1,5 @@
---- swh.journal: the file in which plan:apply records what it does, so that an interrupted
--- run (a crash, Ctrl-C, kill -9) can be finished by swh.resume (lua/swh/apply.lua).
+--- swh.plan.journal: the file in which plan:apply records what it does, so that an interrupted
+-- run (a crash, Ctrl-C, kill -9) can be finished by swh.resume (apply.lua).
 --
 -- One JSON object a line (format 2). First the plan, with everything needed to carry out
 -- each step again: a header line, then each step on a line of its own:
@@ -354,6 +354,18 @@ local function plan_text(plan)
   return table.concat(lines, "\n")
 end
 
+-- The journal of file, its first text written and flushed: journal | nil, err (the file
+-- then closed).
+local function writing(path, file, text)
+  local journal = setmetatable({ path = path, file = file }, Journal)
+  local ok, err = journal:write_text(text)
+  if not ok then
+    journal:close()
+    return nil, err
+  end
+  return journal
+end
+
 --- Starts the journal of a new apply at path: journal | nil, err. plan = {project_id,
 -- api_host, steps}. The file is made, or, when there is one, locked and read first: it is
 -- emptied (through the locked handle) and written over only when it is a complete journal
@@ -377,14 +389,7 @@ function M.create(path, plan)
     file:close()
     return nil, failure(("%s: cannot replace: %s"):format(path, tostring(reason)))
   end
-  local journal = setmetatable({ path = path, file = file }, Journal)
-  local ok
-  ok, err = journal:write_text(plan_text(plan))
-  if not ok then
-    journal:close()
-    return nil, err
-  end
-  return journal
+  return writing(path, file, plan_text(plan))
 end
 
 --- Opens the journal at path for swh.resume: file, data | nil, err, where data is what
@@ -409,14 +414,8 @@ end
 -- its last line was cut off (data.cut_line), that line is ended first, so the records that
 -- follow start on their own line, and the "resumed" record names it.
 function M.append(path, file, data)
-  local journal = setmetatable({ path = path, file = file }, Journal)
-  local ok, err = journal:write_text((data.cut_line and "\n" or "")
+  return writing(path, file, (data.cut_line and "\n" or "")
     .. encode({ state = "resumed", cut_line = data.cut_line }, SORTED) .. "\n")
-  if not ok then
-    journal:close()
-    return nil, err
-  end
-  return journal
 end
 
 --- The record of a failure: what an error value says, without its details.

@@ -1,4 +1,4 @@
---- swh.plan_text: tostring(plan), a table of the plan's steps in the order they run, for a
+--- swh.plan.text: tostring(plan), a table of the plan's steps in the order they run, for a
 -- person to read before applying it. Secrets (secret, client_secret, any key swh.pretty
 -- counts as secret) show as swh.pretty's mask, and so do passwords inside URLs.
 --
@@ -9,8 +9,8 @@
 --   3  +               01J…A1  https://b.example.com/3  after 2, which comes back if this fails
 local pretty = require "swh.pretty"
 local core = require "swh.core"
-local build = require "swh.plan_build"
-local values = require "swh.values"
+local build = require "swh.plan.build"
+local values = require "swh.plan.values"
 
 local ipairs, next, pairs, tostring, type = ipairs, next, pairs, tostring, type
 local concat, sort = table.concat, table.sort
