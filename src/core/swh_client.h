@@ -35,6 +35,9 @@
 #include <jansson.h>
 
 #include "swh_error.h"
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 #define SWH_DEFAULT_REGION "us"
 #define SWH_DEFAULT_AUTH_URL "https://auth.sinch.com/oauth2/token"
@@ -81,7 +84,7 @@ typedef struct swh_client swh_client;
  *   --base-url: "http://127.0.0.1:99999/" is not a valid URL (Port number was not a ...)
  * SWH_ERR_MEMORY if it cannot tell.
  */
-swh_status swh_url_check(const char *name, const char *url, swh_error *err);
+SWH_API swh_status swh_url_check(const char *name, const char *url, swh_error *err);
 
 /*
  * A new client (the caller frees it with swh_client_free), or NULL with err filled:
@@ -91,16 +94,16 @@ swh_status swh_url_check(const char *name, const char *url, swh_error *err);
  * (checked on the URL's text, before any connection or name lookup); SWH_ERR_MEMORY. The
  * config's strings are copied. No request is sent until the first call.
  */
-swh_client *swh_client_new(const swh_config *config, swh_error *err);
+SWH_API swh_client *swh_client_new(const swh_config *config, swh_error *err);
 
 /* The host of the API the client talks to, in lower case ("eu.conversation.api.sinch.com",
    "127.0.0.1"): what a journal records, so that a run is not resumed against another. */
-const char *swh_client_api_host(const swh_client *client);
+SWH_API const char *swh_client_api_host(const swh_client *client);
 
 /* Cancels every call still running (they finish with kind SWH_ERR_USAGE "client closed"
    only if their owner still holds them: see swh_call_abandon) and frees the client. NULL is
    a no-op. */
-void swh_client_free(swh_client *client);
+SWH_API void swh_client_free(swh_client *client);
 
 /* The operations of the API. */
 typedef enum {
@@ -123,7 +126,7 @@ typedef struct swh_call swh_call;
  * swh_call_start makes the same check on strlen(id); the Lua binding calls this first, with
  * the string's real length.
  */
-swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
+SWH_API swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
 
 /*
  * Validates the arguments and queues the request; nothing is sent until swh_client_step.
@@ -133,43 +136,45 @@ swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
  * swh_id_check),
  * SWH_ERR_MEMORY.
  */
-swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
-                         void *user, swh_error *err);
+SWH_API swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
+                                 void *user, swh_error *err);
 
 /*
  * Drives transfers, retries and renewals, waiting at most timeout_ms for something to
  * happen (0: do not wait). Returns the number of calls not yet done (abandoned calls not
  * counted, though their transfers still run to the end in later steps).
  */
-int swh_client_step(swh_client *client, int timeout_ms);
+SWH_API int swh_client_step(swh_client *client, int timeout_ms);
 
 /* The next call that became done since the last time, in completion order, or NULL. */
-swh_call *swh_client_next_done(swh_client *client);
+SWH_API swh_call *swh_client_next_done(swh_client *client);
 
-bool swh_call_done(const swh_call *call);
-void *swh_call_user(const swh_call *call);
+SWH_API bool swh_call_done(const swh_call *call);
+SWH_API void *swh_call_user(const swh_call *call);
 
 /*
  * Takes the outcome of a done call and frees it. On success returns SWH_OK and *result (the
  * caller owns it). Otherwise returns the error's kind with err filled (err->request set) and
  * *result NULL. Finishing a call that is not done is SWH_ERR_USAGE and frees nothing.
  */
-swh_status swh_call_finish(swh_call *call, json_t **result, swh_error *err);
+SWH_API swh_status swh_call_finish(swh_call *call, json_t **result, swh_error *err);
 
 /* Gives up a call the caller no longer wants: the client frees it when the transfer ends
    (or at once if it was not sent). NULL is a no-op. */
-void swh_call_abandon(swh_call *call);
+SWH_API void swh_call_abandon(swh_call *call);
 
 /* Blocking forms: start, step until done, finish. Results are owned by the caller. */
-swh_status swh_webhooks_list(swh_client *client, const char *app_id, json_t **webhooks,
-                             swh_error *err);
-swh_status swh_webhook_create(swh_client *client, const json_t *webhook, json_t **created,
-                              swh_error *err);
-swh_status swh_webhook_get(swh_client *client, const char *webhook_id, json_t **webhook,
-                           swh_error *err);
-swh_status swh_webhook_update(swh_client *client, const char *webhook_id,
-                              const json_t *changes, json_t **updated, swh_error *err);
-swh_status swh_webhook_delete(swh_client *client, const char *webhook_id, swh_error *err);
-swh_status swh_apps_list(swh_client *client, json_t **apps, swh_error *err);
+SWH_API swh_status swh_webhooks_list(swh_client *client, const char *app_id, json_t **webhooks,
+                                     swh_error *err);
+SWH_API swh_status swh_webhook_create(swh_client *client, const json_t *webhook, json_t **created,
+                                      swh_error *err);
+SWH_API swh_status swh_webhook_get(swh_client *client, const char *webhook_id, json_t **webhook,
+                                   swh_error *err);
+SWH_API swh_status swh_webhook_update(swh_client *client, const char *webhook_id,
+                                      const json_t *changes, json_t **updated, swh_error *err);
+SWH_API swh_status swh_webhook_delete(swh_client *client, const char *webhook_id, swh_error *err);
+SWH_API swh_status swh_apps_list(swh_client *client, json_t **apps, swh_error *err);
+
+SWH_END_DECLS
 
 #endif
