@@ -2,6 +2,9 @@
 # pkg-config files that point there. Included by the top CMakeLists.txt.
 include(GNUInstallDirs)
 set(SWH_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/swh)
+# Where the Lua modules go: where a stock lua5.4 looks under the prefix; luarocks sets both.
+set(SWH_INSTALL_LUADIR share/lua/5.4 CACHE STRING "Directory of the Lua files of swh")
+set(SWH_INSTALL_LUA_CDIR lib/lua/5.4 CACHE STRING "Directory of the C modules of swh")
 
 # swh_pkg_config(name): makes name.pc from cmake/name.pc.in and installs it. The .pc files
 # find the prefix from their own place (${pcfiledir}), so `cmake --install --prefix DIR`
