@@ -163,6 +163,36 @@ SWH_API swh_status swh_call_finish(swh_call *call, json_t **result, swh_error *e
    (or at once if it was not sent). NULL is a no-op. */
 SWH_API void swh_call_abandon(swh_call *call);
 
+/*
+ * Driving the client from an event loop (epoll, libuv, luv, cqueues...), instead of
+ * swh_client_step: libcurl's multi socket interface, passed on. The client says, through
+ * two callbacks, which descriptors to watch for what and when to call back; the loop calls
+ * swh_client_socket_ready or swh_client_timeout then, and the client does work only inside
+ * those (and inside swh_client_step and the blocking forms, which keep working). After each,
+ * swh_client_next_done hands out the calls that finished.
+ *
+ * watch(user, fd, what): from now on watch fd for what (SWH_WATCH_IN, SWH_WATCH_OUT or
+ * both), replacing what was asked for fd before; what == 0: stop watching fd.
+ * timer(user, timeout_ms): call swh_client_timeout once timeout_ms milliseconds have passed
+ * (0: as soon as the loop can), replacing the timer asked before; -1: no timer.
+ * Neither callback may call the client. swh_call_start asks for a timer (the call waits for
+ * it to be sent); swh_client_free stops watching every descriptor.
+ */
+enum { SWH_WATCH_IN = 1, SWH_WATCH_OUT = 2, SWH_WATCH_ERROR = 4 };
+typedef void swh_watch_fn(void *user, int fd, int what);
+typedef void swh_timer_fn(void *user, long timeout_ms);
+
+/* Attaches the callbacks, once, before any call is started: SWH_ERR_USAGE otherwise, or
+   for a NULL callback. */
+SWH_API swh_status swh_client_set_loop(swh_client *client, swh_watch_fn *watch,
+                                       swh_timer_fn *timer, void *user, swh_error *err);
+
+/* fd became ready for what (SWH_WATCH_IN, SWH_WATCH_OUT, SWH_WATCH_ERROR, or'ed). */
+SWH_API void swh_client_socket_ready(swh_client *client, int fd, int what);
+
+/* The time the timer callback asked for has come. */
+SWH_API void swh_client_timeout(swh_client *client);
+
 /* Blocking forms: start, step until done, finish. Results are owned by the caller. */
 SWH_API swh_status swh_webhooks_list(swh_client *client, const char *app_id, json_t **webhooks,
                                      swh_error *err);
