@@ -72,6 +72,8 @@ M.wait = tasks.wait
 M.map = tasks.map
 -- For another scheduler: swh._install_scheduler(is_task) -> sentinel (see tasks.lua).
 M._install_scheduler = tasks.install_scheduler
+-- Inside an event loop: swh.use_loop(adapter) (lua/swh/loop.lua; swh.loop.luv, .cqueues).
+M.use_loop = require("swh.loop").use
 local await = tasks.await
 
 ------------------------------------------------------------------------------------------
@@ -215,6 +217,7 @@ end
 
 function Client.__close(self)
   self._core:close()
+  tasks.client_closed(self._core)
 end
 
 --- client:close(): frees the connections; safe twice. A closed client raises on use.
@@ -223,6 +226,7 @@ function Client:close()
     error("calling 'close' on bad self (use client:close())", 2)
   end
   self._core:close()
+  tasks.client_closed(self._core) -- an event loop stops watching its descriptors
 end
 
 --- client:is_closed() -> boolean

@@ -265,7 +265,8 @@ static void test_set_loop_refusals(void **state) {
   swh_error_init(&err);
   assert_int_equal(swh_client_set_loop(f->client, on_watch, on_timer, &f->loop, &err),
                    SWH_ERR_USAGE);
-  assert_string_equal(err.message, "swh_client_set_loop: only once, before any call");
+  assert_string_equal(err.message, "swh_client_set_loop: only once, while no request is in "
+                                   "flight");
   swh_error_clear(&err);
   assert_int_equal(swh_client_set_loop(f->client, NULL, on_timer, NULL, &err), SWH_ERR_USAGE);
   assert_string_equal(err.message,

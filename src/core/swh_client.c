@@ -1069,8 +1069,11 @@ swh_status swh_client_set_loop(swh_client *client, swh_watch_fn *watch, swh_time
   if (!client || !watch || !timer)
     return swh_error_set(err, SWH_ERR_USAGE, "swh_client_set_loop: client, watch and timer "
                                              "are required");
-  if (client->watch || client->active || client->in_flight_count || client->token_in_flight)
-    return swh_error_set(err, SWH_ERR_USAGE, "swh_client_set_loop: only once, before any call");
+  /* Queued calls are fine (they are sent from the loop); a transfer libcurl already runs
+     would have sockets the loop was never told of. */
+  if (client->watch || client->in_flight_count || client->token_in_flight)
+    return swh_error_set(err, SWH_ERR_USAGE,
+                         "swh_client_set_loop: only once, while no request is in flight");
   if (curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
       curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client) != CURLM_OK ||
       curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
@@ -1079,6 +1082,7 @@ swh_status swh_client_set_loop(swh_client *client, swh_watch_fn *watch, swh_time
   client->watch = watch;
   client->timer = timer;
   client->loop_user = user;
+  loop_update_timer(client); /* for the calls already queued */
   return SWH_OK;
 }
 

@@ -182,8 +182,8 @@ enum { SWH_WATCH_IN = 1, SWH_WATCH_OUT = 2, SWH_WATCH_ERROR = 4 };
 typedef void swh_watch_fn(void *user, int fd, int what);
 typedef void swh_timer_fn(void *user, long timeout_ms);
 
-/* Attaches the callbacks, once, before any call is started: SWH_ERR_USAGE otherwise, or
-   for a NULL callback. */
+/* Attaches the callbacks, once, while no request is in flight (calls may be queued: the
+   timer callback is asked at once): SWH_ERR_USAGE otherwise, or for a NULL callback. */
 SWH_API swh_status swh_client_set_loop(swh_client *client, swh_watch_fn *watch,
                                        swh_timer_fn *timer, void *user, swh_error *err);
 
