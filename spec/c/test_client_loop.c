@@ -160,10 +160,13 @@ static void test_nothing_happens_until_the_loop_says(void **state) {
   fixture *f = fixture_new(0, NULL);
   swh_error err;
   swh_error_init(&err);
+  /* Attached with nothing to do: no timer. */
+  assert_int_equal(f->loop.timer_calls, 1);
+  assert_true(f->loop.deadline_ms < 0);
   swh_call *call = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
   assert_non_null(call);
   /* Queued, and a timer asked for at once; no descriptor yet: nothing was sent. */
-  assert_int_equal(f->loop.timer_calls, 1);
+  assert_int_equal(f->loop.timer_calls, 2);
   assert_true(f->loop.deadline_ms >= 0 && f->loop.deadline_ms <= now_ms());
   assert_int_equal(f->loop.watch_calls, 0);
   usleep(50 * 1000);
