@@ -75,9 +75,9 @@ describe("an apply stopped by a signal", function()
   end)
 
   -- Starts swh on the script; waits (at most 10 s) until the journal has `done` lines
-  -- marked done, then sends signal. Returns how the process ended, the journal's text
-  -- at the signal, and what the process printed.
-  local function apply_until(done, signal, journal)
+  -- marked done, calls meanwhile() if given, then sends signal. Returns how the process
+  -- ended, the journal's text at the signal, and what the process printed.
+  local function apply_until(done, signal, journal, meanwhile)
     local out = dir .. "/out.txt"
     local env = { SINCH_PROJECT_ID = emu.project_id, SINCH_KEY_ID = emu.key_id,
                   SINCH_KEY_SECRET = emu.key_secret, SINCH_CONVERSATION_URL = emu.url,
@@ -97,6 +97,7 @@ describe("an apply stopped by a signal", function()
       if count(at_signal, '"state":"done"') >= done or not alive(pid) then break end
       helper.sleep(0.01)
     end
+    if meanwhile then meanwhile() end
     os.execute(("kill -%s %d 2>/dev/null"):format(signal, pid))
     for _ = 1, 1000 do
       if not alive(pid) then break end
@@ -133,6 +134,26 @@ describe("an apply stopped by a signal", function()
     assert.is_nil(at_signal:find('"state":"complete"', 1, true))
     assert.equal("600", fx.mode(journal))
     check_finished(journal, printed)
+  end)
+
+  it("a second apply of the journal while the first runs is refused; neither is lost",
+  function()
+    local journal = dir .. "/race.journal"
+    local refused, text_before, text_after
+    local how = apply_until(4, "KILL", journal, function()
+      text_before = h.read(journal)
+      local plan = assert(swh.plan(client, { { app_id = "app-01", target = H .. "other" } }))
+      local summary, err = plan:apply { journal = journal }
+      assert.is_nil(summary)
+      refused = err.message
+      text_after = h.read(journal)
+    end)
+    assert.equal("signal", how)
+    assert.equal(("cannot create the journal %s: in use by another run (an apply or resume of "
+      .. "this journal is still going on)"):format(journal), refused)
+    -- what the first run had written is still there, and its run goes on from it
+    assert.equal(text_before, text_after:sub(1, #text_before))
+    check_finished(journal, "")
   end)
 
   it("SIGINT (Ctrl-C): swh stops with status 130 and swh.resume finishes the plan", function()

@@ -175,19 +175,25 @@ describe("plan:apply", function()
   end)
 
   describe("the journal", function()
-    it("is mode 0600, starts with the plan, has each step sent before done, and ends complete",
-    function()
+    it("is mode 0600, starts with the plan a step a line, has each step sent before done, "
+      .. "and ends complete", function()
       layout { { { target = H .. "a1", secret = "journal-secret" }, { target = H .. "a2" } } }
       local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a1", secret = "s2" },
                                              { app_id = A, target = H .. "a3" } }))
       local path = journal_path()
       assert(plan:apply { journal = path })
       assert.equal("600", fx.mode(path))
-      local first = assert(swh.json.decode(fx.read(path):match("^[^\n]*")))
-      assert.equal(1, first.swh_journal)
-      assert.equal(emu.project_id, first.project_id)
-      assert.equal("127.0.0.1", first.api_host) -- the host, without the port
-      assert.same(swh.json.decode(swh.json.encode(plan.steps)), first.steps)
+      local lines = fx.lines(path)
+      -- the host without the port; the number of steps, each on the lines that follow
+      assert.equal('{"swh_journal":2,"api_host":"127.0.0.1","project_id":"emulator-project",'
+        .. '"steps":3}', lines[1])
+      for i, step in ipairs(plan.steps) do
+        local kept = { op = step.op, wave = step.wave, pair = step.pair, id = step.id,
+                       changes = step.changes, webhook = step.webhook }
+        assert.equal(swh.json.encode(kept, { sort_keys = true }), lines[i + 1])
+      end
+      assert.equal("update", plan.steps[1].op) -- its before, after and mask are not kept
+      assert.is_nil(lines[2]:find('"before"', 1, true))
       local records = fx.records(path)
       assert.equal(3 * 2 + 1, #records)
       for step = 1, 3 do
@@ -222,8 +228,58 @@ describe("plan:apply", function()
       assert.same(fx.expected(apps, { { app_id = A, target = H .. "a2" } }), fx.state(client))
       fx.write(path, complete)
       assert(again:apply { journal = path }) -- a complete journal is replaced
-      assert.equal(H .. "a3", swh.json.decode(fx.read(path):match("^[^\n]*")).steps[1]
-        .webhook.target)
+      assert.equal(H .. "a3", swh.json.decode(fx.lines(path)[2]).webhook.target)
+    end)
+
+    it("is written over when it is empty or its plan is cut off: that apply sent nothing",
+    function()
+      layout { { { target = H .. "a1" } } }
+      local path = journal_path()
+      local first = assert(swh.plan(client, { { app_id = A, target = H .. "a2" } }))
+      assert(first:apply { journal = path })
+      local lines = fx.lines(path)
+      assert.equal(8, #lines) -- the header, 2 steps, 2 x (sent, done), complete
+      local cuts = { "", lines[1]:sub(1, 20), lines[1], lines[1] .. "\n",
+                     lines[1] .. "\n" .. lines[2]:sub(1, 30),
+                     lines[1] .. "\n" .. lines[2] .. "\n" }
+      for n, cut in ipairs(cuts) do
+        fx.write(path, cut)
+        local desired = { { app_id = A, target = H .. "cut" .. n } }
+        local summary = assert(assert(swh.plan(client, desired)):apply { journal = path })
+        assert.equal(1, summary.created, n)
+        assert.same(fx.expected(apps, desired), fx.state(client), n)
+        assert.equal(H .. "cut" .. n, swh.json.decode(fx.lines(path)[2]).webhook.target, n)
+        assert.equal("600", fx.mode(path))
+      end
+    end)
+
+    it("of a second apply on one path is refused while the first runs; neither is lost",
+    function()
+      layout { { { target = H .. "a1" } } }
+      local path = journal_path()
+      local old = assert(swh.plan(client, { { app_id = A, target = H .. "a1" },
+                                            { app_id = A, target = H .. "a0" } }))
+      assert(old:apply { journal = path }) -- a complete journal: either apply may replace it
+      local first = assert(swh.plan(client, { { app_id = A, target = H .. "b1" } }))
+      local second = assert(swh.plan(client, { { app_id = A, target = H .. "b2" } }))
+      -- the first has taken the journal (apply holds it so from before reading it)
+      local running = assert(journal.create(path, { project_id = first.project_id,
+                                                    api_host = "127.0.0.1",
+                                                    steps = first.steps }))
+      local text = fx.read(path)
+      local summary, err = second:apply { journal = path }
+      assert.is_nil(summary)
+      assert.equal("usage", err.kind)
+      assert.equal(("cannot create the journal %s: in use by another run (an apply or resume "
+        .. "of this journal is still going on)"):format(path), err.message)
+      assert.equal(text, fx.read(path))
+      assert(running:write { step = 1, state = "sent" })
+      running:close()
+      -- the first's journal is whole, and its run is finished by resume
+      assert.equal(#first.steps, #assert(journal.read(path)).header.steps)
+      local resumed = assert(swh.resume(path, client))
+      assert.same({ 1, 2 }, { resumed.created, resumed.deleted })
+      assert.same(fx.expected(apps, { { app_id = A, target = H .. "b1" } }), fx.state(client))
     end)
 
     it("that cannot be made stops the apply before anything is sent", function()
@@ -287,7 +343,7 @@ describe("plan:apply", function()
     -- api_host is given.
     local function stopped_run(plan, records, api_host)
       local path = journal_path()
-      local j = assert(journal.create(path, { swh_journal = 1, project_id = plan.project_id,
+      local j = assert(journal.create(path, { project_id = plan.project_id,
                                               api_host = api_host, steps = plan.steps }))
       for _, r in ipairs(records) do assert(j:write(r)) end
       j:close()
@@ -361,6 +417,27 @@ describe("plan:apply", function()
       assert.equal(text, fx.read(path))
     end)
 
+    it("counts as done a sent create that lands after resume looked for it", function()
+      layout { { { target = H .. "a1" } } }
+      local desired = { { app_id = A, target = H .. "a1" }, { app_id = A, target = H .. "n1" } }
+      local plan = assert(swh.plan(client, desired))
+      local path = stopped_run(plan, { { step = 1, state = "sent" } })
+      -- The run that sent the create was killed with it in flight; the server applies it
+      -- just after resume's lookup found nothing (a server slow to apply, or far away).
+      local resuming = helper.client(emu)
+      local list = resuming.webhooks.list
+      resuming.webhooks.list = function(self, app_id)
+        local found, err = list(self, app_id)
+        if found and #found == 1 then assert(client.webhooks:create(plan.steps[1].webhook)) end
+        return found, err
+      end
+      local summary = assert(swh.resume(path, resuming))
+      resuming:close()
+      assert.same({ 1, 0, 0 }, { summary.created, summary.failed, summary.restored },
+                  tostring(summary))
+      assert.same(fx.expected(apps, desired), fx.state(client))
+    end)
+
     it("counts a sent delete of a webhook already gone as done, and restores after a failed create",
     function()
       local start = five("a")
@@ -400,12 +477,14 @@ describe("plan:apply", function()
       assert.same(fx.expected(apps, desired), fx.state(client))
       local lines = {}
       for line in fx.read(path):gmatch("[^\n]*\n") do lines[#lines + 1] = line end
-      assert.equal('{"state":"do\n', lines[3])
-      assert.equal('{"cut_line":3,"state":"resumed"}\n', lines[4])
-      assert.is_true(assert(swh.resume(path, client)).already_complete) -- line 3 forgiven
+      -- the header, 2 steps, the sent record, then the cut line
+      assert.equal('{"state":"do\n', lines[5])
+      assert.equal('{"cut_line":5,"state":"resumed"}\n', lines[6])
+      assert.is_true(assert(swh.resume(path, client)).already_complete) -- line 5 forgiven
     end)
 
-    it("takes a journal whose plan line lost only its newline: nothing was sent", function()
+    it("takes a journal whose plan's last line lost only its newline: nothing was sent",
+    function()
       layout { { { target = H .. "a1" } } }
       local desired = { { app_id = A, target = H .. "a2" } }
       local path = stopped_run(assert(swh.plan(client, desired)), {})
@@ -415,8 +494,99 @@ describe("plan:apply", function()
       assert.equal(1, summary.created)
       assert.same(fx.expected(apps, desired), fx.state(client))
       local records = fx.records(path)
-      assert.same({ cut_line = 1, state = "resumed" }, records[1])
+      assert.same({ cut_line = 3, state = "resumed" }, records[1])
       assert.is_true(assert(swh.resume(path, client)).already_complete)
+    end)
+
+    it("reads every cut of a journal: an error saying so within the plan, the records after",
+    function()
+      layout { { { target = H .. "a1" } } }
+      local path = journal_path()
+      assert(assert(swh.plan(client, { { app_id = A, target = H .. "a2" } })):apply {
+        journal = path })
+      local text = fx.read(path)
+      local plan_end = select(2, text:find("^[^\n]*\n[^\n]*\n[^\n]*\n")) -- 2 steps
+      for n = 0, #text do
+        local cut = text:sub(1, n)
+        local data, message, restartable = journal.parse(cut, "j")
+        if n < plan_end - 1 then -- (a last step whole but for its newline is the plan)
+          assert.is_nil(data, n)
+          assert.is_true(restartable, n)
+          assert.truthy(message:find("there is nothing to resume (a new plan:apply may use "
+            .. "this journal's path)", 1, true), message)
+        else
+          assert(data, message)
+          assert.equal(2, #data.header.steps, n)
+          local ended = cut:sub(-1) == "\n"
+          assert.equal(not ended or nil, data.cut_line and true, n)
+          assert.equal(n >= #text - 1, data.complete, n) -- its last line whole, or all but "\n"
+        end
+      end
+    end)
+
+    it("reads a journal with bytes changed without raising: data, or an error naming a line",
+    function()
+      layout { { { target = H .. "a1", secret = "a1-secret" } } }
+      local path = journal_path()
+      assert(assert(swh.plan(client, { { app_id = A, target = H .. "a2" } })):apply {
+        journal = path })
+      local text = fx.read(path)
+      local state = 12345 -- a fixed seed: the same mutations on every run
+      local function random(n)
+        state = (state * 1103515245 + 12345) % 2147483648
+        return state % n + 1
+      end
+      local bytes = { "\n", "{", "}", '"', ":", ",", "0", "9", "-", "\0", "\255", " ", "x" }
+      for _ = 1, 1000 do
+        local mutated = text
+        for _ = 1, random(3) do
+          local where = random(#mutated)
+          local byte = bytes[random(#bytes)]
+          local kind = random(3) -- replace, insert, delete
+          mutated = mutated:sub(1, where - 1) .. (kind < 3 and byte or "")
+            .. mutated:sub(kind == 2 and where or where + 1)
+        end
+        local ok, data, message = pcall(journal.parse, mutated, "j")
+        assert(ok, data)
+        if not data then
+          assert.equal("string", type(message))
+          assert.truthy(message:find("^j:%d+: ") or message:find("^j: "), message)
+          assert.is_nil(message:find("a1-secret", 1, true), message)
+        end
+      end
+    end)
+
+    it("takes a journal of format 1 (the plan on line 1), of 2,100 steps too", function()
+      layout { { { target = H .. "a1" } } }
+      local desired = { { app_id = A, target = H .. "a2" } }
+      local plan = assert(swh.plan(client, desired))
+      local path = journal_path()
+      local function format1(steps, records)
+        local lines = { swh.json.encode({ swh_journal = 1, project_id = plan.project_id,
+                                          api_host = "127.0.0.1", steps = steps },
+                                        { sort_keys = true }) }
+        for _, r in ipairs(records) do lines[#lines + 1] = swh.json.encode(r) end
+        return table.concat(lines, "\n") .. "\n"
+      end
+      fx.write(path, format1(plan.steps, { { step = 1, state = "sent" } }))
+      local summary = assert(swh.resume(path, client))
+      assert.same({ 1, 1, 0 }, { summary.created, summary.deleted, summary.skipped })
+      assert.same(fx.expected(apps, desired), fx.state(client))
+      assert.same({ { step = 1, state = "sent" }, { state = "resumed" } },
+                  { fx.records(path)[1], fx.records(path)[2] })
+      -- a large one reads in linear time (its line 1 alone is over 400 KB)
+      local steps, records = {}, {}
+      for i = 1, 2100 do
+        steps[i] = { op = "create", wave = 1, webhook = { app_id = A, target = H .. "n" .. i,
+                     secret = "big-secret-" .. i, triggers = { "MESSAGE_DELIVERY" } } }
+        records[2 * i - 1] = { step = i, state = "sent" }
+        records[2 * i] = { step = i, state = "done", id = "01ID" .. i }
+      end
+      records[#records + 1] = { state = "complete" }
+      fx.write(path, format1(steps, records))
+      summary = assert(swh.resume(path, client))
+      assert.is_true(summary.already_complete)
+      assert.same({ 2100, 2100 }, { summary.created, summary.skipped })
     end)
 
     describe("refuses", function()
@@ -445,32 +615,62 @@ describe("plan:apply", function()
         assert.equal("/nonexistent/swh.journal: cannot open: No such file or directory",
                      refused "/nonexistent/swh.journal")
         fx.write(path, "")
-        assert.equal(path .. ": not a swh journal (the file is empty)", refused())
+        assert.equal(path .. ": the file is empty: its apply stopped before sending anything; "
+          .. "there is nothing to resume (a new plan:apply may use this journal's path)",
+          refused())
         fx.write(path, "hello\n")
         assert.equal(path .. ":1: not a swh journal (the first line of a journal is the plan of "
           .. "a plan:apply)", refused())
-        fx.write(path, '{"swh_journal":2,"project_id":"p","steps":[]}\n')
-        assert.equal(path .. ":1: journal format 2 is not known (this swh reads format 1)",
+        fx.write(path, '{"swh_journal":3,"project_id":"p","steps":0}\n')
+        assert.equal(path .. ":1: journal format 3 is not known (this swh reads formats 1 and 2)",
                      refused())
-        fx.write(path, '{"swh_journal":1,"project_id":"p","api_host":5,"steps":[]}\n')
+        fx.write(path, '{"swh_journal":2,"api_host":5,"project_id":"p","steps":0}\n')
         assert.equal(path .. ":1: the plan's api_host is not a string", refused())
+        fx.write(path, '{"swh_journal":2,"steps":0}\n')
+        assert.equal(path .. ":1: the plan has no project_id", refused())
+        fx.write(path, '{"swh_journal":2,"project_id":"p","steps":[]}\n')
+        assert.equal(path .. ":1: the plan has no steps (format 2: their number)", refused())
+        fx.write(path, '{"swh_journal":1,"project_id":"p","steps":2}\n')
+        assert.equal(path .. ":1: the plan has no steps (format 1: a list)", refused())
       end)
 
-      it("a plan line cut off, before anything was sent", function()
-        local first = lines_of(path)[1]
-        fx.write(path, first:sub(1, 40))
+      it("a plan cut off, before anything was sent", function()
+        local lines = lines_of(path)
+        local nothing = ": its apply stopped before sending anything; there is nothing to "
+          .. "resume (a new plan:apply may use this journal's path)"
+        fx.write(path, lines[1]:sub(1, 20))
+        assert.equal(path .. ":1: the plan is cut off" .. nothing, refused())
+        fx.write(path, lines[1] .. "\n")
+        assert.equal(path .. ":2: the plan is cut off after 0 of its 2 steps" .. nothing,
+                     refused())
+        fx.write(path, lines[1] .. "\n" .. lines[2] .. "\n" .. lines[3]:sub(1, 12))
+        assert.equal(path .. ":3: the plan is cut off in step 2 of 2" .. nothing, refused())
+        -- format 1: the line 1 that held the whole plan
+        fx.write(path, '{"api_host":"127.0.0.1","project_id":"emulator-project","steps":[{"op"')
         assert.equal(path .. ": the plan (line 1) is cut off: its apply stopped before sending "
           .. "anything; there is nothing to resume", refused())
       end)
 
       it("a bad line before the last, naming its number", function()
         local lines = lines_of(path)
-        fx.write(path, lines[1] .. '\n{"step":1,"state":"sent"\n' .. lines[2] .. "\n")
-        assert.equal(path .. ":2: not a journal line (not JSON: cut off or corrupt)", refused())
-        fx.write(path, lines[1] .. '\n{"step":9,"state":"sent"}\n' .. lines[2] .. "\n")
-        assert.equal(path .. ":2: not a journal line (step 9 is not in the plan (1-2))", refused())
-        fx.write(path, lines[1] .. '\n{"step":1,"state":"lost"}\n' .. lines[2] .. "\n")
-        assert.equal(path .. ":2: not a journal line (unknown state lost)", refused())
+        local plan = table.concat(lines, "\n", 1, 3) .. "\n"
+        fx.write(path, plan .. '{"step":1,"state":"sent"\n' .. lines[4] .. "\n")
+        assert.equal(path .. ":4: not a journal line (not JSON: cut off or corrupt)", refused())
+        fx.write(path, plan .. '{"step":9,"state":"sent"}\n' .. lines[4] .. "\n")
+        assert.equal(path .. ":4: not a journal line (step 9 is not in the plan (1-2))", refused())
+        fx.write(path, plan .. '{"step":1,"state":"lost"}\n' .. lines[4] .. "\n")
+        assert.equal(path .. ":4: not a journal line (unknown state lost)", refused())
+        fx.write(path, plan .. '{"state":"sent","step":01}\n' .. lines[4] .. "\n")
+        assert.equal(path .. ":4: not a journal line (not JSON: cut off or corrupt)", refused())
+        fx.write(path, lines[1] .. '\n{"op":"rename","wave":1}\n' .. lines[3] .. "\n")
+        assert.equal(path .. ":2: step 1 of the plan: not a step (op create, update or delete)",
+                     refused())
+        fx.write(path, lines[1] .. "\n" .. lines[2] .. '\n{"op":"delete"\n' .. lines[4] .. "\n")
+        assert.equal(path .. ":3: step 2 of the plan: not JSON: corrupt", refused())
+        fx.write(path, lines[1] .. "\n" .. lines[2]:gsub('"wave":1', '"wave":0') .. "\n"
+          .. lines[3] .. "\n")
+        assert.equal(path .. ":2: step 1 of the plan: wave: expected a positive integer",
+                     refused())
       end)
 
       it("a client of another project", function()
@@ -498,7 +698,7 @@ describe("plan:apply", function()
         -- an apply holds the journal it makes from the start
         local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a3" } }))
         local applying = journal_path()
-        local j = assert(journal.create(applying, { swh_journal = 1,
+        local j = assert(journal.create(applying, {
                                                     project_id = plan.project_id,
                                                     steps = plan.steps }))
         assert.equal(applying .. ": cannot open: in use by another run (an apply or resume of "
@@ -547,5 +747,43 @@ describe("plan:apply against a faulty server", function()
     client:close()
     emu:stop()
     assert(ok, err)
+  end)
+end)
+
+describe("plan:apply's requests in flight", function()
+  local emu
+  setup(function()
+    swh.quiet = true
+    emu = helper.emulator { apps = 3 }
+  end)
+  teardown(function() emu:stop() end)
+
+  -- The most updates in flight at once while a plan retargets 15 webhooks through a client
+  -- whose concurrency is client_concurrency, applied with opts.
+  local function most_in_flight(client_concurrency, opts)
+    local client = helper.client(emu, { concurrency = client_concurrency })
+    local plain = {}
+    for i = 1, 5 do plain[i] = { target = H .. i } end
+    fx.reset(client, { plain, plain, plain })
+    local plan = assert(swh.plan(client, function(w) w.target = w.target .. "/moved" end))
+    local update = getmetatable(client.webhooks).__index.update
+    local in_flight, most = 0, 0
+    client.webhooks.update = function(self, id, changes) -- counts, then the real call
+      in_flight = in_flight + 1
+      most = math.max(most, in_flight)
+      local made, err = update(self, id, changes)
+      in_flight = in_flight - 1
+      return made, err
+    end
+    opts.journal = false
+    local summary = assert(plan:apply(opts))
+    client:close()
+    assert.equal(15, summary.updated)
+    return most
+  end
+
+  it("are the client's unless told otherwise", function()
+    assert.equal(3, most_in_flight(3, {}))
+    assert.equal(2, most_in_flight(3, { concurrency = 2 }))
   end)
 end)

@@ -84,6 +84,42 @@ describe("swh-emulator's command line", function()
     emu:stop()
   end)
 
+  --- curl's answer to a request (status and body), sent with args (a list) to url.
+  local function curl(args, url)
+    local quoted = {}
+    for i, a in ipairs(args) do quoted[i] = quote(a) end
+    local pipe = assert(io.popen(("curl -s -m 10 -w '\n%%{http_code}' %s %s"):format(
+      table.concat(quoted, " "), quote(url))))
+    local text = pipe:read("a")
+    pipe:close()
+    local body, status = text:match("^(.*)\n(%d+)$")
+    return tonumber(status), body
+  end
+
+  it("keeps OAuth2 tokens valid across a kill -9 and restart on the same --state", function()
+    local state = dir .. "/state.json"
+    local emu = helper.emulator { args = { "--state", state } }
+    local status, body = curl({ "-u", "emulator-key:emulator-secret", "-d",
+                                "grant_type=client_credentials" }, emu.auth_url)
+    assert.equal(200, status)
+    local token = assert(body:match('"access_token":"([^"]+)"'))
+    local bearer = { "-H", "Authorization: Bearer " .. token }
+    local apps = emu.url .. "/v1/projects/emulator-project/apps"
+    assert.equal(200, (curl(bearer, apps)))
+    os.execute("kill -KILL " .. emu.pid)
+    emu:stop()
+    emu = helper.emulator { args = { "--state", state } }
+    apps = emu.url .. "/v1/projects/emulator-project/apps"
+    assert.equal(200, (curl(bearer, apps)))
+    emu:stop()
+    -- the key is in the state file only: an emulator without it refuses the token
+    emu = helper.emulator {}
+    status, body = curl(bearer, emu.url .. "/v1/projects/emulator-project/apps")
+    assert.equal(401, status)
+    assert.truthy(body:find('"message":"Invalid credentials"', 1, true), body)
+    emu:stop()
+  end)
+
   it("says so when an existing --state file wins over a snapshot and --apps", function()
     local state, seed = dir .. "/state.json", dir .. "/seed.json"
     local emu = helper.emulator { args = { "--apps", "2", "--state", state } }

@@ -148,8 +148,10 @@ function M.emulator(opts)
     quoted[i] = shell_quote(a)
   end
   local log = os.tmpname()
-  -- sh prints its pid, then becomes the emulator: that pid is the emulator's.
-  local command = ("sh -c 'echo $$; log=$1; shift; exec \"$@\" >\"$log\" 2>&1' sh %s %s"):format(
+  -- sh prints its pid, then becomes the emulator: that pid is the emulator's. popen's own
+  -- shell execs it too, so that no shell is left to report a killed emulator on stderr.
+  local command = ("exec sh -c 'echo $$; log=$1; shift; exec \"$@\" >\"$log\" 2>&1' sh %s %s")
+    :format(
     shell_quote(log), table.concat(quoted, " "))
   local handle = assert(io.popen(command, "r"))
   local pid = tonumber(handle:read("l"))

@@ -289,8 +289,9 @@ print(arg[-1], arg[-2])
       h.write(dir .. "/" .. name, table.concat(lines, "\n"))
       -- int.out is emptied first: the background job's own redirection may come after the
       -- first grep, which would then find the previous spec's "started".
-      local status = h.shell(("d=%s; : >$d/int.out; timeout --foreground -s KILL 20 %s $d/%s >$d/int.out "
-        .. "2>$d/int.err & pid=$!; i=0; while ! grep -q started $d/int.out && [ $i -lt 200 ]; "
+      local status = h.shell(("d=%s; : >$d/int.out; "
+        .. "timeout --foreground -s KILL 20 %s $d/%s >$d/int.out 2>$d/int.err & pid=$!; "
+        .. "i=0; while ! grep -q started $d/int.out && [ $i -lt 200 ]; "
         .. "do sleep 0.05; i=$((i + 1)); done; kill -INT $pid; wait $pid; echo $?"):format(
         h.quote(dir), h.quote(h.swh), name))
       return status, h.read(dir .. "/int.out"), h.read(dir .. "/int.err")

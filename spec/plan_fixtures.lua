@@ -83,14 +83,21 @@ end
 
 M.read, M.write = host_run.read, host_run.write
 
---- The journal's records after the plan line, decoded.
+--- The lines of a file, without their newlines (a last line without one included).
+function M.lines(path)
+  local lines = {}
+  for line in M.read(path):gmatch("[^\n]+") do lines[#lines + 1] = line end
+  return lines
+end
+
+--- The journal's records after its plan (format 2: the header line, then a line a step;
+-- format 1: the plan on line 1), decoded.
 function M.records(path)
+  local lines = M.lines(path)
+  local header = assert(swh.json.decode(lines[1]))
+  local plan_lines = 1 + (header.swh_journal == 2 and header.steps or 0)
   local out = {}
-  local n = 0
-  for line in M.read(path):gmatch("[^\n]+") do
-    n = n + 1
-    if n > 1 then out[#out + 1] = assert(swh.json.decode(line)) end
-  end
+  for n = plan_lines + 1, #lines do out[#out + 1] = assert(swh.json.decode(lines[n])) end
   return out
 end
 

@@ -128,7 +128,9 @@ assert(client.webhooks:create{ app_id = apps[2].id, target = "https://example.co
 ]] }, { env = { SINCH_PROJECT_ID = "emulator-project", SINCH_KEY_ID = "emulator-key",
                SINCH_KEY_SECRET = "emulator-secret", SINCH_AUTH_URL = tostring(url)
                  .. "/oauth2/token" } })
-    h.shell(("kill $(cat %s/emu.pid)"):format(dir))
+    -- and wait until it has exited: a clean stop folds the state's log into the file
+    h.shell(("kill $(cat %s/emu.pid); i=0; while kill -0 $(cat %s/emu.pid) 2>/dev/null && "
+      .. "[ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done"):format(dir, dir))
     assert.equal("", r.err)
     assert.equal(0, r.status)
     assert.truthy(url, "swh-emulator did not start")

@@ -124,6 +124,40 @@ describe("swh.snapshot", function()
   end)
 end)
 
+describe("swh.snapshot's concurrency", function()
+  local emu
+  lazy_setup(function() emu = helper.emulator{ apps = 40, args = { "--rate-limit", "-1" } } end)
+  lazy_teardown(function() if emu then emu:stop() end end)
+
+  -- The most lists in flight at once during a snapshot through a client whose concurrency
+  -- is client_concurrency, with opts.
+  local function most_in_flight(client_concurrency, opts)
+    local real = helper.client(emu, { concurrency = client_concurrency })
+    local in_flight, most = 0, 0
+    local counting = {
+      project_id = real.project_id,
+      apps = real.apps,
+      settings = function() return real:settings() end,
+      webhooks = { list = function(_, app_id)
+        in_flight = in_flight + 1
+        most = math.max(most, in_flight)
+        local list, err = real.webhooks:list(app_id)
+        in_flight = in_flight - 1
+        return list, err
+      end },
+    }
+    local snap = assert(swh.snapshot(counting, opts))
+    assert.equal(40, #snap.apps)
+    real:close()
+    return most
+  end
+
+  it("is the client's unless told otherwise", function()
+    assert.equal(5, most_in_flight(5))
+    assert.equal(2, most_in_flight(5, { concurrency = 2 }))
+  end)
+end)
+
 describe("swh.snapshot when a list fails", function()
   local dir
   setup(function() dir = h.temp_dir() end)

@@ -113,7 +113,15 @@ local function create(client, webhook, sent_before)
     if found then return found end
     if found == nil then return nil, err end
   end
-  return client.webhooks:create(body)
+  local made, err = client.webhooks:create(body)
+  -- The earlier attempt, sent by a run that stopped with it in flight, may land after that
+  -- lookup: its target (unique in an app) or its room (5 an app) then makes this one fail.
+  -- What it made is the webhook asked for.
+  if not made and sent_before and err.http_status == 400 then
+    local found = find(client, body)
+    if found then return found end
+  end
+  return made, err
 end
 
 local function send(client, step, sent_before)
@@ -198,11 +206,11 @@ local function run(ctx)
     end
     local label = ctx.progress
     if label and waves > 1 then label = ("%s %d/%d"):format(label, wave, waves) end
-    local results = tasks.map(items, function(i) return run_step(ctx, i) end,
-                              { progress = label or nil, concurrency = ctx.concurrency })
-    for _, r in ipairs(results) do
-      if not r.ok then error(r.err, 0) end
-    end
+    -- swh.each keeps no results: a step's outcome is in ctx.outcomes and the journal. A
+    -- step that raised (it never does for a failure of the world) stops the run.
+    tasks.each(items, function(i) return run_step(ctx, i) end,
+               { progress = label or nil, concurrency = ctx.concurrency,
+                 on_result = function(_, ok, err) if not ok then error(err, 0) end end })
     if ctx.journal_err then return nil, ctx.journal_err end
   end
   if not record(ctx, { state = "complete" }) then return nil, ctx.journal_err end
@@ -244,7 +252,7 @@ local function options_of(opts, fname, n, defaults)
       error(("bad argument #%d to '%s' (%s)"):format(n, fname, core.unknown_option(k, known)), 3)
     end
     local ok
-    if k == "concurrency" then
+    if k == "concurrency" then -- default false: the client's
       ok = math_type(v) == "integer" and v >= 1
     elseif k == "journal" then
       ok = v == false or (type(v) == "string" and v ~= "")
@@ -265,19 +273,21 @@ end
 -- The journal of a new apply at path (false: none): journal | nil, err.
 local function start_journal(path, plan, client)
   if not path then return false end
-  return journal.create(path, { swh_journal = 1, project_id = plan.project_id,
+  return journal.create(path, { project_id = plan.project_id,
                                 api_host = client._core:api_host(), steps = plan.steps })
 end
 
---- plan:apply{ journal = path | false, progress = "Applying" | false, concurrency = 16 }
+--- plan:apply{ journal = path | false, progress = "Applying" | false, concurrency = n }
 -- -> summary | nil, err (only when the journal cannot be written). journal is required:
--- false runs without one (an interruption then cannot be resumed).
+-- false runs without one (an interruption then cannot be resumed). concurrency defaults
+-- to the client's (client:settings().concurrency).
 function M.apply(plan, opts)
   local client = client_of[plan]
   if type(plan) ~= "table" or not client then
     error("calling 'apply' on bad self (use plan:apply{journal = path})", 2)
   end
-  local o = options_of(opts, "apply", 1, { journal = "", progress = "Applying", concurrency = 16 })
+  local o = options_of(opts, "apply", 1, { journal = "", progress = "Applying",
+                                            concurrency = false })
   if o.journal == "" then
     error("bad argument #1 to 'apply' (journal: a file path is required, where the run is "
       .. "recorded for swh.resume; journal = false runs without one)", 2)
@@ -289,7 +299,7 @@ function M.apply(plan, opts)
   -- Else each step would be journalled as sent, then raise.
   if client:is_closed() then error("attempt to use a closed client", 2) end
   local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = o.progress,
-                concurrency = o.concurrency }
+                concurrency = o.concurrency or client:settings().concurrency }
   for i = 1, #plan.steps do ctx.outcomes[i] = {} end
   -- j is closed however apply ends (a Ctrl-C before run_recorded too), so that no handle
   -- left to the garbage collector keeps the journal locked; closing twice is harmless.
@@ -321,18 +331,20 @@ local function other_api(path, header, client)
   return nil
 end
 
---- swh.resume(path, client [, {progress, concurrency}]) -> summary | nil, err. The summary
+--- swh.resume(path, client [, {progress, concurrency}]) -> summary | nil, err. concurrency
+-- defaults to the client's (client:settings().concurrency). The summary
 -- counts the whole plan's outcomes (earlier runs included); skipped is the number of steps
 -- settled before this run, already_complete whether there was nothing left to do.
 function M.resume(path, client, opts)
-  local o = options_of(opts, "resume", 3, { progress = "Resuming", concurrency = 16 })
+  local o = options_of(opts, "resume", 3, { progress = "Resuming", concurrency = false })
   -- closed however resume ends (the journal that takes it closes it too: harmless)
   local file <close>, data = journal.open(path)
   if not file then return nil, data end
   local wrong = other_api(path, data.header, client)
   if wrong then return nil, journal.failure(wrong) end
   local ctx = { client = client, steps = data.header.steps, outcomes = journal.outcomes(data),
-                progress = o.progress, concurrency = o.concurrency }
+                progress = o.progress,
+                concurrency = o.concurrency or client:settings().concurrency }
   local skipped = 0
   for i = 1, #ctx.steps do
     if not pending(ctx, i) then skipped = skipped + 1 end

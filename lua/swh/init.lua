@@ -70,6 +70,7 @@ M.run = tasks.run
 M.spawn = tasks.spawn
 M.wait = tasks.wait
 M.map = tasks.map
+M.each = tasks.each
 -- For another scheduler: swh._install_scheduler(is_task) -> sentinel (see tasks.lua).
 M._install_scheduler = tasks.install_scheduler
 -- Inside an event loop: swh.use_loop(adapter) (lua/swh/loop.lua; swh.loop.luv, .cqueues).
@@ -232,6 +233,17 @@ end
 --- client:is_closed() -> boolean
 function Client:is_closed()
   return self._core:is_closed()
+end
+
+--- client:settings() -> {concurrency = n, rate = r}: the requests in flight and per second
+-- the client allows, its defaults applied; swh.snapshot, swh.plan and plan:apply run at its
+-- concurrency unless told otherwise.
+function Client:settings()
+  if getmetatable(self) ~= Client then
+    error("calling 'settings' on bad self (use client:settings())", 2)
+  end
+  if self._core:is_closed() then error("attempt to use a closed client", 2) end
+  return self._core:settings()
 end
 
 local function wrap(core_client, project_id)

@@ -32,8 +32,10 @@ local function check_client(client, n, fname)
 end
 
 --- swh.plan(client, desired) -> plan | nil, err (see plan_build.lua for desired).
--- plan = { project_id, creates = {webhook…}, updates = {{id, before, after, changes, mask}…},
---          deletes = {webhook…}, unchanged = n, steps = {…} }; tostring(plan) is a table of
+-- plan = { project_id, creates = {webhook…}, deletes = {webhook…}, unchanged = n,
+--          updates = {{id, app_id, target, changes, mask, was}…}, steps = {…} } (an update
+-- names its webhook by id, app_id and target as they are live, was holding the live values
+-- of the fields in mask, changes the new ones); tostring(plan) is a table of
 -- the steps, secrets masked; plan:apply{journal = path} carries it out (apply.lua).
 local function plan(client, desired, ...)
   check_client(client, 1, "plan")

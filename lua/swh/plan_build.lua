@@ -16,8 +16,8 @@ local take_snapshot = require("swh.snapshot").snapshot
 local values = require "swh.values"
 local plan_order = require "swh.plan_order"
 
-local error, ipairs, pairs, pcall, setmetatable, tostring, type =
-  error, ipairs, pairs, pcall, setmetatable, tostring, type
+local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
+  error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
 local concat = table.concat
 local math_type = math.type
 local copy, equal = values.copy, values.equal
@@ -74,22 +74,42 @@ end
 ------------------------------------------------------------------------------------------
 -- The desired state: a list of entries {webhook =, body =, where =, whole =, live =}
 
--- An entry for w: a copy of it, and the body a create of it sends, checked as the core
--- checks a create: entry | nil, err. The body has no id (the server makes ids), and no
--- secret = "" or client_credentials = null: in a create they say "none", which the core
--- refuses to read as a value.
-local function entry_of(w, where, whole)
-  if type(w) ~= "table" then
-    return nil, invalid(("%s: expected a webhook (a table), got %s"):format(where, type(w)))
-  end
-  local body = copy(w)
+-- The body a create of w sends: no id (the server makes ids), and no secret = "" or
+-- client_credentials = null, which in a create say "none" and which the core refuses to read
+-- as a value. Shallow (to check w) or a deep copy (the plan's own, for a create).
+local function body_of(w, deep)
+  local body = {}
+  for k, v in pairs(w) do body[k] = deep and copy(v) or v end
   body.id = nil
   if body.secret == "" then body.secret = nil end
   if body.client_credentials == null then body.client_credentials = nil end
-  local ok, valid, err = pcall(core.validate, body)
-  if not ok then misuse(("%s: %s"):format(where, tostring(valid))) end
-  if not valid then return nil, invalid(("%s: %s"):format(where, err.message)) end
-  return { webhook = copy(w), body = body, where = where, whole = whole }
+  return setmetatable(body, getmetatable(w))
+end
+
+-- Where an entry came from, for messages (entry.where), made only when asked for: a plan
+-- over 100,000 webhooks keeps no 100,000 strings for the errors it may never have.
+local function where_mt(format, key)
+  return { __index = function(e, k)
+    if k == "where" then return format:format(e[key]) end
+  end }
+end
+local FROM_SNAPSHOT = where_mt("desired.webhooks[%d]", "index")
+local FROM_LIST = where_mt("desired[%d]", "index")
+local FROM_FUNCTION = where_mt("the webhook desired for %s", "live_id")
+
+-- An entry for w, checked as the core checks a create of it: entry | nil, err. The entry
+-- reads w (the caller's table: the plan neither changes nor keeps it); origin is one of the
+-- metatables above, key its index (or the live webhook's id).
+local function entry_of(w, origin, key, whole)
+  local e = setmetatable({ webhook = w, whole = whole }, origin)
+  if origin == FROM_FUNCTION then e.live_id = key else e.index = key end
+  if type(w) ~= "table" then
+    return nil, invalid(("%s: expected a webhook (a table), got %s"):format(e.where, type(w)))
+  end
+  local ok, valid, err = pcall(core.validate, body_of(w, false))
+  if not ok then misuse(("%s: %s"):format(e.where, tostring(valid))) end
+  if not valid then return nil, invalid(("%s: %s"):format(e.where, err.message)) end
+  return e
 end
 
 local function no_app(where, app_id, client)
@@ -124,11 +144,10 @@ local function from_snapshot(snapshot, live, client)
     return nil, invalid("desired.webhooks: expected a list of webhooks")
   end
   for i, w in ipairs(hooks) do
-    local where = ("desired.webhooks[%d]"):format(i)
-    local entry, err = entry_of(w, where, true)
+    local entry, err = entry_of(w, FROM_SNAPSHOT, i, true)
     if not entry then return nil, err end
     if not scope[entry.webhook.app_id] then
-      return nil, invalid(("%s.app_id: app %q is not in desired.apps"):format(where,
+      return nil, invalid(("%s.app_id: app %q is not in desired.apps"):format(entry.where,
         entry.webhook.app_id))
     end
     entries[i] = entry
@@ -139,11 +158,10 @@ end
 local function from_list(list, live, client)
   local entries, scope = {}, {}
   for i, w in ipairs(list) do
-    local where = ("desired[%d]"):format(i)
-    local entry, err = entry_of(w, where, false)
+    local entry, err = entry_of(w, FROM_LIST, i, false)
     if not entry then return nil, err end
     local app_id = entry.webhook.app_id
-    if not live.app[app_id] then return nil, no_app(where .. ".app_id", app_id, client) end
+    if not live.app[app_id] then return nil, no_app(entry.where .. ".app_id", app_id, client) end
     scope[app_id] = true
     entries[i] = entry
   end
@@ -168,15 +186,14 @@ local function from_function(fn, live, client)
           misuse(("desired function returned a %s for webhook %s: expected nil (keep the "
             .. "edited copy), a webhook table, or false (delete it)"):format(type(result), w.id))
         end
-        local where = ("the webhook desired for %s"):format(w.id)
+        local entry, err = entry_of(result, FROM_FUNCTION, w.id, true)
+        if not entry then return nil, err end
         if result.id ~= nil and result.id ~= w.id then
           return nil, invalid(("%s: id: %s is not its own id (ids are the server's)"):format(
-            where, tostring(result.id)))
+            entry.where, tostring(result.id)))
         end
-        local entry, err = entry_of(result, where, true)
-        if not entry then return nil, err end
         if not live.app[entry.webhook.app_id] then
-          return nil, no_app(where .. ".app_id", entry.webhook.app_id, client)
+          return nil, no_app(entry.where .. ".app_id", entry.webhook.app_id, client)
         end
         entry.live = w
         entries[#entries + 1] = entry
@@ -219,8 +236,11 @@ end
 -- The rules of the state the plan ends in (at most 5 webhooks an app, unique targets),
 -- checked by the core's project model as if the entries were created in turn.
 local function check_end_state(entries)
-  local webhooks, names = {}, {}
-  for i, e in ipairs(entries) do webhooks[i], names[i] = e.webhook, e.where end
+  local webhooks = {}
+  for i, e in ipairs(entries) do webhooks[i] = e.webhook end
+  local names = setmetatable({}, { __index = function(_, i)
+    return entries[i] and entries[i].where -- made only for the one the core names
+  end })
   local i, message = core.check_placements(webhooks, names)
   if i then return invalid(("%s: %s"):format(names[i], message)) end
   return nil
@@ -269,15 +289,19 @@ local function wanted(e, field)
   return v
 end
 
--- The update that turns e.live into e.webhook: step | nil (no change), or nil, err.
+-- The update that turns e.live into e.webhook: step | nil (no change), or nil, err. A step
+-- holds what apply sends (id, changes, mask) and what a reader and the ordering need: the
+-- live webhook's app_id and target, and in `was` its values of the changed fields (shared
+-- with the live state read for this plan, which nothing else holds). No whole copies.
 local function diff(e)
   local before = e.live
-  local changes, mask = {}, {}
+  local changes, mask, was = {}, {}, {}
   for _, field in ipairs(FIELDS) do
     local want = wanted(e, field)
     if want ~= nil and not same(field, want, before[field]) then
       changes[field] = copy(want)
       mask[#mask + 1] = field
+      was[field] = before[field]
     end
   end
   for k, v in pairs(e.webhook) do
@@ -287,20 +311,8 @@ local function diff(e)
     end
   end
   if #mask == 0 then return nil end
-  local after = copy(before)
-  for field, v in pairs(changes) do
-    if (field == "secret" and v == "") or (field == "client_credentials" and v == null) then
-      after[field] = nil
-    elseif field == "triggers" then
-      local names = copy(v)
-      for i, t in ipairs(names) do names[i] = trigger_name(t) end
-      after[field] = names
-    else
-      after[field] = copy(v)
-    end
-  end
-  return { op = "update", id = before.id, before = copy(before), after = after,
-           changes = changes, mask = setmetatable(mask, core.array_mt) }
+  return { op = "update", id = before.id, app_id = before.app_id, target = before.target,
+           was = was, changes = changes, mask = setmetatable(mask, core.array_mt) }
 end
 
 ------------------------------------------------------------------------------------------
@@ -355,7 +367,7 @@ local function build(client, desired)
         plan.unchanged = plan.unchanged + 1
       end
     else
-      plan.creates[#plan.creates + 1] = e.body
+      plan.creates[#plan.creates + 1] = body_of(e.webhook, true)
     end
   end
   for _, u in ipairs(plan.updates) do changes[#changes + 1] = u end
@@ -366,9 +378,9 @@ local function build(client, desired)
     if scope[app.id] then
       for _, w in ipairs(live.by_app[app.id]) do
         if not matched[w.id] then
-          local gone = copy(w)
-          plan.deletes[#plan.deletes + 1] = gone
-          deletes[#deletes + 1] = { op = "delete", webhook = gone }
+          -- the live webhook itself: the plan is the only holder of the state it read
+          plan.deletes[#plan.deletes + 1] = w
+          deletes[#deletes + 1] = { op = "delete", webhook = w }
         end
       end
     end

@@ -32,10 +32,11 @@ local function effect(step)
     return { step = step, dest = step.webhook.app_id, target = step.webhook.target,
              enters = true, takes = true }
   end
-  local before, after = step.before, step.after
-  local moves = before.app_id ~= after.app_id
-  return { step = step, src = before.app_id, dest = after.app_id, old = before.target,
-           target = after.target, enters = moves, takes = moves or before.target ~= after.target }
+  local dest = step.changes.app_id or step.app_id
+  local target = step.changes.target or step.target
+  local moves = step.app_id ~= dest
+  return { step = step, src = step.app_id, dest = dest, old = step.target, target = target,
+           enters = moves, takes = moves or step.target ~= target }
 end
 
 -- Admits into one wave every pending step allowed whatever the others in it do, then

@@ -70,7 +70,7 @@ end
 local function update_changes(step)
   local parts = {}
   for _, field in ipairs(step.mask) do
-    local old, new = step.before[field], step.changes[field]
+    local old, new = step.was[field], step.changes[field]
     if field == "triggers" then
       parts[#parts + 1] = "triggers: " .. trigger_change(old, new)
     elseif type(old) == "table" and type(new) == "table" and #old == 0 and #new == 0 then
@@ -114,7 +114,7 @@ local function row(i, step)
     cells = { tostring(i), "+", "", step.webhook.app_id, step.webhook.target }
   elseif step.op == "update" then
     parts = update_changes(step)
-    cells = { tostring(i), "~", step.id, step.before.app_id, step.before.target }
+    cells = { tostring(i), "~", step.id, step.app_id, step.target }
   else
     parts = {}
     cells = { tostring(i), "-", step.webhook.id, step.webhook.app_id, step.webhook.target }

@@ -46,9 +46,17 @@ local function for_app(err, app)
   return setmetatable(copy, getmetatable(err))
 end
 
+-- The client's concurrency (client:settings()), or nil for swh.each's default when the
+-- client is a table of another kind that cannot tell.
+local function client_concurrency(client)
+  if type(client.settings) ~= "function" then return nil end
+  return client:settings().concurrency
+end
+
 --- swh.snapshot(client [, opts]) -> snapshot | nil, err
--- Lists every app, then every app's webhooks concurrently (swh.map; opts.progress draws a
--- bar labelled with it, opts.concurrency bounds the lists at once). The first failure, in
+-- Lists every app, then every app's webhooks concurrently (swh.each; opts.progress draws a
+-- bar labelled with it, opts.concurrency bounds the lists at once: by default, the
+-- client's). The first failure, in
 -- the apps' order, is returned as nil, err, its message naming the app; never a part of a
 -- snapshot.
 function M.snapshot(client, opts)
@@ -74,20 +82,33 @@ function M.snapshot(client, opts)
     end
   end
 
-  local lists = tasks.map(apps, function(app)
+  -- Each app's list as it comes (swh.each: no result records kept), joined in the apps'
+  -- order once all are in.
+  local lists, first_failure = {}, nil
+  tasks.each(apps, function(app)
     return client.webhooks:list(app.id)
-  end, opts)
-  local webhooks = setmetatable({}, core.array_mt)
-  for i, result in ipairs(lists) do
-    if not result.ok then
-      if getmetatable(result.err) ~= core.error_mt then
-        error(result.err, 0) -- a raise in the list call is misuse: raise it on
+  end, {
+    progress = opts and opts.progress,
+    concurrency = opts and opts.concurrency or client_concurrency(client),
+    on_result = function(i, ok, value)
+      if ok then
+        lists[i] = value
+      elseif getmetatable(value) ~= core.error_mt then
+        error(value, 0) -- a raise in the list call is misuse: raise it on
+      elseif not first_failure or i < first_failure then
+        first_failure, lists[i] = i, value
       end
-      return nil, for_app(result.err, apps[i])
-    end
-    for _, webhook in ipairs(result.value) do
+    end,
+  })
+  if first_failure then
+    return nil, for_app(lists[first_failure], apps[first_failure])
+  end
+  local webhooks = setmetatable({}, core.array_mt)
+  for i = 1, #apps do
+    for _, webhook in ipairs(lists[i]) do
       webhooks[#webhooks + 1] = webhook
     end
+    lists[i] = nil
   end
   return setmetatable({
     swh_snapshot = 1,

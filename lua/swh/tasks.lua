@@ -114,6 +114,22 @@ local function settle(s, task, ok, ...)
   task.waiters = {}
 end
 
+-- Says once per run and client that a map asks for more requests at once than the client
+-- sends: the rest wait inside the client, and the map goes no faster for them. Called when
+-- a worker of the map starts a call on core_client.
+local function check_client_limit(run, core_client)
+  local seen = run.limits[core_client]
+  if seen == nil then
+    seen = core_client:settings().concurrency
+    run.limits[core_client] = seen
+    if seen < run.concurrency then
+      stderr:write(("swh: %s asks for %d requests at once, but its client sends at most %d "
+        .. "(the others wait their turn): swh.client{concurrency = %d} raises it\n"):format(
+          run.fname, run.concurrency, seen, run.concurrency))
+    end
+  end
+end
+
 local function after_resume(s, task, ok, first, ...)
   if co_status(task.co) == "dead" then
     -- Ctrl-C in the swh host (core.interruption): the whole run stops, not just this task.
@@ -125,6 +141,7 @@ local function after_resume(s, task, ok, first, ...)
     end
   elseif first == sentinel then
     local call, core_client = ...
+    if task.map_run and task.map_run.asked then check_client_limit(task.map_run, core_client) end
     s.waiting[call] = { task = task, client = core_client }
     s.clients[core_client] = (s.clients[core_client] or 0) + 1
   elseif first ~= wait_token then
@@ -263,19 +280,21 @@ function M.wait(task)
 end
 
 ------------------------------------------------------------------------------------------
--- swh.map
+-- swh.map and swh.each
 
-local map_options = { progress = "string", concurrency = "number" }
+local map_options = { progress = "string", concurrency = "number", on_result = "function" }
+local map_known = { "concurrency", "progress" }
+local each_known = { "concurrency", "on_result", "progress" }
 
---- What is wrong with swh.map's options (a table or nil), or nil: the part of the message in
--- the parentheses of "bad argument". swh.snapshot checks the options it passes on with it.
-function M.map_options_problem(opts)
+-- What is wrong with the options of swh.map (or, with each, swh.each), or nil: the part of
+-- the message in the parentheses of "bad argument".
+local function options_problem(opts, each)
   if opts == nil then return nil end
   if type(opts) ~= "table" then return "options table expected, got " .. type(opts) end
   for k, v in pairs(opts) do
     local want = map_options[k]
-    if not want then
-      return core.unknown_option(k, { "concurrency", "progress" })
+    if not want or (k == "on_result" and not each) then
+      return core.unknown_option(k, each and each_known or map_known)
     elseif k == "progress" then
       if type(v) ~= "string" and v ~= false then -- false: no bar
         return ("progress: expected a label, or false, got %s"):format(type(v))
@@ -290,6 +309,10 @@ function M.map_options_problem(opts)
   end
   return nil
 end
+
+--- What is wrong with swh.map's options (a table or nil), or nil. swh.snapshot checks the
+-- options it passes on with it.
+function M.map_options_problem(opts) return options_problem(opts, false) end
 
 -- On a terminal the bar redraws in place; elsewhere (a log, a pipe) only its last state is
 -- written, so the log gets one line instead of a hundred frames.
@@ -315,47 +338,37 @@ local function progress_bar(label, total)
   end
 end
 
---- swh.map(items, fn [, opts]) -> { {ok = true, value = v} | {ok = false, err = e}, … }
--- Calls fn(item, i) for every item, up to opts.concurrency (default 16) at once, each in
--- its own task. A result is failed when fn returns nil, err or raises. In input order.
--- opts.progress: a label, to draw a progress bar on stderr (unless swh.quiet).
-function M.map(items, fn, opts)
-  if type(items) ~= "table" then
-    error("bad argument #1 to 'map' (table expected, got " .. type(items) .. ")", 2)
-  end
-  if type(fn) ~= "function" then
-    error("bad argument #2 to 'map' (function expected, got " .. type(fn) .. ")", 2)
-  end
-  local problem = M.map_options_problem(opts)
-  if problem then error("bad argument #3 to 'map' (" .. problem .. ")", 2) end
-  opts = opts or {}
-  local concurrency = opts.concurrency or 16
+-- Runs fn(items[i], i) for every item, at most concurrency at once, each worker a task
+-- taking the next item as it frees (so one slow item never holds up the others), and calls
+-- deliver(i, ok, value_or_err) as each ends. Keeps nothing of its own per item.
+local function run_all(fname, items, fn, opts, deliver)
+  local concurrency = opts.concurrency or M.DEFAULT_CONCURRENCY
   local n = #items
-  local results = {}
-  if n == 0 then
-    return results
-  end
+  if n == 0 then return end
   local report = opts.progress and not M.quiet and progress_bar(opts.progress, n)
   local started, finished = 0, 0
+  -- only a concurrency asked for is compared with the client's: the default asks nothing
+  local run = { fname = fname, concurrency = concurrency, limits = {},
+                asked = opts.concurrency ~= nil }
 
-  local function record(i, ok, value, err)
+  local function settle_item(i, ok, value, err)
     if not ok and value == INTERRUPTION then error(value, 0) end -- not fn's failure: a stop
-    if not ok then
-      results[i] = { ok = false, err = value }
-    elseif value == nil and err ~= nil then
-      results[i] = { ok = false, err = err }
-    else
-      results[i] = { ok = true, value = value }
-    end
+    if ok and value == nil and err ~= nil then ok, value = false, err end
     finished = finished + 1
-    if report then report(finished, results[i].ok) end
+    if report then report(finished, ok) end
+    deliver(i, ok, value)
   end
 
   local function worker()
-    while started < n do
+    while started < n and not run.stopped do
       started = started + 1
       local i = started
-      record(i, pcall(fn, items[i], i))
+      -- a raise in deliver (on_result's) is not an item's failure: it stops the run
+      local ok, err = pcall(settle_item, i, pcall(fn, items[i], i))
+      if not ok then
+        run.stopped = true
+        error(err, 0)
+      end
     end
   end
 
@@ -363,13 +376,67 @@ function M.map(items, fn, opts)
     local workers = {}
     for w = 1, min(concurrency, n) do
       workers[w] = M.spawn(worker)
+      workers[w].map_run = run
     end
     for _, w in ipairs(workers) do
       local ok, err = M.wait(w)
       if not ok then error(err, 0) end
     end
   end)
+end
+
+--- The concurrency of swh.map and swh.each when opts.concurrency is not given: a client's
+-- default, so that a map over a client left at its defaults keeps it busy.
+M.DEFAULT_CONCURRENCY = core.client_defaults.concurrency
+
+--- swh.map(items, fn [, opts]) -> { {ok = true, value = v} | {ok = false, err = e}, … }
+-- Calls fn(item, i) for every item, up to opts.concurrency (default: a client's default,
+-- 64) at once, each in its own task. A result is failed when fn returns nil, err or raises.
+-- In input order. opts.progress: a label, to draw a progress bar on stderr (unless
+-- swh.quiet). A map asking (opts.concurrency) for more at once than the client fn calls
+-- allows says so on stderr, once per client.
+function M.map(items, fn, opts)
+  if type(items) ~= "table" then
+    error("bad argument #1 to 'map' (table expected, got " .. type(items) .. ")", 2)
+  end
+  if type(fn) ~= "function" then
+    error("bad argument #2 to 'map' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  local problem = options_problem(opts, false)
+  if problem then error("bad argument #3 to 'map' (" .. problem .. ")", 2) end
+  local results = {}
+  run_all("swh.map", items, fn, opts or {}, function(i, ok, value)
+    if ok then
+      results[i] = { ok = true, value = value }
+    else
+      results[i] = { ok = false, err = value }
+    end
+  end)
   return results
+end
+
+--- swh.each(items, fn [, opts]) -> succeeded, failed (counts)
+-- swh.map that keeps no results, for runs too large to hold them: opts.on_result(i, ok,
+-- value_or_err) is called once for each item as it ends (in the order they end), and what
+-- it does not keep is garbage at once. Options and failures as swh.map's. An error raised
+-- by on_result stops the run (no new item starts) and is raised again by swh.each.
+function M.each(items, fn, opts)
+  if type(items) ~= "table" then
+    error("bad argument #1 to 'each' (table expected, got " .. type(items) .. ")", 2)
+  end
+  if type(fn) ~= "function" then
+    error("bad argument #2 to 'each' (function expected, got " .. type(fn) .. ")", 2)
+  end
+  local problem = options_problem(opts, true)
+  if problem then error("bad argument #3 to 'each' (" .. problem .. ")", 2) end
+  opts = opts or {}
+  local on_result = opts.on_result
+  local succeeded, failed = 0, 0
+  run_all("swh.each", items, fn, opts, function(i, ok, value)
+    if ok then succeeded = succeeded + 1 else failed = failed + 1 end
+    if on_result then on_result(i, ok, value) end
+  end)
+  return succeeded, failed
 end
 
 return M

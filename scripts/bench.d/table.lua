@@ -1,7 +1,8 @@
 --- Prints scripts/bench's results side by side: swh and the Node SDK, with the ratios.
 --   lua5.4 table.lua DIR RUNS CONCURRENCY...
 -- DIR holds one file per run, named SIDE-CONCURRENCY-RUN.out (SIDE: swh or sdk), each with
--- the lines the workloads print (phase NAME REQUESTS SECONDS, rss_kb N, cpu_s S) and the line
+-- the lines the workloads print (phase NAME REQUESTS SECONDS, rss_kb N, cpu_s S,
+-- phases_cpu_s S) and the line
 -- "wall SECONDS" (the client process from start to exit, measured by scripts/bench).
 -- Of each side's runs the one with the least total phase time is shown; peak RSS is the
 -- largest of all runs.
@@ -22,9 +23,11 @@ local function read_run(path)
     run.rss_kb = run.rss_kb or tonumber(line:match("^rss_kb (%d+)$"))
     run.wall = run.wall or tonumber(line:match("^wall ([%d.]+)$"))
     run.cpu = run.cpu or tonumber(line:match("^cpu_s ([%d.]+)$"))
+    run.phases_cpu = run.phases_cpu or tonumber(line:match("^phases_cpu_s ([%d.]+)$"))
   end
   f:close()
-  assert(#run.phases > 0 and run.rss_kb and run.wall and run.cpu, path .. ": incomplete results")
+  assert(#run.phases > 0 and run.rss_kb and run.wall and run.cpu and run.phases_cpu,
+    path .. ": incomplete results")
   return run
 end
 
@@ -64,6 +67,11 @@ for i = 3, #arg do
   row { "process, start to exit", "", ms(swh.wall), ms(sdk.wall), ratio(sdk.wall, swh.wall),
     "", "" }
   row { "client CPU, user+sys ms", "", ms(swh.cpu), ms(sdk.cpu), ratio(sdk.cpu, swh.cpu), "", "" }
+  -- the timed phases' CPU only: start-up (loading node and the SDK, or swh) and setup left out
+  local swh_us = swh.phases_cpu * 1e6 / swh.requests
+  local sdk_us = sdk.phases_cpu * 1e6 / sdk.requests
+  row { "CPU per request (us)", "", ("%.0f"):format(swh_us), ("%.0f"):format(sdk_us),
+    ratio(sdk_us, swh_us), "", "" }
   row { "peak RSS (MB)", "", ("%.1f"):format(swh.rss_kb / 1024), ("%.1f"):format(sdk.rss_kb / 1024),
     ratio(sdk.rss_kb, swh.rss_kb), "", "" }
 end

@@ -243,6 +243,35 @@ static void test_bucket_allows_a_burst_then_paces(void **state) {
   assert_int_equal(swh_bucket_take(&bucket, 99000.0), 0);
 }
 
+static bool near(double a, double b) { return a > b - 1e-6 && a < b + 1e-6; }
+
+static void test_bucket_slows_down_on_429_and_climbs_back(void **state) {
+  (void)state;
+  swh_bucket bucket;
+  swh_bucket_init(&bucket, 800.0, 80.0, 0.0);
+  swh_bucket_slow_down(&bucket, 0.0);
+  assert_true(near(bucket.rate, 600.0)); /* 800 x 0.75 */
+  assert_true(near(bucket.ceiling, 800.0));
+  /* the 429s of one burst are one signal: no second cut within 250 ms */
+  swh_bucket_slow_down(&bucket, 100.0);
+  assert_true(near(bucket.rate, 600.0));
+  /* a second on, it has climbed by 800 x 0.01 before the next cut */
+  swh_bucket_slow_down(&bucket, 1000.0);
+  assert_true(near(bucket.rate, 456.0)); /* (600 + 8) x 0.75 */
+  /* tokens come at the rate of the moment: 45.6 in 100 ms after the cut to 456/s */
+  bucket.tokens = 0.0;
+  assert_int_equal(swh_bucket_take(&bucket, 1100.0), 1);
+  assert_true(near(bucket.tokens, 44.6));
+  assert_true(near(bucket.rate, 456.8));
+  /* back at the ceiling after (800 - 456.8) / 8 s, and never above it */
+  assert_int_equal(swh_bucket_take(&bucket, 100000.0), 1);
+  assert_true(near(bucket.rate, 800.0));
+  /* a cut never goes below 5% of the ceiling */
+  bucket.rate = 45.0;
+  swh_bucket_slow_down(&bucket, 100000.0);
+  assert_true(near(bucket.rate, 40.0));
+}
+
 static void test_redaction_reaches_every_depth(void **state) {
   (void)state;
   json_t *value = json_pack("{s:s, s:{s:s, s:s}, s:[{s:s}], s:n, s:s}", "secret", "a1",
@@ -1505,6 +1534,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_backoff_is_full_jitter_under_a_growing_ceiling),
       cmocka_unit_test(test_bucket_allows_a_burst_then_paces),
+      cmocka_unit_test(test_bucket_slows_down_on_429_and_climbs_back),
       cmocka_unit_test(test_redaction_reaches_every_depth),
       cmocka_unit_test(test_url_passwords_are_redacted),
       cmocka_unit_test(test_unreachable_token_endpoint_is_kind_network_and_retried),

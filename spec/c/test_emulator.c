@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -971,6 +973,16 @@ static void test_faults_are_deterministic_for_a_seed(void **state) {
 
 /* ---- state and seeds ---------------------------------------------------------------- */
 
+/* Removes a state file and its log, then dir if given. */
+static void remove_state(const char *dir, const char *path) {
+  char log[300];
+  snprintf(log, sizeof log, "%s.log", path);
+  unlink(path);
+  unlink(log);
+  if (dir)
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_state_persists_across_restarts(void **state) {
   char dir[] = "/tmp/swh-emulator-test-XXXXXX";
   assert_non_null(mkdtemp(dir));
@@ -1000,15 +1012,64 @@ static void test_state_persists_across_restarts(void **state) {
   assert_ok(&r);
   response_free(&r);
   swh_emulator_stop(e);
-  json_t *saved = json_load_file(path, 0, NULL);
+  e = start((swh_emulator_config){.state_file = path});
+  json_t *saved = swh_emulator_snapshot(e);
+  swh_emulator_stop(e);
   assert_int_equal(json_array_size(json_object_get(saved, "webhooks")), 0);
   assert_int_equal(json_array_size(json_object_get(saved, "apps")), 2);
   json_decref(saved);
   json_decref(before);
   json_decref(after);
   free(id);
-  unlink(path);
-  rmdir(dir);
+  remove_state(dir, path);
+}
+
+/* A token issued before a restart on the same state works after it: the key that signs
+   tokens is kept in the state file (not in the snapshot anyone can take). Without a state
+   file each emulator has its own key. */
+static void test_tokens_outlive_a_restart_on_the_same_state(void **state) {
+  char dir[] = "/tmp/swh-emulator-test-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[256];
+  snprintf(path, sizeof path, "%s/state.json", dir);
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .state_file = path});
+  char *bearer = fetch_token(e);
+  swh_emulator_stop(e);
+  e = start((swh_emulator_config){.apps = 1, .state_file = path});
+  response r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  json_t *snapshot = swh_emulator_snapshot(e);
+  assert_null(json_object_get(snapshot, "swh_emulator"));
+  json_decref(snapshot);
+  swh_emulator_stop(e);
+  json_t *saved = json_load_file(path, 0, NULL);
+  const char *key = json_string_value(
+      json_object_get(json_object_get(saved, "swh_emulator"), "token_key"));
+  assert_non_null(key);
+  assert_int_equal(strlen(key), 64);
+  json_decref(saved);
+  /* another state, another key */
+  char other[256];
+  snprintf(other, sizeof other, "%s/other.json", dir);
+  e = start((swh_emulator_config){.apps = 1, .state_file = other});
+  r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_error(&r, 401, "UNAUTHENTICATED", "Invalid credentials");
+  response_free(&r);
+  swh_emulator_stop(e);
+  remove_state(NULL, other);
+  free(bearer);
+  /* without a state file, tokens die with the emulator */
+  e = start((swh_emulator_config){.apps = 1});
+  bearer = fetch_token(e);
+  swh_emulator_stop(e);
+  e = start((swh_emulator_config){.apps = 1});
+  r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_error(&r, 401, "UNAUTHENTICATED", "Invalid credentials");
+  response_free(&r);
+  swh_emulator_stop(e);
+  free(bearer);
+  remove_state(dir, path);
 }
 
 /* The path of the swh-emulator built beside this test (BUILD/spec/c/test_emulator). */
@@ -1046,6 +1107,330 @@ static void test_state_file_in_a_missing_directory_is_named(void **state) {
                             "in /nonexistent-swh-dir: No such file or directory\n");
   assert_true(WIFEXITED(status));
   assert_int_equal(WEXITSTATUS(status), 2);
+}
+
+/* ---- the state file under kill -9 ---------------------------------------------------- */
+
+typedef struct child {
+  pid_t pid;
+  char url[64];
+} child;
+
+/* Starts the swh-emulator executable on the state file, its stderr to err_path, and waits
+   for the URL it prints. */
+static child spawn_emulator(const char *state_path, const char *err_path) {
+  char executable[1100];
+  emulator_executable(executable, sizeof executable);
+  int out[2];
+  assert_int_equal(pipe(out), 0);
+  child c = {0};
+  c.pid = fork();
+  assert_true(c.pid >= 0);
+  if (c.pid == 0) {
+    dup2(out[1], STDOUT_FILENO);
+    FILE *err = freopen(err_path, "a", stderr);
+    (void)err;
+    close(out[0]);
+    execl(executable, executable, "--port", "0", "-q", "--apps", "450", "--rate-limit", "-1",
+          "--state", state_path, (char *)NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  FILE *lines = fdopen(out[0], "r");
+  char line[256] = "";
+  assert_non_null(fgets(line, sizeof line, lines));
+  fclose(lines);
+  assert_int_equal(sscanf(line, "swh-emulator listening on %63s", c.url), 1);
+  return c;
+}
+
+static void kill_hard(child *c) {
+  kill(c->pid, SIGKILL);
+  int status;
+  assert_int_equal(waitpid(c->pid, &status, 0), c->pid);
+}
+
+#define KILL_APPS 400
+#define KILL_CREATES 1200 /* 3 webhooks in each of 400 apps */
+#define KILL_UPDATES 600
+#define KILL_DELETES 300
+#define KILL_CHANGES (KILL_CREATES + KILL_UPDATES + KILL_DELETES)
+
+typedef struct modelled {
+  char id[EMU_ULID_LEN + 1];
+  char target[96];
+  bool present;
+} modelled;
+
+/* Change number n of the run: creates, then updates of the first 600 (each updated once),
+   then deletes of the last 300 (never updated). Fills method, url and body. */
+static void change(int n, modelled *model, json_t *apps, const char *base, char *method,
+                   char *url, char *body, size_t size) {
+  if (n < KILL_CREATES) {
+    snprintf(model[n].target, sizeof model[n].target, "https://example.com/k/%d", n);
+    strcpy(method, "POST");
+    snprintf(url, size, "%s/v1/projects/%s/webhooks", base, PROJECT);
+    snprintf(body, size, "{\"app_id\":\"%s\",\"target\":\"%s\",\"secret\":\"s%d\"}",
+             json_string_value(json_object_get(json_array_get(apps, (size_t)n % KILL_APPS), "id")),
+             model[n].target, n);
+  } else if (n < KILL_CREATES + KILL_UPDATES) {
+    int w = n - KILL_CREATES;
+    strcpy(method, "PATCH");
+    snprintf(url, size, "%s/v1/projects/%s/webhooks/%s", base, PROJECT, model[w].id);
+    snprintf(body, size, "{\"target\":\"https://example.com/k/%d?updated\"}", w);
+  } else {
+    int w = KILL_CREATES - 1 - (n - KILL_CREATES - KILL_UPDATES);
+    strcpy(method, "DELETE");
+    snprintf(url, size, "%s/v1/projects/%s/webhooks/%s", base, PROJECT, model[w].id);
+    body[0] = '\0';
+  }
+}
+
+/* What the model holds once change n is applied (r: its answer, for a create's id). */
+static void applied(int n, modelled *model, const char *created_id) {
+  if (n < KILL_CREATES) {
+    snprintf(model[n].id, sizeof model[n].id, "%s", created_id);
+    model[n].present = true;
+  } else if (n < KILL_CREATES + KILL_UPDATES) {
+    int w = n - KILL_CREATES;
+    snprintf(model[w].target, sizeof model[w].target, "https://example.com/k/%d?updated", w);
+  } else {
+    model[KILL_CREATES - 1 - (n - KILL_CREATES - KILL_UPDATES)].present = false;
+  }
+}
+
+/* Whether change n, whose answer was lost to a kill, is in the state (asked of the running
+   emulator at base), and if so applies it to the model. */
+static void settle_unknown(int n, modelled *model, json_t *apps, const char *base) {
+  if (n < KILL_CREATES) {
+    const char *app = json_string_value(json_object_get(json_array_get(apps, (size_t)n % KILL_APPS), "id"));
+    response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/%s/webhooks", base, PROJECT, app);
+    assert_ok(&r);
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(r.json, "webhooks"), i, w) {
+      if (strcmp(json_string_value(json_object_get(w, "target")), model[n].target) == 0)
+        applied(n, model, json_string_value(json_object_get(w, "id")));
+    }
+    response_free(&r);
+    return;
+  }
+  int w = n < KILL_CREATES + KILL_UPDATES ? n - KILL_CREATES
+                                          : KILL_CREATES - 1 - (n - KILL_CREATES - KILL_UPDATES);
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", base, PROJECT, model[w].id);
+  if (n < KILL_CREATES + KILL_UPDATES) {
+    assert_ok(&r);
+    if (strstr(json_string_value(json_object_get(r.json, "target")), "?updated"))
+      applied(n, model, NULL);
+  } else if (r.status == 404) {
+    applied(n, model, NULL);
+  }
+  response_free(&r);
+}
+
+static bool contains(const char *path, const char *text) {
+  FILE *file = fopen(path, "rb");
+  if (!file)
+    return false;
+  static char data[65536];
+  size_t n = fread(data, 1, sizeof data - 1, file);
+  data[n] = '\0';
+  fclose(file);
+  return strstr(data, text) != NULL;
+}
+
+/* 2,100 changes (creates, updates, deletes) to an emulator killed with SIGKILL at six points,
+   each with a request in flight, and restarted on its state each time; once, a torn last
+   line and temporary files are left as a kill during a write would leave them. Every
+   acknowledged change is in the final state, and nothing else is. */
+static void test_acknowledged_changes_survive_kill_9(void **state) {
+  char dir[] = "/tmp/swh-emulator-test-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[256], err_path[256], log_path[300], temp[320];
+  snprintf(path, sizeof path, "%s/state.json", dir);
+  snprintf(err_path, sizeof err_path, "%s/stderr", dir);
+  snprintf(log_path, sizeof log_path, "%s.log", path);
+  static modelled model[KILL_CREATES];
+  memset(model, 0, sizeof model);
+  child c = spawn_emulator(path, err_path);
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", c.url, PROJECT);
+  assert_ok(&r);
+  json_t *apps = json_incref(json_object_get(r.json, "apps"));
+  response_free(&r);
+  static const int kill_after[] = {150, 500, 900, 1300, 1700, 2000};
+  size_t next_kill = 0;
+  char method[16], url[512], body[512];
+  for (int n = 0; n < KILL_CHANGES; n++) {
+    change(n, model, apps, c.url, method, url, body, sizeof url);
+    if (next_kill < sizeof kill_after / sizeof *kill_after && n == kill_after[next_kill]) {
+      next_kill++;
+      /* this change is sent, and the emulator killed before or while it answers */
+      CURLM *multi = curl_multi_init();
+      CURL *curl = curl_easy_init();
+      response lost;
+      memset(&lost, 0, sizeof lost);
+      struct curl_slist *headers =
+          prepare(curl, &lost, method, url, BASIC, body[0] ? body : NULL, NULL);
+      curl_multi_add_handle(multi, curl);
+      int running = 1;
+      for (int i = 0; i < 20 && running; i++) {
+        curl_multi_perform(multi, &running);
+        curl_multi_poll(multi, NULL, 0, 1, NULL);
+      }
+      kill_hard(&c);
+      curl_multi_remove_handle(multi, curl);
+      curl_easy_cleanup(curl);
+      curl_multi_cleanup(multi);
+      curl_slist_free_all(headers);
+      response_free(&lost);
+      if (next_kill == 3) { /* what a kill during a write leaves */
+        FILE *log = fopen(log_path, "ab");
+        assert_non_null(log);
+        fputs("{\"op\":\"delete\",\"id\":\"01", log);
+        fclose(log);
+        snprintf(temp, sizeof temp, "%s.tmp.AbCdEf", path);
+        fclose(fopen(temp, "wb"));
+        snprintf(temp, sizeof temp, "%s.tmp.GhIjKl", log_path);
+        fclose(fopen(temp, "wb"));
+      }
+      c = spawn_emulator(path, err_path);
+      if (next_kill == 3) {
+        assert_int_equal(access(temp, F_OK), -1);
+        snprintf(temp, sizeof temp, "%s.tmp.AbCdEf", path);
+        assert_int_equal(access(temp, F_OK), -1);
+        assert_true(contains(err_path, "state.json.log: line "));
+        assert_true(contains(err_path, " was cut short when the emulator stopped while writing "
+                                       "it; that change was never acknowledged and is ignored"));
+      }
+      settle_unknown(n, model, apps, c.url);
+      continue;
+    }
+    r = call(method, BASIC, body[0] ? body : NULL, "%s", url);
+    assert_ok(&r);
+    applied(n, model, json_string_value(json_object_get(r.json, "id")));
+    response_free(&r);
+  }
+  kill_hard(&c);
+
+  /* the state, loaded in-process, is the model; used as a seed (read, not written), it is
+     the same, its log included */
+  swh_emulator *e = start((swh_emulator_config){.seed_file = path});
+  json_t *seeded = swh_emulator_snapshot(e);
+  swh_emulator_stop(e);
+  e = start((swh_emulator_config){.state_file = path});
+  json_t *snapshot = swh_emulator_snapshot(e);
+  swh_emulator_stop(e);
+  assert_true(json_equal(seeded, snapshot));
+  json_decref(seeded);
+  json_t *by_id = json_object();
+  size_t i;
+  json_t *webhook;
+  json_array_foreach(json_object_get(snapshot, "webhooks"), i, webhook)
+    json_object_set(by_id, json_string_value(json_object_get(webhook, "id")), webhook);
+  size_t present = 0;
+  for (int w = 0; w < KILL_CREATES; w++) {
+    json_t *found = json_object_get(by_id, model[w].id);
+    if (!model[w].present) {
+      assert_null(found);
+      continue;
+    }
+    present++;
+    assert_non_null(found);
+    assert_string_equal(json_string_value(json_object_get(found, "target")), model[w].target);
+  }
+  assert_int_equal(json_object_size(by_id), present);
+  assert_int_equal(json_array_size(json_object_get(snapshot, "webhooks")), present);
+  json_decref(by_id);
+  json_decref(snapshot);
+  json_decref(apps);
+  unlink(err_path);
+  remove_state(dir, path);
+}
+
+/* Appends text to the file at path. */
+static void append_text(const char *path, const char *text) {
+  FILE *file = fopen(path, "ab");
+  assert_non_null(file);
+  fputs(text, file);
+  fclose(file);
+}
+
+static void expect_refused_state(const char *path, const char *message) {
+  swh_error err;
+  swh_error_init(&err);
+  swh_emulator_config config = {.quiet = true, .state_file = path};
+  assert_null(swh_emulator_start(&config, &err));
+  assert_int_equal(err.kind, SWH_ERR_VALIDATION);
+  assert_string_equal(err.message, message);
+  swh_error_clear(&err);
+}
+
+/* The log is replayed when its header names the snapshot, ignored when it names another (a
+   compaction a kill cut between its two writes), and a bad line in it stops the start,
+   naming the line, rather than be skipped. */
+static void test_state_log_is_checked_line_by_line(void **state) {
+  char dir[] = "/tmp/swh-emulator-test-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  char path[256], log[300], saved_log[300], line[512];
+  snprintf(path, sizeof path, "%s/state.json", dir);
+  snprintf(log, sizeof log, "%s.log", path);
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .state_file = path});
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 0));
+  swh_emulator_stop(e);
+  /* a create written by hand, then a delete of it */
+  snprintf(line, sizeof line, "{\"op\":\"create\",\"webhook\":{\"id\":\"H1\",\"app_id\":\"%s\","
+           "\"target\":\"https://example.com/h1\"}}\n", app);
+  append_text(log, line);
+  snprintf(saved_log, sizeof saved_log, "%s/saved.log", dir);
+  char command[1024];
+  snprintf(command, sizeof command, "cp '%s' '%s'", log, saved_log);
+  assert_int_equal(system(command), 0);
+  e = start((swh_emulator_config){.state_file = path});
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/H1", swh_emulator_url(e),
+                    PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  swh_emulator_stop(e);
+  /* the old log again: its header names the snapshot before the restart's compaction */
+  snprintf(command, sizeof command, "cp '%s' '%s' && echo '{\"op\":\"delete\",\"id\":\"H1\"}' >> '%s'",
+           saved_log, log, log);
+  assert_int_equal(system(command), 0);
+  e = start((swh_emulator_config){.state_file = path});
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/H1", swh_emulator_url(e), PROJECT);
+  assert_ok(&r); /* neither created twice nor deleted */
+  response_free(&r);
+  swh_emulator_stop(e);
+  /* bad lines, each after the current header */
+  const struct {
+    const char *line;
+    const char *message;
+  } bad[] = {
+      {"{\"op\":\"update\",\"webhook\":{\"id\":\"NOPE\"}}\n",
+       "line 2: update of webhook \"NOPE\", which does not exist"},
+      {"{\"op\":\"delete\",\"id\":\"NOPE\"}\n", "line 2: delete of webhook \"NOPE\", which does not exist"},
+      {"{\"op\":\"create\",\"webhook\":{\"id\":\"H1\"}}\n", "line 2: create of webhook \"H1\", which exists"},
+      {"{\"op\":\"rename\",\"id\":\"H1\"}\n",
+       "line 2: expected a change ({\"op\":\"create\" or \"update\", \"webhook\":{…}} or "
+       "{\"op\":\"delete\",\"id\":…})"},
+      {"{\"op\":\"upsert\",\"webhook\":{\"id\":\"H1\"}}\n",
+       "line 2: \"upsert\" is not a change (create, update or delete)"},
+      {"{\"op\":\"delete\",\"id\":\"H1\" secret\n", "line 2: not JSON ('}' expected)"},
+      {"{\"op\":\"delete\",\"id\":\"H1\"}\nnot json\n{\"op\":\"delete\",\"id\":\"H1\"}\n",
+       "line 3: not JSON ('[' or '{' expected)"},
+  };
+  snprintf(command, sizeof command, "cp '%s' '%s'", log, saved_log);
+  assert_int_equal(system(command), 0);
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(command, sizeof command, "cp '%s' '%s'", saved_log, log);
+    assert_int_equal(system(command), 0);
+    append_text(log, bad[i].line);
+    char expected[512];
+    snprintf(expected, sizeof expected, "%s: %s", log, bad[i].message);
+    expect_refused_state(path, expected);
+  }
+  unlink(saved_log);
+  remove_state(dir, path);
 }
 
 static void test_seed_snapshots_are_checked(void **state) {
@@ -1213,6 +1598,135 @@ static void test_garbage_requests_do_not_crash_it(void **state) {
   swh_emulator_stop(e);
 }
 
+/* A raw request's answer: its status and its body parsed as JSON (NULL if the body is not
+   JSON); the caller frees the JSON. */
+static int raw_answer(int port, const char *request, size_t len, json_t **body) {
+  static char answer[65536];
+  raw_exchange(port, request, len, answer, sizeof answer);
+  int status = 0;
+  sscanf(answer, "HTTP/1.1 %d", &status);
+  const char *blank = strstr(answer, "\r\n\r\n");
+  *body = blank ? json_loads(blank + 4, 0, NULL) : NULL;
+  return status;
+}
+
+/* n copies of text, in a static buffer */
+static const char *repeat(const char *text, size_t n) {
+  static char out[8192];
+  out[0] = '\0';
+  for (size_t i = 0; i < n && strlen(out) + strlen(text) < sizeof out; i++)
+    strcat(out, text);
+  return out;
+}
+
+#define E_ACUTE "\xc3\xa9" /* é in UTF-8 */
+
+/* Request text quoted in an error (a path, a project, a value) is made valid UTF-8, cut at a
+   character boundary: the answer is the 4xx it should be, never the 500 jansson's refusal of
+   an invalid string would give. */
+static void test_hostile_request_text_gets_the_right_4xx(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  const char *url = swh_emulator_url(e);
+  char expected[4096], body[4096];
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%%ff/apps", url);
+  assert_error(&r, 403, "PERMISSION_DENIED", "The credentials have no access to project \"?\"");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%%C3%%A9%%ff%%C3/apps", url);
+  assert_error(&r, 403, "PERMISSION_DENIED",
+               "The credentials have no access to project \"" E_ACUTE "??\"");
+  response_free(&r);
+  /* a long project is cut after 128 characters, between two of them */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/x%s/apps", url, repeat("%C3%A9", 200));
+  snprintf(expected, sizeof expected, "The credentials have no access to project \"x%s...\"",
+           repeat(E_ACUTE, 127));
+  assert_error(&r, 403, "PERMISSION_DENIED", expected);
+  response_free(&r);
+  /* ids that are not UTF-8 are ids no webhook has */
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%%ff", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+  response_free(&r);
+  r = call("DELETE", BASIC, NULL, "%s/v1/projects/%s/webhooks/%%C3%%28", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/%%fe%%ff/webhooks", url, PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "App not found");
+  response_free(&r);
+  /* the query: an update_mask that is not UTF-8, or long and unknown */
+  r = call("PATCH", BASIC, "{}", "%s/v1/projects/%s/webhooks/X?update_mask=%%ff", url, PROJECT);
+  assert_error(&r, 400, "INVALID_ARGUMENT", "update_mask: not valid UTF-8");
+  response_free(&r);
+  char *id = created_id(e, app_id(e, 0), "https://example.com/hostile", NULL);
+  r = call("PATCH", BASIC, "{}", "%s/v1/projects/%s/webhooks/%s?update_mask=x%s", url, PROJECT,
+           id, repeat("%C3%A9", 400));
+  assert_error(&r, 400, "INVALID_ARGUMENT", NULL);
+  response_free(&r);
+  /* bodies: bytes that are not UTF-8 in a key or a value, and a long app id */
+  r = call("POST", BASIC, "{\"app_id\":\"\xff\"}", "%s/v1/projects/%s/webhooks", url, PROJECT);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "request body: invalid JSON at line 1, column 11: unable to decode byte 0xff "
+               "near '\"'");
+  response_free(&r);
+  r = call("PATCH", BASIC, "{\"\xc3\":1}", "%s/v1/projects/%s/webhooks/%s", url, PROJECT, id);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "request body: invalid JSON at line 1, column 2: unable to decode byte 0xc3 "
+               "near '\"'");
+  response_free(&r);
+  snprintf(body, sizeof body, "{\"app_id\":\"x%s\",\"target\":\"https://example.com/h\"}",
+           repeat(E_ACUTE, 380));
+  r = call("POST", BASIC, body, "%s/v1/projects/%s/webhooks", url, PROJECT);
+  snprintf(expected, sizeof expected, "webhook.app_id: no such app \"x%s...\" in project \""
+           PROJECT "\"", repeat(E_ACUTE, 127));
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  /* the token endpoint's form */
+  r = call("POST", BASIC, repeat("grant_type=x%C3%A9", 1), "%s/oauth2/token", url);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "grant_type: \"x" E_ACUTE "\" is not supported (only client_credentials)");
+  response_free(&r);
+  snprintf(body, sizeof body, "grant_type=x%s", repeat("%C3%A9", 80));
+  r = call("POST", BASIC, body, "%s/oauth2/token", url);
+  snprintf(expected, sizeof expected,
+           "grant_type: \"x%s...\" is not supported (only client_credentials)",
+           repeat(E_ACUTE, 63));
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  /* paths sent raw: bytes that are not UTF-8, control characters, a cut inside a character */
+  int port = port_of(e);
+  json_t *json;
+  const char *raw = "GET /v2/\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  assert_int_equal(raw_answer(port, raw, strlen(raw), &json), 404);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(json, "error"), "message")),
+                      "No such route: GET /v2/??");
+  json_decref(json);
+  snprintf(body, sizeof body, "GET /v2/x%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+           repeat(E_ACUTE, 300));
+  assert_int_equal(raw_answer(port, body, strlen(body), &json), 404);
+  snprintf(expected, sizeof expected, "No such route: GET /v2/x%s...", repeat(E_ACUTE, 251));
+  assert_string_equal(json_string_value(json_object_get(json_object_get(json, "error"), "message")),
+                      expected);
+  json_decref(json);
+  snprintf(body, sizeof body, "PUT /v1/projects/%%ff/webhooks/\xe2\x82 HTTP/1.1\r\nHost: x\r\n"
+           "Connection: close\r\nContent-Length: 0\r\n\r\n");
+  assert_int_equal(raw_answer(port, body, strlen(body), &json), 501);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(json, "error"), "message")),
+                      "Method PUT is not implemented for /v1/projects/%ff/webhooks/??");
+  json_decref(json);
+  free(id);
+  swh_emulator_stop(e);
+
+  /* the project's rate limit quotes the project too */
+  e = start((swh_emulator_config){.apps = 1, .rate_limit = 1});
+  double t0 = now_seconds();
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%%ff/apps", swh_emulator_url(e));
+  assert_error(&r, 403, "PERMISSION_DENIED", NULL);
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%%ff/apps", swh_emulator_url(e));
+  if (now_seconds() - t0 < 0.9) /* always, unless the machine stalled for a second */
+    assert_error(&r, 429, "RESOURCE_EXHAUSTED", "Too many requests for project \"?\"");
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
 /* The request log: one line per request, without credentials or secrets. */
 static void test_request_log_has_no_secrets(void **state) {
   char path[] = "/tmp/swh-emulator-log-XXXXXX";
@@ -1254,6 +1768,92 @@ static void test_request_log_has_no_secrets(void **state) {
   assert_null(strstr(log, "Bearer"));
   assert_null(strstr(log, "Basic"));
   assert_null(strstr(log, "eyJ")); /* no token */
+}
+
+/* A connection to the emulator with text sent on it (not a whole request). */
+static int open_slow(int port, const char *text) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&address, sizeof address), 0);
+  assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+  return fd;
+}
+
+/* Whether the server has closed fd (EOF or reset), without waiting. */
+static bool closed_by_server(int fd) {
+  char byte;
+  ssize_t n = recv(fd, &byte, 1, MSG_DONTWAIT);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/* A client sending its headers a line at a time (each line resets libmicrohttpd's own idle
+   timeout) is cut when the request's time is up; so is a keep-alive connection left idle. */
+static void test_a_request_sent_slowly_is_cut_at_its_deadline(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .request_timeout_ms = 1000});
+  int port = port_of(e);
+  int fd = open_slow(port, "GET /v1/projects/" PROJECT "/apps HTTP/1.1\r\nHost: x\r\n");
+  double t0 = now_seconds(), closed_at = 0;
+  while (now_seconds() - t0 < 5 && !closed_at) {
+    usleep(200 * 1000);
+    if (closed_by_server(fd) || send(fd, "X-Slow: 1\r\n", 11, MSG_NOSIGNAL) < 0)
+      closed_at = now_seconds() - t0;
+  }
+  close(fd);
+  assert_true(closed_at > 0.9);
+  assert_true(closed_at < 3.0);
+  /* an answered connection has the same time for its next request */
+  fd = open_slow(port, "GET /v1/projects/" PROJECT "/apps HTTP/1.1\r\nHost: x\r\n\r\n");
+  char answer[512];
+  ssize_t n = recv(fd, answer, sizeof answer - 1, 0);
+  assert_true(n > 12);
+  assert_int_equal(strncmp(answer, "HTTP/1.1 401", 12), 0);
+  t0 = now_seconds();
+  closed_at = 0;
+  while (now_seconds() - t0 < 5 && !closed_at) {
+    usleep(50 * 1000);
+    while (recv(fd, answer, sizeof answer, MSG_DONTWAIT) > 0) {
+    } /* the rest of the answer */
+    if (closed_by_server(fd))
+      closed_at = now_seconds() - t0;
+  }
+  close(fd);
+  assert_true(closed_at > 0.5);
+  assert_true(closed_at < 3.0);
+  swh_emulator_stop(e);
+}
+
+/* 2,100 connections stuck in their headers (slowloris) take no thread and no more than
+   their descriptors: another client is answered at once. */
+static void test_slow_connections_do_not_starve_others(void **state) {
+  /* both ends of every connection are in this process */
+  struct rlimit limit;
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  rlim_t wanted = limit.rlim_max == RLIM_INFINITY || limit.rlim_max > 8192 ? 8192 : limit.rlim_max;
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = wanted;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &limit), 0);
+  }
+  int count = (int)(wanted - 400) / 2;
+  if (count > 2100)
+    count = 2100;
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  int port = port_of(e);
+  static int slow[2100];
+  for (int i = 0; i < count; i++)
+    slow[i] = open_slow(port, "GET /v1/projects/" PROJECT "/apps HTTP/1.1\r\nHost: x\r\n");
+  double t0 = now_seconds();
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  double seconds = now_seconds() - t0;
+  assert_ok(&r);
+  response_free(&r);
+  assert_true(seconds < 5.0); /* at once, in fact: nothing waits for the slow ones */
+  for (int i = 0; i < count; i++)
+    assert_false(closed_by_server(slow[i])); /* still open, within their time */
+  for (int i = 0; i < count; i++)
+    close(slow[i]);
+  swh_emulator_stop(e);
 }
 
 #define CONCURRENT 200
@@ -1440,13 +2040,19 @@ int main(void) {
       cmocka_unit_test(test_each_fault_kind),
       cmocka_unit_test(test_faults_are_deterministic_for_a_seed),
       cmocka_unit_test(test_state_persists_across_restarts),
+      cmocka_unit_test(test_tokens_outlive_a_restart_on_the_same_state),
       cmocka_unit_test(test_state_file_in_a_missing_directory_is_named),
+      cmocka_unit_test(test_acknowledged_changes_survive_kill_9),
+      cmocka_unit_test(test_state_log_is_checked_line_by_line),
       cmocka_unit_test(test_seed_snapshots_are_checked),
       cmocka_unit_test(test_seed_snapshot_is_served_whole),
       cmocka_unit_test(test_seed_triggers_beyond_api_md_are_known),
       cmocka_unit_test(test_seeded_ids_repeat),
       cmocka_unit_test(test_garbage_requests_do_not_crash_it),
+      cmocka_unit_test(test_hostile_request_text_gets_the_right_4xx),
       cmocka_unit_test(test_request_log_has_no_secrets),
+      cmocka_unit_test(test_a_request_sent_slowly_is_cut_at_its_deadline),
+      cmocka_unit_test(test_slow_connections_do_not_starve_others),
       cmocka_unit_test(test_hundreds_of_concurrent_keep_alive_connections),
       cmocka_unit_test(test_stop_answers_the_requests_in_flight),
   };

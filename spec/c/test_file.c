@@ -244,6 +244,44 @@ static void test_no_path_is_a_usage_error(void **state) {
   assert_int_equal(swh_file_write_atomic(NULL, "x", 1, NULL), SWH_ERR_USAGE);
 }
 
+/* The temporary files a kill leaves are removed; a name that only looks like one (another
+   file's, another length, a directory, a link) is left. */
+static void test_stale_temporaries_are_removed(void **state) {
+  fixture *f = *state;
+  char path[128], other[192], listed[512];
+  snprintf(path, sizeof path, "%s/state.json", f->dir);
+  const char *names[] = {"state.json", "state.json.tmp.Ab12Cd", "state.json.tmp.zzzzzz",
+                         "state.json.tmp.short", "state.json.tmp.toolong1", "other.json.tmp.Ab12Cd",
+                         "state.json.log"};
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+    snprintf(other, sizeof other, "%s/%s", f->dir, names[i]);
+    write_plain(other, "x", 0600);
+  }
+  snprintf(other, sizeof other, "%s/state.json.tmp.dirxyz", f->dir);
+  assert_int_equal(mkdir(other, 0700), 0);
+  snprintf(other, sizeof other, "%s/state.json.tmp.linkxy", f->dir);
+  assert_int_equal(symlink("state.json", other), 0);
+  assert_int_equal(swh_file_remove_temporaries(path), 2);
+  list_dir(f->dir, listed, sizeof listed);
+  assert_string_equal(listed, "other.json.tmp.Ab12Cd state.json state.json.log "
+                              "state.json.tmp.dirxyz state.json.tmp.linkxy "
+                              "state.json.tmp.short state.json.tmp.toolong1");
+  assert_int_equal(swh_file_remove_temporaries(path), 0);
+  /* a name near the limit: the temporary name holds its first 200 bytes */
+  char name[256];
+  memset(name, 'n', 250);
+  name[250] = '\0';
+  char *long_path = malloc(strlen(f->dir) + 300);
+  sprintf(long_path, "%s/%s", f->dir, name);
+  char *temp = malloc(strlen(f->dir) + 300);
+  sprintf(temp, "%s/%.200s.tmp.QWErty", f->dir, name);
+  write_plain(temp, "x", 0600);
+  assert_int_equal(swh_file_remove_temporaries(long_path), 1);
+  assert_int_equal(access(temp, F_OK), -1);
+  free(long_path);
+  free(temp);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_writes_a_new_file_with_mode_0600, make_dir,
@@ -261,6 +299,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_a_directory_in_the_way_is_left_alone, make_dir,
                                       remove_dir),
       cmocka_unit_test(test_no_path_is_a_usage_error),
+      cmocka_unit_test_setup_teardown(test_stale_temporaries_are_removed, make_dir, remove_dir),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -80,7 +80,7 @@ void swh_client_open(lua_State *L);
 /* Sets core.validate into the table at -1 (lua_validate.c). */
 void swh_validate_open(lua_State *L);
 
-/* Sets core.journal_create and core.journal_open into the table at -1 (lua_journal.c). */
+/* Sets core.journal_open and core.journal_truncate into the table at -1 (lua_journal.c). */
 void swh_journal_open(lua_State *L);
 
 /* Pushes and returns the message for the unknown option key among names (count of them):

@@ -311,6 +311,20 @@ static int client_api_host(lua_State *L) {
   return 1;
 }
 
+/* client:settings() -> {concurrency = n, rate = r}: the limits the client paces its requests
+   by, defaults applied (requests in flight, requests per second). */
+static int client_settings(lua_State *L) {
+  int concurrency;
+  double rate;
+  swh_client_limits(check_open_client(L, 1)->client, &concurrency, &rate);
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, concurrency);
+  lua_setfield(L, -2, "concurrency");
+  lua_pushnumber(L, rate);
+  lua_setfield(L, -2, "rate");
+  return 1;
+}
+
 static int client_tostring(lua_State *L) {
   lua_client *c = check_client(L, 1);
   if (!c->client) {
@@ -475,10 +489,11 @@ void swh_client_open(lua_State *L) {
   static const luaL_Reg client_methods[] = {
       {"start", client_start},         {"step", client_step}, {"next_done", client_next_done},
       {"close", client_close},         {"is_closed", client_is_closed},
-      {"api_host", client_api_host},   {"set_loop", client_set_loop},
-      {"socket_ready", client_socket_ready}, {"timeout", client_timeout},
-      {"loop_changes", client_loop_changes}, {"loop_fd", client_loop_fd},
-      {"loop_ready", client_loop_ready},     {NULL, NULL}};
+      {"api_host", client_api_host},   {"settings", client_settings},
+      {"set_loop", client_set_loop},   {"socket_ready", client_socket_ready},
+      {"timeout", client_timeout},     {"loop_changes", client_loop_changes},
+      {"loop_fd", client_loop_fd},     {"loop_ready", client_loop_ready},
+      {NULL, NULL}};
   static const luaL_Reg client_meta[] = {{"__gc", client_gc},
                                          {"__close", client_close},
                                          {"__tostring", client_tostring},
@@ -504,4 +519,11 @@ void swh_client_open(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, client_new); /* core, client_new */
   lua_setfield(L, -2, "client");
+  /* core.client_defaults: what swh.map runs at unless told, the client's own default */
+  lua_createtable(L, 0, 2);
+  lua_pushinteger(L, SWH_DEFAULT_CONCURRENCY);
+  lua_setfield(L, -2, "concurrency");
+  lua_pushnumber(L, SWH_DEFAULT_RATE);
+  lua_setfield(L, -2, "rate");
+  lua_setfield(L, -2, "client_defaults");
 }

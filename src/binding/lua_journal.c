@@ -1,22 +1,25 @@
 /*
- * core.journal_create(path) -> file | nil, message, errno
- * core.journal_open(path) -> file | nil, message, errno
+ * core.journal_open(path [, create]) -> file | nil, message, errno
+ * core.journal_truncate(file)        -> true | nil, message, errno
  *
  * The journal file of plan:apply (lua/swh/journal.lua), handed to Lua as a standard io file
- * handle (luaL_Stream, as lauxlib.h offers to any C library) opened for appending, so the
- * Lua side writes and flushes it with io's own methods. Lua's io.open cannot say what this
- * must:
- * - journal_create makes a new file (O_EXCL: an existing journal, which may be the only
- *   record of the webhooks a run deleted, is never truncated by a second run) with mode 0600
- *   whatever the umask, from the moment it exists (it holds webhook secrets; a chmod after
- *   io.open would leave a moment in which another user could open it);
- * - both hold an exclusive flock(2) on the file for as long as the handle is open, and fail
- *   at once when another handle holds it: two runs of one journal (an apply and a resume, or
- *   two resumes) would each send its pending steps. flock, not fcntl: a POSIX record lock
- *   is dropped when the process closes any descriptor of the file, as reading it does. The
- *   lock goes with the process, however it ends.
+ * handle (luaL_Stream, as lauxlib.h offers to any C library) opened for reading and
+ * appending ("a+"), so the Lua side reads, writes and flushes it with io's own methods.
+ * Lua's io.open cannot say what this must:
+ * - the file is locked before anything reads it, and everything (reading what is there,
+ *   emptying a complete journal to start a new one, appending) goes through that one
+ *   locked handle: nothing is removed or replaced by name, so a second run that read the
+ *   file cannot remove or truncate a journal a first run has just started;
+ * - a file this call makes (create true, no file at path) has mode 0600 whatever the umask, from
+ *   the moment it exists (it holds webhook secrets; a chmod after io.open would leave a
+ *   moment in which another user could open it);
+ * - the lock is an exclusive flock(2), held for as long as the handle is open; taking it
+ *   fails at once when another handle holds it: two runs of one journal (two applies, an
+ *   apply and a resume, two resumes) would each send its pending steps. flock, not fcntl:
+ *   a POSIX record lock is dropped when the process closes any descriptor of the file.
+ *   The lock goes with the process, however it ends.
  */
-#define _DEFAULT_SOURCE /* flock, fdopen, O_CLOEXEC */
+#define _DEFAULT_SOURCE /* flock, fdopen, ftruncate, O_CLOEXEC */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -51,30 +54,57 @@ static luaL_Stream *new_handle(lua_State *L) {
   return stream;
 }
 
-/* Opens path with flags (O_WRONLY | O_APPEND and more), locked, into the handle on top of
-   the stack: returns 1 (the handle) or luaL_fileresult's 3 (nil, message, errno). A file
-   this call made is removed again if it cannot be used. */
-static int open_locked(lua_State *L, const char *path, int flags) {
-  luaL_Stream *stream = lua_touserdata(L, -1);
-  int fd = open(path, flags | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+/* Opens path for reading and appending: the descriptor, or -1 with errno set. With create,
+   makes the file when it is missing, and says so in *made (its mode is then to be set). */
+static int open_file(const char *path, bool create, bool *made) {
+  const int flags = O_RDWR | O_APPEND | O_CLOEXEC;
+  *made = false;
+  if (!create) {
+    return open(path, flags);
+  }
+  /* O_EXCL first, so that made is known for sure; a file removed between the two calls
+     is tried again (a few times: something is removing it as fast as it comes). */
+  for (int tries = 0; tries < 8; tries++) {
+    int fd = open(path, flags | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0) {
+      *made = true;
+      return fd;
+    }
+    if (errno != EEXIST) {
+      return -1;
+    }
+    fd = open(path, flags);
+    if (fd >= 0 || errno != ENOENT) {
+      return fd;
+    }
+  }
+  return -1;
+}
+
+static int journal_open(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  bool create = lua_toboolean(L, 2);
+  luaL_Stream *stream = new_handle(L); /* file */
+  bool made;
+  int fd = open_file(path, create, &made);
   if (fd < 0) {
     return luaL_fileresult(L, 0, path);
   }
-  bool made = flags & O_CREAT;
-  bool busy = false;
   int failed = 0;
-  /* open() applied the umask, which may have taken away the owner's bits too. */
-  if (made && fchmod(fd, 0600) != 0) {
-    failed = errno;
-  } else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  bool busy = false;
+  /* The lock before anything else: a file this call made may already be another run's,
+     which opened it in between and locked it first; it is then left alone, never
+     removed. */
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     failed = errno;
     busy = failed == EWOULDBLOCK;
-  } else if (!(stream->f = fdopen(fd, "a"))) {
+  } else if (made && fchmod(fd, 0600) != 0) { /* open() applied the umask to the owner too */
+    failed = errno;
+  } else if (!(stream->f = fdopen(fd, "a+"))) {
     failed = errno;
   }
   if (failed) {
     close(fd);
-    if (made) unlink(path);
     if (busy) {
       lua_pushnil(L);
       lua_pushfstring(L, "%s: in use by another run (an apply or resume of this journal is "
@@ -89,21 +119,20 @@ static int open_locked(lua_State *L, const char *path, int flags) {
   return 1;
 }
 
-static int journal_create(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  new_handle(L);
-  return open_locked(L, path, O_CREAT | O_EXCL);
-}
-
-static int journal_open(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  new_handle(L);
-  return open_locked(L, path, 0);
+/* Empties the journal through its locked handle, for an apply that starts a new one. */
+static int journal_truncate(lua_State *L) {
+  luaL_Stream *stream = luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  if (stream->closef == NULL) {
+    return luaL_error(L, "attempt to use a closed file");
+  }
+  bool ok = fflush(stream->f) == 0 && ftruncate(fileno(stream->f), 0) == 0 &&
+            fseek(stream->f, 0, SEEK_SET) == 0;
+  return luaL_fileresult(L, ok, NULL);
 }
 
 void swh_journal_open(lua_State *L) {
-  lua_pushcfunction(L, journal_create);
-  lua_setfield(L, -2, "journal_create");
   lua_pushcfunction(L, journal_open);
   lua_setfield(L, -2, "journal_open");
+  lua_pushcfunction(L, journal_truncate);
+  lua_setfield(L, -2, "journal_truncate");
 }

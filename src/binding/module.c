@@ -6,7 +6,8 @@
  *   core.json_decode(text)      -> value | nil, message
  *   core.stderr_is_terminal()   -> boolean (progress bars redraw only on a terminal)
  *   core.validate(w [,partial]) -> true | nil, err      (see lua_validate.c)
- *   core.journal_create(path)   -> file | nil, message  (new, mode 0600; see lua_journal.c)
+ *   core.journal_open(path [,create]) -> file | nil, message  (locked; see lua_journal.c)
+ *   core.journal_truncate(file) -> true | nil, message  (empties a journal; lua_journal.c)
  *   core.new_error(kind, msg)   -> error value           (see lua_error.c)
  *   core.save_snapshot(path, s) -> true | nil, err      (checked, mode 0600; lua_snapshot.c)
  *   core.load_snapshot(path)    -> snapshot | nil, err  (checked; see lua_snapshot.c)

@@ -66,7 +66,9 @@ bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error 
     swh_error_set(err, SWH_ERR_MEMORY, "out of memory in libcurl");
   else
     swh_error_set(err, SWH_ERR_NETWORK, "%s", detail);
-  return !swh_transfer_failed_before_sending(code);
+  /* A connect that failed when libcurl reconnected to resend (sends > 0) follows a send
+     that may have been applied. */
+  return !swh_transfer_failed_before_sending(code) || t->sends > 0;
 }
 
 double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm) {

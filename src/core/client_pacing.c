@@ -14,17 +14,33 @@ double swh_now_ms(void) {
 
 void swh_bucket_init(swh_bucket *bucket, double rate, double capacity, double now_ms) {
   bucket->rate = rate;
+  bucket->ceiling = rate;
   bucket->capacity = capacity < 1.0 ? 1.0 : capacity;
   bucket->tokens = bucket->capacity;
   bucket->last_ms = now_ms;
+  bucket->slowed_ms = -1.0;
 }
 
 static void bucket_refill(swh_bucket *bucket, double now_ms) {
   if (now_ms > bucket->last_ms) {
-    bucket->tokens += (now_ms - bucket->last_ms) * bucket->rate / 1000.0;
+    double seconds = (now_ms - bucket->last_ms) / 1000.0;
+    bucket->tokens += seconds * bucket->rate;
     if (bucket->tokens > bucket->capacity) bucket->tokens = bucket->capacity;
+    if (bucket->rate < bucket->ceiling) {
+      bucket->rate += seconds * bucket->ceiling * SWH_RATE_CLIMB;
+      if (bucket->rate > bucket->ceiling) bucket->rate = bucket->ceiling;
+    }
   }
   bucket->last_ms = now_ms;
+}
+
+void swh_bucket_slow_down(swh_bucket *bucket, double now_ms) {
+  if (bucket->slowed_ms >= 0 && now_ms - bucket->slowed_ms < SWH_RATE_CUT_EVERY_MS) return;
+  bucket_refill(bucket, now_ms); /* the time before the cut ran at the old rate */
+  bucket->slowed_ms = now_ms;
+  bucket->rate *= SWH_RATE_CUT;
+  double floor = bucket->ceiling * SWH_RATE_FLOOR;
+  if (bucket->rate < floor) bucket->rate = floor;
 }
 
 int swh_bucket_take(swh_bucket *bucket, double now_ms) {

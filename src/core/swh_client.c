@@ -390,6 +390,11 @@ void swh_client_free(swh_client *client) {
 
 const char *swh_client_api_host(const swh_client *client) { return client->api_host; }
 
+void swh_client_limits(const swh_client *client, int *concurrency, double *rate) {
+  *concurrency = client->concurrency;
+  *rate = client->bucket.ceiling;
+}
+
 /* ---- starting a call ---------------------------------------------------------------------- */
 
 static void call_free(swh_call *call) {
@@ -965,6 +970,9 @@ static void collect(swh_client *client) {
     }
     swh_call *call = t->owner;
     client->in_flight_count--;
+    /* An API request refused for the project's limit, which is below our rate (other
+       clients share it): send slower (the token endpoint's limit is its own). */
+    if (code == CURLE_OK && t->status == 429) swh_bucket_slow_down(&client->bucket, swh_now_ms());
     if (call->abandoned) {
       list_remove(call);
       call_free(call);

@@ -44,8 +44,11 @@ SWH_BEGIN_DECLS
 #define SWH_DEFAULT_TIMEOUT 30.0
 #define SWH_DEFAULT_RETRIES 10
 #define SWH_DEFAULT_RETRY_TIME 30.0
-#define SWH_DEFAULT_CONCURRENCY 16
-#define SWH_DEFAULT_RATE 700.0
+/* Enough requests in flight to reach the rate over a network of up to ~80 ms round trips;
+   the rate, the API's documented project limit (a 429 from a busier project is retried
+   after its Retry-After). */
+#define SWH_DEFAULT_CONCURRENCY 64
+#define SWH_DEFAULT_RATE 800.0
 
 typedef enum { SWH_AUTH_OAUTH2, SWH_AUTH_BASIC } swh_auth;
 
@@ -99,6 +102,10 @@ SWH_API swh_client *swh_client_new(const swh_config *config, swh_error *err);
 /* The host of the API the client talks to, in lower case ("eu.conversation.api.sinch.com",
    "127.0.0.1"): what a journal records, so that a run is not resumed against another. */
 SWH_API const char *swh_client_api_host(const swh_client *client);
+
+/* The limits the client paces its requests by, defaults applied: requests in flight at most
+   and requests per second at most. */
+SWH_API void swh_client_limits(const swh_client *client, int *concurrency, double *rate);
 
 /* Cancels every call still running (they finish with kind SWH_ERR_USAGE "client closed"
    only if their owner still holds them: see swh_call_abandon) and frees the client. NULL is

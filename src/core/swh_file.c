@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "swh_file.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -13,6 +14,12 @@
 
 #define TEMP_SUFFIX ".tmp.XXXXXX"
 #define TEMP_NAME_MAX 200
+
+/* How much of the name at path+name_start the temporary file keeps (see below). */
+static size_t kept_name_length(const char *path, size_t name_start) {
+  size_t name_len = strlen(path + name_start);
+  return name_len > TEMP_NAME_MAX ? TEMP_NAME_MAX : name_len;
+}
 
 /* Writes all len bytes to fd, resuming after signals and short writes; false with errno
    set when the file system refuses (no space, file too large...). */
@@ -58,10 +65,9 @@ swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
   /* The temporary file is path's name, cut to TEMP_NAME_MAX bytes, plus the suffix, in the
      same directory: a name near the file system's limit (255 bytes) has no room for the
      suffix, and would otherwise be refused though it could be written. */
-  size_t path_len = strlen(path);
   const char *slash = strrchr(path, '/');
   size_t name_start = slash ? (size_t)(slash + 1 - path) : 0;
-  size_t kept = path_len - name_start > TEMP_NAME_MAX ? name_start + TEMP_NAME_MAX : path_len;
+  size_t kept = name_start + kept_name_length(path, name_start);
   char *temp = malloc(kept + sizeof TEMP_SUFFIX);
   char *dir = strdup(path); /* dirname may write into its argument */
   if (!temp || !dir) {
@@ -94,4 +100,38 @@ swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
   free(temp);
   free(dir);
   return status;
+}
+
+size_t swh_file_remove_temporaries(const char *path) {
+  if (!path || !*path)
+    return 0;
+  const char *slash = strrchr(path, '/');
+  size_t name_start = slash ? (size_t)(slash + 1 - path) : 0;
+  char *dir_name = slash ? strndup(path, name_start) : strdup(".");
+  /* the prefix of the temporary names: the kept name and ".tmp." */
+  size_t kept = kept_name_length(path, name_start);
+  size_t prefix_len = kept + sizeof TEMP_SUFFIX - 1 - 6;
+  char *prefix = malloc(prefix_len + 1);
+  DIR *dir = dir_name && prefix ? opendir(dir_name) : NULL;
+  size_t removed = 0;
+  if (dir) {
+    memcpy(prefix, path + name_start, kept);
+    memcpy(prefix + kept, TEMP_SUFFIX, prefix_len - kept);
+    prefix[prefix_len] = '\0';
+    struct dirent *entry;
+    while ((entry = readdir(dir))) {
+      if (strlen(entry->d_name) != prefix_len + 6 ||
+          strncmp(entry->d_name, prefix, prefix_len) != 0)
+        continue;
+      struct stat st;
+      if (fstatat(dirfd(dir), entry->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+          unlinkat(dirfd(dir), entry->d_name, 0) == 0)
+        removed++;
+    }
+    closedir(dir);
+  }
+  free(dir_name);
+  free(prefix);
+  return removed;
 }

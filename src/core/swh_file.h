@@ -30,6 +30,15 @@ SWH_BEGIN_DECLS
 SWH_API swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
                                          swh_error *err);
 
+/*
+ * Removes the temporary files swh_file_write_atomic leaves beside path when its process is
+ * killed during a write (path's name, cut as that function cuts it, then ".tmp." and six
+ * characters): regular files of this user only, nothing else. Call it where nothing else can
+ * be writing path (the start of the one program that owns it). Returns how many it removed;
+ * a name it cannot remove is skipped, being only litter.
+ */
+SWH_API size_t swh_file_remove_temporaries(const char *path);
+
 SWH_END_DECLS
 
 #endif

@@ -20,7 +20,7 @@ static long long now_ms(void) {
 }
 
 swh_status emu_auth_init(emu_auth *auth, const char *key_id, const char *key_secret,
-                         int token_ttl, swh_error *err) {
+                         int token_ttl, const unsigned char *signing_key, swh_error *err) {
   memset(auth, 0, sizeof *auth);
   auth->token_ttl = token_ttl;
   auth->key_id = strdup(key_id);
@@ -30,7 +30,9 @@ swh_status emu_auth_init(emu_auth *auth, const char *key_id, const char *key_sec
     free(auth->key_secret);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   }
-  if (RAND_bytes(auth->signing_key, sizeof auth->signing_key) != 1) {
+  if (signing_key)
+    memcpy(auth->signing_key, signing_key, sizeof auth->signing_key);
+  else if (RAND_bytes(auth->signing_key, sizeof auth->signing_key) != 1) {
     emu_auth_destroy(auth);
     return swh_error_set(err, SWH_ERR_MEMORY, "cannot draw a token signing key");
   }

@@ -1,8 +1,10 @@
 /*
  * The emulator's one key and its credentials: Basic key_id:key_secret on API calls, and
  * OAuth2 client-credentials tokens. Tokens are JWT-shaped (header.payload.signature,
- * base64url, HS256 with a key drawn from OpenSSL at start, so they die with the process),
- * with iat/exp claims; swh_emulator_expire_tokens ends every token issued so far.
+ * base64url, HS256), with iat/exp claims; swh_emulator_expire_tokens ends every token issued
+ * so far. The signing key is the --state file's (so tokens outlive a restart on that state)
+ * or, without one, drawn from OpenSSL at start (so they die with the process); it never
+ * derives from the key secret, which may be the public default.
  */
 #ifndef EMU_AUTH_H
 #define EMU_AUTH_H
@@ -18,7 +20,7 @@ typedef struct emu_auth {
   char *key_id;
   char *key_secret;
   int token_ttl;                 /* seconds */
-  unsigned char signing_key[32];
+  unsigned char signing_key[32]; /* EMU_STATE_KEY_LEN */
   pthread_mutex_t lock;
   uint64_t generation;           /* of the next token */
   uint64_t valid_from;           /* tokens of an older generation are expired */
@@ -32,9 +34,10 @@ typedef enum {
   EMU_AUTH_EXPIRED,   /* a genuine token past its time */
 } emu_auth_result;
 
-/* Copies the key; draws the signing key. Returns SWH_ERR_MEMORY on failure. */
+/* Copies the key, and signing_key (32 bytes) or, when NULL, draws one. Returns
+   SWH_ERR_MEMORY on failure. */
 swh_status emu_auth_init(emu_auth *auth, const char *key_id, const char *key_secret,
-                         int token_ttl, swh_error *err);
+                         int token_ttl, const unsigned char *signing_key, swh_error *err);
 
 void emu_auth_destroy(emu_auth *auth);
 

@@ -19,6 +19,11 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
     swh_error_set(err, SWH_ERR_USAGE, "latency: %d ms is negative", config->latency_ms);
     return NULL;
   }
+  if (config->request_timeout_ms < 0) {
+    swh_error_set(err, SWH_ERR_USAGE, "request_timeout: %d ms is negative",
+                  config->request_timeout_ms);
+    return NULL;
+  }
   if (config->token_ttl < 0) {
     swh_error_set(err, SWH_ERR_USAGE, "token_ttl: %d s is negative", config->token_ttl);
     return NULL;
@@ -34,15 +39,20 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
     return NULL;
   }
   emulator->latency_ms = config->latency_ms;
+  emulator->request_timeout_ms = config->request_timeout_ms;
   emulator->quiet = config->quiet;
   double rate = config->rate_limit == 0 ? EMU_DEFAULT_RATE : config->rate_limit;
   /* the parts, in order; each failure undoes the ones before it */
   if (emu_faults_init(&emulator->faults, config->faults, config->seed_random, err) != SWH_OK)
     goto no_faults;
+  /* the store first: the state file keeps the key that signs tokens */
+  if (emu_store_init(&emulator->store, config, err) != SWH_OK)
+    goto no_store;
   if (emu_auth_init(&emulator->auth,
                     config->key_id ? config->key_id : SWH_EMULATOR_DEFAULT_KEY_ID,
                     config->key_secret ? config->key_secret : SWH_EMULATOR_DEFAULT_KEY_SECRET,
-                    config->token_ttl ? config->token_ttl : DEFAULT_TOKEN_TTL, err) != SWH_OK)
+                    config->token_ttl ? config->token_ttl : DEFAULT_TOKEN_TTL,
+                    emu_store_token_key(&emulator->store), err) != SWH_OK)
     goto no_auth;
   /* a second's worth of burst: a client pacing itself at the limit never hits it */
   if (!emu_bucket_init(&emulator->project_bucket, rate, rate)) {
@@ -53,21 +63,19 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
     swh_error_set(err, SWH_ERR_MEMORY, "cannot create a mutex");
     goto no_token_bucket;
   }
-  if (emu_store_init(&emulator->store, config, err) != SWH_OK)
-    goto no_store;
   if (emu_server_start(emulator, config->port, err) != SWH_OK)
     goto no_server;
   return emulator;
 
 no_server:
-  emu_store_destroy(&emulator->store);
-no_store:
   emu_bucket_destroy(&emulator->token_bucket);
 no_token_bucket:
   emu_bucket_destroy(&emulator->project_bucket);
 no_project_bucket:
   emu_auth_destroy(&emulator->auth);
 no_auth:
+  emu_store_destroy(&emulator->store);
+no_store:
   emu_faults_destroy(&emulator->faults);
 no_faults:
   free(emulator);
@@ -95,6 +103,7 @@ void swh_emulator_stop(swh_emulator *emulator) {
   if (!emulator)
     return;
   emu_server_stop(emulator);
+  emu_store_fold_log(&emulator->store);
   emu_store_destroy(&emulator->store);
   emu_bucket_destroy(&emulator->token_bucket);
   emu_bucket_destroy(&emulator->project_bucket);

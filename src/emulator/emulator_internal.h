@@ -12,6 +12,7 @@
 #include "faults.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "timers.h"
 
 /* Bodies above this are refused with 413. */
 #define EMU_MAX_BODY (1024 * 1024)
@@ -33,6 +34,8 @@ struct swh_emulator {
   int in_flight;
   bool stopping;              /* answers say Connection: close, so no request follows */
   int latency_ms;
+  int request_timeout_ms;     /* 0: the default */
+  emu_timers timers;          /* held answers and request deadlines */
   bool quiet;
   emu_store store;
   emu_auth auth;

@@ -17,19 +17,22 @@ static void reply_validation(emu_reply *reply, swh_error *err) {
   swh_error_clear(err);
 }
 
-/* Saves after a change and answers value (stolen: a copy, never the stored object, since
-   the answer is written after the lock is released); a failed save answers 500, since the
-   change is then in memory only. */
-static void commit_locked(emu_store *store, json_t *value, emu_reply *reply) {
+/* Records a change (stolen: {"op":…}, see emu_store_record_locked) and answers value
+   (stolen: a copy, never the stored object, since the answer is written after the lock is
+   released); a change not on disk answers 500, since it is then in memory only. */
+static void commit_locked(emu_store *store, json_t *change, json_t *value, emu_reply *reply) {
   swh_error err;
   swh_error_init(&err);
-  if (emu_store_save_locked(store, &err) != SWH_OK) {
+  if (!change)
+    swh_error_set(&err, SWH_ERR_MEMORY, "out of memory");
+  if (!change || emu_store_record_locked(store, change, &err) != SWH_OK) {
     fprintf(stderr, "swh-emulator: %s\n", err.message);
     emu_reply_error(reply, 500, "the emulator could not save its state file");
     json_decref(value);
   } else {
     emu_reply_json(reply, 200, value);
   }
+  json_decref(change);
   swh_error_clear(&err);
 }
 
@@ -64,21 +67,23 @@ void emu_handle_list_webhooks(emu_store *store, const char *app_id, emu_reply *r
    NULL for a create. Returns false with the reply filled. */
 static bool check_placement_locked(emu_store *store, const char *app_id, const char *target,
                                    const json_t *self, bool joins, emu_reply *reply) {
+  emu_quote app;
   if (!emu_store_app_locked(store, app_id)) {
-    emu_reply_error(reply, 400, "webhook.app_id: no such app \"%s\" in project \"%s\"", app_id,
-                    store->project_id);
+    emu_reply_error(reply, 400, "webhook.app_id: no such app \"%s\" in project \"%s\"",
+                    emu_quote_text(&app, app_id, 128), store->project_id);
     return false;
   }
   if (joins && emu_store_count_locked(store, app_id, self) >= SWH_WEBHOOKS_PER_APP) {
     emu_reply_error(reply, 400, "app \"%s\" already has %d webhooks, the most an app can have",
-                    app_id, SWH_WEBHOOKS_PER_APP);
+                    emu_quote_text(&app, app_id, 128), SWH_WEBHOOKS_PER_APP);
     return false;
   }
   json_t *owner = emu_store_target_owner_locked(store, app_id, target, self);
   if (owner) {
     emu_reply_error(reply, 400,
                     "webhook.target: app \"%s\" already has a webhook with this target (%s)",
-                    app_id, json_string_value(json_object_get(owner, "id")));
+                    emu_quote_text(&app, app_id, 128),
+                    json_string_value(json_object_get(owner, "id")));
     return false;
   }
   return true;
@@ -120,7 +125,8 @@ void emu_handle_create(emu_store *store, const json_t *body, emu_reply *reply) {
       json_decref(webhook);
     } else {
       swh_webhook_normalize(webhook);
-      commit_locked(store, json_deep_copy(webhook), reply);
+      commit_locked(store, json_pack("{s:s,s:O}", "op", "create", "webhook", webhook),
+                    json_deep_copy(webhook), reply);
       json_decref(webhook);
     }
     json_decref(fields);
@@ -145,7 +151,7 @@ void emu_handle_delete(emu_store *store, const char *id, emu_reply *reply) {
     emu_reply_error(reply, 404, NOT_FOUND_WEBHOOK);
   } else {
     json_array_remove(store->webhooks, index);
-    commit_locked(store, json_object(), reply);
+    commit_locked(store, json_pack("{s:s,s:s}", "op", "delete", "id", id), json_object(), reply);
   }
   pthread_mutex_unlock(&store->lock);
 }
@@ -317,7 +323,8 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *body,
     emu_reply_error(reply, 500, "out of memory");
     goto done;
   }
-  commit_locked(store, json_deep_copy(merged), reply);
+  commit_locked(store, json_pack("{s:s,s:O}", "op", "update", "webhook", merged),
+                json_deep_copy(merged), reply);
 done:
   pthread_mutex_unlock(&store->lock);
   swh_error_clear(&err);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "swh_emulator.h"
@@ -26,7 +27,8 @@ static const char usage[] =
     "  --key-secret S    the access key secret (default " SWH_EMULATOR_DEFAULT_KEY_SECRET ")\n"
     "  --apps N          start with N apps and no webhooks (default 3)\n"
     "  --seed-file FILE  start from a snapshot file (also given as the positional argument)\n"
-    "  --state FILE      load FILE at start if it exists; save it after every change\n"
+    "  --state FILE      load FILE at start if it exists; save every change to it (and\n"
+    "                    FILE.log) before answering\n"
     "  --latency MS      delay every answer by MS milliseconds\n"
     "  --rate-limit RPS  project requests per second (default 800; negative: no limit)\n"
     "  --token-ttl S     seconds an OAuth2 token lives (default 3600)\n"
@@ -181,6 +183,13 @@ int main(int argc, char **argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
   signal(SIGPIPE, SIG_IGN);
+  /* Each connection takes a descriptor: allow as many as the hard limit does, so that a
+     flood of idle connections does not reach the limit before their deadline frees them. */
+  struct rlimit open_files;
+  if (getrlimit(RLIMIT_NOFILE, &open_files) == 0 && open_files.rlim_cur < open_files.rlim_max) {
+    open_files.rlim_cur = open_files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &open_files);
+  }
 
   /* What seeds the project: the state file when it exists, else the snapshot, else --apps.
      Said aloud when something given is therefore not used (asked before the start, which

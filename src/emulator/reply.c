@@ -3,6 +3,9 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "swh_text.h"
 
 void emu_reply_init(emu_reply *reply) {
   reply->status = 0;
@@ -40,12 +43,24 @@ const char *emu_api_status(int http_status) {
   }
 }
 
+const char *emu_quote_text(emu_quote *q, const char *text, size_t max_chars) {
+  q->text[0] = '\0';
+  if (max_chars > EMU_QUOTE_MAX)
+    max_chars = EMU_QUOTE_MAX;
+  if (text)
+    swh_text_append_printable(q->text, sizeof q->text, text, strlen(text), max_chars);
+  return q->text;
+}
+
 void emu_reply_error(emu_reply *reply, int status, const char *fmt, ...) {
-  char message[768];
+  char message[2048];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
+  /* quotes went through emu_quote_text; this only mends a cut at the end of the buffer, so
+     that no message can make the body invalid and the answer a 500 */
+  swh_text_make_line(message);
   json_t *body = json_pack("{s:{s:i,s:s,s:s,s:[]}}", "error", "code", status, "message",
                            message, "status", emu_api_status(status), "details");
   json_decref(reply->body);

@@ -33,6 +33,22 @@ void emu_reply_json(emu_reply *reply, int status, json_t *body);
 void emu_reply_error(emu_reply *reply, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The longest quote of request text in a message, in characters. */
+#define EMU_QUOTE_MAX 256
+
+/* A quote's room: EMU_QUOTE_MAX characters of at most 4 bytes, "..." and the NUL. */
+typedef struct emu_quote {
+  char text[EMU_QUOTE_MAX * 4 + 4];
+} emu_quote;
+
+/* Request text (a method, a path, a project or app id, a value from the query, the form or
+   the body, jansson's words about a bad body) made fit to quote in an error message, which
+   must be valid UTF-8 for jansson to make it a JSON string: a byte that is not UTF-8 becomes
+   '?', a control character a space; at most max_chars characters (up to EMU_QUOTE_MAX), and
+   when text is longer it is cut between two characters and ends with "...". Every message
+   that quotes a request quotes it through here. Returns q->text (no allocation). */
+const char *emu_quote_text(emu_quote *q, const char *text, size_t max_chars);
+
 /* The API status name for an HTTP status: "NOT_FOUND" for 404, "UNKNOWN" when none fits. */
 const char *emu_api_status(int http_status);
 

@@ -185,8 +185,9 @@ static void token_endpoint(struct swh_emulator *emulator, const emu_request *req
     return;
   }
   if (strcmp(grant, "client_credentials") != 0) {
-    emu_reply_error(reply, 400, "grant_type: \"%.64s\" is not supported (only "
-                                "client_credentials)", grant);
+    emu_quote shown;
+    emu_reply_error(reply, 400, "grant_type: \"%s\" is not supported (only client_credentials)",
+                    emu_quote_text(&shown, grant, 64));
     return;
   }
   char *token = emu_auth_issue_token(&emulator->auth);
@@ -263,8 +264,9 @@ static json_t *parse_body(const emu_request *request, emu_reply *reply) {
   json_error_t jerr;
   json_t *body = json_loadb(request->body, request->body_len, 0, &jerr);
   if (!body) {
+    emu_quote reason; /* jansson quotes the text it stopped at, bytes and all */
     emu_reply_error(reply, 400, "request body: invalid JSON at line %d, column %d: %s",
-                    jerr.line, jerr.column, jerr.text);
+                    jerr.line, jerr.column, emu_quote_text(&reason, jerr.text, 160));
     return NULL;
   }
   if (!json_is_object(body)) {
@@ -280,8 +282,10 @@ static void api_route(struct swh_emulator *emulator, const route *r,
   if (!authenticate(emulator, request, reply))
     return;
   double wait = 0;
+  emu_quote project;
   if (!emu_bucket_take(&emulator->project_bucket, &wait)) {
-    emu_reply_error(reply, 429, "Too many requests for project \"%s\"", r->project);
+    emu_reply_error(reply, 429, "Too many requests for project \"%s\"",
+                    emu_quote_text(&project, r->project, 128));
     reply->retry_after = (int)ceil(wait) < 1 ? 1 : (int)ceil(wait);
     return;
   }
@@ -290,8 +294,8 @@ static void api_route(struct swh_emulator *emulator, const route *r,
     return;
   /* The key belongs to one project: another project id is a project it has no access to */
   if (strcmp(r->project, emulator->store.project_id) != 0) {
-    emu_reply_error(reply, 403, "The credentials have no access to project \"%.128s\"",
-                    r->project);
+    emu_reply_error(reply, 403, "The credentials have no access to project \"%s\"",
+                    emu_quote_text(&project, r->project, 128));
     return;
   }
   if (refuse_large_body(request, reply))
@@ -337,13 +341,16 @@ static void api_route(struct swh_emulator *emulator, const route *r,
 void emu_route(struct swh_emulator *emulator, const emu_request *request, emu_reply *reply) {
   route r = {0};
   match(&r, request->path);
+  emu_quote method, path;
   if (r.kind == ROUTE_NONE) {
-    emu_reply_error(reply, 404, "No such route: %.16s %.256s", request->method, request->path);
+    emu_reply_error(reply, 404, "No such route: %s %s", emu_quote_text(&method, request->method, 16),
+                    emu_quote_text(&path, request->path, 256));
     return;
   }
   if (!method_served(r.kind, request->method)) {
-    emu_reply_error(reply, 501, "Method %.16s is not implemented for %.256s", request->method,
-                    request->path);
+    emu_reply_error(reply, 501, "Method %s is not implemented for %s",
+                    emu_quote_text(&method, request->method, 16),
+                    emu_quote_text(&path, request->path, 256));
     return;
   }
   if (r.kind == ROUTE_TOKEN)

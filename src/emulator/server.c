@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,15 @@
 #include "routes.h"
 #include "swh_text.h"
 
+/* Threads serving the connections (each an epoll loop over its share of them). Handlers
+   never sleep (a --latency answer waits with its connection suspended), so a few suffice;
+   more than one, because a handler may wait for the store's lock or the state file. */
+#define POOL_THREADS 4
+/* Seconds a connection may stall while it is being answered (a client not reading). */
+#define STALL_SECONDS 30
+/* The default time a connection has to deliver a whole request (see timers.h). */
+#define DEFAULT_REQUEST_TIMEOUT_MS 30000
+
 /* One request in flight on a connection. */
 typedef struct pending {
   char *body;
@@ -27,13 +37,38 @@ typedef struct pending {
   size_t cap;
   bool too_large;
   double started;
+  bool held;       /* its answer, in reply, waits for the latency (connection suspended) */
+  emu_reply reply;
+  emu_held hold;
 } pending;
 
 static void pending_free(pending *p) {
   if (!p)
     return;
+  emu_reply_clear(&p->reply);
   free(p->body);
   free(p);
+}
+
+/* The deadline of a connection's next request, made when it opened (NULL if none). */
+static emu_watch *watch_of(struct MHD_Connection *connection) {
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info ? info->socket_context : NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+  struct swh_emulator *emulator = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *socket_context = info ? emu_timers_watch(&emulator->timers, info->connect_fd) : NULL;
+  } else if (*socket_context) { /* closed: before its descriptor is */
+    emu_timers_unwatch(&emulator->timers, *socket_context);
+    free(*socket_context);
+    *socket_context = NULL;
+  }
 }
 
 /* A request is in flight from its first call to on_request until MHD reports it completed
@@ -60,8 +95,9 @@ static bool is_stopping(struct swh_emulator *emulator) {
 
 static void on_completed(void *cls, struct MHD_Connection *connection, void **req_cls,
                          enum MHD_RequestTerminationCode code) {
-  (void)connection;
   (void)code;
+  struct swh_emulator *emulator = cls;
+  emu_timers_rewatch(&emulator->timers, watch_of(connection)); /* the next request's time */
   if (!*req_cls)
     return; /* on_request failed before the request was counted */
   pending_free(*req_cls);
@@ -119,12 +155,6 @@ static void log_request(const struct swh_emulator *emulator, const char *method,
             reply->fault ? " fault=" : "", reply->fault ? reply->fault : "", ms);
 }
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
-}
-
 static enum MHD_Result send_reply(struct swh_emulator *emulator,
                                   struct MHD_Connection *connection, const emu_reply *reply) {
   static const char fallback[] =
@@ -157,10 +187,18 @@ static enum MHD_Result send_reply(struct swh_emulator *emulator,
   return queued;
 }
 
+/* Logs and sends the answer waiting in p (or drops the connection, for a fault). */
+static enum MHD_Result answer(struct swh_emulator *emulator, struct MHD_Connection *connection,
+                              const char *method, const char *url, pending *p) {
+  log_request(emulator, method, url, &p->reply, p->started);
+  return p->reply.drop ? MHD_NO : send_reply(emulator, connection, &p->reply);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
                                   const char *url, const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **req_cls) {
+  (void)version;
   struct swh_emulator *emulator = cls;
   pending *p = *req_cls;
   if (!p) {
@@ -168,19 +206,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
     if (!p)
       return MHD_NO;
     p->started = emu_monotonic_seconds();
+    emu_reply_init(&p->reply);
     *req_cls = p;
     flight_begin(emulator);
     /* a declared body over the limit is refused before it is read */
     const char *length =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (length && strtoull(length, NULL, 10) > EMU_MAX_BODY) {
-      emu_reply reply;
-      emu_reply_init(&reply);
-      emu_reply_too_large(&reply);
-      log_request(emulator, method, url, &reply, p->started);
-      enum MHD_Result result = send_reply(emulator, connection, &reply);
-      emu_reply_clear(&reply);
-      return result;
+      emu_timers_pause(&emulator->timers, watch_of(connection));
+      emu_reply_too_large(&p->reply);
+      return answer(emulator, connection, method, url, p);
     }
     return MHD_YES;
   }
@@ -189,6 +224,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
     *upload_data_size = 0;
     return ok ? MHD_YES : MHD_NO;
   }
+  if (p->held) /* resumed: the latency has passed */
+    return answer(emulator, connection, method, url, p);
+  /* the whole request is in, within its time */
+  emu_timers_pause(&emulator->timers, watch_of(connection));
 
   emu_masks masks = {json_array(), false};
   if (masks.values)
@@ -213,18 +252,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection,
       .body_len = p->len,
       .body_too_large = p->too_large,
   };
-  emu_reply reply;
-  emu_reply_init(&reply);
-  emu_route(emulator, &request, &reply);
+  emu_route(emulator, &request, &p->reply);
   json_decref(masks.values);
   json_decref(form);
-  /* each connection has its own thread, so this sleep delays only this request */
-  if (emulator->latency_ms > 0)
-    sleep_ms(emulator->latency_ms);
-  log_request(emulator, method, url, &reply, p->started);
-  enum MHD_Result result = reply.drop ? MHD_NO : send_reply(emulator, connection, &reply);
-  emu_reply_clear(&reply);
-  return result;
+  if (emulator->latency_ms > 0) {
+    /* the connection waits, suspended, and its pool thread serves others meanwhile */
+    p->held = true;
+    MHD_suspend_connection(connection);
+    emu_timers_hold(&emulator->timers, &p->hold, connection);
+    return MHD_YES;
+  }
+  return answer(emulator, connection, method, url, p);
+}
+
+/* As many connections as the descriptors this process may open allow, less a reserve for
+   the program that embeds the emulator (its files, its client's own connections). */
+static unsigned int connection_limit(void) {
+  struct rlimit limit;
+  rlim_t open_files = getrlimit(RLIMIT_NOFILE, &limit) == 0 ? limit.rlim_cur : 1024;
+  if (open_files == RLIM_INFINITY || open_files > 65536)
+    open_files = 65536;
+  return open_files > 256 ? (unsigned int)(open_files - 128) : (unsigned int)(open_files / 2);
 }
 
 /* The flight lock and a condition on the monotonic clock, for the bounded wait of a stop. */
@@ -270,21 +318,38 @@ swh_status emu_server_start(struct swh_emulator *emulator, int port, swh_error *
   for (size_t i = 0; i < sizeof caught_elsewhere / sizeof caught_elsewhere[0]; i++)
     sigaddset(&asynchronous, caught_elsewhere[i]);
   pthread_sigmask(SIG_BLOCK, &asynchronous, &previous);
-  /* MHD_USE_ITC: MHD_quiesce_daemon needs it in this threading mode */
-  emulator->daemon = MHD_start_daemon(
-      MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-          MHD_USE_ITC,
-      (uint16_t)port, NULL, NULL, on_request, emulator,
-      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, emulator,
-      MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)2048,
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-      MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-      MHD_OPTION_END);
+  int timeout_ms = emulator->request_timeout_ms ? emulator->request_timeout_ms
+                                                : DEFAULT_REQUEST_TIMEOUT_MS;
+  bool timers = emu_timers_start(&emulator->timers, emulator->latency_ms / 1000.0,
+                                 timeout_ms / 1000.0);
+  /* Not a thread per connection: a client that opens many connections and sends them slowly
+     (slowloris) would take every thread. A pool of epoll loops serves any number; each
+     connection has a deadline for its request (timers.h). MHD_USE_ITC: MHD_quiesce_daemon
+     and resuming suspended connections need it. */
+  emulator->daemon =
+      timers ? MHD_start_daemon(
+                   MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                       MHD_USE_ITC,
+                   (uint16_t)port, NULL, NULL, on_request, emulator,
+                   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, emulator,
+                   MHD_OPTION_NOTIFY_CONNECTION, on_connection, emulator,
+                   MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
+                   MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)POOL_THREADS,
+                   MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)STALL_SECONDS,
+                   MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+                   MHD_OPTION_END)
+             : NULL;
   pthread_sigmask(SIG_SETMASK, &previous, NULL);
   if (!emulator->daemon) {
+    if (timers) {
+      emu_timers_release_all(&emulator->timers);
+      emu_timers_destroy(&emulator->timers);
+    }
     flight_destroy(emulator);
+    if (!timers)
+      return swh_error_set(err, SWH_ERR_MEMORY, "cannot start the timer thread");
     return swh_error_set(err, SWH_ERR_USAGE,
                          "cannot listen on 127.0.0.1:%d (is the port taken?)", port);
   }
@@ -329,9 +394,12 @@ void emu_server_stop(struct swh_emulator *emulator) {
   if (left > 0 && !emulator->quiet)
     fprintf(stderr, "swh-emulator: %d request%s still unanswered after %.1f s; closing\n", left,
             left == 1 ? "" : "s", emulator->latency_ms / 1000.0 + 5.0);
+  /* MHD_stop_daemon must not meet a suspended connection */
+  emu_timers_release_all(&emulator->timers);
   MHD_stop_daemon(emulator->daemon);
   if (listener != MHD_INVALID_SOCKET)
     close(listener); /* after MHD_stop_daemon, as MHD_quiesce_daemon asks */
   emulator->daemon = NULL;
+  emu_timers_destroy(&emulator->timers); /* after: MHD's close notifications use it */
   flight_destroy(emulator);
 }

@@ -1,17 +1,14 @@
-/* The project's state: how it starts, lookups, ids, and the atomic state file. */
+/* The project's state: how it starts, lookups, ids, and the state file. */
 #include "store.h"
 
-#include "swh_file.h"
 #include "swh_snapshot.h"
 #include "swh_webhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include "prng.h"
@@ -105,26 +102,41 @@ json_t *emu_store_snapshot_locked(const emu_store *store) {
                    json_deep_copy(store->webhooks));
 }
 
-swh_status emu_store_save_locked(const emu_store *store, swh_error *err) {
-  if (!store->state_file)
-    return SWH_OK;
+/* Writes the whole state file. */
+static swh_status compact_locked(emu_store *store, swh_error *err) {
   json_t *snapshot = emu_store_snapshot_locked(store);
-  char *text = snapshot ? json_dumps(snapshot, JSON_INDENT(2)) : NULL;
+  if (!snapshot)
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  swh_status status = emu_state_compact(store->state, snapshot, err);
   json_decref(snapshot);
-  if (!text)
-    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-  size_t len = strlen(text);
-  char *line = realloc(text, len + 2); /* a text file ends with a newline */
-  if (!line) {
-    OPENSSL_cleanse(text, len);
-    free(text);
-    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-  }
-  memcpy(line + len, "\n", 2);
-  swh_status status = swh_file_write_atomic(store->state_file, line, len + 1, err);
-  OPENSSL_cleanse(line, len + 1); /* it holds secrets */
-  free(line);
   return status;
+}
+
+swh_status emu_store_record_locked(emu_store *store, const json_t *change, swh_error *err) {
+  if (!store->state)
+    return SWH_OK;
+  if (!emu_state_wants_compaction(store->state) &&
+      emu_state_append(store->state, change, err) == SWH_OK)
+    return SWH_OK;
+  /* due, or the append failed: the whole state, this change included, saves it as well */
+  swh_error_clear(err);
+  return compact_locked(store, err);
+}
+
+void emu_store_fold_log(emu_store *store) {
+  pthread_mutex_lock(&store->lock);
+  if (store->state && (store->state->log_bytes > 0 || store->state->must_compact)) {
+    swh_error err;
+    swh_error_init(&err);
+    if (compact_locked(store, &err) != SWH_OK) /* the log still holds the changes */
+      fprintf(stderr, "swh-emulator: %s\n", err.message);
+    swh_error_clear(&err);
+  }
+  pthread_mutex_unlock(&store->lock);
+}
+
+const unsigned char *emu_store_token_key(const emu_store *store) {
+  return store->state ? store->state->token_key : NULL;
 }
 
 /* N apps with a few realistic settings, so unknown-field round trips get exercised. */
@@ -178,11 +190,35 @@ static swh_status load_value(emu_store *store, const json_t *seed, const char *s
   return SWH_OK;
 }
 
-/* Loads the snapshot in a file into the store, as load_value. */
+/* Opens the state file and loads what it holds, if anything, as load_value; *loaded says
+   whether it did. */
+static swh_status load_state(emu_store *store, const char *path, const char *forced_project,
+                             bool *loaded, swh_error *err) {
+  *loaded = false;
+  store->state = malloc(sizeof *store->state);
+  if (!store->state)
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  json_t *snapshot;
+  swh_status status = emu_state_open(store->state, path, &snapshot, err);
+  if (status != SWH_OK) {
+    free(store->state);
+    store->state = NULL;
+    return status;
+  }
+  if (snapshot) {
+    *loaded = true;
+    status = load_value(store, snapshot, path, forced_project, err);
+    json_decref(snapshot);
+  }
+  return status;
+}
+
+/* Loads the snapshot in a file into the store, as load_value; a state file with the changes
+   of its log. */
 static swh_status load_file(emu_store *store, const char *path, const char *forced_project,
                             swh_error *err) {
   json_t *snapshot;
-  swh_status status = swh_snapshot_read(path, &snapshot, err);
+  swh_status status = emu_state_read(path, &snapshot, err);
   if (status == SWH_OK)
     status = load_value(store, snapshot, path, forced_project, err);
   json_decref(snapshot);
@@ -250,33 +286,31 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
                                                 : SWH_EMULATOR_DEFAULT_PROJECT);
   store->apps = json_array();
   store->webhooks = json_array();
-  if (config->state_file)
-    store->state_file = strdup(config->state_file);
-  if (!store->project_id || !store->apps || !store->webhooks ||
-      (config->state_file && !store->state_file)) {
+  if (!store->project_id || !store->apps || !store->webhooks) {
     emu_store_destroy(store);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   }
   swh_status status = SWH_OK;
-  struct stat st;
-  if (config->state_file && stat(config->state_file, &st) == 0) {
-    status = load_file(store, config->state_file, config->project_id, err);
-  } else if (config->seed_file) {
-    status = load_file(store, config->seed_file, config->project_id, err);
-  } else if (config->seed) {
-    status = load_value(store, config->seed, "seed", config->project_id, err);
-  } else if (config->apps < 0) {
-    status = swh_error_set(err, SWH_ERR_USAGE, "apps: %d is negative", config->apps);
-  } else {
-    if (!add_generated_apps(store, config->apps))
+  bool loaded = false;
+  if (config->state_file)
+    status = load_state(store, config->state_file, config->project_id, &loaded, err);
+  /* what seeds the project when the state file does not exist yet */
+  if (status == SWH_OK && !loaded) {
+    if (config->seed_file)
+      status = load_file(store, config->seed_file, config->project_id, err);
+    else if (config->seed)
+      status = load_value(store, config->seed, "seed", config->project_id, err);
+    else if (config->apps < 0)
+      status = swh_error_set(err, SWH_ERR_USAGE, "apps: %d is negative", config->apps);
+    else if (!add_generated_apps(store, config->apps))
       status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   }
   if (status == SWH_OK)
     status = assign_missing_ids(store, err);
   if (status == SWH_OK)
     status = remember_seen_triggers(store, err);
-  if (status == SWH_OK)
-    status = emu_store_save_locked(store, err);
+  if (status == SWH_OK && store->state)
+    status = compact_locked(store, err); /* the log folded in, temporary files gone */
   if (status != SWH_OK)
     emu_store_destroy(store);
   return status;
@@ -287,8 +321,11 @@ void emu_store_destroy(emu_store *store) {
   json_decref(store->webhooks);
   json_decref(store->seen_triggers);
   free(store->project_id);
-  free(store->state_file);
+  if (store->state)
+    emu_state_close(store->state);
+  free(store->state);
+  store->state = NULL;
   store->apps = store->webhooks = store->seen_triggers = NULL;
-  store->project_id = store->state_file = NULL;
+  store->project_id = NULL;
   pthread_mutex_destroy(&store->lock);
 }

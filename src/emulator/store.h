@@ -1,7 +1,8 @@
 /*
  * emu_store: the emulated project (its apps and webhooks, kept whole as JSON so unknown
  * fields survive), how it starts (a state file, a seed snapshot, or N generated apps),
- * and how it is saved (atomically, mode 0600: it holds secrets).
+ * and how it is saved (state.h: a snapshot plus a log of changes, mode 0600: it holds
+ * secrets).
  *
  * One mutex guards everything; functions named *_locked expect the caller to hold it.
  * Values handed out of the store are deep copies, since answers are written after the
@@ -17,6 +18,7 @@
 #include <jansson.h>
 
 #include "swh_emulator.h"
+#include "state.h"
 #include "swh_error.h"
 #include "ulid.h"
 
@@ -27,14 +29,15 @@ typedef struct emu_store {
   json_t *webhooks;    /* array of Webhook objects, in creation order */
   json_t *seen_triggers; /* set (object) of trigger names beyond API.md's that the seed or
                             state held: this emulator plays a newer server that knows them */
-  char *state_file;    /* NULL: nothing is saved */
+  emu_state *state;    /* the --state file; NULL: nothing is saved */
   bool seeded_ids;     /* --seed given: ids come from the PRNG and a virtual clock */
   uint64_t prng;
   uint64_t id_clock_ms;
 } emu_store;
 
-/* Sets the store up from config: the state file if it exists, else the seed (file or
-   value), else config->apps generated apps; then saves the state file if there is one.
+/* Sets the store up from config: the state file (and its log) if it exists, else the seed
+   (file or value), else config->apps generated apps; then writes the whole state file if
+   there is one.
    A bad snapshot gives SWH_ERR_VALIDATION naming the place, e.g.
    "seed.json: webhooks[3].app_id: no such app \"X\"". */
 swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
@@ -45,8 +48,19 @@ void emu_store_destroy(emu_store *store);
 /* The whole state as a snapshot value (a new reference). NULL on allocation failure. */
 json_t *emu_store_snapshot_locked(const emu_store *store);
 
-/* Saves the state file, if any, atomically and with mode 0600 (swh_file_write_atomic). */
-swh_status emu_store_save_locked(const emu_store *store, swh_error *err);
+/* Records a change in the state file, if any: change is {"op":"create"|"update",
+   "webhook":{…}} or {"op":"delete","id":…} (borrowed), appended to the log, or the whole
+   state is written when the log is due for compaction. SWH_OK means it is on disk. */
+swh_status emu_store_record_locked(emu_store *store, const json_t *change, swh_error *err);
+
+/* Folds the state file's log into its snapshot, if it holds changes, so that after a clean
+   stop the state file alone is the whole state (for readers of snapshots, who do not read
+   the log). A failure is said on stderr; the log then still holds the changes. */
+void emu_store_fold_log(emu_store *store);
+
+/* The key that signs OAuth2 tokens, kept in the state file (EMU_STATE_KEY_LEN bytes,
+   borrowed), or NULL without one: tokens then die with the process. */
+const unsigned char *emu_store_token_key(const emu_store *store);
 
 /* A fresh id, unused by any app or webhook. */
 void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]);

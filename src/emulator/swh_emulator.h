@@ -37,8 +37,12 @@ typedef struct swh_emulator_config {
   int apps;                 /* apps to create when nothing else seeds the project */
   const char *seed_file;    /* a snapshot file to start from, or NULL */
   const json_t *seed;       /* a snapshot value to start from (borrowed), or NULL */
-  const char *state_file;   /* loaded at start if it exists, saved atomically on each change */
+  const char *state_file;   /* loaded at start if it exists; each change is on disk before
+                               it is answered (state.h: a snapshot plus a log) */
   int latency_ms;           /* added before each answer */
+  int request_timeout_ms;   /* a connection must deliver a whole request within this of
+                               opening or of its previous answer, or it is closed (slow
+                               clients); 0: 30 s */
   double rate_limit;        /* project requests per second; 0: the API's 800; < 0: none */
   int token_ttl;            /* seconds an OAuth2 token lives; 0: 3600 */
   const char *faults;       /* e.g. "500=0.05,503=0.05,429=0.05,429ra=0.05,drop=0.02,lost=0.02" */
