@@ -29,3 +29,8 @@ build = {
     SWH_INSTALL_LUA_CDIR = "$(LIBDIR)",
   },
 }
+test = {
+  -- The busted specs that need no swh host, against the build luarocks make left.
+  type = "command",
+  command = "scripts/rock-test",
+}
