@@ -179,7 +179,17 @@ static void test_nothing_happens_until_the_loop_says(void **state) {
            json_string_value(json_object_get(json_array_get(apps, 0), "id")));
   json_decref(apps);
   assert_true(f->loop.watch_calls > 0);
-  /* Nothing left to do: no timer. */
+  /* Nothing left to do: once libcurl has run out its own timers (a busy machine may leave
+     one pending when the answer comes), a few turns later, the client asks for none. */
+  double give_up = now_ms() + 5000;
+  int turns = 0;
+  while (f->loop.deadline_ms >= 0 && turns < 20 && now_ms() < give_up) {
+    loop_turn(&f->loop, f->client);
+    turns++;
+  }
+  if (f->loop.deadline_ms >= 0)
+    print_message("still a timer, in %.1f ms, after %d turns\n", f->loop.deadline_ms - now_ms(),
+                  turns);
   assert_true(f->loop.deadline_ms < 0);
   fixture_free(f);
 }

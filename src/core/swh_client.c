@@ -1103,7 +1103,6 @@ static void loop_action(swh_client *client, curl_socket_t fd, int events) {
   curl_multi_socket_action(client->multi, fd, events, &running);
   collect(client);
   dispatch(client);
-  loop_update_timer(client);
 }
 
 void swh_client_socket_ready(swh_client *client, int fd, int what) {
@@ -1111,10 +1110,22 @@ void swh_client_socket_ready(swh_client *client, int fd, int what) {
                ((what & SWH_WATCH_OUT) ? CURL_CSELECT_OUT : 0) |
                ((what & SWH_WATCH_ERROR) ? CURL_CSELECT_ERR : 0);
   loop_action(client, (curl_socket_t)fd, events);
+  if (client && client->watch) loop_update_timer(client);
 }
 
 /* libcurl's deadline is kept: a loop that calls early finds it still ahead, and libcurl
-   tells the next one (or -1) once it has run the expired timer. */
+   tells the next one (or -1) once it has run the expired timer. When libcurl says nothing
+   although the deadline has passed (it rounds timeouts down to the millisecond, and only
+   calls back when its earliest timer changes), it is asked what it now waits for, so the
+   loop is not called back at once over and over for a timer libcurl does not yet run. */
 void swh_client_timeout(swh_client *client) {
+  if (!client || !client->watch) return;
+  double deadline = client->curl_deadline_ms;
   loop_action(client, CURL_SOCKET_TIMEOUT, 0);
+  double now = swh_now_ms();
+  long left = -1;
+  if (deadline >= 0 && client->curl_deadline_ms == deadline && deadline <= now &&
+      curl_multi_timeout(client->multi, &left) == CURLM_OK)
+    client->curl_deadline_ms = left < 0 ? -1 : now + (double)(left > 0 ? left : 1);
+  loop_update_timer(client);
 }
