@@ -1143,7 +1143,7 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *user, vo
    limit, token retry) into the one timer the loop keeps, when the action ends. */
 static int on_curl_timer(CURLM *multi, long timeout_ms, void *user) {
   swh_client *client = user;
-  client->curl_deadline_ms = timeout_ms < 0 ? -1 : swh_now_ms() + (double)timeout_ms;
+  client->curl_deadline_ms = timeout_ms < 0 ? -1 : swhi_now_ms() + (double)timeout_ms;
   return 0;
 }
 
@@ -1151,7 +1151,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *user) {
    client's own. */
 static void loop_update_timer(swh_client *client) {
   if (!client->timer) return;
-  double now = swh_now_ms();
+  double now = swhi_now_ms();
   double wait = next_timer_ms(client);
   if (wait > 0) wait += 1; /* past the timer, not just before, as in swh_client_step */
   if (client->curl_deadline_ms >= 0) {
@@ -1212,7 +1212,7 @@ void swh_client_timeout(swh_client *client) {
   if (!client || !client->watch) return;
   double deadline = client->curl_deadline_ms;
   loop_action(client, CURL_SOCKET_TIMEOUT, 0);
-  double now = swh_now_ms();
+  double now = swhi_now_ms();
   long left = -1;
   if (deadline >= 0 && client->curl_deadline_ms == deadline && deadline <= now &&
       curl_multi_timeout(client->multi, &left) == CURLM_OK)
