@@ -62,7 +62,7 @@ typedef enum { SWH_AUTH_OAUTH2, SWH_AUTH_BASIC } swh_auth;
  * or "private_key". "client_credentials" is not one: it holds a client_id and endpoint the
  * REPL shows, and its client_secret is hidden by its own name. NULL is not a secret's name.
  */
-bool swh_is_secret_key(const char *name);
+SWH_API bool swh_is_secret_key(const char *name);
 
 /* One line of the HTTP trace, secrets already replaced by "[redacted]" (swh_is_secret_key,
    and URL passwords). */
@@ -117,7 +117,7 @@ SWH_API swh_client *swh_client_new(const swh_config *config, swh_error *err);
 SWH_API const char *swh_client_api_host(const swh_client *client);
 
 /* The project the client works on (borrowed until the client is freed). */
-const char *swh_client_project_id(const swh_client *client);
+SWH_API const char *swh_client_project_id(const swh_client *client);
 
 /* The limits the client paces its requests by, defaults applied: requests in flight at most
    and requests per second at most. */
@@ -170,7 +170,7 @@ SWH_API swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, 
  * counts a 404 as done; a change that fails says "; it may have been applied". Returns
  * SWH_OK, SWH_ERR_USAGE for a call already sent, SWH_ERR_MEMORY.
  */
-swh_status swh_call_resend(swh_call *call, swh_error *err);
+SWH_API swh_status swh_call_resend(swh_call *call, swh_error *err);
 
 /*
  * Drives transfers, retries and renewals, waiting at most timeout_ms for something to
