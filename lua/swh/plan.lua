@@ -49,7 +49,13 @@ local function plan(client, desired, ...)
       .. "expected, got %s)"):format(type(desired) == "table" and "a table of another shape"
       or type(desired)), 2)
   end
+  -- Building allocates far faster than it frees (the read project, the desired copies, the
+  -- records): with the collector's default pause (a cycle once the heap doubles) its garbage
+  -- piles up to twice what is alive. A cycle once it grows by half keeps the peak lower
+  -- (100,000 webhooks: 334 MB -> 305 MB, 3.0 s -> 3.8 s; scripts/bench.d/plan-memory.lua).
+  local pause = collectgarbage("setpause", 150)
   local ok, result, err = pcall(build.build, client, desired)
+  collectgarbage("setpause", pause)
   if not ok then
     if getmetatable(result) == build.Misuse then error(result.message, 2) end
     error(result, 0) -- not ours (an interruption): as it was
