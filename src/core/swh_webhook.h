@@ -111,6 +111,15 @@ SWH_API json_t *swh_webhook_field_default(const char *field);
  */
 SWH_API bool swh_webhook_apply_defaults(json_t *webhook);
 
+/*
+ * Applies an update's changes (an object of fields, borrowed) to webhook, in place, as the
+ * API does: a null value removes its field (clears client_credentials), and so does a ""
+ * secret (none); any other value (a copy) replaces the field's. Trigger names are then
+ * normalised (swh_webhook_normalize). Returns false when out of memory (then some changes
+ * may be missing: apply them to a copy).
+ */
+bool swh_webhook_apply_changes(json_t *webhook, const json_t *changes);
+
 /* Whether name is one of the 21 usable triggers (SMART_CONVERSATIONS counts). */
 SWH_API bool swh_trigger_known(const char *name);
 
