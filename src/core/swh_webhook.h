@@ -118,7 +118,7 @@ SWH_API bool swh_webhook_apply_defaults(json_t *webhook);
  * normalised (swh_webhook_normalize). Returns false when out of memory (then some changes
  * may be missing: apply them to a copy).
  */
-bool swh_webhook_apply_changes(json_t *webhook, const json_t *changes);
+SWH_API bool swh_webhook_apply_changes(json_t *webhook, const json_t *changes);
 
 /* Whether name is one of the 21 usable triggers (SMART_CONVERSATIONS counts). */
 SWH_API bool swh_trigger_known(const char *name);
