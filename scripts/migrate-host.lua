@@ -123,16 +123,22 @@ local function inventory(apps, label)
   return listing
 end
 
-local function print_table(title, listing)
+-- The webhooks of listing as a table; with changed (a set of ids), those rows are marked
+-- "*" in a first column, so that the moved ones stand out among the unchanged.
+local function print_table(title, listing, changed)
   local rows = {}
   for _, entry in ipairs(listing) do
     for _, w in ipairs(entry.webhooks) do
-      rows[#rows + 1] = { entry.app.display_name or entry.app.id, short_id(w.id),
-                          pretty.mask_urls(w.target), trigger_list(w.triggers) }
+      local row = { entry.app.display_name or entry.app.id, short_id(w.id),
+                    pretty.mask_urls(w.target), trigger_list(w.triggers) }
+      if changed then table.insert(row, 1, changed[w.id] and "*" or "") end
+      rows[#rows + 1] = row
     end
   end
-  print(("%s: %d webhooks"):format(title, #rows))
-  print(pretty.table({ "APP", "WEBHOOK", "TARGET", "TRIGGERS" }, rows))
+  local header = { "APP", "WEBHOOK", "TARGET", "TRIGGERS" }
+  if changed then table.insert(header, 1, "") end
+  print(("%s: %d webhooks%s"):format(title, #rows, changed and " (* moved by this run)" or ""))
+  print(pretty.table(header, rows))
   print()
 end
 
@@ -197,15 +203,17 @@ local results = swh.map(to_move, function(move)
   if move == first then return first_value, first_err end -- done above
   return move_one(move)
 end, { progress = "Moving webhooks" })
+local moved_ids = {}
 for i, r in ipairs(results) do
   if r.ok and r.value.target == to_move[i].target then
     moved = moved + 1
+    moved_ids[to_move[i].webhook.id] = true
   else
     failed[#failed + 1] = { move = to_move[i], err = r.err or "the answer kept the old target" }
   end
 end
 
-print_table("After", inventory(apps, "Checking webhooks"))
+print_table("After", inventory(apps, "Checking webhooks"), moved_ids)
 
 for _, f in ipairs(failed) do
   print(pretty.mask_urls(("FAILED %s (%s) %s: %s"):format(f.move.webhook.id,

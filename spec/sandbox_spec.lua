@@ -278,12 +278,25 @@ end
       local r = run { "--sandbox", "scripts/migrate-host.lua" }
       assert.equal(0, r.status)
       assert.equal("40 apps, 80 webhooks moved, 13 unchanged, 0 failed", summary(r.out))
-      local before, after = r.out:match("^Before: 93 webhooks\n(.-)\nAfter: 93 webhooks\n(.*)$")
+      local before, after = r.out:match(
+        "^Before: 93 webhooks\n(.-)\nAfter: 93 webhooks %(%* moved by this run%)\n(.*)$")
       assert.truthy(before, r.out)
       assert.equal(80, count(before, OLD))
       assert.equal(0, count(after, OLD))
       assert.equal(80, count(after, NEW))
       assert.equal(13, count(after, PARTNER))
+      -- the moved rows, and only they, are marked
+      local marked, unmarked = 0, 0
+      for line in after:gmatch("[^\n]+") do
+        if line:find("^%* ") then
+          marked = marked + 1
+          assert.truthy(has(line, NEW), line)
+        elseif has(line, PARTNER) then
+          unmarked = unmarked + 1
+        end
+      end
+      assert.equal(80, marked)
+      assert.equal(13, unmarked)
       -- progress on stderr (not a terminal here): each of swh.map's bars once, at its total
       local full = "[" .. ("="):rep(30) .. "] "
       assert.equal("listing apps…\n"
