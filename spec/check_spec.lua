@@ -87,4 +87,20 @@ describe("swh.check", function()
       (raised(function() check.open(closed) end):gsub("^spec/check_spec%.lua:%d+: ", "")))
     check.open({ is_closed = function() return false end })
   end)
+
+  it("is what every public function of the module checks with", function()
+    -- Each refuses in the one wording (these were hand-written strings, and swh.undo read an
+    -- unknown option as no option at all).
+    local function message(fn) return (raised(fn):gsub("^spec/check_spec%.lua:%d+: ", "")) end
+    assert.equal("bad argument #2 to 'undo' (swh client expected, got nil)",
+      message(function() swh.undo("j.journal", nil) end))
+    local client = setmetatable({ is_closed = function() return false end },
+                                { __name = "swh.client" })
+    assert.equal("bad argument #3 to 'undo' (unknown option \"x\" (known: force))",
+      message(function() swh.undo("j.journal", client, { x = 1 }) end))
+    assert.equal("bad argument #3 to 'undo' (force: expected a boolean, got number)",
+      message(function() swh.undo("j.journal", client, { force = 1 }) end))
+    assert.equal("bad argument #1 to 'use_loop' (adapter.is_task: function expected, got nil)",
+      message(function() swh.use_loop({}) end))
+  end)
 end)

@@ -72,6 +72,15 @@ function M.open(core_client)
   if core_client:is_closed() then raise("attempt to use a closed client") end
 end
 
+--- check.client(client, n, fname): argument n must be an swh client, and open.
+function M.client(client, n, fname)
+  local mt = getmetatable(client)
+  if type(client) ~= "table" or type(mt) ~= "table" or mt.__name ~= "swh.client" then
+    argerror(n, fname, "swh client expected, got " .. type(client))
+  end
+  M.open(client)
+end
+
 --- check.self(self, mt, fname, usage): a method called with a bad self.
 function M.self(self, mt, fname, usage)
   if getmetatable(self) ~= mt then

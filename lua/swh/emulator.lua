@@ -11,9 +11,10 @@
 
 local core = require "swh.emulator.core"
 local swh_core = require "swh.core"
+local check = require "swh.check"
 
-local error, pairs, pcall, setmetatable, tostring, type =
-  error, pairs, pcall, setmetatable, tostring, type
+local pairs, pcall, setmetatable, tostring, type =
+  pairs, pcall, setmetatable, tostring, type
 
 local M = {}
 
@@ -38,12 +39,12 @@ Emulator.__index = Emulator
 function M.start(options)
   options = options or {}
   if type(options) ~= "table" then
-    error("bad argument #1 to 'start' (table expected, got " .. type(options) .. ")", 2)
+    check.argerror(1, "start", "table expected, got " .. type(options))
   end
   local config = { quiet = true }
   for k, v in pairs(options) do
     if not is_known[k] then
-      error("bad argument #1 to 'start' (" .. swh_core.unknown_option(k, known) .. ")", 2)
+      check.argerror(1, "start", swh_core.unknown_option(k, known))
     end
     config[k] = v
   end
@@ -55,7 +56,7 @@ function M.start(options)
   end
   local ok, started, kind, message = pcall(core.start, config)
   if not ok then
-    error("bad argument #1 to 'start' (" .. tostring(started) .. ")", 2)
+    check.argerror(1, "start", tostring(started))
   end
   if not started then return nil, swh_core.new_error(kind, message) end
   return setmetatable({

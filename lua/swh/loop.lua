@@ -21,9 +21,10 @@
 -- instead, one descriptor readable whenever one of the client's is ready, then call
 -- driver:ready_any().
 
+local check = require "swh.check"
 local tasks = require "swh.tasks"
 
-local error, next, pairs, setmetatable, type = error, next, pairs, setmetatable, type
+local next, pairs, setmetatable, type = next, pairs, setmetatable, type
 local co_running = coroutine.running
 
 local M = {}
@@ -147,13 +148,10 @@ local REQUIRED = { "is_task", "suspend", "resume", "watch", "timer" }
 function M.use(new)
   if new ~= nil then
     if type(new) ~= "table" then
-      error("bad argument #1 to 'use_loop' (table or nil expected, got " .. type(new) .. ")", 2)
+      check.argerror(1, "use_loop", "table or nil expected, got " .. type(new))
     end
     for _, name in pairs(REQUIRED) do
-      if type(new[name]) ~= "function" then
-        error("bad argument #1 to 'use_loop' (adapter." .. name .. ": function expected, got "
-          .. type(new[name]) .. ")", 2)
-      end
+      check.type(new[name], "function", 1, "use_loop", "adapter." .. name)
     end
   end
   adapter = new

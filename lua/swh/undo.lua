@@ -12,17 +12,19 @@
 -- (itself journalled, resumable and undoable). Its desired state is a snapshot of the apps
 -- the run touched, their live webhooks with the changes reverted.
 local core = require "swh.core"
+local check = require "swh.check"
 local journal = require "swh.plan.journal"
 local values = require "swh.plan.values"
 
-local error, ipairs, setmetatable, tostring, type =
-  error, ipairs, setmetatable, tostring, type
+local ipairs, setmetatable, tostring, type =
+  ipairs, setmetatable, tostring, type
 local sort = table.sort
 
 local M = {}
 
 local RULES = core.project_rules
 local FIELDS = RULES.updatable_fields
+local UNDO_OPTIONS = { force = check.BOOLEAN }
 local null = core.null
 
 -- A field's value for comparing: an absent value as the API's default, triggers as a set.
@@ -53,16 +55,11 @@ local function key(app_id, target) return tostring(app_id) .. "\0" .. tostring(t
 --- See the top of the file.
 function M.undo(path, client, opts)
   if type(path) ~= "string" or path == "" then
-    error(("bad argument #1 to 'undo' (journal path expected, got %s)"):format(
-      path == "" and "an empty string" or type(path)), 2)
+    check.argerror(1, "undo", "journal path expected, got "
+      .. (path == "" and "an empty string" or type(path)))
   end
-  if type(client) ~= "table" or type(client.webhooks) ~= "table" then
-    error(("bad argument #2 to 'undo' (swh client expected, got %s)"):format(type(client)), 2)
-  end
-  if opts ~= nil and type(opts) ~= "table" then
-    error(("bad argument #3 to 'undo' (options table expected, got %s)"):format(type(opts)), 2)
-  end
-  local force = opts and opts.force == true
+  check.client(client, 2, "undo")
+  local force = check.options(opts, 3, "undo", UNDO_OPTIONS).force == true
   local data, err = journal.read(path)
   if not data then return nil, err end
   if data.header.project_id ~= client:project_id() then

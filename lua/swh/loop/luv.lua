@@ -16,8 +16,9 @@
 
 local uv = require "luv"
 local swh_loop = require "swh.loop"
+local check = require "swh.check"
 
-local error, setmetatable, tostring, type = error, setmetatable, tostring, type
+local setmetatable, tostring = setmetatable, tostring
 local co_create, co_resume, co_status, co_yield =
   coroutine.create, coroutine.resume, coroutine.status, coroutine.yield
 
@@ -43,9 +44,7 @@ end
 --- M.spawn(fn, ...) -> coroutine: runs fn(...) as a task of the loop, now, until its first
 -- API call (or its end).
 function M.spawn(fn, ...)
-  if type(fn) ~= "function" then
-    error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 2)
-  end
+  check.type(fn, "function", 1, "spawn")
   local co = co_create(fn)
   tasks[co] = true
   resume(co, ...)

@@ -20,13 +20,7 @@ local getmetatable, select, setmetatable, type = getmetatable, select, setmetata
 
 local Plan = { __name = "swh.plan", __index = { apply = apply.apply }, __tostring = text.format }
 
-local function check_client(client, n, fname)
-  local mt = getmetatable(client)
-  if type(client) ~= "table" or type(mt) ~= "table" or mt.__name ~= "swh.client" then
-    check.argerror(n, fname, "swh client expected, got " .. type(client))
-  end
-  check.open(client)
-end
+local check_client = check.client
 
 --- swh.plan(client, desired) -> plan | nil, err (see build.lua for desired).
 -- plan = { project_id, creates = {webhook…}, deletes = {webhook…}, unchanged = n,
