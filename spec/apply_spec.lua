@@ -678,6 +678,16 @@ describe("plan:apply", function()
         assert.equal(path .. ":4: not a journal line (step 9 is not in the plan (1-2))", refused())
         fx.write(path, plan .. '{"step":1,"state":"lost"}\n' .. lines[4] .. "\n")
         assert.equal(path .. ":4: not a journal line (unknown state lost)", refused())
+        -- a value of the file is named only when it is a number or a short word: never its
+        -- text (a journal's strings may hold secrets, and newlines would break the line)
+        fx.write(path, plan .. '{"step":"s3cr3t\\nline","state":"sent"}\n' .. lines[4] .. "\n")
+        assert.equal(path .. ":4: not a journal line (step (a string) is not in the plan (1-2))",
+                     refused())
+        fx.write(path, plan .. '{"step":1,"state":"s3cr3t\\nline"}\n' .. lines[4] .. "\n")
+        assert.equal(path .. ":4: not a journal line (unknown state (a string))", refused())
+        fx.write(path, '{"swh_journal":"2\\n","project_id":"p","steps":0}\n')
+        assert.equal(path .. ":1: journal format (a string) is not known (this swh reads "
+          .. "formats 1 and 2)", refused())
         fx.write(path, plan .. '{"state":"sent","step":01}\n' .. lines[4] .. "\n")
         assert.equal(path .. ":4: not a journal line (not JSON: cut off or corrupt)", refused())
         fx.write(path, lines[1] .. '\n{"op":"rename","wave":1}\n' .. lines[3] .. "\n")

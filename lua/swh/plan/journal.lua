@@ -62,6 +62,15 @@ end
 ------------------------------------------------------------------------------------------
 -- Reading
 
+-- A value read from the file, for a message: a number or a short word as it is, anything
+-- else by its type. Messages never quote the file's text, which may hold secrets, newlines
+-- or bytes that are not UTF-8.
+local function shown(v)
+  if type(v) == "number" then return tostring(v) end
+  if type(v) == "string" and #v <= 32 and v:match("^[%w_]+$") then return v end
+  return "(a " .. type(v) .. ")"
+end
+
 -- What is wrong with a step of the plan, or nil.
 local function bad_step(step, count)
   if type(step) ~= "table" or not OPS[step.op] then
@@ -93,10 +102,10 @@ local function bad_record(record, count)
     return "no step"
   end
   if math_type(record.step) ~= "integer" or record.step < 1 or record.step > count then
-    return ("step %s is not in the plan (1-%d)"):format(tostring(record.step), count)
+    return ("step %s is not in the plan (1-%d)"):format(shown(record.step), count)
   end
   if not STATES[record.state] then
-    return ("unknown state %s"):format(tostring(record.state))
+    return ("unknown state %s"):format(shown(record.state))
   end
   return nil
 end
@@ -149,7 +158,7 @@ local function read_header(path, text)
   local format = header.swh_journal
   if format ~= 1 and format ~= 2 then
     return nil, ("%s:1: journal format %s is not known (this swh reads formats 1 and 2)")
-      :format(path, tostring(format))
+      :format(path, shown(format))
   end
   if type(header.project_id) ~= "string" then
     return nil, ("%s:1: the plan has no project_id"):format(path)
