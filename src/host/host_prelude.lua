@@ -3,7 +3,8 @@
 -- setup(ctx) once, before any -e code or script runs.
 --
 -- ctx = { project=, region=, base_url=, auth=, auth_url=, verbose=bool, quiet=bool,
---         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind= } }
+--         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind=,
+--                           trigger=, deliveries= } }
 local error, rawget, rawset, setmetatable, tostring, type =
   error, rawget, rawset, setmetatable, tostring, type
 local concat = table.concat
@@ -92,6 +93,9 @@ function host.setup(ctx)
   local swh = require "swh"
   swh.quiet = ctx.quiet == true
   rawset(_G, "swh", swh)
+  if ctx.sandbox then -- the sandbox's callbacks (doc/CALLBACKS.md; host_trigger.c)
+    swh.emulator_trigger, swh.emulator_deliveries = ctx.sandbox.trigger, ctx.sandbox.deliveries
+  end
   setmetatable(_G, {
     __index = function(globals, name)
       if name ~= "client" then return nil end
