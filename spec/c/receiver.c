@@ -1,5 +1,7 @@
 /* receiver: see receiver.h. */
-#define _DEFAULT_SOURCE
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE /* MHD needs the BSD socket types */
+#endif
 #include "receiver.h"
 
 #include <pthread.h>

@@ -550,8 +550,6 @@ static void *run(void *arg) {
       ready[count++] = heap_pop(d);
       d->in_flight++;
     }
-    bool full = d->in_flight >= MAX_IN_FLIGHT;
-    double next = d->queued ? d->queue[0]->due : now + 1;
     pthread_mutex_unlock(&d->lock);
     for (size_t i = 0; i < count; i++)
       begin_attempt(d, ready[i]);
@@ -569,7 +567,12 @@ static void *run(void *arg) {
       curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
       after_attempt(d, j, code, code == CURLE_OK ? status : 0);
     }
-    double wait_s = full ? 1 : next - monotonic_s();
+    /* Sleep until a transfer needs attention (curl wakes the poll) or the next queued
+       callback is due, judged after the completions above freed their slots. */
+    pthread_mutex_lock(&d->lock);
+    bool room = d->in_flight < MAX_IN_FLIGHT;
+    double wait_s = room && d->queued ? d->queue[0]->due - monotonic_s() : 1;
+    pthread_mutex_unlock(&d->lock);
     int timeout_ms = wait_s <= 0 ? 0 : wait_s >= 1 ? 1000 : (int)(wait_s * 1000) + 1;
     curl_multi_poll(d->multi, NULL, 0, timeout_ms, NULL);
   }
