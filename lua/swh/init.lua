@@ -85,6 +85,9 @@ function M.save(...) return require("swh.snapshot").save(...) end
 function M.load(...) return require("swh.snapshot").load(...) end
 function M.plan(...) return require("swh.plan").plan(...) end
 function M.resume(...) return require("swh.plan").resume(...) end
+function M.listen(...) return require("swh.listen").listen(...) end
+function M.listen_line(...) return require("swh.listen").line(...) end
+function M.listen_run(...) return require("swh.listen").run(...) end
 
 --- swh.quiet = true turns off swh.map's progress bars.
 setmetatable(M, {
