@@ -88,6 +88,8 @@ function M.resume(...) return require("swh.plan").resume(...) end
 function M.listen(...) return require("swh.listen").listen(...) end
 function M.listen_line(...) return require("swh.listen").line(...) end
 function M.listen_run(...) return require("swh.listen").run(...) end
+function M.verify(...) return require("swh.verify").verify(...) end
+function M.verify_table(...) return require("swh.verify").format(...) end
 
 --- swh.quiet = true turns off swh.map's progress bars.
 setmetatable(M, {
