@@ -18,7 +18,8 @@
 -- TRIGGER: the message says "did you mean") change nothing and exit with status 2, and so
 -- does a first update the API refuses as invalid: it goes alone, so that a change every
 -- webhook would fail stops before any other request. When no webhook is on OLD_HOST, it
--- says so, lists the hosts in use, and changes nothing. With -q, no progress on stderr.
+-- says so, lists the hosts in use, changes nothing and exits with status 1. With -q, no
+-- progress on stderr.
 -- luacheck: read globals swh client
 local pretty = require "swh.pretty"
 
@@ -156,7 +157,7 @@ if #to_move == 0 then
   io.stderr:write(("migrate-host.lua: no webhook targets %s, so nothing was changed. "
     .. "Hosts in use: %s\n"):format(old_host, hosts_in_use(before)))
   print(("Summary: %d apps, 0 webhooks moved, %d unchanged, 0 failed"):format(#apps, unchanged))
-  os.exit(0, true)
+  os.exit(1, true) -- a migration that found nothing to move did not do its job: a typo?
 end
 
 -- One update per webhook, many in flight (swh.map paces them under the project's rate

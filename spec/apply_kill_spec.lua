@@ -11,7 +11,7 @@ local helper = require "helper"
 local fx = require "plan_fixtures"
 local h = require "host_run"
 local swh = require "swh"
-local journal = require "swh.journal"
+local journal = require "swh.plan.journal"
 
 -- The restart variant authenticates with OAuth2: its tokens outlive a restart of the
 -- emulator (which keeps the key that signs them in --state), and a client renews a cached

@@ -4,7 +4,7 @@
 local helper = require "helper"
 local fx = require "plan_fixtures"
 local swh = require "swh"
-local journal = require "swh.journal"
+local journal = require "swh.plan.journal"
 
 local H = "https://h.example.com/"
 
@@ -189,11 +189,13 @@ describe("plan:apply", function()
         .. '"steps":3}', lines[1])
       for i, step in ipairs(plan.steps) do
         local kept = { op = step.op, wave = step.wave, pair = step.pair, id = step.id,
-                       changes = step.changes, webhook = step.webhook }
+                       changes = step.changes, was = step.was, webhook = step.webhook }
         assert.equal(swh.json.encode(kept, { sort_keys = true }), lines[i + 1])
       end
       assert.equal("update", plan.steps[1].op) -- its before, after and mask are not kept
       assert.is_nil(lines[2]:find('"before"', 1, true))
+      -- the old values of the changed fields are, for undo
+      assert.truthy(lines[2]:find('"was":{"secret":"journal-secret"}', 1, true))
       local records = fx.records(path)
       assert.equal(3 * 2 + 1, #records)
       for step = 1, 3 do
@@ -305,8 +307,11 @@ describe("plan:apply", function()
       assert.equal("@: bad argument #1 to 'apply' (unknown option \"jornal\" (did you mean "
         .. "\"journal\"? known: concurrency, journal, progress))",
         fx.raised(function() plan:apply { jornal = "j" } end))
+      -- A refused number is named by its value, as the binding's options name it (swh.check).
       assert.equal("@: bad argument #1 to 'apply' (concurrency: expected a positive integer, "
-        .. "got number)", fx.raised(function() plan:apply { journal = false, concurrency = 0 } end))
+        .. "got 0)", fx.raised(function() plan:apply { journal = false, concurrency = 0 } end))
+      assert.equal("@: bad argument #1 to 'apply' (journal: expected a file path, or false, "
+        .. "got boolean)", fx.raised(function() plan:apply { journal = true } end))
       assert.equal("@: calling 'apply' on bad self (use plan:apply{journal = path})",
                    fx.raised(function() plan.apply({}, { journal = false }) end))
       assert.same({ created = 1, updated = 0, deleted = 0, restored = 0, failed = 0,
@@ -417,24 +422,37 @@ describe("plan:apply", function()
       assert.equal(text, fx.read(path))
     end)
 
-    it("counts as done a sent create that lands after resume looked for it", function()
-      layout { { { target = H .. "a1" } } }
-      local desired = { { app_id = A, target = H .. "a1" }, { app_id = A, target = H .. "n1" } }
+    -- How a create sent before is looked for (before resending, and again when the resend
+    -- is refused because the earlier one landed in between) is the core's rule, tested with
+    -- a scripted server in spec/c/test_client.c (test_a_resent_create_*); here, that resume
+    -- asks for it on exactly the steps its journal says were sent.
+    it("resends the creates and deletes its journal says were sent, and only those", function()
+      layout { { { target = H .. "a1" }, { target = H .. "a2" } } }
+      local desired = { { app_id = A, target = H .. "n1" }, { app_id = A, target = H .. "n2" } }
       local plan = assert(swh.plan(client, desired))
-      local path = stopped_run(plan, { { step = 1, state = "sent" } })
-      -- The run that sent the create was killed with it in flight; the server applies it
-      -- just after resume's lookup found nothing (a server slow to apply, or far away).
+      local ops = {}
+      for i, step in ipairs(plan.steps) do ops[i] = step.op end
+      assert.same({ "create", "create", "delete", "delete" }, ops)
+      -- The first create and the first delete were sent and landed; no answers came.
+      assert(client.webhooks:create(plan.steps[1].webhook))
+      assert(client.webhooks:delete(plan.steps[3].webhook.id))
+      local path = stopped_run(plan, { { step = 1, state = "sent" }, { step = 3, state = "sent" } })
       local resuming = helper.client(emu)
-      local list = resuming.webhooks.list
-      resuming.webhooks.list = function(self, app_id)
-        local found, err = list(self, app_id)
-        if found and #found == 1 then assert(client.webhooks:create(plan.steps[1].webhook)) end
-        return found, err
+      local seen = {} -- "create TARGET" or "delete ID" -> whether resent
+      for _, name in ipairs { "create", "delete" } do
+        local method = resuming.webhooks[name]
+        resuming.webhooks[name] = function(self, arg, opts)
+          seen[name .. " " .. (name == "create" and arg.target or arg)] = opts.resent == true
+          return method(self, arg, opts)
+        end
       end
       local summary = assert(swh.resume(path, resuming))
       resuming:close()
-      assert.same({ 1, 0, 0 }, { summary.created, summary.failed, summary.restored },
-                  tostring(summary))
+      assert.same({ ["create " .. H .. "n1"] = true, ["create " .. H .. "n2"] = false,
+                    ["delete " .. plan.steps[3].webhook.id] = true,
+                    ["delete " .. plan.steps[4].webhook.id] = false }, seen)
+      assert.same({ 2, 2, 0, 0 }, { summary.created, summary.deleted, summary.failed,
+                                    summary.restored }, tostring(summary))
       assert.same(fx.expected(apps, desired), fx.state(client))
     end)
 

@@ -15,8 +15,9 @@ local function seed(targets)
                     target_type = t.target_type, triggers = t.triggers }
   end
   local path = os.tmpname()
-  h.write(path, cjson.encode { swh_snapshot = 1, project_id = "trigger-spec",
-                               apps = { { id = APP } }, webhooks = webhooks })
+  local text = cjson.encode { swh_snapshot = 1, project_id = "trigger-spec",
+                              apps = { { id = APP } }, webhooks = webhooks }
+  h.write(path, #webhooks > 0 and text or (text:gsub('"webhooks":{}', '"webhooks":[]')))
   return path
 end
 

@@ -5,7 +5,8 @@ local M = {}
 
 local build = os.getenv("SWH_BUILD")
 if build == nil or build == "" then build = "build/release" end
-M.swh = build .. "/swh"
+if build:sub(1, 1) ~= "/" then build = (os.getenv("PWD") or ".") .. "/" .. build end
+M.swh = build .. "/swh" -- absolute: M.run may run it in another directory
 
 --- A word quoted for sh.
 function M.quote(s)
@@ -52,14 +53,15 @@ local function capture(command)
 end
 
 --- Runs swh with args (a list); opts.env adds variables (SINCH_* are unset otherwise),
--- opts.stdin is fed on standard input. Returns {out, err, status} (status: the exit code,
--- or 128 + the signal).
+-- opts.stdin is fed on standard input, opts.dir is the directory it runs in. Returns
+-- {out, err, status} (status: the exit code, or 128 + the signal).
 function M.run(args, opts)
   opts = opts or {}
   local err_path, in_path = os.tmpname(), os.tmpname()
   M.write(in_path, opts.stdin or "")
-  local command = ("timeout 60 %s %s %s <%s 2>%s"):format(env_prefix(opts.env),
-    M.quote(M.swh), quote_all(args), M.quote(in_path), M.quote(err_path))
+  local command = ("%stimeout 60 %s %s %s <%s 2>%s"):format(
+    opts.dir and "cd " .. M.quote(opts.dir) .. " && " or "", env_prefix(opts.env),
+      M.quote(M.swh), quote_all(args), M.quote(in_path), M.quote(err_path))
   local out, how, code = capture(command)
   local err = M.read(err_path)
   os.remove(err_path)

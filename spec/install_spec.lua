@@ -34,7 +34,9 @@ describe("cmake --install", function()
   it("installs core.so and the Lua files of swh", function()
     local prefix = installed.prefix
     for _, file in ipairs{ "lib/lua/5.4/swh/core.so", "share/lua/5.4/swh/init.lua",
-                           "share/lua/5.4/swh/tasks.lua", "share/lua/5.4/swh/pretty.lua" } do
+                           "share/lua/5.4/swh/tasks.lua", "share/lua/5.4/swh/pretty.lua",
+                           "share/lua/5.4/swh/plan/init.lua",
+                           "share/lua/5.4/swh/plan/journal.lua" } do
       local f = io.open(prefix .. "/" .. file, "rb")
       assert.is_not_nil(f, file .. " is not installed")
       f:close()
@@ -52,12 +54,14 @@ describe("cmake --install", function()
       print(package.searchpath("swh.core", package.cpath))
       print(swh.json.encode(swh.json.decode('{"a":[]}')))
       local c = assert(swh.client{ project_id = "p", key_id = "k", key_secret = "s" })
-      print(tostring(c))]]):format(prefix)
+      print(tostring(c))
+      print(type(require("swh.plan").plan), type(require("swh.plan.journal").open))
+      ]]):format(prefix)
     local out, ok = helper.lua(code, { LUA_PATH = false, LUA_CPATH = false,
       LUA_PATH_5_4 = false, LUA_CPATH_5_4 = false })
     assert.is_true(ok, out)
     assert.equal("swh 0.1.0\n" .. prefix .. "/lib/lua/5.4/swh/core.so\n"
-      .. '{"a":[]}\nswh.client (p)\n', out)
+      .. '{"a":[]}\nswh.client (p)\nfunction\tfunction\n', out)
   end)
 
   it("targets paths a stock lua5.4 searches, so --prefix /usr/local needs no settings", function()

@@ -234,7 +234,8 @@ describe("swh.plan", function()
         end
         w.target = w.target:gsub("/old/", "/new/")
       end))
-      assert.same({ "App 1 " .. H .. "old/1", "App 1 " .. H .. "old/2", "App 1 " .. H .. "keep",
+      -- in the snapshot's order: apps, then targets
+      assert.same({ "App 1 " .. H .. "keep", "App 1 " .. H .. "old/1", "App 1 " .. H .. "old/2",
                     "App 2 " .. H .. "old/3" }, seen)
       assert.equal(2, #plan.updates)
       assert.same({ "target" }, plan.updates[1].mask)
@@ -415,17 +416,26 @@ describe("swh.plan", function()
           client_secret = "new-cc-secret", endpoint = "https://auth.example.com/token" } },
       }))
       local text = tostring(plan)
+      local app = assert(client.apps:list())[1].display_name .. " (" .. A .. ")"
       local expected = table.concat({
-        "plan for project emulator-project: 1 to create, 1 to update, 1 to delete, 0 unchanged",
-        "#  OP  ID                          APP                         TARGET"
-          .. "                              CHANGES",
-        "1  ~   ID1_______________________  APP_______________________  https://h.example.com/a1"
-          .. "            triggers: +EVENT_DELIVERY; secret: replaced",
-        "2  +                               APP_______________________  https://user:••••@h."
-          .. "example.com/a3  secret: ••••; client_credentials: {client_id = cid, client_secret "
-          .. "= ••••, endpoint = https://auth.example.com/token}",
-        "3  -   ID2_______________________  APP_______________________  https://h.example.com/a2",
-      }, "\n"):gsub("ID1_+", made[1][1].id):gsub("ID2_+", made[1][2].id):gsub("APP_+", A)
+        "plan for project emulator-project:",
+        "1 to create, 1 to update, 1 to delete, 0 unchanged",
+        "1 ~ update " .. made[1][1].id,
+        "    app: " .. app,
+        "    target: https://h.example.com/a1",
+        "    triggers: +EVENT_DELIVERY",
+        "    secret: replaced",
+        "2 + create",
+        "    app: " .. app,
+        "    target: https://user:••••@h.example.com/a3",
+        "    secret: ••••",
+        -- longer than 80 columns: broken at a space, the rest indented
+        "    client_credentials: {client_id = cid, client_secret = ••••, endpoint =",
+        "      https://auth.example.com/token}",
+        "3 - delete " .. made[1][2].id,
+        "    app: " .. app,
+        "    target: https://h.example.com/a2",
+      }, "\n")
       assert.equal(expected, text)
       for _, secret in ipairs { "old-secret-a1", "new-secret-a1", "create-secret", "old-cc-secret",
                                 "new-cc-secret", "url-password" } do
@@ -440,16 +450,36 @@ describe("swh.plan", function()
         target = H .. "a1", client_credentials = { client_id = "cid",
         client_secret = "new-cc-secret", endpoint = "https://auth2.example.com/token" } } }))
       local text = tostring(plan)
-      local expected = "  client_credentials.client_secret: replaced; client_credentials."
-        .. "endpoint: https://auth.example.com/token -> https://auth2.example.com/token"
+      local expected = "\n    client_credentials.client_secret: replaced\n    "
+        .. "client_credentials.endpoint: https://auth.example.com/token ->\n      "
+        .. "https://auth2.example.com/token"
       assert.equal(expected, text:sub(-#expected))
       assert.is_nil(text:find("cc-secret", 1, true))
+    end)
+
+    it("fits 80 columns, names the old target once and the new one under it", function()
+      local made = layout { { { target = H .. "a1", triggers = { "MESSAGE_DELIVERY" } } } }
+      local long = "https://new.example.com/" .. string.rep("segment/", 12) .. "end"
+      local plan = assert(swh.plan(client, { { id = made[1][1].id, app_id = A, target = long,
+        secret = "s", triggers = { "OPT_IN" } } }))
+      local lines = {}
+      for line in (tostring(plan) .. "\n"):gmatch("(.-)\n") do
+        assert.is_true(utf8.len(line) <= 80, line)
+        lines[#lines + 1] = line
+      end
+      assert.equal("    target: " .. H .. "a1", lines[5])
+      assert.equal("         -> " .. long:sub(1, 68), lines[6])
+      assert.equal("      " .. long:sub(69), lines[7])
+      assert.equal("    triggers: +OPT_IN -MESSAGE_DELIVERY", lines[8])
+      assert.equal("    secret: (none) -> ••••", lines[9])
+      assert.equal(9, #lines)
+      assert.equal(1, select(2, tostring(plan):gsub(H .. "a1", "")))
     end)
 
     it("says when there is nothing to change", function()
       layout { { { target = H .. "a1" } } }
       local plan = assert(swh.plan(client, { { app_id = A, target = H .. "a1" } }))
-      assert.equal("plan for project emulator-project: 0 to create, 0 to update, 0 to delete, "
+      assert.equal("plan for project emulator-project:\n0 to create, 0 to update, 0 to delete, "
         .. "1 unchanged", tostring(plan))
     end)
   end)
@@ -472,7 +502,7 @@ describe("the project's rules in swh.core", function()
     assert.equal(core.array_mt, getmetatable(rules.defaults.triggers))
     assert.is_nil(rules.defaults.app_id)
     assert.same({ SMART_CONVERSATIONS = "SMART_CONVERSATION" }, rules.trigger_aliases)
-    assert.equal(5, require("swh.plan_order").LIMIT)
+    assert.equal(5, require("swh.plan.order").LIMIT)
   end)
 
   -- 600 apps of 5 webhooks, then one more in a full app, one on a taken target.

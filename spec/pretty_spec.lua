@@ -35,13 +35,21 @@ describe("swh.pretty (what the REPL prints)", function()
     assert.truthy(text:find("\n  secret        sekrit%-1\n"))
     assert.truthy(text:find("\n    client_secret  sekrit%-2\n"))
     assert.has_error(function() pretty.format(webhook, "yes") end,
-                     "bad argument #2 to 'format' (table of options expected, got string)")
+                     "bad argument #2 to 'format' (options table expected, got string)")
+    -- The options are read as every other function's (swh.check): "table of options" became
+    -- the one wording, and an unknown option or a secrets that is not a boolean is refused
+    -- (it was read as false).
+    assert.has_error(function() pretty.format(webhook, { secret = true }) end,
+      "bad argument #2 to 'format' (unknown option \"secret\" (did you mean \"secrets\"? known: "
+      .. "secrets))")
+    assert.has_error(function() pretty.format(webhook, { secrets = "yes" }) end,
+      "bad argument #2 to 'format' (secrets: expected a boolean, got string)")
     -- At the line that called it, naming the function called.
     local line = debug.getinfo(1, "l").currentline + 1
     local ok, err = pcall(function() pretty.print(webhook, "yes") end)
     assert.is_false(ok)
-    assert.equal("spec/pretty_spec.lua:" .. line .. ": bad argument #2 to 'print' (table of "
-      .. "options expected, got string)", err)
+    assert.equal("spec/pretty_spec.lua:" .. line .. ": bad argument #2 to 'print' (options "
+      .. "table expected, got string)", err)
   end)
 
   it("masks secrets and tokens anywhere in other tables", function()

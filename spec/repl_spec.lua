@@ -92,7 +92,8 @@ describe("the swh REPL", function()
 
   it("masks the password of the base URL its banner names", function()
     local env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
-                  SINCH_CONVERSATION_URL = "http://u:pw-SECRET@127.0.0.1:9/api" }
+                  SINCH_CONVERSATION_URL = "http://u:pw-SECRET@127.0.0.1:9/api",
+                  SINCH_AUTH_URL = "http://127.0.0.1:9/oauth2/token" }
     local out = h.repl({}, { "1" }, { home = home, env = env })
     assert.truthy(has(out, "\n`client` talks to project p (http://u:••••@127.0.0.1:9/api)\n"),
                   out)
@@ -219,5 +220,56 @@ describe("the swh REPL", function()
     local out, status = h.repl({}, { "6 * 7" }, { home = "/nonexistent/home" })
     assert.equal(0, status)
     assert.equal("42\n", after_input(out, "swh> 6 * 7"):match("^[^\n]*\n"))
+  end)
+end)
+
+describe("the swh REPL's help", function()
+  local home
+  before_each(function() home = h.temp_dir() end)
+  after_each(function() h.remove_dir(home) end)
+
+  it("completes globals, fields and methods with Tab", function()
+    local out = h.repl({ "--sandbox" }, { "hooks = client.web\t:li\tclient.apps:list()[1].id)",
+                                          "#hooks" }, { home = home })
+    assert.truthy(has(out, "swh> hooks = client.webhooks:list(client.apps:list()[1].id)\n"),
+                  out)
+    assert.equal("3\n", after_input(out, "swh> #hooks"):match("^[^\n]*\n"))
+  end)
+
+  it("holds the last result in _", function()
+    local out = h.repl({}, { "6 * 7", "_ + 1" }, { home = home })
+    assert.equal("43\n", after_input(out, "swh> _ + 1"):match("^[^\n]*\n"))
+  end)
+
+  it("prints one screen of help with help(), help(client.webhooks) and help(swh.plan)",
+     function()
+    local out = h.repl({ "--sandbox" }, { "help()", "help(client.webhooks)", "help(swh.plan)" },
+                       { home = home })
+    assert.truthy(has(after_input(out, "swh> help()"),
+      "Lua with two globals: swh (the module) and client"), out)
+    assert.truthy(has(after_input(out, "swh> help(client.webhooks)"),
+      "client.webhooks: the webhooks of the project"), out)
+    assert.truthy(has(after_input(out, "swh> help(swh.plan)"),
+      "swh.plan(client, desired) -> plan | nil, err"), out)
+  end)
+
+  it("shows a snapshot as its counts and a long list as its first rows", function()
+    local out = h.repl({ "--sandbox" }, { "snap = swh.snapshot(client)", "snap",
+                                          "snap.webhooks", "#_" }, { home = home })
+    assert.equal("snapshot of project demo-project: 40 apps, 93 webhooks (_.apps, "
+      .. "_.webhooks; print(_) shows it all)\n",
+      after_input(out, "swh> snap"):match("^[^\n]*\n"))
+    local list = after_input(out, "swh> snap.webhooks")
+    assert.truthy(list:find("^93 webhooks\nID "), list)
+    assert.equal(1 + 1 + 20, select(2, list:match("^(.-)… the first"):gsub("\n", "")))
+    assert.truthy(has(list, "\n… the first 20 of 93 shown: print(_) shows them all\n"))
+    assert.equal("93\n", after_input(out, "swh> #_"):match("^[^\n]*\n"))
+  end)
+
+  it("recalls a multi-line function as one entry after a restart", function()
+    h.repl({}, { "function twice(x)", "return 2 * x", "end" }, { home = home })
+    -- Ctrl-P: the previous entry, the whole function; then call it
+    local out = h.repl({}, { "\16", "twice(21)" }, { home = home })
+    assert.equal("42\n", after_input(out, "swh> twice(21)"):match("^[^\n]*\n"), out)
   end)
 end)

@@ -72,6 +72,22 @@ describe("swh --sandbox", function()
     assert.equal(13, c.oauth)
   end)
 
+  it("prints a webhook readably with print, its secret masked", function()
+    local r = run { "--sandbox=empty", "-q", "-e", [[
+      local app = client.apps:list()[1]
+      local w = assert(client.webhooks:create { app_id = app.id, secret = "print-secret",
+        target = "https://p.example.com/", triggers = { "OPT_IN" } })
+      print(w)
+      print({ 1, 2 }, "x")]] }
+    assert.equal(0, r.status, r.err)
+    assert.truthy(r.out:find("^webhook %w+\n  app_id +%w+\n  target +https://p%.example%.com/\n"),
+                  r.out)
+    assert.truthy(r.out:find("\n  secret +••••\n"), r.out)
+    assert.truthy(r.out:find("\n{ 1, 2 }\tx\n$"), r.out)
+    assert.falsy(has(r.out, "print-secret"))
+    assert.falsy(has(r.out, "table: 0x"))
+  end)
+
   it("seeds the same demo project on every run", function()
     local first, second = census { "--sandbox" }, census { "--sandbox=demo" }
     assert.same(first.ids, second.ids)
@@ -117,10 +133,11 @@ print(client.project_id, w.target, w.triggers[1], w.future_field.kept)
     -- a real server, changed through swh, saving its state file
     local state = dir .. "/state.json"
     local emulator = h.swh:gsub("swh$", "swh-emulator")
-    local url = h.shell(("%s --apps 2 --state %s -q >%s/emu.out 2>&1 & echo $! >%s/emu.pid; "
-      .. "i=0; while ! grep -q listening %s/emu.out && [ $i -lt 100 ]; do sleep 0.05; "
-      .. "i=$((i + 1)); done; grep -o 'http://127.0.0.1:[0-9]*' %s/emu.out")
-      :format(h.quote(emulator), h.quote(state), dir, dir, dir, dir)):match("^(%S+)\n$")
+    -- emu.out made first: the background job opens it only once it runs
+    local url = h.shell((": >%s/emu.out; %s --apps 2 --state %s -q >%s/emu.out 2>&1 & "
+      .. "echo $! >%s/emu.pid; i=0; while ! grep -q listening %s/emu.out && [ $i -lt 100 ]; "
+      .. "do sleep 0.05; i=$((i + 1)); done; grep -o 'http://127.0.0.1:[0-9]*' %s/emu.out")
+      :format(dir, h.quote(emulator), h.quote(state), dir, dir, dir, dir)):match("^(%S+)\n$")
     local r = run({ "--base-url=" .. tostring(url), "-e", [[
 local apps = assert(client.apps:list())
 assert(client.webhooks:create{ app_id = apps[2].id, target = "https://example.com/saved",
@@ -385,7 +402,7 @@ end
 
     it("says when no webhook is on OLD_HOST, naming the hosts in use", function()
       local r = run { "--sandbox", "scripts/migrate-host.lua", "hooks.old-calbacks.example.com" }
-      assert.equal(0, r.status)
+      assert.equal(1, r.status) -- nothing done is not success: a CI job must see the typo
       assert.equal("Summary: 40 apps, 0 webhooks moved, 93 unchanged, 0 failed\n", r.out)
       assert.equal("listing apps…\nListing webhooks [==============================] 40/40\n"
         .. "migrate-host.lua: no webhook targets hooks.old-calbacks.example.com, so nothing was "

@@ -117,7 +117,7 @@ describe("swh.snapshot", function()
     assert.has_error(function() swh.snapshot(client, { progress = true }) end,
       "bad argument #2 to 'snapshot' (progress: expected a label, or false, got boolean)")
     assert.has_error(function() swh.snapshot(client, { concurrency = 0 }) end,
-      "bad argument #2 to 'snapshot' (concurrency: expected a positive integer)")
+      "bad argument #2 to 'snapshot' (concurrency: expected a positive integer, got 0)")
     local closed = helper.client(emu)
     closed:close()
     assert.has_error(function() swh.snapshot(closed) end, "attempt to use a closed client")

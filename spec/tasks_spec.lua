@@ -145,8 +145,14 @@ describe("swh.map", function()
     assert.equal("bad argument #3 to 'map' (progress: expected a label, or false, got boolean)",
       message({}, print, { progress = true }))
     assert.same({}, swh.map({}, print, { progress = false }))
-    assert.equal("bad argument #3 to 'map' (concurrency: expected a positive integer)",
+    -- The one wording of swh.check for every option (swh.map said "expected a number" for a
+    -- string, and no "got" for 0, before it): what was expected, then what came.
+    assert.equal("bad argument #3 to 'map' (concurrency: expected a positive integer, got 0)",
       message({}, print, { concurrency = 0 }))
+    assert.equal("bad argument #3 to 'map' (concurrency: expected a positive integer, got 1.5)",
+      message({}, print, { concurrency = 1.5 }))
+    assert.equal("bad argument #3 to 'map' (concurrency: expected a positive integer, got "
+      .. "string)", message({}, print, { concurrency = "8" }))
   end)
 end)
 

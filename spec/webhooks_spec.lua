@@ -145,6 +145,48 @@ describe("client.webhooks and client.apps", function()
     end)
   end)
 
+  -- resent: an earlier run may have sent the same request (its journal says so); the core
+  -- goes on as after an ambiguous failure (spec/c/test_client.c tests each branch).
+  describe("create and delete resent", function()
+    it("returns the webhook an earlier create made, without making another", function()
+      local body = { app_id = APP_A, target = "https://example.com/resent" }
+      local first = assert(client.webhooks:create(body))
+      local again = assert(client.webhooks:create(body, { resent = true }))
+      assert.equal(first.id, again.id)
+      local count = 0
+      for _, w in ipairs(assert(client.webhooks:list(APP_A))) do
+        if w.target == body.target then count = count + 1 end
+      end
+      assert.equal(1, count)
+      -- Not made before: made now.
+      local made = assert(client.webhooks:create({ app_id = APP_A,
+        target = "https://example.com/resent-2" }, { resent = true }))
+      assert.equal("https://example.com/resent-2", assert(client.webhooks:get(made.id)).target)
+      assert(client.webhooks:delete(made.id))
+      -- A delete whose earlier send did it: done.
+      assert(client.webhooks:delete(first.id))
+      assert.equal(true, client.webhooks:delete(first.id, { resent = true }))
+      local ok, err = client.webhooks:delete(first.id)
+      assert.is_nil(ok)
+      assert.equal(404, err.http_status)
+    end)
+
+    it("refuses other options", function()
+      local function message(fn)
+        local ok, err = pcall(fn)
+        assert.is_false(ok)
+        return (err:gsub("^spec/webhooks_spec%.lua:%d+: ", ""))
+      end
+      assert.equal("bad argument #2 to 'create' (unknown option \"resend\" (did you mean "
+        .. "\"resent\"? known: resent))", message(function()
+          client.webhooks:create({ app_id = APP_A, target = "https://example.com/x" },
+            { resend = true })
+        end))
+      assert.equal("bad argument #2 to 'delete' (resent: expected a boolean, got string)",
+        message(function() client.webhooks:delete("W", { resent = "yes" }) end))
+    end)
+  end)
+
   describe("answers of the API", function()
     it("gives 404 NOT_FOUND for an unknown webhook, as nil, err", function()
       local w, err = client.webhooks:get("01NOSUCHWEBHOOK00000000000")

@@ -15,9 +15,10 @@
 
 local core = require "swh.core"
 local tasks = require "swh.tasks"
+local check = require "swh.check"
 
-local error, getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type =
-  error, getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type
+local getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type =
+  getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type
 local concat = table.concat
 local getenv = os.getenv
 local huge = math.huge
@@ -44,13 +45,9 @@ M.json = {
 -- mean", client_credentials...), without sending: a whole webhook, or with partial an
 -- update's changes. A value that cannot be JSON raises, naming its path.
 function M.validate(webhook, partial)
-  if type(webhook) ~= "table" then
-    error("bad argument #1 to 'validate' (table expected, got " .. type(webhook) .. ")", 2)
-  end
+  check.type(webhook, "table", 1, "validate")
   local ok, valid, err = pcall(core.validate, webhook, partial)
-  if not ok then
-    error("bad argument #1 to 'validate' (" .. tostring(valid) .. ")", 2)
-  end
+  if not ok then check.argerror(1, "validate", tostring(valid)) end
   return valid, err
 end
 
@@ -77,7 +74,7 @@ local await = tasks.await
 
 ------------------------------------------------------------------------------------------
 -- Migration, backup, rehearsal: swh.snapshot, swh.save, swh.load (lua/swh/snapshot.lua);
--- swh.plan, plan:apply, swh.resume (lua/swh/plan.lua). Loaded on first use, so that a
+-- swh.plan, plan:apply, swh.resume (lua/swh/plan/). Loaded on first use, so that a
 -- script that only calls the API does not pay for them.
 
 function M.snapshot(...) return require("swh.snapshot").snapshot(...) end
@@ -85,6 +82,8 @@ function M.save(...) return require("swh.snapshot").save(...) end
 function M.load(...) return require("swh.snapshot").load(...) end
 function M.plan(...) return require("swh.plan").plan(...) end
 function M.resume(...) return require("swh.plan").resume(...) end
+-- swh.undo(journal, client [, {force}]) -> plan, left | nil, err (lua/swh/undo.lua)
+function M.undo(...) return require("swh.undo").undo(...) end
 function M.listen(...) return require("swh.listen").listen(...) end
 function M.listen_line(...) return require("swh.listen").line(...) end
 function M.listen_run(...) return require("swh.listen").run(...) end
@@ -100,45 +99,28 @@ setmetatable(M, {
 })
 
 ------------------------------------------------------------------------------------------
--- Argument checks: errors at level 3 point at the line of the script that called a method.
+-- Argument checks (swh.check raises them at the script's line)
 
-local function argerror(n, fname, msg)
-  error(("bad argument #%d to '%s' (%s)"):format(n, fname, msg), 4)
-end
-
-local function check_id(v, n, fname, what)
-  if type(v) ~= "string" then
-    argerror(n, fname, ("%s: string expected, got %s"):format(what, type(v)))
-  elseif v == "" then
-    argerror(n, fname, what .. ": must not be empty")
-  end
-end
-
-local function check_table(v, n, fname, what)
-  if type(v) ~= "table" then
-    argerror(n, fname, ("%s: table expected, got %s"):format(what, type(v)))
-  end
+-- An id argument (a string, not empty): returns it.
+local function checked_id(v, n, fname, what)
+  check.type(v, "string", n, fname, what)
+  if v == "" then check.argerror(n, fname, what .. ": must not be empty") end
+  return v
 end
 
 -- The core userdata of a webhooks or apps object, raising on a bad self or a closed client.
 local function core_of(self, mt, fname, usage)
-  if getmetatable(self) ~= mt then
-    error(("calling '%s' on bad self (use %s)"):format(fname, usage), 3)
-  end
+  check.self(self, mt, fname, usage)
   local core_client = self._client._core
-  if core_client:is_closed() then
-    error("attempt to use a closed client", 3)
-  end
+  check.open(core_client)
   return core_client
 end
 
--- Starts op and waits for it. A body that cannot be encoded raises, naming argument n, at
--- level 3: the methods must not tail-call it, or the message would point past the script.
-local function request(core_client, fname, n, op, id, body)
-  local ok, call, err = pcall(core_client.start, core_client, op, id, body)
-  if not ok then
-    error(("bad argument #%d to '%s' (%s)"):format(n, fname, tostring(call)), 3)
-  end
+-- Starts op and waits for it (resent: see RESENT below). A body that cannot be encoded
+-- raises, naming argument n.
+local function request(core_client, fname, n, op, id, body, resent)
+  local ok, call, err = pcall(core_client.start, core_client, op, id, body, resent)
+  if not ok then check.argerror(n, fname, tostring(call)) end
   if not call then
     return nil, err
   end
@@ -151,45 +133,47 @@ end
 local Webhooks = { __name = "swh.webhooks" }
 Webhooks.__index = Webhooks
 
+-- The options of create and delete. resent = true: an earlier run may have sent this same
+-- request already, its answer lost (a journal says so). The core then goes on as after an
+-- ambiguous failure of its own: a create first looks for its target among the app's
+-- webhooks and returns the webhook it finds; a delete counts a 404 as done.
+local RESENT = { resent = check.BOOLEAN }
+
 --- client.webhooks:list(app_id) -> { webhook, … } | nil, err
 function Webhooks:list(app_id)
   local c = core_of(self, Webhooks, "list", "client.webhooks:list(app_id)")
-  check_id(app_id, 1, "list", "app_id")
-  local value, err = request(c, "list", 1, "webhooks.list", app_id, nil)
-  return value, err -- not a tail call: request raises at the caller\'s level
+  return request(c, "list", 1, "webhooks.list", checked_id(app_id, 1, "list", "app_id"))
 end
 
---- client.webhooks:create(webhook) -> webhook (with id) | nil, err
-function Webhooks:create(webhook)
+--- client.webhooks:create(webhook [, {resent = true}]) -> webhook (with id) | nil, err
+function Webhooks:create(webhook, opts)
   local c = core_of(self, Webhooks, "create", "client.webhooks:create(webhook)")
-  check_table(webhook, 1, "create", "webhook")
-  local value, err = request(c, "create", 1, "webhook.create", nil, webhook)
-  return value, err -- not a tail call: request raises at the caller\'s level
+  check.type(webhook, "table", 1, "create", "webhook")
+  local resent = check.options(opts, 2, "create", RESENT).resent
+  return request(c, "create", 1, "webhook.create", nil, webhook, resent)
 end
 
 --- client.webhooks:get(id) -> webhook | nil, err
 function Webhooks:get(id)
   local c = core_of(self, Webhooks, "get", "client.webhooks:get(id)")
-  check_id(id, 1, "get", "id")
-  local value, err = request(c, "get", 1, "webhook.get", id, nil)
-  return value, err -- not a tail call: request raises at the caller\'s level
+  return request(c, "get", 1, "webhook.get", checked_id(id, 1, "get", "id"))
 end
 
 --- client.webhooks:update(id, changes) -> webhook | nil, err
 -- The update_mask is the keys of changes; secret = "" or client_credentials = swh.null clear.
 function Webhooks:update(id, changes)
   local c = core_of(self, Webhooks, "update", "client.webhooks:update(id, changes)")
-  check_id(id, 1, "update", "id")
-  check_table(changes, 2, "update", "changes")
-  local value, err = request(c, "update", 2, "webhook.update", id, changes)
-  return value, err -- not a tail call: request raises at the caller\'s level
+  checked_id(id, 1, "update", "id")
+  check.type(changes, "table", 2, "update", "changes")
+  return request(c, "update", 2, "webhook.update", id, changes)
 end
 
---- client.webhooks:delete(id) -> true | nil, err
-function Webhooks:delete(id)
+--- client.webhooks:delete(id [, {resent = true}]) -> true | nil, err
+function Webhooks:delete(id, opts)
   local c = core_of(self, Webhooks, "delete", "client.webhooks:delete(id)")
-  check_id(id, 1, "delete", "id")
-  local ok, err = request(c, "delete", 1, "webhook.delete", id, nil)
+  checked_id(id, 1, "delete", "id")
+  local resent = check.options(opts, 2, "delete", RESENT).resent
+  local ok, err = request(c, "delete", 1, "webhook.delete", id, nil, resent)
   if ok == nil then
     return nil, err
   end
@@ -205,8 +189,7 @@ Apps.__index = Apps
 --- client.apps:list() -> { app, … } | nil, err
 function Apps:list()
   local c = core_of(self, Apps, "list", "client.apps:list()")
-  local value, err = request(c, "list", 1, "apps.list", nil, nil)
-  return value, err -- not a tail call: request raises at the caller\'s level
+  return request(c, "list", 1, "apps.list")
 end
 
 ------------------------------------------------------------------------------------------
@@ -225,9 +208,7 @@ end
 
 --- client:close(): frees the connections; safe twice. A closed client raises on use.
 function Client:close()
-  if getmetatable(self) ~= Client then
-    error("calling 'close' on bad self (use client:close())", 2)
-  end
+  check.self(self, Client, "close", "client:close()")
   self._core:close()
 end
 
@@ -240,10 +221,8 @@ end
 -- the client allows, its defaults applied; swh.snapshot, swh.plan and plan:apply run at its
 -- concurrency unless told otherwise.
 function Client:settings()
-  if getmetatable(self) ~= Client then
-    error("calling 'settings' on bad self (use client:settings())", 2)
-  end
-  if self._core:is_closed() then error("attempt to use a closed client", 2) end
+  check.self(self, Client, "settings", "client:settings()")
+  check.open(self._core)
   return self._core:settings()
 end
 
@@ -342,13 +321,12 @@ function M.client(...)
       return nil, err
     end
   elseif type(opts) ~= "table" then
-    error("bad argument #1 to 'client' (options table expected, got " .. type(opts) .. ")", 2)
+    check.argerror(1, "client", "options table expected, got " .. type(opts))
   end
   -- The core reads the table strictly; its message names the option.
   local ok, core_client, err = pcall(core.client, opts)
   if not ok then
-    local message = tostring(core_client)
-    error((message:gsub("^bad argument #1 to '[^']*'", "bad argument #1 to 'client'")), 2)
+    check.raise(check.renamed(tostring(core_client), "client"))
   end
   if not core_client then
     return nil, err

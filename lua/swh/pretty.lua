@@ -15,6 +15,7 @@ local math_type = math.type
 
 -- JSON null is swh.core's (the same value as cjson.null), so lua-cjson is not needed here.
 local json_null = require("swh.core").null
+local check = require "swh.check"
 
 local pretty = { _VERSION = "0.1.0", MASK = "••••" }
 
@@ -49,13 +50,11 @@ function pretty.mask_urls(s)
   return (s:gsub("(%a[%w+.%-]*://)([^/?#%s\"'<>]*)", mask_authority))
 end
 
+local OPTIONS = { secrets = check.BOOLEAN }
+
 -- Reads the options of pretty[fname]; a bad one raises at the line that called it.
 local function options_of(opts, fname)
-  if opts ~= nil and type(opts) ~= "table" then
-    error(("bad argument #2 to '%s' (table of options expected, got %s)"):format(fname,
-      type(opts)), 3)
-  end
-  return { secrets = opts ~= nil and opts.secrets == true }
+  return { secrets = check.options(opts, 2, fname, OPTIONS).secrets == true }
 end
 
 -- Display width: "••••" is 4 columns but 12 bytes.

@@ -8,33 +8,26 @@
 -- A snapshot is the emulator's seed and state format:
 --   { swh_snapshot = 1, project_id = "…", apps = { app, … }, webhooks = { webhook, … } }
 -- with apps and webhooks whole, as the API gave them (unknown fields included), webhooks in
--- the apps' order and then each list's. Tables carry swh.object_mt / swh.array_mt, so empty
--- ones keep their JSON type through save and load. The file's rules (what load accepts) and
--- its atomic writing live in the core (swh_snapshot.h, swh_file.h), shared with the
--- emulator; this file only gathers the lists and checks arguments.
+-- the apps' order and then by target (a stable order: two backups diff line by line).
+-- Tables carry swh.object_mt / swh.array_mt, so empty ones keep their JSON type through
+-- save and load. The file's rules (what load accepts) and its atomic writing live in the
+-- core (swh_snapshot.h, swh_file.h), shared with the emulator; this file only gathers the
+-- lists and checks arguments.
 
 local core = require "swh.core"
+local check = require "swh.check"
 local tasks = require "swh.tasks"
 
 local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
   error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
+local sort = table.sort
 
 local M = {}
 
--- Misuse raises at level 2 from snapshot, save and load themselves, which points at the
--- script's line (the swh module reaches them through tail calls, which leave no level of
--- their own); the helpers below only say what is wrong.
-local function argerror(n, fname, msg)
-  return ("bad argument #%d to '%s' (%s)"):format(n, fname, msg)
-end
-
--- What is wrong with a path argument, or nil.
-local function path_problem(path)
-  if type(path) ~= "string" then
-    return "path: string expected, got " .. type(path)
-  elseif path == "" then
-    return "path: must not be empty"
-  end
+-- A path argument: a string, not empty.
+local function check_path(path, n, fname)
+  check.type(path, "string", n, fname, "path")
+  if path == "" then check.argerror(n, fname, "path: must not be empty") end
 end
 
 -- The failure of one app's list, as a new error value whose message names the app; the
@@ -45,6 +38,8 @@ local function for_app(err, app)
   copy.message = ('listing the webhooks of app "%s": %s'):format(app.id, tostring(err.message))
   return setmetatable(copy, getmetatable(err))
 end
+
+local function by_target(a, b) return tostring(a.target) < tostring(b.target) end
 
 -- The client's concurrency (client:settings()), or nil for swh.each's default when the
 -- client is a table of another kind that cannot tell.
@@ -62,15 +57,10 @@ end
 function M.snapshot(client, opts)
   if type(client) ~= "table" or type(client.apps) ~= "table" or type(client.webhooks) ~= "table"
   then
-    error(argerror(1, "snapshot", "client expected, got " .. type(client)), 2)
+    check.argerror(1, "snapshot", "client expected, got " .. type(client))
   end
-  local problem = tasks.map_options_problem(opts)
-  if problem then
-    error(argerror(2, "snapshot", problem), 2)
-  end
-  if type(client.is_closed) == "function" and client:is_closed() then
-    error("attempt to use a closed client", 2)
-  end
+  opts = check.options(opts, 2, "snapshot", tasks.MAP_OPTIONS)
+  if type(client.is_closed) == "function" then check.open(client) end
 
   local apps, err = client.apps:list()
   if not apps then
@@ -105,6 +95,10 @@ function M.snapshot(client, opts)
   end
   local webhooks = setmetatable({}, core.array_mt)
   for i = 1, #apps do
+    -- by target (unique within an app): two snapshots of one project list its webhooks in
+    -- the same order, whatever order the API answered in, so that their files diff line
+    -- by line
+    sort(lists[i], by_target)
     for _, webhook in ipairs(lists[i]) do
       webhooks[#webhooks + 1] = webhook
     end
@@ -124,17 +118,10 @@ end
 -- and two-space indents, atomically (the old file stays whole if anything fails) and with
 -- mode 0600. A value JSON cannot hold raises, naming its place (snapshot.apps[2]…).
 function M.save(snapshot, path)
-  if type(snapshot) ~= "table" then
-    error(argerror(1, "save", "snapshot: table expected, got " .. type(snapshot)), 2)
-  end
-  local problem = path_problem(path)
-  if problem then
-    error(argerror(2, "save", problem), 2)
-  end
+  check.type(snapshot, "table", 1, "save", "snapshot")
+  check_path(path, 2, "save")
   local ok, saved, err = pcall(core.save_snapshot, path, snapshot)
-  if not ok then
-    error(argerror(1, "save", tostring(saved)), 2)
-  end
+  if not ok then check.argerror(1, "save", tostring(saved)) end
   return saved, err
 end
 
@@ -142,10 +129,7 @@ end
 -- Reads a snapshot file and checks it with the emulator's rules (the message names the
 -- file and the place: `snap.json: webhooks[3].app_id: no such app "X"`).
 function M.load(path)
-  local problem = path_problem(path)
-  if problem then
-    error(argerror(1, "load", problem), 2)
-  end
+  check_path(path, 1, "load")
   return core.load_snapshot(path)
 end
 

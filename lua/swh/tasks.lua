@@ -11,6 +11,7 @@
 -- every API call of swh goes through, and the hook for another scheduler.
 
 local core = require "swh.core"
+local check = require "swh.check"
 local INTERRUPTION = core.interruption
 
 local error, getmetatable, ipairs, next, pairs, pcall, setmetatable, tostring, type =
@@ -18,7 +19,7 @@ local error, getmetatable, ipairs, next, pairs, pcall, setmetatable, tostring, t
 local co_close, co_create, co_resume, co_running, co_status, co_yield =
   coroutine.close, coroutine.create, coroutine.resume, coroutine.running, coroutine.status,
   coroutine.yield
-local floor, min, math_type = math.floor, math.min, math.type
+local floor, min = math.floor, math.min
 local pack, unpack = table.pack, table.unpack
 local stderr = io.stderr
 
@@ -39,8 +40,7 @@ local current = nil          -- the scheduler of the swh.run in progress, if any
 -- scheduler steps the client and resumes the task, with no values, once call:done().
 function M.install_scheduler(is_task)
   if is_task ~= nil and type(is_task) ~= "function" then
-    error("bad argument #1 to '_install_scheduler' (function or nil expected, got "
-          .. type(is_task) .. ")", 2)
+    check.argerror(1, "_install_scheduler", "function or nil expected, got " .. type(is_task))
   end
   external_is_task = is_task
   return sentinel
@@ -200,14 +200,12 @@ end
 -- spawns, to the end. An error of fn is raised again; so is the error of a spawned task
 -- that nobody waited for. Inside a task it just calls fn.
 function M.run(fn, ...)
-  if type(fn) ~= "function" then
-    error("bad argument #1 to 'run' (function expected, got " .. type(fn) .. ")", 2)
-  end
+  check.type(fn, "function", 1, "run")
   if in_task() then
     return fn(...)
   end
   if current then
-    error("swh.run: already running (called from a coroutine that is not one of its tasks)", 2)
+    check.raise("swh.run: already running (called from a coroutine that is not one of its tasks)")
   end
   local s = { ready = {}, head = 1, tail = 0, by_co = {}, waiting = {}, clients = {},
     live = 0, all = {} }
@@ -236,11 +234,9 @@ end
 
 --- swh.spawn(fn, ...) -> task. Starts fn(...) as a new task of the running swh.run.
 function M.spawn(fn, ...)
-  if type(fn) ~= "function" then
-    error("bad argument #1 to 'spawn' (function expected, got " .. type(fn) .. ")", 2)
-  end
+  check.type(fn, "function", 1, "spawn")
   if not current then
-    error("swh.spawn: only inside swh.run (or swh.map): swh.run(function() … end)", 2)
+    check.raise("swh.spawn: only inside swh.run (or swh.map): swh.run(function() … end)")
   end
   return new_task(current, fn, ...)
 end
@@ -248,14 +244,14 @@ end
 --- swh.wait(task) -> true, results… | false, err. Waits in a task until task ends.
 function M.wait(task)
   if getmetatable(task) ~= Task then
-    error("bad argument #1 to 'wait' (task expected, got " .. type(task) .. ")", 2)
+    check.argerror(1, "wait", "task expected, got " .. type(task))
   end
   if not in_task() then
-    error("swh.wait: only inside a task of swh.run", 2)
+    check.raise("swh.wait: only inside a task of swh.run")
   end
   local me = current.by_co[co_running()]
   if task == me then
-    error("swh.wait: a task cannot wait for itself", 2)
+    check.raise("swh.wait: a task cannot wait for itself")
   end
   if not task.done then
     task.waiters[#task.waiters + 1] = me
@@ -271,37 +267,11 @@ end
 ------------------------------------------------------------------------------------------
 -- swh.map and swh.each
 
-local map_options = { progress = "string", concurrency = "number", on_result = "function" }
-local map_known = { "concurrency", "progress" }
-local each_known = { "concurrency", "on_result", "progress" }
-
--- What is wrong with the options of swh.map (or, with each, swh.each), or nil: the part of
--- the message in the parentheses of "bad argument".
-local function options_problem(opts, each)
-  if opts == nil then return nil end
-  if type(opts) ~= "table" then return "options table expected, got " .. type(opts) end
-  for k, v in pairs(opts) do
-    local want = map_options[k]
-    if not want or (k == "on_result" and not each) then
-      return core.unknown_option(k, each and each_known or map_known)
-    elseif k == "progress" then
-      if type(v) ~= "string" and v ~= false then -- false: no bar
-        return ("progress: expected a label, or false, got %s"):format(type(v))
-      end
-    elseif type(v) ~= want then
-      return ("%s: expected a %s, got %s"):format(k, want, type(v))
-    end
-  end
-  local concurrency = opts.concurrency
-  if concurrency ~= nil and (math_type(concurrency) ~= "integer" or concurrency < 1) then
-    return "concurrency: expected a positive integer"
-  end
-  return nil
-end
-
---- What is wrong with swh.map's options (a table or nil), or nil. swh.snapshot checks the
--- options it passes on with it.
-function M.map_options_problem(opts) return options_problem(opts, false) end
+--- The options of swh.map (swh.snapshot takes them too, and passes them on); swh.each's
+-- add on_result.
+M.MAP_OPTIONS = { progress = check.LABEL, concurrency = check.POSITIVE_INTEGER }
+local EACH_OPTIONS = { progress = check.LABEL, concurrency = check.POSITIVE_INTEGER,
+                       on_result = check.FUNCTION }
 
 -- On a terminal the bar redraws in place; elsewhere (a log, a pipe) only its last state is
 -- written, so the log gets one line instead of a hundred frames.
@@ -385,16 +355,11 @@ M.DEFAULT_CONCURRENCY = core.client_defaults.concurrency
 -- swh.quiet). A map asking (opts.concurrency) for more at once than the client fn calls
 -- allows says so on stderr, once per client.
 function M.map(items, fn, opts)
-  if type(items) ~= "table" then
-    error("bad argument #1 to 'map' (table expected, got " .. type(items) .. ")", 2)
-  end
-  if type(fn) ~= "function" then
-    error("bad argument #2 to 'map' (function expected, got " .. type(fn) .. ")", 2)
-  end
-  local problem = options_problem(opts, false)
-  if problem then error("bad argument #3 to 'map' (" .. problem .. ")", 2) end
+  check.type(items, "table", 1, "map")
+  check.type(fn, "function", 2, "map")
+  opts = check.options(opts, 3, "map", M.MAP_OPTIONS)
   local results = {}
-  run_all("swh.map", items, fn, opts or {}, function(i, ok, value)
+  run_all("swh.map", items, fn, opts, function(i, ok, value)
     if ok then
       results[i] = { ok = true, value = value }
     else
@@ -410,15 +375,9 @@ end
 -- it does not keep is garbage at once. Options and failures as swh.map's. An error raised
 -- by on_result stops the run (no new item starts) and is raised again by swh.each.
 function M.each(items, fn, opts)
-  if type(items) ~= "table" then
-    error("bad argument #1 to 'each' (table expected, got " .. type(items) .. ")", 2)
-  end
-  if type(fn) ~= "function" then
-    error("bad argument #2 to 'each' (function expected, got " .. type(fn) .. ")", 2)
-  end
-  local problem = options_problem(opts, true)
-  if problem then error("bad argument #3 to 'each' (" .. problem .. ")", 2) end
-  opts = opts or {}
+  check.type(items, "table", 1, "each")
+  check.type(fn, "function", 2, "each")
+  opts = check.options(opts, 3, "each", EACH_OPTIONS)
   local on_result = opts.on_result
   local succeeded, failed = 0, 0
   run_all("swh.each", items, fn, opts, function(i, ok, value)

@@ -9,7 +9,7 @@
 -- the client's URL is a closed port. scripts/bench runs both, each in a process of its own
 -- (as a resume after a crash is).
 -- luacheck: read globals swh
-local journal = require "swh.journal"
+local journal = require "swh.plan.journal"
 local gettime = require("system").gettime
 
 local mode, path = arg[1], arg[2]

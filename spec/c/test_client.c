@@ -26,6 +26,7 @@
 
 #include "client_pacing.h" /* private to the core: its clocks are tested directly below */
 #include "client_redact.h"
+#include "fixtures.h"
 #include "raw_server.h"
 #include "swh.h"
 #include "swh_emulator.h"
@@ -85,17 +86,6 @@ typedef struct fixture {
   char app_id2[64];
 } fixture;
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 static swh_config client_config(fixture *f, const char *url) {
   swh_config config = {0};
   config.project_id = SWH_EMULATOR_DEFAULT_PROJECT;
@@ -110,25 +100,15 @@ static swh_config client_config(fixture *f, const char *url) {
   return config;
 }
 
-static void start_emulator(fixture *f, swh_emulator_config *emu) {
-  swh_error err;
-  swh_error_init(&err);
-  emu->quiet = true;
-  if (!emu->apps) emu->apps = 2;
-  f->emulator = swh_emulator_start(emu, &err);
-  if (!f->emulator) fail_msg("emulator: %s", err.message);
-}
-
 /* Reads the emulator's app ids with a throwaway client (so f->trace stays clean). */
 static void read_app_ids(fixture *f) {
   fixture scratch = {0};
   swh_config config = client_config(&scratch, swh_emulator_url(f->emulator));
   config.auth = SWH_AUTH_BASIC;
   config.trace = NULL;
+  swh_client *client = fx_client(config);
   swh_error err;
   swh_error_init(&err);
-  swh_client *client = swh_client_new(&config, &err);
-  assert_non_null(client);
   json_t *apps = NULL;
   assert_int_equal(swh_apps_list(client, &apps, &err), SWH_OK);
   assert_true(json_array_size(apps) >= 2);
@@ -142,15 +122,13 @@ static void read_app_ids(fixture *f) {
 
 static fixture *fixture_new(swh_emulator_config *emu, void (*adjust)(swh_config *)) {
   fixture *f = calloc(1, sizeof *f);
-  swh_emulator_config defaults = {0};
-  start_emulator(f, emu ? emu : &defaults);
+  swh_emulator_config config = emu ? *emu : (swh_emulator_config){0};
+  if (!config.apps) config.apps = 2;
+  f->emulator = fx_emulator(config);
   read_app_ids(f);
-  swh_config config = client_config(f, swh_emulator_url(f->emulator));
-  if (adjust) adjust(&config);
-  swh_error err;
-  swh_error_init(&err);
-  f->client = swh_client_new(&config, &err);
-  if (!f->client) fail_msg("client: %s", err.message);
+  swh_config client = client_config(f, swh_emulator_url(f->emulator));
+  if (adjust) adjust(&client);
+  f->client = fx_client(client);
   return f;
 }
 
@@ -185,11 +163,7 @@ static swh_client *raw_client(raw_server *s, fixture *f, int retries, double tim
   config.auth = SWH_AUTH_BASIC;
   config.retries = retries;
   config.timeout = timeout;
-  swh_error err;
-  swh_error_init(&err);
-  swh_client *client = swh_client_new(&config, &err);
-  assert_non_null(client);
-  return client;
+  return fx_client(config);
 }
 
 /* Ends what a raw-server test set up: its error, its client, the server and the trace. */
@@ -707,8 +681,8 @@ static void test_token_is_cached_across_many_calls(void **state) {
                               NULL, NULL, &err);
     assert_non_null(calls[i]);
   }
-  double deadline = now_ms() + 10000;
-  while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
+  double deadline = fx_now_ms() + 10000;
+  while (swh_client_step(f->client, 100) > 0 && fx_now_ms() < deadline) {
   }
   for (int i = 0; i < 20; i++) {
     json_t *list = NULL;
@@ -735,8 +709,8 @@ static void test_expired_token_is_renewed_once_for_all_waiting(void **state) {
   swh_call *calls[6];
   for (int i = 0; i < 6; i++)
     calls[i] = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
-  double deadline = now_ms() + 10000;
-  while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
+  double deadline = fx_now_ms() + 10000;
+  while (swh_client_step(f->client, 100) > 0 && fx_now_ms() < deadline) {
   }
   for (int i = 0; i < 6; i++) {
     json_t *apps = NULL;
@@ -762,7 +736,7 @@ static void test_short_lived_token_is_renewed_before_it_expires(void **state) {
   assert_int_equal(swh_apps_list(f->client, &apps, &err), SWH_OK);
   json_decref(apps);
   /* A 2 s token is renewed after half its life, before the server would refuse it. */
-  sleep_ms(1100);
+  fx_sleep_ms(1100);
   assert_int_equal(swh_apps_list(f->client, &apps, &err), SWH_OK);
   json_decref(apps);
   assert_int_equal(trace_count(&f->trace, "> POST ", "/oauth2/token"), 2);
@@ -784,8 +758,8 @@ static void test_token_endpoint_trouble_fails_waiting_calls_with_kind_auth(void 
   swh_client *client = swh_client_new(&config, &err);
   swh_call *a = swh_call_start(client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
   swh_call *b = swh_call_start(client, SWH_OP_WEBHOOK_GET, "W", NULL, NULL, &err);
-  double deadline = now_ms() + 5000;
-  while (swh_client_step(client, 100) > 0 && now_ms() < deadline) {
+  double deadline = fx_now_ms() + 5000;
+  while (swh_client_step(client, 100) > 0 && fx_now_ms() < deadline) {
   }
   char message[256];
   snprintf(message, sizeof message, "the token endpoint %s answered 503: down", f.auth_url);
@@ -1077,9 +1051,9 @@ static void test_retry_after_is_honoured_and_4xx_is_not_retried(void **state) {
   swh_error err;
   swh_error_init(&err);
   json_t *out = NULL;
-  double start = now_ms();
+  double start = fx_now_ms();
   assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_OK);
-  double elapsed = now_ms() - start;
+  double elapsed = fx_now_ms() - start;
   assert_true(elapsed >= 1000);
   assert_true(elapsed < 3000);
   assert_string_equal(json_string_value(json_object_get(out, "id")), "W");
@@ -1131,9 +1105,9 @@ static void test_network_failure_and_timeout_kinds(void **state) {
   assert_true(err.retryable);
   assert_int_equal(err.http_status, 0);
   assert_string_equal(err.request, "GET /v1/projects/p/webhooks/W");
-  double start = now_ms();
+  double start = fx_now_ms();
   assert_int_equal(swh_webhook_get(client, "W", &out, &err), SWH_ERR_TIMEOUT);
-  assert_true(now_ms() - start < 2000);
+  assert_true(fx_now_ms() - start < 2000);
   assert_non_null(strstr(err.message, "no answer in time"));
   raw_finish(s, client, &f, &err);
 
@@ -1172,8 +1146,8 @@ static void test_a_huge_timeout_is_long_not_instant(void **state) {
   swh_error_init(&err);
   swh_call *call = swh_call_start(client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
   assert_non_null(call);
-  double deadline = now_ms() + 300;
-  while (now_ms() < deadline) swh_client_step(client, 20);
+  double deadline = fx_now_ms() + 300;
+  while (fx_now_ms() < deadline) swh_client_step(client, 20);
   assert_int_equal(s->served, 1);
   assert_false(swh_call_done(call)); /* still waiting for the answer, not timed out */
   swh_call_abandon(call);
@@ -1349,6 +1323,143 @@ static void test_delete_after_lost_answer_counts_a_404_as_done(void **state) {
   raw_finish(s, client, &f, &err);
 }
 
+/* ---- a call sent before by another run (swh_call_resend) ----------------------------------- */
+
+#define LIST_OF(...) "{\"webhooks\":[" __VA_ARGS__ "]}"
+#define TARGET_TAKEN                                                                          \
+  "{\"error\":{\"code\":400,\"message\":\"target already used in this app\","              \
+  "\"status\":\"INVALID_ARGUMENT\"}}"
+
+/* Starts op as resent and runs it to the end: its status, *result and err. */
+static swh_status resent(swh_client *client, swh_op op, const char *id, const char *target,
+                         json_t **result, swh_error *err) {
+  json_t *body = target ? json_pack("{s:s, s:s}", "app_id", "A", "target", target) : NULL;
+  swh_call *call = swh_call_start(client, op, id, body, NULL, err);
+  json_decref(body);
+  assert_non_null(call);
+  assert_int_equal(swh_call_resend(call, err), SWH_OK);
+  for (int i = 0; i < 500 && !swh_call_done(call); i++) swh_client_step(client, 20);
+  return swh_call_finish(call, result, err);
+}
+
+static void test_a_resent_create_returns_what_the_earlier_send_made(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 200, "", LIST_OF(WEBHOOK_JSON("W0", "https://t/0") ","
+                                 WEBHOOK_JSON("W1", "https://t/1")));
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *made = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(made, "id")), "W1");
+  assert_int_equal(s->served, 1); /* looked, and sent nothing again */
+  assert_non_null(strstr(s->requests[0], "GET /v1/projects/p/apps/A/webhooks HTTP/1.1"));
+  json_decref(made);
+  raw_finish(s, client, &f, &err);
+}
+
+static void test_a_resent_create_not_made_is_sent(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 200, "", LIST_OF(WEBHOOK_JSON("W0", "https://t/0")));
+  raw_answer(s, 200, "", WEBHOOK_JSON("W1", "https://t/1"));
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *made = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(made, "id")), "W1");
+  assert_int_equal(s->served, 2);
+  assert_non_null(strstr(s->requests[1], "POST /v1/projects/p/webhooks HTTP/1.1"));
+  json_decref(made);
+  raw_finish(s, client, &f, &err);
+}
+
+/* The earlier send lands between the lookup and the resend: the resend is refused, and a
+   second lookup finds what the earlier one made. */
+static void test_a_resent_create_refused_looks_again(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 200, "", LIST_OF(""));
+  raw_answer(s, 400, "", TARGET_TAKEN);
+  raw_answer(s, 200, "", LIST_OF(WEBHOOK_JSON("W1", "https://t/1")));
+  raw_answer(s, 200, "", LIST_OF(""));
+  raw_answer(s, 400, "", TARGET_TAKEN);
+  raw_answer(s, 200, "", LIST_OF(""));
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *made = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_OK);
+  assert_string_equal(json_string_value(json_object_get(made, "id")), "W1");
+  assert_int_equal(s->served, 3);
+  json_decref(made);
+  /* Not there the second time either: the refusal is the answer, as the server gave it. */
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 400);
+  assert_string_equal(err.message, "target already used in this app");
+  assert_string_equal(err.request, "POST /v1/projects/p/webhooks");
+  assert_int_equal(s->served, 6);
+  raw_finish(s, client, &f, &err);
+}
+
+static void test_a_resent_create_whose_lookup_fails_may_have_been_applied(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 404, "", "{\"error\":{\"code\":404,\"message\":\"App not found\","
+                         "\"status\":\"NOT_FOUND\"}}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *made = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_CREATE, NULL, "https://t/1", &made, &err),
+                   SWH_ERR_HTTP);
+  assert_int_equal(err.http_status, 404);
+  assert_string_equal(err.message,
+                      "App not found; it was sent before, and may have been applied");
+  assert_false(err.retryable);
+  assert_int_equal(s->served, 1);
+  raw_finish(s, client, &f, &err);
+}
+
+static void test_a_resent_delete_counts_a_404_as_done(void **state) {
+  (void)state;
+  raw_server *s = raw_start();
+  raw_answer(s, 404, "", "{\"error\":{\"code\":404,\"message\":\"Webhook not found\","
+                         "\"status\":\"NOT_FOUND\"}}");
+  raw_run(s);
+  fixture f = {0};
+  swh_client *client = raw_client(s, &f, 3, 5);
+  swh_error err;
+  swh_error_init(&err);
+  json_t *result = NULL;
+  assert_int_equal(resent(client, SWH_OP_WEBHOOK_DELETE, "W", NULL, &result, &err), SWH_OK);
+  json_decref(result);
+  assert_int_equal(s->served, 1);
+  /* Only a call not yet sent can be marked. */
+  swh_call *call = swh_call_start(client, SWH_OP_WEBHOOK_GET, "W", NULL, NULL, &err);
+  raw_answer(s, 200, "", WEBHOOK_JSON("W", "https://t/1"));
+  while (!swh_call_done(call)) swh_client_step(client, 20);
+  assert_int_equal(swh_call_resend(call, &err), SWH_ERR_USAGE);
+  assert_string_equal(err.message, "call: resend only a call just started");
+  swh_error_clear(&err);
+  assert_int_equal(swh_call_finish(call, NULL, &err), SWH_OK);
+  raw_finish(s, client, &f, &err);
+}
+
 static void test_faults_with_a_seed_are_retried_away(void **state) {
   (void)state;
   swh_emulator_config emu = {.faults = "500=0.1,503=0.05,429=0.05,drop=0.05,lost=0.1",
@@ -1367,8 +1478,8 @@ static void test_faults_with_a_seed_are_retried_away(void **state) {
     assert_non_null(calls[i]);
     json_decref(body);
   }
-  double deadline = now_ms() + 30000;
-  while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
+  double deadline = fx_now_ms() + 30000;
+  while (swh_client_step(f->client, 100) > 0 && fx_now_ms() < deadline) {
   }
   char ids[10][64];
   for (int i = 0; i < 10; i++) {
@@ -1390,7 +1501,7 @@ static void test_faults_with_a_seed_are_retried_away(void **state) {
     calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOK_DELETE, ids[i], NULL, NULL, &err);
     assert_non_null(calls[i]);
   }
-  while (swh_client_step(f->client, 100) > 0 && now_ms() < deadline) {
+  while (swh_client_step(f->client, 100) > 0 && fx_now_ms() < deadline) {
   }
   for (int i = 0; i < 10; i++) {
     if (swh_call_finish(calls[i], NULL, &err) != SWH_OK) fail_msg("delete %d: %s", i, err.message);
@@ -1421,10 +1532,10 @@ static void test_concurrency_bounds_requests_in_flight(void **state) {
     calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOKS_LIST, f->app_id, NULL, (void *)(intptr_t)i, &err);
     assert_non_null(calls[i]);
   }
-  double start = now_ms();
+  double start = fx_now_ms();
   int done = 0;
   bool seen[12] = {0};
-  while (done < 12 && now_ms() - start < 10000) {
+  while (done < 12 && fx_now_ms() - start < 10000) {
     swh_client_step(f->client, 100);
     swh_call *call;
     while ((call = swh_client_next_done(f->client))) {
@@ -1440,7 +1551,7 @@ static void test_concurrency_bounds_requests_in_flight(void **state) {
   assert_int_equal(done, 12);
   assert_int_equal(f->trace.max_in_flight, 3);
   /* Four rounds of three, 40 ms each: clearly faster than twelve in a row. */
-  assert_true(now_ms() - start < 12 * 40);
+  assert_true(fx_now_ms() - start < 12 * 40);
   fixture_free(f);
 }
 
@@ -1457,10 +1568,10 @@ static void test_rate_paces_requests(void **state) {
   swh_call *calls[12];
   for (int i = 0; i < 12; i++)
     calls[i] = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
-  double start = now_ms();
-  while (swh_client_step(f->client, 100) > 0 && now_ms() - start < 10000) {
+  double start = fx_now_ms();
+  while (swh_client_step(f->client, 100) > 0 && fx_now_ms() - start < 10000) {
   }
-  double elapsed = now_ms() - start;
+  double elapsed = fx_now_ms() - start;
   for (int i = 0; i < 12; i++) assert_int_equal(swh_call_finish(calls[i], NULL, &err), SWH_OK);
   /* A burst of 2, then one every 50 ms: 10 more take at least 500 ms. */
   assert_true(elapsed >= 480);
@@ -1480,8 +1591,8 @@ static void test_free_with_calls_in_flight_and_abandoned(void **state) {
   for (int i = 0; i < 6; i++)
     calls[i] = swh_call_start(f->client, SWH_OP_WEBHOOKS_LIST, f->app_id, NULL, NULL, &err);
   /* Get them onto the wire. */
-  double deadline = now_ms() + 3000;
-  while (trace_count(&f->trace, "> GET ", "/webhooks") < 6 && now_ms() < deadline)
+  double deadline = fx_now_ms() + 3000;
+  while (trace_count(&f->trace, "> GET ", "/webhooks") < 6 && fx_now_ms() < deadline)
     swh_client_step(f->client, 20);
   if (getenv("TRACE")) trace_dump(&f->trace);
   assert_int_equal(trace_count(&f->trace, "> GET ", "/webhooks"), 6);
@@ -1516,13 +1627,13 @@ static void test_abandoned_calls_are_freed_when_their_answer_comes(void **state)
   swh_call *c = swh_call_start(f->client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
   swh_call_abandon(a); /* not sent yet: freed at once */
   assert_int_equal(swh_client_step(f->client, 0), 2);
-  double deadline = now_ms() + 5000;
-  while (!swh_call_done(b) && now_ms() < deadline) swh_client_step(f->client, 50);
+  double deadline = fx_now_ms() + 5000;
+  while (!swh_call_done(b) && fx_now_ms() < deadline) swh_client_step(f->client, 50);
   swh_call_abandon(b); /* done, not finished */
-  while (!trace_count(&f->trace, "> GET ", "/apps") && now_ms() < deadline)
+  while (!trace_count(&f->trace, "> GET ", "/apps") && fx_now_ms() < deadline)
     swh_client_step(f->client, 50);
   swh_call_abandon(c); /* maybe in flight */
-  while (swh_client_step(f->client, 50) > 0 && now_ms() < deadline) {
+  while (swh_client_step(f->client, 50) > 0 && fx_now_ms() < deadline) {
   }
   assert_null(swh_client_next_done(f->client));
   swh_call_abandon(NULL);
@@ -1563,6 +1674,11 @@ int main(void) {
       cmocka_unit_test(test_a_cut_message_never_splits_a_character),
       cmocka_unit_test(test_a_lookup_renews_an_expired_token_like_any_call),
       cmocka_unit_test(test_delete_after_lost_answer_counts_a_404_as_done),
+      cmocka_unit_test(test_a_resent_create_returns_what_the_earlier_send_made),
+      cmocka_unit_test(test_a_resent_create_not_made_is_sent),
+      cmocka_unit_test(test_a_resent_create_refused_looks_again),
+      cmocka_unit_test(test_a_resent_create_whose_lookup_fails_may_have_been_applied),
+      cmocka_unit_test(test_a_resent_delete_counts_a_404_as_done),
       cmocka_unit_test(test_faults_with_a_seed_are_retried_away),
       cmocka_unit_test(test_concurrency_bounds_requests_in_flight),
       cmocka_unit_test(test_rate_paces_requests),

@@ -16,17 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client_pacing.h" /* private to the core: its retry decision is tested directly */
+#include "fixtures.h"
 #include "raw_server.h"
 #include "swh.h"
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 static bool ends_with(const char *text, const char *end) {
   size_t n = strlen(text), m = strlen(end);
@@ -34,14 +28,9 @@ static bool ends_with(const char *text, const char *end) {
 }
 
 static swh_client *basic_client(const char *url, int retries, double retry_time) {
-  swh_config config = {.project_id = "p", .key_id = "k", .key_secret = "s", .base_url = url,
-                       .auth = SWH_AUTH_BASIC, .timeout = 5, .retries = retries,
-                       .retry_time = retry_time};
-  swh_error err;
-  swh_error_init(&err);
-  swh_client *client = swh_client_new(&config, &err);
-  if (!client) fail_msg("client: %s", err.message);
-  return client;
+  return fx_client((swh_config){.project_id = "p", .key_id = "k", .key_secret = "s",
+                                .base_url = url, .auth = SWH_AUTH_BASIC, .timeout = 5,
+                                .retries = retries, .retry_time = retry_time});
 }
 
 static void test_the_retry_decision(void **state) {
@@ -78,8 +67,8 @@ static void test_the_default_budget_rides_out_a_restart(void **state) {
   swh_error_init(&err);
   swh_call *call = swh_call_start(client, SWH_OP_APPS_LIST, NULL, NULL, NULL, &err);
   assert_non_null(call);
-  double start = now_ms();
-  while (now_ms() - start < OUTAGE_MS) {
+  double start = fx_now_ms();
+  while (fx_now_ms() - start < OUTAGE_MS) {
     swh_client_step(client, 20);
     assert_false(swh_call_done(call)); /* refused connections, retried */
   }
@@ -87,7 +76,7 @@ static void test_the_default_budget_rides_out_a_restart(void **state) {
   assert_non_null(s);
   raw_answer(s, 200, "", "{\"apps\":[{\"id\":\"A\"}]}");
   raw_run(s);
-  while (!swh_call_done(call) && now_ms() - start < 40000) swh_client_step(client, 100);
+  while (!swh_call_done(call) && fx_now_ms() - start < 40000) swh_client_step(client, 100);
   json_t *apps = NULL;
   if (swh_call_finish(call, &apps, &err) != SWH_OK) fail_msg("%s", err.message);
   assert_int_equal(json_array_size(apps), 1);
@@ -103,9 +92,9 @@ static void test_retry_time_ends_the_retries(void **state) {
   swh_client *client = basic_client(url, 100000, 0.5);
   swh_error err;
   swh_error_init(&err);
-  double start = now_ms();
+  double start = fx_now_ms();
   assert_int_equal(swh_apps_list(client, NULL, &err), SWH_ERR_NETWORK);
-  double elapsed = now_ms() - start;
+  double elapsed = fx_now_ms() - start;
   assert_true(elapsed >= 500);
   assert_true(elapsed < 2500);
   assert_true(err.retryable);
@@ -124,9 +113,9 @@ static void test_a_retry_after_past_the_budget_gives_up_at_once(void **state) {
   swh_client *client = basic_client(s->url, 5, 1);
   swh_error err;
   swh_error_init(&err);
-  double start = now_ms();
+  double start = fx_now_ms();
   assert_int_equal(swh_apps_list(client, NULL, &err), SWH_ERR_HTTP);
-  assert_true(now_ms() - start < 1000);
+  assert_true(fx_now_ms() - start < 1000);
   assert_int_equal(err.http_status, 429);
   assert_string_equal(err.message, "slow down (gave up after 1 attempt: retry_time 1 s ran out)");
   assert_int_equal(s->served, 1);

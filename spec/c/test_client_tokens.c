@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "client_token.h" /* private to the core: for its floor */
+#include "fixtures.h"
 #include "raw_server.h"
 #include "swh.h"
 
@@ -27,24 +27,10 @@
   "\"status\":\"UNAUTHENTICATED\"}}"
 #define BEARER_INVALID "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n"
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
-
 /* An OAuth2 client of s: token and API on the same server. */
 static swh_client *oauth_client(raw_server *s, int retries) {
-  static char auth_url[96];
-  snprintf(auth_url, sizeof auth_url, "%s/oauth2/token", s->url);
-  swh_config config = {.project_id = "p", .key_id = "k", .key_secret = "s",
-                       .base_url = s->url, .auth_url = auth_url, .timeout = 5,
-                       .retries = retries};
-  swh_error err;
-  swh_error_init(&err);
-  swh_client *client = swh_client_new(&config, &err);
-  if (!client) fail_msg("client: %s", err.message);
-  return client;
+  return fx_client((swh_config){.project_id = "p", .key_id = "k", .key_secret = "s",
+                                .base_url = s->url, .timeout = 5, .retries = retries});
 }
 
 static void test_any_401_renews_a_cached_token_once(void **state) {
@@ -102,11 +88,11 @@ static void test_a_basic_401_is_not_resent(void **state) {
   raw_answer(s, 401, "", BAD_SIGNATURE);
   s->repeat_last = true;
   raw_run(s);
-  swh_config config = {.project_id = "p", .key_id = "k", .key_secret = "s", .base_url = s->url,
-                       .auth = SWH_AUTH_BASIC, .timeout = 5};
+  swh_client *client = fx_client((swh_config){.project_id = "p", .key_id = "k",
+                                               .key_secret = "s", .base_url = s->url,
+                                               .auth = SWH_AUTH_BASIC, .timeout = 5});
   swh_error err;
   swh_error_init(&err);
-  swh_client *client = swh_client_new(&config, &err);
   assert_int_equal(swh_apps_list(client, NULL, &err), SWH_ERR_AUTH);
   assert_string_equal(err.message, "Invalid token signature");
   assert_int_equal(s->served, 1);
@@ -125,14 +111,14 @@ static void test_a_tiny_expires_in_is_floored(void **state) {
   swh_client *client = oauth_client(s, 5);
   swh_error err;
   swh_error_init(&err);
-  double start = now_ms();
+  double start = fx_now_ms();
   for (int i = 0; i < 20; i++) {
     json_t *apps = NULL;
     assert_int_equal(swh_apps_list(client, &apps, &err), SWH_OK);
     json_decref(apps);
   }
   /* Twenty calls in well under the floor's second share one token. */
-  if (now_ms() - start < SWH_TOKEN_MIN_LIFE_S * 1000) assert_int_equal(s->token_requests, 1);
+  if (fx_now_ms() - start < SWH_TOKEN_MIN_LIFE_S * 1000) assert_int_equal(s->token_requests, 1);
   assert_int_equal(s->served - s->token_requests, 20);
   swh_client_free(client);
   raw_stop(s);
@@ -149,9 +135,9 @@ static void test_tokens_that_die_at_once_cost_two_token_requests_a_call(void **s
   swh_client *client = oauth_client(s, 5);
   swh_error err;
   swh_error_init(&err);
-  double start = now_ms();
+  double start = fx_now_ms();
   assert_int_equal(swh_apps_list(client, NULL, &err), SWH_ERR_AUTH);
-  assert_true(now_ms() - start < 5000); /* bounded by far less than the call's timeout */
+  assert_true(fx_now_ms() - start < 5000); /* bounded by far less than the call's timeout */
   assert_int_equal(s->token_requests, 2);
   assert_int_equal(s->served, 4);
   swh_error_clear(&err);
@@ -166,17 +152,14 @@ static void test_the_timeout_applies_to_the_token_request(void **state) {
   raw_server *s = raw_start();
   raw_special(s, RAW_HANG);
   raw_run(s);
-  static char auth_url[96];
-  snprintf(auth_url, sizeof auth_url, "%s/oauth2/token", s->url);
-  swh_config config = {.project_id = "p", .key_id = "k", .key_secret = "s",
-                       .base_url = s->url, .auth_url = auth_url, .timeout = 0.3,
-                       .retries = 1};
+  swh_client *client = fx_client((swh_config){.project_id = "p", .key_id = "k",
+                                               .key_secret = "s", .base_url = s->url,
+                                               .timeout = 0.3, .retries = 1});
   swh_error err;
   swh_error_init(&err);
-  swh_client *client = swh_client_new(&config, &err);
-  double start = now_ms();
+  double start = fx_now_ms();
   assert_int_equal(swh_apps_list(client, NULL, &err), SWH_ERR_TIMEOUT);
-  assert_true(now_ms() - start < 2000);
+  assert_true(fx_now_ms() - start < 2000);
   assert_non_null(strstr(err.message, "/oauth2/token failed: no answer in time"));
   assert_int_equal(s->served, 1);
   swh_error_clear(&err);

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "swh_error.h"
 
 #define NOT_FOUND_NESTED \
@@ -454,14 +455,6 @@ static void test_format_truncates(void **state) {
   swh_error_clear(&err);
 }
 
-/* A jansson allocator that fails the n-th allocation from now. */
-static long allocations_left = -1;
-static void *failing_malloc(size_t size) {
-  if (allocations_left == 0) return NULL;
-  if (allocations_left > 0) allocations_left--;
-  return malloc(size);
-}
-
 static void test_allocation_failure_only_loses_details(void **state) {
   (void)state;
   static const char *const bodies[] = {
@@ -469,15 +462,14 @@ static void test_allocation_failure_only_loses_details(void **state) {
       "{\"error\":{\"code\":400,\"message\":\"Bad\",\"status\":\"INVALID_ARGUMENT\","
       "\"details\":{\"field\":\"target\"}}}",
   };
-  json_set_alloc_funcs(failing_malloc, free);
   for (size_t b = 0; b < sizeof bodies / sizeof bodies[0]; b++) {
     bool complete = false;
     for (long n = 0; n < 200 && !complete; n++) {
       swh_error err;
       swh_error_init(&err);
-      allocations_left = n;
+      fx_allocations_fail(n);
       swh_status kind = from_text(&err, 404, bodies[b], "GET /x");
-      allocations_left = -1;
+      fx_allocations_fail(-1);
       /* Whatever failed, the error is whole: kind, status, request and a message. */
       assert_int_equal(kind, SWH_ERR_HTTP);
       assert_int_equal(err.http_status, 404);
@@ -494,7 +486,6 @@ static void test_allocation_failure_only_loses_details(void **state) {
     }
     assert_true(complete);
   }
-  json_set_alloc_funcs(malloc, free);
 }
 
 int main(void) {

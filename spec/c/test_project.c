@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "swh_project.h"
 #include "swh_webhook.h"
 
@@ -494,14 +495,6 @@ static void test_indexes_stay_right_at_2500_webhooks(void **state) {
 
 /* ---- allocation failures -------------------------------------------------------------- */
 
-static int failures_left = -1;
-static void *failing_malloc(size_t size) {
-  if (failures_left == 0)
-    return NULL;
-  if (failures_left > 0)
-    failures_left--;
-  return malloc(size);
-}
 
 /* Runs op with the n-th of jansson's allocations failing, for n = 0, 1, ... until it
    succeeds: each failure must be kind memory and leave the project as it was. */
@@ -525,11 +518,9 @@ static void run_until_it_succeeds(swh_project *project, project_op op, json_t *a
   for (int n = 0; n < 50; n++) {
     swh_error err;
     swh_error_init(&err);
-    failures_left = n;
-    json_set_alloc_funcs(failing_malloc, free);
+    fx_allocations_fail(n);
     swh_status status = op(project, a, b, &err);
-    json_set_alloc_funcs(malloc, free);
-    failures_left = -1;
+    fx_allocations_fail(-1);
     check_indexes(project);
     if (status == SWH_OK)
       return;

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "swh_snapshot.h"
 #include "swh_webhook.h"
 
@@ -314,15 +315,6 @@ static void test_check_messages_quote_no_secret(void **state) {
 }
 
 /* An allocation failure while checking is kind memory, whatever step it hits. */
-static int failures_left = -1;
-static void *failing_malloc(size_t size) {
-  if (failures_left == 0)
-    return NULL;
-  if (failures_left > 0)
-    failures_left--;
-  return malloc(size);
-}
-
 static void test_check_allocation_failures_are_memory_errors(void **state) {
   json_t *snapshot = json_loads(
       "{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"app_id\":\"A\",\"target\":\"https://e.com/\","
@@ -334,11 +326,9 @@ static void test_check_allocation_failures_are_memory_errors(void **state) {
     const char *project;
     swh_error err;
     swh_error_init(&err);
-    failures_left = n;
-    json_set_alloc_funcs(failing_malloc, free);
+    fx_allocations_fail(n);
     swh_status status = swh_snapshot_check(snapshot, "s", &apps, &webhooks, &project, &err);
-    json_set_alloc_funcs(malloc, free);
-    failures_left = -1;
+    fx_allocations_fail(-1);
     if (status == SWH_OK) {
       saw_ok = true;
     } else {

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "fixtures.h"
 #include "swh_webhook.h"
 
 #define P SWH_VALIDATE_PARTIAL
@@ -597,27 +598,17 @@ static void test_update_mask_parse(void **state) {
                        "app_id, target, target_type, triggers, secret, client_credentials)");
 }
 
-/* A jansson allocator that fails the n-th allocation from now, to prove that running out of
-   memory is an error like any other. */
-static long allocations_left = -1;
-static void *failing_malloc(size_t size) {
-  if (allocations_left == 0) return NULL;
-  if (allocations_left > 0) allocations_left--;
-  return malloc(size);
-}
-
 static void test_allocation_failures_are_errors(void **state) {
   (void)state;
   json_t *webhook = json_loads("{\"triggers\":[\"OPT_IN\",\"NEW_ONE\",\"OPT_OUT\"]}", 0, NULL);
   assert_non_null(webhook);
-  json_set_alloc_funcs(failing_malloc, free);
   bool saw_memory = false, saw_ok = false;
   for (long n = 0; n < 64 && !saw_ok; n++) {
     swh_error err;
     swh_error_init(&err);
-    allocations_left = n;
+    fx_allocations_fail(n);
     swh_status status = swh_webhook_validate(webhook, P, &err);
-    allocations_left = -1;
+    fx_allocations_fail(-1);
     if (status == SWH_ERR_MEMORY) {
       assert_string_equal(err.message, "webhook.triggers: out of memory");
       saw_memory = true;
@@ -632,9 +623,9 @@ static void test_allocation_failures_are_errors(void **state) {
   for (long n = 0; n < 64 && !saw_ok; n++) {
     swh_error err;
     swh_error_init(&err);
-    allocations_left = n;
+    fx_allocations_fail(n);
     json_t *fields = swh_update_mask_parse("target,secret", &err);
-    allocations_left = -1;
+    fx_allocations_fail(-1);
     if (!fields) {
       assert_int_equal(err.kind, SWH_ERR_MEMORY);
       assert_string_equal(err.message, "update_mask: out of memory");
@@ -645,7 +636,6 @@ static void test_allocation_failures_are_errors(void **state) {
       saw_ok = true;
     }
   }
-  json_set_alloc_funcs(malloc, free);
   assert_true(saw_memory);
   assert_true(saw_ok);
   json_decref(webhook);

@@ -1,6 +1,6 @@
 /*
- * Fuzz target: reading a plan:apply journal (lua/swh/journal.lua, journal.parse), the text
- * swh.resume trusts after a crash. The reader is Lua over the binding's JSON decoder, so
+ * Fuzz target: reading a plan:apply journal (lua/swh/plan/journal.lua, journal.parse), the
+ * text swh.resume trusts after a crash. The reader is Lua over the binding's JSON decoder, so
  * the target runs it in an embedded Lua state with swh.core preloaded, as the host does.
  * The input is the journal's whole text. Promises checked:
  * - parse never raises: a journal it cannot read gives nil and a message;
@@ -75,7 +75,7 @@ static void setup(void) {
   lua_setfield(L, -2, "path");                      /* package */
   lua_pop(L, 1);
   lua_getglobal(L, "require");
-  lua_pushstring(L, "swh.journal");
+  lua_pushstring(L, "swh.plan.journal");
   if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
     fprintf(stderr, "fuzz_journal: %s\n", lua_tostring(L, -1));
     abort();

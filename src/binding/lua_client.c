@@ -292,14 +292,16 @@ static int client_tostring(lua_State *L) {
 static const char *const op_names[] = {"webhooks.list", "webhook.create", "webhook.get",
                                        "webhook.update", "webhook.delete", "apps.list", NULL};
 
-/* client:start(op, id, body) -> call | nil, err (validation). Raises on misuse; a body that
-   cannot be encoded raises its path alone ("changes.triggers[2]: cannot encode a
-   function"), for the swh module to name the argument. */
+/* client:start(op, id, body [, resent]) -> call | nil, err (validation). Raises on misuse; a
+   body that cannot be encoded raises its path alone ("changes.triggers[2]: cannot encode a
+   function"), for the swh module to name the argument. resent: an earlier run may have sent
+   this request already (swh_call_resend). */
 static int client_start(lua_State *L) {
   lua_client *c = check_open_client(L, 1);
   swh_op op = (swh_op)luaL_checkoption(L, 2, NULL, op_names);
   size_t id_len = 0;
   const char *id = luaL_optlstring(L, 3, NULL, &id_len);
+  bool resent = lua_toboolean(L, 5);
   lua_settop(L, 4);
   swh_error err;
   swh_error_init(&err);
@@ -344,6 +346,12 @@ static int client_start(lua_State *L) {
   call->call = swh_call_start(c->client, op, id, box->value, call, &err);
   json_decref(box->value); /* the core copied what it keeps */
   box->value = NULL;
+  if (call->call && resent && swh_call_resend(call->call, &err) != SWH_OK) {
+    char message[SWH_ERROR_MESSAGE_MAX]; /* memory: the call is freed with its userdata */
+    snprintf(message, sizeof message, "%s", err.message);
+    swh_error_clear(&err);
+    return luaL_error(L, "%s", message);
+  }
   if (call->call) {
     return 1;
   }

@@ -2,7 +2,7 @@
  * core.journal_open(path [, create]) -> file | nil, message, errno
  * core.journal_truncate(file)        -> true | nil, message, errno
  *
- * The journal file of plan:apply (lua/swh/journal.lua), handed to Lua as a standard io file
+ * The journal file of plan:apply (lua/swh/plan/journal.lua), handed to Lua as a standard io file
  * handle (luaL_Stream, as lauxlib.h offers to any C library) opened for reading and
  * appending ("a+"), so the Lua side reads, writes and flushes it with io's own methods.
  * Lua's io.open cannot say what this must:

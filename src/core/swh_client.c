@@ -61,6 +61,7 @@ struct swh_call {
   bool gave_up;                        /* main's last failure was not to be retried */
   double lookup_first_failure_ms;      /* the same for the lookups since main's last send */
   bool ambiguous;      /* a send of main may have been applied without our knowing */
+  bool relooked;       /* a create refused after an ambiguous send looked once more */
   bool renewed;        /* the token was renewed once for this call after a 401 */
   unsigned token_generation;
   double not_before_ms;
@@ -711,6 +712,47 @@ static bool renew_after_401(swh_client *client, swh_call *call, const swh_transf
   return true;
 }
 
+/* Makes the request that lists a create's app, once per call: false with err on failure. */
+static bool lookup_prepare(swh_client *client, swh_call *call, swh_error *err) {
+  if (call->lookup) return true;
+  swh_op_shape list;
+  swh_op_shape_of(client->project_id, SWH_OP_WEBHOOKS_LIST, call->app_id, &list);
+  call->lookup = swh_request_transfer(client->escaper, client->base_url, list.method,
+                                      list.segments, list.count, NULL, NULL, err);
+  if (!call->lookup) return false;
+  call->lookup->owner = call;
+  return true;
+}
+
+/* Sends a create's lookup after delay_ms, keeping why (moved) for the call's failure. */
+static void look_up(swh_client *client, swh_call *call, swh_error *why, double delay_ms) {
+  call->phase = PHASE_LOOKUP;
+  call->lookup_attempts = 0;
+  call->lookup_first_failure_ms = 0;
+  swh_error_move(&call->last_err, why);
+  requeue(client, call, delay_ms);
+}
+
+swh_status swh_call_resend(swh_call *call, swh_error *err) {
+  if (!call || !call->client || call->state != CALL_WAITING || call->attempts > 0 ||
+      call->phase != PHASE_MAIN)
+    return swh_error_set(err, SWH_ERR_USAGE, "call: resend only a call just started");
+  swh_client *client = call->client;
+  call->ambiguous = true;
+  if (call->op != SWH_OP_WEBHOOK_CREATE) return SWH_OK;
+  swh_error local;
+  swh_error_init(&local);
+  if (!lookup_prepare(client, call, &local)) {
+    swh_status kind = local.kind;
+    if (err) swh_error_move(err, &local); else swh_error_clear(&local);
+    return kind;
+  }
+  trace_line(client, "~ %s was sent before: looking for its target in the app's webhooks",
+             call->request);
+  look_up(client, call, &local, 0);
+  return SWH_OK;
+}
+
 /* The lookup of a create ended: return what exists, or send the create again. */
 static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
                             CURLcode code) {
@@ -741,6 +783,15 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
       }
     }
     json_decref(webhooks);
+    if (call->relooked) { /* not made: the refusal stands */
+      call_fail(call, &call->last_err);
+      return;
+    }
+    if (call->attempts == 0) { /* sent before (swh_call_resend), not made: send it */
+      call->phase = PHASE_MAIN;
+      requeue(client, call, 0);
+      return;
+    }
     double no_wait = 0;
     swh_retry_verdict verdict = swh_retry_decide(&client->retry, call->attempts,
                                                  &call->first_failure_ms, swh_now_ms(),
@@ -767,6 +818,12 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
       swh_error_clear(&err);
       return;
     }
+  }
+  if (call->attempts == 0) { /* sent before (swh_call_resend): the lookup's failure is all */
+    append_message(&err, "; it was sent before, and may have been applied");
+    err.retryable = false;
+    call_fail(call, &err);
+    return;
   }
   /* Whether the create was applied stays unknown: report the first failure, and why. */
   char line[SWH_ERROR_MESSAGE_MAX];
@@ -804,6 +861,23 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
     ambiguous = t->status >= 500;
     if (t->status == 401 && call->renewed)
       append_message(&err, " (refused again with a new token)");
+    if (t->status == 400 && call->op == SWH_OP_WEBHOOK_CREATE && call->ambiguous &&
+        !call->relooked) {
+      /* An earlier send may have landed after the lookup found nothing: its target (unique
+         in an app) or its room (5 an app) then makes this one refused. Look once more. */
+      swh_error made;
+      swh_error_init(&made);
+      if (!lookup_prepare(client, call, &made)) {
+        swh_error_clear(&err);
+        call_fail(call, &made);
+        return;
+      }
+      call->relooked = true;
+      trace_line(client, "~ %s was refused after an earlier send: looking for its target "
+                 "again", call->request);
+      look_up(client, call, &err, 0);
+      return;
+    }
   }
 
   double delay = 0;
@@ -821,30 +895,19 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   if (err.retryable && ambiguous && call->op == SWH_OP_WEBHOOK_CREATE) {
     /* target is unique in its app: look the webhook up, before sending again or, out of
        attempts, to tell whether the create was made after all. */
-    if (!call->lookup) {
-      swh_op_shape list;
-      swh_op_shape_of(client->project_id, SWH_OP_WEBHOOKS_LIST, call->app_id, &list);
-      swh_error made;
-      swh_error_init(&made);
-      call->lookup = swh_request_transfer(client->escaper, client->base_url, list.method,
-                                          list.segments, list.count, NULL, NULL, &made);
-      if (!call->lookup) {
-        swh_error_clear(&err);
-        call_fail(call, &made);
-        return;
-      }
-      call->lookup->owner = call;
+    swh_error made;
+    swh_error_init(&made);
+    if (!lookup_prepare(client, call, &made)) {
+      swh_error_clear(&err);
+      call_fail(call, &made);
+      return;
     }
     if (!again) delay = 0; /* out of attempts: look at once, to tell what happened */
     trace_line(client, "~ %s may have been applied: looking for its target in the app's "
                "webhooks in %.0f ms (attempt %d of %d: %s)",
                call->request, delay, call->attempts, client->retry.attempts, err.message);
     call->ambiguous = true;
-    call->phase = PHASE_LOOKUP;
-    call->lookup_attempts = 0;
-    call->lookup_first_failure_ms = 0;
-    swh_error_move(&call->last_err, &err);
-    requeue(client, call, delay);
+    look_up(client, call, &err, delay);
     return;
   }
   if (ambiguous) call->ambiguous = true;

@@ -21,7 +21,8 @@
  * lost ends with "; it may have been applied". A create that failed ambiguously
  * (timeout, connection lost after sending, 5xx) lists its app's webhooks before sending again
  * and returns the one with its target if the first attempt did make it; a delete retried
- * after an ambiguous failure counts a 404 as done. libcurl silently resends a request whose
+ * after an ambiguous failure counts a 404 as done. A create refused (400) after an
+ * ambiguous send looks once more: the earlier send may have landed after the lookup. libcurl silently resends a request whose
  * reused connection broke; for creates and deletes the client refuses that hidden resend
  * and handles the break as an ambiguous failure itself.
  *
@@ -142,6 +143,16 @@ swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
  */
 swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
                          void *user, swh_error *err);
+
+/*
+ * Marks a call just started (before any swh_client_step) as a request an earlier run may
+ * have sent already, its answer lost (a journal that says "sent" and nothing after). The
+ * call then goes on as after an ambiguous failure of its own: a create first lists its
+ * app's webhooks and returns the one with its target if there is one, else sends; a delete
+ * counts a 404 as done; a change that fails says "; it may have been applied". Returns
+ * SWH_OK, SWH_ERR_USAGE for a call already sent, SWH_ERR_MEMORY.
+ */
+swh_status swh_call_resend(swh_call *call, swh_error *err);
 
 /*
  * Drives transfers, retries and renewals, waiting at most timeout_ms for something to

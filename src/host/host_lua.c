@@ -186,8 +186,15 @@ static int first_script_level(lua_State *L) {
 }
 
 /* The message handler: the error as text, plus a traceback. An error object that is not a
-   string is described by its __tostring, or by a `message` field (swh's error tables). */
+   string is described by its __tostring, or by a `message` field (swh's error tables); one
+   whose `traceback` field is false gets no traceback. */
 static int message_handler(lua_State *L) {
+  /* {message = "...", traceback = false}: the host's own message for a mistake of setup (no
+     credentials), which a traceback would only bury */
+  if (lua_type(L, 1) == LUA_TTABLE && lua_getfield(L, 1, "traceback") == LUA_TBOOLEAN &&
+      !lua_toboolean(L, -1) && lua_getfield(L, 1, "message") == LUA_TSTRING)
+    return 1;
+  lua_settop(L, 1);
   const char *message = lua_tostring(L, 1);
   if (message == NULL) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {

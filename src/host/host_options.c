@@ -12,7 +12,9 @@
 
 const char host_usage[] =
     "usage: swh [options] [script.lua [args...]]\n"
-    "Runs a Lua script against the Sinch Conversation API webhooks; no script: the REPL.\n"
+    "       swh [options] COMMAND [args...]\n"
+    "Runs a Lua script or a command against the Sinch Conversation API webhooks; neither:\n"
+    "the REPL. A name with '/' or ending in .lua is a script (./backup runs a file).\n"
     "\n"
     "Options:\n"
     "  -e CODE            run CODE (several -e run in order, before the script)\n"

@@ -57,6 +57,10 @@ static void history_open(void) {
     return;
   }
   stifle_history(HISTORY_LINES);
+  /* a multi-line entry (a function typed over several lines) comes back as one: readline
+     writes a timestamp line before each entry and reads the lines up to the next as one */
+  history_write_timestamps = 1;
+  history_multiline_entries = 1;
   /* none yet is fine: it is made here for the lines to be added to */
   history_make_private();
   read_history(history_path);
@@ -125,7 +129,77 @@ static char *read_line(const char *prompt, bool *interrupted) {
 }
 static void free_line(char *line) { free(line); }
 
+/* Tab completion: the prelude's host.complete(word) gives the candidates (globals, fields,
+   methods after ':'), readline shows them. The state and the host's index are the REPL's,
+   set while it runs; a failing completion offers nothing. */
+static lua_State *completion_state = NULL;
+static int completion_host_index = 0;
+static char **completion_list = NULL;
+static size_t completion_count = 0, completion_next = 0;
+
+static void completion_clear(void) {
+  for (size_t i = completion_next; i < completion_count; i++)
+    free(completion_list[i]);
+  free(completion_list);
+  completion_list = NULL;
+  completion_count = completion_next = 0;
+}
+
+/* Fills completion_list from host.complete(text). */
+static void completion_fill(const char *text) {
+  completion_clear();
+  lua_State *L = completion_state;
+  int top = lua_gettop(L);
+  lua_getfield(L, completion_host_index, "complete");
+  lua_pushstring(L, text);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+    size_t n = (size_t)lua_rawlen(L, -1);
+    completion_list = calloc(n > 0 ? n : 1, sizeof *completion_list);
+    for (size_t i = 1; completion_list && i <= n; i++) {
+      lua_rawgeti(L, -1, (lua_Integer)i);
+      const char *candidate = lua_tostring(L, -1);
+      char *copy = candidate ? strdup(candidate) : NULL;
+      if (copy)
+        completion_list[completion_count++] = copy;
+      lua_pop(L, 1);
+    }
+  }
+  lua_settop(L, top);
+}
+
+/* readline's generator: state 0 starts a new completion; each call hands over the next
+   candidate (readline frees it), NULL at the end. */
+static char *completion_generator(const char *text, int state) {
+  if (state == 0)
+    completion_fill(text);
+  if (completion_next < completion_count)
+    return completion_list[completion_next++];
+  completion_clear();
+  return NULL;
+}
+
+static char **complete(const char *text, int start, int end) {
+  (void)start;
+  (void)end;
+  rl_attempted_completion_over = 1;      /* never file names */
+  rl_completion_append_character = '\0'; /* "client.webhooks" may go on with . or : */
+  return rl_completion_matches(text, completion_generator);
+}
+
+static void completion_setup(lua_State *L, int host_index) {
+  completion_state = L;
+  completion_host_index = host_index;
+  rl_attempted_completion_function = complete;
+  /* '.' and ':' belong to the word: client.webhooks:li is completed whole */
+  rl_completer_word_break_characters = " \t\n\"\\'`@$><=;|&{(,+-*/%^#~[]";
+}
+
 #else
+
+static void completion_setup(lua_State *L, int host_index) {
+  (void)L;
+  (void)host_index;
+}
 
 static void history_open(void) {}
 static void history_close(void) {}
@@ -265,12 +339,17 @@ static void print_results(lua_State *L, int host_index, int base) {
 void host_repl(lua_State *L, int host_index) {
   int base = lua_gettop(L);
   history_open();
+  completion_setup(L, host_index);
   int status;
   while ((status = load_line(L, base)) != INPUT_ENDED) {
     if (status == INPUT_DROPPED)
       continue;
     if (status == LUA_OK)
       status = host_docall(L, 0, LUA_MULTRET);
+    if (status == LUA_OK && lua_gettop(L) > base) { /* _: the last result, as Python's */
+      lua_pushvalue(L, base + 1);
+      lua_setglobal(L, "_");
+    }
     if (status == LUA_OK)
       print_results(L, host_index, base);
     else

@@ -3,7 +3,8 @@
  * The shape is lua.c's: main parses the command line, then runs everything through a
  * protected call of pmain, so that no Lua error (memory included) escapes; each chunk runs
  * via host_docall with a traceback. Exit status: 0 success, 1 a failed script (or setup),
- * 2 a bad command line, 130 interrupted by Ctrl-C.
+ * 2 a bad command line, 130 interrupted by Ctrl-C; a command (swh COMMAND, run by the
+ * prelude's host.command) returns its own (doc/COMMANDS.md).
  */
 #define _POSIX_C_SOURCE 200809L /* isatty */
 #include <stdio.h>
@@ -91,6 +92,8 @@ static void push_context(lua_State *L, const host_options *options) {
   lua_setfield(L, -2, "verbose");
   lua_pushboolean(L, options->quiet);
   lua_setfield(L, -2, "quiet");
+  lua_pushboolean(L, isatty(STDIN_FILENO)); /* whether a command may ask before it applies */
+  lua_setfield(L, -2, "terminal");
   push_sandbox(L, options); /* ctx, sandbox */
   lua_setfield(L, -2, "sandbox");
 }
@@ -186,6 +189,19 @@ static int pmain(lua_State *L) {
       status = host_docall(L, 0, 0);
     ran = finished(L, run, status);
   }
+  if (ran && options->script && !options->script_stdin) {
+    /* swh COMMAND [args]: the prelude's host.command says whether argv[script] names one,
+       and runs it (its result is the exit status; nil: no command, a script). */
+    lua_getfield(L, host_index, "command");
+    lua_pushvalue(L, ctx_index);
+    if (!finished(L, run, host_docall(L, 1, 1)))
+      return 0;
+    if (lua_isinteger(L, -1)) {
+      run->exit_status = (int)lua_tointeger(L, -1);
+      return 0;
+    }
+    lua_pop(L, 1);
+  }
   if (ran && options->script) {
     /* NULL: stdin ("-" after "--" is a file named "-"). */
     const char *path = options->script_stdin ? NULL : argv[options->script];
@@ -208,6 +224,22 @@ static int pmain(lua_State *L) {
   return 0;
 }
 
+/* The commands' list for --help, from swh.commands (their one list), in a state of its own:
+   --help runs before the one that runs scripts exists. */
+static void print_commands(void) {
+  lua_State *L = luaL_newstate();
+  if (L == NULL)
+    return;
+  host_open_libs(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "swh.commands");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "listing") == LUA_TFUNCTION &&
+      lua_pcall(L, 0, 1, 0) == LUA_OK && lua_isstring(L, -1))
+    printf("\nCommands (swh help COMMAND, or swh COMMAND --help, explains one):\n%s\n",
+           lua_tostring(L, -1));
+  lua_close(L);
+}
+
 int main(int argc, char **argv) {
   host_options options;
   char error[512];
@@ -218,8 +250,10 @@ int main(int argc, char **argv) {
     return EXIT_USAGE;
   }
   if (options.help || options.version) {
-    if (options.help)
+    if (options.help) {
       fputs(host_usage, stdout);
+      print_commands();
+    }
     else
       printf("swh %s (%s)\n", SWH_VERSION, LUA_RELEASE);
     host_options_free(&options);

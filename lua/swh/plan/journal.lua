@@ -1,10 +1,11 @@
---- swh.journal: the file in which plan:apply records what it does, so that an interrupted
--- run (a crash, Ctrl-C, kill -9) can be finished by swh.resume (lua/swh/apply.lua).
+--- swh.plan.journal: the file in which plan:apply records what it does, so that an interrupted
+-- run (a crash, Ctrl-C, kill -9) can be finished by swh.resume (apply.lua).
 --
 -- One JSON object a line (format 2). First the plan, with everything needed to carry out
 -- each step again: a header line, then each step on a line of its own:
 --   {"swh_journal":2,"api_host":"eu.conversation.api.sinch.com","project_id":"p","steps":N}
 --   {"op":"create","wave":1,"webhook":{…}}                    step 1 (line 2)
+--   {"changes":{…},"id":"01…","op":"update","wave":1,"was":{…}}  (was: the old values)
 --   …                                                         step N (line N + 1)
 -- then, as the steps run (step numbers count from 1, as plan.steps does; keys sorted, as on
 -- every line):
@@ -335,10 +336,11 @@ local function kept(path, data, message, restartable)
 end
 
 -- What the journal keeps of a step: what carrying it out again takes (op, wave, pair; an
--- update's id and changes; a create's or a delete's webhook). Not an update's before, after
--- and mask: a resume does not need them, and at 100,000 steps reading them took a third of
--- the time.
-local STEP_KEYS = { "op", "wave", "pair", "id", "changes", "webhook" }
+-- update's id and changes; a create's or a delete's webhook, whole), and what undoing it
+-- takes (an update's was: the old values of the changed fields only, secrets included; a
+-- delete's webhook). Not an update's before, after and mask: at 100,000 steps reading them
+-- took a third of the time.
+local STEP_KEYS = { "op", "wave", "pair", "id", "changes", "was", "webhook" }
 
 -- The plan's lines: the header, then one line a step.
 local function plan_text(plan)
@@ -352,6 +354,18 @@ local function plan_text(plan)
   end
   lines[#lines + 1] = ""
   return table.concat(lines, "\n")
+end
+
+-- The journal of file, its first text written and flushed: journal | nil, err (the file
+-- then closed).
+local function writing(path, file, text)
+  local journal = setmetatable({ path = path, file = file }, Journal)
+  local ok, err = journal:write_text(text)
+  if not ok then
+    journal:close()
+    return nil, err
+  end
+  return journal
 end
 
 --- Starts the journal of a new apply at path: journal | nil, err. plan = {project_id,
@@ -377,14 +391,7 @@ function M.create(path, plan)
     file:close()
     return nil, failure(("%s: cannot replace: %s"):format(path, tostring(reason)))
   end
-  local journal = setmetatable({ path = path, file = file }, Journal)
-  local ok
-  ok, err = journal:write_text(plan_text(plan))
-  if not ok then
-    journal:close()
-    return nil, err
-  end
-  return journal
+  return writing(path, file, plan_text(plan))
 end
 
 --- Opens the journal at path for swh.resume: file, data | nil, err, where data is what
@@ -409,14 +416,8 @@ end
 -- its last line was cut off (data.cut_line), that line is ended first, so the records that
 -- follow start on their own line, and the "resumed" record names it.
 function M.append(path, file, data)
-  local journal = setmetatable({ path = path, file = file }, Journal)
-  local ok, err = journal:write_text((data.cut_line and "\n" or "")
+  return writing(path, file, (data.cut_line and "\n" or "")
     .. encode({ state = "resumed", cut_line = data.cut_line }, SORTED) .. "\n")
-  if not ok then
-    journal:close()
-    return nil, err
-  end
-  return journal
 end
 
 --- The record of a failure: what an error value says, without its details.

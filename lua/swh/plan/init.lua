@@ -7,31 +7,28 @@
 --   -- after a crash, Ctrl-C or kill -9 during apply:
 --   local summary = assert(swh.resume("move.journal", client))
 --
--- The parts: plan_build.lua (live state, desired state, matching, diff), plan_order.lua (the
--- waves that keep every app within the API's rules), plan_text.lua (tostring), apply.lua
+-- The parts, in this folder: build.lua (live state, desired state, matching, diff), order.lua (the
+-- waves that keep every app within the API's rules), text.lua (tostring), apply.lua
 -- (carrying out and resuming), journal.lua (the file), values.lua (copies, comparisons).
 local core = require "swh.core"
-local build = require "swh.plan_build"
-local text = require "swh.plan_text"
-local apply = require "swh.apply"
+local check = require "swh.check"
+local build = require "swh.plan.build"
+local text = require "swh.plan.text"
+local apply = require "swh.plan.apply"
 
-local error, getmetatable, pcall, select, setmetatable, type = error, getmetatable, pcall,
-  select, setmetatable, type
+local getmetatable, select, setmetatable, type = getmetatable, select, setmetatable, type
 
 local Plan = { __name = "swh.plan", __index = { apply = apply.apply }, __tostring = text.format }
 
--- Misuse raises at the line that called swh.plan or swh.resume (level 3 from here: init.lua
--- tail-calls these functions, so the script's frame is right above).
 local function check_client(client, n, fname)
   local mt = getmetatable(client)
   if type(client) ~= "table" or type(mt) ~= "table" or mt.__name ~= "swh.client" then
-    error(("bad argument #%d to '%s' (swh client expected, got %s)"):format(n, fname,
-      type(client)), 3)
+    check.argerror(n, fname, "swh client expected, got " .. type(client))
   end
-  if client:is_closed() then error("attempt to use a closed client", 3) end
+  check.open(client)
 end
 
---- swh.plan(client, desired) -> plan | nil, err (see plan_build.lua for desired).
+--- swh.plan(client, desired) -> plan | nil, err (see build.lua for desired).
 -- plan = { project_id, creates = {webhook…}, deletes = {webhook…}, unchanged = n,
 --          updates = {{id, app_id, target, changes, mask, was}…}, steps = {…} } (an update
 -- names its webhook by id, app_id and target as they are live, was holding the live values
@@ -45,15 +42,11 @@ local function plan(client, desired, ...)
     return nil, (...)
   end
   if not build.form(desired) then
-    error(("bad argument #2 to 'plan' (desired: a snapshot, a list of webhooks or a function "
-      .. "expected, got %s)"):format(type(desired) == "table" and "a table of another shape"
-      or type(desired)), 2)
+    check.argerror(2, "plan", ("desired: a snapshot, a list of webhooks or a function expected, "
+      .. "got %s"):format(type(desired) == "table" and "a table of another shape"
+      or type(desired)))
   end
-  local ok, result, err = pcall(build.build, client, desired)
-  if not ok then
-    if getmetatable(result) == build.Misuse then error(result.message, 2) end
-    error(result, 0) -- not ours (an interruption): as it was
-  end
+  local result, err = build.build(client, desired)
   if not result then return nil, err end
   apply.bind(result, client)
   return setmetatable(result, Plan)
@@ -63,8 +56,8 @@ end
 -- journal is at path (apply.lua). options: progress (a label, or false), concurrency.
 local function resume(path, client, options)
   if type(path) ~= "string" or path == "" then
-    error(("bad argument #1 to 'resume' (journal path expected, got %s)"):format(
-      path == "" and "an empty string" or type(path)), 2)
+    check.argerror(1, "resume", "journal path expected, got "
+      .. (path == "" and "an empty string" or type(path)))
   end
   check_client(client, 2, "resume")
   return apply.resume(path, client, options)

@@ -1,4 +1,4 @@
---- swh.plan_order: the order in which plan:apply carries out a plan's steps, so that no
+--- swh.plan.order: the order in which plan:apply carries out a plan's steps, so that no
 -- moment of the run breaks a rule of the API and nothing is lost if a step fails.
 --
 -- Two rules bind steps together: an app holds at most 5 webhooks, and a target is unique

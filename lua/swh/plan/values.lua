@@ -1,4 +1,4 @@
---- swh.values: copying and comparing the JSON-shaped values of the API (webhooks, apps), as
+--- swh.plan.values: copying and comparing the JSON-shaped values of the API (webhooks, apps), as
 -- swh.plan and plan:apply need to: a plan must never share a table with the caller's
 -- desired state or with the live state it read, and compares webhooks field by field.
 local getmetatable, pairs, setmetatable, type = getmetatable, pairs, setmetatable, type

@@ -1,5 +1,5 @@
---- swh.plan_build: the steps that bring a project's webhooks from their live state to a
--- desired one (swh.plan, lua/swh/plan.lua, wraps them in a plan object).
+--- swh.plan.build: the steps that bring a project's webhooks from their live state to a
+-- desired one (swh.plan, init.lua, wraps them in a plan object).
 --
 -- desired is one of
 --   a snapshot {swh_snapshot = 1, project_id =, apps = {…}, webhooks = {…}}: the whole state
@@ -12,12 +12,13 @@
 -- else the live one with its app_id and target, else it is created (without its id: the
 -- server makes ids).
 local core = require "swh.core"
+local check = require "swh.check"
 local take_snapshot = require("swh.snapshot").snapshot
-local values = require "swh.values"
-local plan_order = require "swh.plan_order"
+local values = require "swh.plan.values"
+local plan_order = require "swh.plan.order"
 
-local error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
-  error, getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
+local getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type =
+  getmetatable, ipairs, pairs, pcall, setmetatable, tostring, type
 local concat = table.concat
 local math_type = math.type
 local copy, equal = values.copy, values.equal
@@ -42,10 +43,8 @@ M.trigger_name = trigger_name
 
 local function invalid(message) return core.new_error("validation", message) end
 
--- Raised from inside the planning, re-raised by M.plan at the caller's line.
-local Misuse = {}
-M.Misuse = Misuse
-local function misuse(message) error(setmetatable({ message = message }, Misuse), 0) end
+-- Raised from inside the planning, at the line of the script that called swh.plan.
+local misuse = check.raise
 
 ------------------------------------------------------------------------------------------
 -- The live state
@@ -117,6 +116,20 @@ local function no_app(where, app_id, client)
     tostring(client.project_id)))
 end
 
+-- The entries of a list of desired webhooks, app_error(entry) saying what is wrong with
+-- each one's app (an error value) or nil: entries | nil, err.
+local function entries_of(list, origin, whole, app_error)
+  local entries = {}
+  for i, w in ipairs(list) do
+    local entry, err = entry_of(w, origin, i, whole)
+    if not entry then return nil, err end
+    err = app_error(entry)
+    if err then return nil, err end
+    entries[i] = entry
+  end
+  return entries
+end
+
 local function from_snapshot(snapshot, live, client)
   -- Absent (or misspelt: swh.load refuses a typo of the format's keys) is not "no webhooks":
   -- read so, it would plan to delete them all.
@@ -130,7 +143,7 @@ local function from_snapshot(snapshot, live, client)
   if type(snapshot.apps) ~= "table" then
     return nil, invalid("desired.apps: expected the list of the snapshot's apps")
   end
-  local entries, scope = {}, {}
+  local scope = {}
   for i, app in ipairs(snapshot.apps) do
     local where = ("desired.apps[%d]"):format(i)
     if type(app) ~= "table" or type(app.id) ~= "string" then
@@ -143,28 +156,24 @@ local function from_snapshot(snapshot, live, client)
   if type(hooks) ~= "table" then
     return nil, invalid("desired.webhooks: expected a list of webhooks")
   end
-  for i, w in ipairs(hooks) do
-    local entry, err = entry_of(w, FROM_SNAPSHOT, i, true)
-    if not entry then return nil, err end
+  local entries, err = entries_of(hooks, FROM_SNAPSHOT, true, function(entry)
     if not scope[entry.webhook.app_id] then
-      return nil, invalid(("%s.app_id: app %q is not in desired.apps"):format(entry.where,
+      return invalid(("%s.app_id: app %q is not in desired.apps"):format(entry.where,
         entry.webhook.app_id))
     end
-    entries[i] = entry
-  end
+  end)
+  if not entries then return nil, err end
   return entries, scope
 end
 
 local function from_list(list, live, client)
-  local entries, scope = {}, {}
-  for i, w in ipairs(list) do
-    local entry, err = entry_of(w, FROM_LIST, i, false)
-    if not entry then return nil, err end
+  local scope = {}
+  local entries, err = entries_of(list, FROM_LIST, false, function(entry)
     local app_id = entry.webhook.app_id
-    if not live.app[app_id] then return nil, no_app(entry.where .. ".app_id", app_id, client) end
+    if not live.app[app_id] then return no_app(entry.where .. ".app_id", app_id, client) end
     scope[app_id] = true
-    entries[i] = entry
-  end
+  end)
+  if not entries then return nil, err end
   return entries, scope
 end
 
@@ -354,8 +363,10 @@ local function build(client, desired)
   err = check_end_state(entries)
   if err then return nil, err end
 
+  -- app_names: the apps' display names by id, for the plan's text (apps are few)
   local plan = { project_id = client.project_id, creates = {}, updates = {}, deletes = {},
-                 unchanged = 0 }
+                 unchanged = 0, app_names = {} }
+  for _, app in ipairs(live.apps) do plan.app_names[app.id] = app.display_name end
   local changes, deletes = {}, {}
   for _, e in ipairs(entries) do
     if e.live then
@@ -391,11 +402,12 @@ local function build(client, desired)
   return plan
 end
 
---- Builds the plan: { project_id, creates, updates, deletes, unchanged, steps } | nil, err.
+--- Builds the plan: { project_id, creates, updates, deletes, unchanged, steps, app_names }
+-- | nil, err.
 -- A desired webhook the core would refuse, or a desired state the API cannot hold, is an
 -- error of kind validation naming it; a failed read returns its error. A desired value that
 -- cannot be JSON, or a desired function that raises or returns something else than nil,
--- false or a table, raises a table with M.Misuse as metatable and the message in .message.
+-- false or a table, raises at the line of the script that called swh.plan.
 M.build = build
 
 return M

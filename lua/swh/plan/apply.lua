@@ -1,22 +1,22 @@
---- swh.apply: carrying out a plan (plan:apply) and finishing an interrupted one
--- (swh.resume), with the journal of lua/swh/journal.lua.
+--- swh.plan.apply: carrying out a plan (plan:apply) and finishing an interrupted one
+-- (swh.resume), with the journal of journal.lua (swh.plan.journal).
 --
--- The steps run wave by wave (plan_order.lua), each wave through swh.map: the client's
+-- The steps run wave by wave (order.lua), each wave through swh.map: the client's
 -- concurrency, pacing and retries apply to every request. Each step's "sent" line is written
 -- and flushed before its request goes out, its outcome after, so that whatever stops the
 -- run, the journal says what may have happened. swh.resume then skips the steps that are
 -- done, makes sure of those that were sent (a create is looked up by app_id and target, an
 -- update is sent again, a delete of a webhook already gone counts as done) and carries out
 -- the rest. A step that fails stays failed: a new swh.plan plans only what still differs.
-local core = require "swh.core"
+local check = require "swh.check"
 local tasks = require "swh.tasks"
-local journal = require "swh.journal"
+local journal = require "swh.plan.journal"
 local pretty = require "swh.pretty"
-local values = require "swh.values"
+local values = require "swh.plan.values"
 
-local error, ipairs, math_type, pairs, pcall, setmetatable, tostring, type =
-  error, ipairs, math.type, pairs, pcall, setmetatable, tostring, type
-local concat, sort = table.concat, table.sort
+local error, ipairs, pcall, setmetatable, tostring, type =
+  error, ipairs, pcall, setmetatable, tostring, type
+local concat = table.concat
 
 local M = {}
 
@@ -94,34 +94,13 @@ local function record(ctx, rec)
   return true
 end
 
--- The live webhook of app_id with target: webhook | false | nil, err.
-local function find(client, webhook)
-  local list, err = client.webhooks:list(webhook.app_id)
-  if not list then return nil, err end
-  for _, w in ipairs(list) do
-    if w.target == webhook.target then return w end
-  end
-  return false
-end
-
--- Makes webhook (without its id); when an earlier attempt was sent, looks for it first.
+-- Makes webhook (without its id). When the journal says an earlier run sent it (and
+-- nothing after), the create is resent: the core looks for its target in the app before
+-- sending, and again if the send is refused (the earlier one may land in between).
 local function create(client, webhook, sent_before)
   local body = values.copy(webhook)
   body.id = nil
-  if sent_before then
-    local found, err = find(client, body)
-    if found then return found end
-    if found == nil then return nil, err end
-  end
-  local made, err = client.webhooks:create(body)
-  -- The earlier attempt, sent by a run that stopped with it in flight, may land after that
-  -- lookup: its target (unique in an app) or its room (5 an app) then makes this one fail.
-  -- What it made is the webhook asked for.
-  if not made and sent_before and err.http_status == 400 then
-    local found = find(client, body)
-    if found then return found end
-  end
-  return made, err
+  return client.webhooks:create(body, { resent = sent_before })
 end
 
 local function send(client, step, sent_before)
@@ -130,8 +109,11 @@ local function send(client, step, sent_before)
   elseif step.op == "update" then
     return client.webhooks:update(step.id, step.changes) -- the same changes again: idempotent
   end
-  local ok, err = client.webhooks:delete(step.webhook.id)
-  if ok or err.http_status == 404 then return { id = step.webhook.id } end -- 404: already gone
+  -- A 404 is done whether or not it was sent before: the plan wants the webhook gone (it
+  -- may have been deleted since the plan read it); resent tells the core that a failure
+  -- may hide an earlier run's success.
+  local ok, err = client.webhooks:delete(step.webhook.id, { resent = sent_before })
+  if ok or err.http_status == 404 then return { id = step.webhook.id } end
   return nil, err
 end
 
@@ -235,40 +217,9 @@ end
 ------------------------------------------------------------------------------------------
 -- Options
 
--- Reads the options of fname ("apply" or "resume"), raising at the script's line.
-local function options_of(opts, fname, n, defaults)
-  if opts == nil then opts = {} end
-  if type(opts) ~= "table" then
-    error(("bad argument #%d to '%s' (options table expected, got %s)"):format(n, fname,
-      type(opts)), 3)
-  end
-  local out = {}
-  for k, v in pairs(defaults) do out[k] = v end
-  for k, v in pairs(opts) do
-    if defaults[k] == nil then
-      local known = {}
-      for name in pairs(defaults) do known[#known + 1] = name end
-      sort(known)
-      error(("bad argument #%d to '%s' (%s)"):format(n, fname, core.unknown_option(k, known)), 3)
-    end
-    local ok
-    if k == "concurrency" then -- default false: the client's
-      ok = math_type(v) == "integer" and v >= 1
-    elseif k == "journal" then
-      ok = v == false or (type(v) == "string" and v ~= "")
-    else -- progress
-      ok = v == false or type(v) == "string"
-    end
-    if not ok then
-      local want = { concurrency = "a positive integer", journal = "a file path, or false",
-                     progress = "a label, or false" }
-      error(("bad argument #%d to '%s' (%s: expected %s, got %s)"):format(n, fname, k, want[k],
-        type(v)), 3)
-    end
-    out[k] = v
-  end
-  return out
-end
+local APPLY_OPTIONS = { journal = check.PATH_OR_FALSE, progress = check.LABEL,
+                        concurrency = check.POSITIVE_INTEGER }
+local RESUME_OPTIONS = { progress = check.LABEL, concurrency = check.POSITIVE_INTEGER }
 
 -- The journal of a new apply at path (false: none): journal | nil, err.
 local function start_journal(path, plan, client)
@@ -284,21 +235,21 @@ end
 function M.apply(plan, opts)
   local client = client_of[plan]
   if type(plan) ~= "table" or not client then
-    error("calling 'apply' on bad self (use plan:apply{journal = path})", 2)
+    check.raise("calling 'apply' on bad self (use plan:apply{journal = path})")
   end
-  local o = options_of(opts, "apply", 1, { journal = "", progress = "Applying",
-                                            concurrency = false })
-  if o.journal == "" then
-    error("bad argument #1 to 'apply' (journal: a file path is required, where the run is "
-      .. "recorded for swh.resume; journal = false runs without one)", 2)
+  local o = check.options(opts, 1, "apply", APPLY_OPTIONS)
+  if o.journal == nil then
+    check.argerror(1, "apply", "journal: a file path is required, where the run is recorded "
+      .. "for swh.resume; journal = false runs without one")
   end
   if applied[plan] then
-    error("calling 'apply' on a plan applied already (a new swh.plan plans what still "
-      .. "differs)", 2)
+    check.raise("calling 'apply' on a plan applied already (a new swh.plan plans what still "
+      .. "differs)")
   end
   -- Else each step would be journalled as sent, then raise.
-  if client:is_closed() then error("attempt to use a closed client", 2) end
-  local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = o.progress,
+  check.open(client)
+  local progress = o.progress == nil and "Applying" or o.progress
+  local ctx = { client = client, steps = plan.steps, outcomes = {}, progress = progress,
                 concurrency = o.concurrency or client:settings().concurrency }
   for i = 1, #plan.steps do ctx.outcomes[i] = {} end
   -- j is closed however apply ends (a Ctrl-C before run_recorded too), so that no handle
@@ -336,14 +287,14 @@ end
 -- counts the whole plan's outcomes (earlier runs included); skipped is the number of steps
 -- settled before this run, already_complete whether there was nothing left to do.
 function M.resume(path, client, opts)
-  local o = options_of(opts, "resume", 3, { progress = "Resuming", concurrency = false })
+  local o = check.options(opts, 3, "resume", RESUME_OPTIONS)
   -- closed however resume ends (the journal that takes it closes it too: harmless)
   local file <close>, data = journal.open(path)
   if not file then return nil, data end
   local wrong = other_api(path, data.header, client)
   if wrong then return nil, journal.failure(wrong) end
   local ctx = { client = client, steps = data.header.steps, outcomes = journal.outcomes(data),
-                progress = o.progress,
+                progress = o.progress == nil and "Resuming" or o.progress,
                 concurrency = o.concurrency or client:settings().concurrency }
   local skipped = 0
   for i = 1, #ctx.steps do
