@@ -1,5 +1,5 @@
--- The documentation's links: every relative link in README.md and doc/*.md names a file of
--- the tree, and every #anchor a heading of its file (as GitHub makes anchors of headings).
+-- The documentation's links: every relative link in README.md and doc/*.md names a file or
+-- folder of the tree, and every #anchor a heading of its file (as GitHub makes anchors of headings).
 -- Links to other sites are not followed: tests stay off the network.
 
 -- The anchors of a Markdown text's headings, as GitHub derives them: lower case, what is
@@ -49,9 +49,10 @@ local function broken_links(path)
       local file, anchor = target:match("^([^#]*)#?(.*)$")
       local where = file == "" and path or (dir .. "/" .. file)
       local body = read(where)
-      if not body then
+      if not body and not os.rename(where, where) then -- a folder is read as nothing
         problems[#problems + 1] = ("%s: %s (no file %s)"):format(path, target, where)
-      elseif anchor ~= "" and where:match("%.md$") and not anchors_of(body)[anchor] then
+      elseif body and anchor ~= "" and where:match("%.md$")
+             and not anchors_of(body)[anchor] then
         problems[#problems + 1] = ("%s: %s (no heading #%s in %s)"):format(path, target,
           anchor, where)
       end

@@ -131,9 +131,14 @@ describe("client:settings()", function()
       local opts = { project_id = "p", key_id = "k", key_secret = "s",
                      base_url = "http://127.0.0.1:9" }
       local c = assert(swh.client(opts))
-      assert.same({ concurrency = 64, rate = 800 }, c:settings())
+      -- every effective setting but the secrets, defaults applied
+      assert.same({ project_id = "p", base_url = "http://127.0.0.1:9", auth = "oauth2",
+                    auth_url = "https://auth.sinch.com/oauth2/token", timeout = 30,
+                    retries = 10, retry_time = 30, concurrency = 64, rate = 800,
+                    allow_insecure_http = false }, c:settings())
       opts.concurrency, opts.rate = 5, 12.5
-      assert.same({ concurrency = 5, rate = 12.5 }, assert(swh.client(opts)):settings())
+      local s = assert(swh.client(opts)):settings()
+      assert.same({ 5, 12.5 }, { s.concurrency, s.rate })
       c:close()
       local ok, err = pcall(c.settings, c)
       assert.is_false(ok)

@@ -129,28 +129,31 @@ describe("misuse", function()
       .. "concurrency, rate, allow_insecure_http, trace))", option_error{ colour = "red" })
     assert.equal("bad argument #1 to 'client' (timeout: expected a number, got string)",
       option_error{ timeout = "30" })
-    assert.equal("bad argument #1 to 'client' (timeout: expected a positive number, got "
-      .. "-1.0)", option_error{ timeout = -1 })
-    assert.equal("bad argument #1 to 'client' (retry_time: expected a positive number, got "
-      .. "0.0)", option_error{ retry_time = 0 })
-    assert.equal("bad argument #1 to 'client' (retries: expected an integer, got 1.5)",
-      option_error{ retries = 1.5 })
+    -- values are refused by the core's settings table, in its one wording
+    assert.equal("bad argument #1 to 'client' (timeout: -1 is not a positive number of "
+      .. "seconds)", option_error{ timeout = -1 })
+    assert.equal("bad argument #1 to 'client' (retry_time: 0 is not a positive number of "
+      .. "seconds)", option_error{ retry_time = 0 })
+    assert.equal("bad argument #1 to 'client' (retries: 1.5 is not an integer from 1 to "
+      .. "100000)", option_error{ retries = 1.5 })
     assert.equal("bad argument #1 to 'client' (retries: expected an integer, got string)",
       option_error{ retries = "5" })
     assert.equal("bad argument #1 to 'client' (unknown option \"concurency\" (did you mean "
       .. "\"concurrency\"? known: project_id, key_id, key_secret, region, base_url, auth_url, "
       .. "auth, timeout, retries, retry_time, concurrency, rate, allow_insecure_http, trace))",
       option_error{ concurency = 4 })
-    assert.equal("bad argument #1 to 'client' (concurrency: expected an integer from 1 to "
-      .. "100000, got 0)", option_error{ concurrency = 0 })
+    assert.equal("bad argument #1 to 'client' (concurrency: 0 is not an integer from 1 to "
+      .. "100000)", option_error{ concurrency = 0 })
+    assert.equal("bad argument #1 to 'client' (rate: inf is not a positive number)",
+      option_error{ rate = math.huge })
     assert.equal("bad argument #1 to 'client' (rate: expected a number, got boolean)",
       option_error{ rate = true })
     assert.equal("bad argument #1 to 'client' (trace: expected a boolean, got number)",
       option_error{ trace = 1 })
     assert.equal("bad argument #1 to 'client' (allow_insecure_http: expected a boolean, got "
       .. "string)", option_error{ allow_insecure_http = "yes" })
-    assert.equal('bad argument #1 to \'client\' (auth: expected "oauth2" or "basic", got '
-      .. '"digest")', option_error{ auth = "digest" })
+    assert.equal('bad argument #1 to \'client\' (auth: "digest" is not an auth scheme (oauth2, '
+      .. 'basic))', option_error{ auth = "digest" })
     assert.equal("bad argument #1 to 'client' (key_secret: expected a string, got number)",
       option_error{ key_secret = 12345 })
     assert.equal("bad argument #1 to 'client' (region: expected a string, got table)",
@@ -176,30 +179,57 @@ describe("misuse", function()
   end)
 end)
 
-describe("settings the core refuses", function()
-  it("return nil, err of kind usage", function()
+describe("settings the core's table refuses", function()
+  -- A bad value is misuse, like a bad type: it raises, in the words the swh host and the
+  -- environment get (region: "xx" is not a region ...). It used to be nil, err from
+  -- swh_client_new, in another wording.
+  it("raise naming the option, in one wording", function()
     local base = { project_id = "p", key_id = "k", key_secret = "s" }
-    local function with(k, v)
+    local function refused(k, v)
       local opts = {}
       for key, value in pairs(base) do opts[key] = value end
       opts[k] = v
-      return opts
+      local err = raises(function() swh.client(opts) end)
+      return (err:gsub("^" .. THIS .. ":%d+: ", ""))
     end
-    local c, err = swh.client(with("region", "xx"))
+    assert.equal([[bad argument #1 to 'client' (region: "xx" is not a region (us, eu, br))]],
+      refused("region", "xx"))
+    assert.equal([[bad argument #1 to 'client' (base_url: "ftp://x" is not an http:// or ]]
+      .. [[https:// URL)]], refused("base_url", "ftp://x"))
+    assert.equal([[bad argument #1 to 'client' (auth_url: "nope" is not an http:// or ]]
+      .. [[https:// URL)]], refused("auth_url", "nope"))
+    assert.equal([[bad argument #1 to 'client' (project_id: ".." cannot be an id (as a path ]]
+      .. [[segment it would change the request's path))]], refused("project_id", ".."))
+    assert.equal([[bad argument #1 to 'client' (key_id: "" is not a key id)]],
+      refused("key_id", ""))
+  end)
+
+  it("leave what depends on several settings to swh_client_new: nil, err", function()
+    local c, err = swh.client{ project_id = "p", key_id = "k", key_secret = "s",
+                               base_url = "http://10.1.2.3" }
     assert.is_nil(c)
     assert.equal("usage", err.kind)
-    assert.equal('usage: config.region: unknown region "xx" (expected us, eu or br)',
-      tostring(err))
-    c, err = swh.client(with("base_url", "ftp://x"))
-    assert.is_nil(c)
-    assert.equal('config.base_url: "ftp://x" is not an http:// or https:// URL', err.message)
-    c, err = swh.client(with("auth_url", "nope"))
-    assert.is_nil(c)
-    assert.equal('config.auth_url: "nope" is not an http:// or https:// URL', err.message)
-    c, err = swh.client(with("project_id", ".."))
-    assert.is_nil(c)
-    assert.equal("usage: config.project_id: \"..\" cannot be an id (as a path segment it "
-      .. "would change the request's path)", tostring(err))
+    assert.matches('^base_url: "http://10.1.2.3" is plain http://', err.message)
+  end)
+end)
+
+describe("the client's getters", function()
+  it("give the project and the API host, and raise on a closed client or a bad self",
+     function()
+    local c = assert(swh.client{ project_id = "p-1", key_id = "k", key_secret = "s",
+                                 region = "br" })
+    assert.equal("p-1", c:project_id())
+    assert.equal("br.conversation.api.sinch.com", c:api_host())
+    assert.equal("br", c:settings().region)
+    assert.equal("https://br.conversation.api.sinch.com", c:settings().base_url)
+    c:close()
+    for _, getter in ipairs{ "project_id", "api_host", "settings" } do
+      local err = raises(function() local _ = c[getter](c) end)
+      assert.equal(at(-1) .. "attempt to use a closed client", err)
+      err = raises(function() local _ = c[getter]({}) end)
+      assert.equal(at(-1) .. ("calling '%s' on bad self (use client:%s())"):format(getter,
+        getter), err)
+    end
   end)
 end)
 
@@ -302,11 +332,8 @@ end)
 
 describe("swh.client() without options", function()
   local emu
-  local unset = {
-    SINCH_PROJECT_ID = false, SINCH_KEY_ID = false, SINCH_KEY_SECRET = false,
-    SINCH_REGION = false, SINCH_CONVERSATION_URL = false, SINCH_AUTH_URL = false,
-    SINCH_AUTH = false, SWH_RETRY_TIME = false,
-  }
+  local unset = {} -- every variable swh.client() reads (the core's table)
+  for _, name in ipairs(swh.environment) do unset[name] = false end
   local function env(vars)
     local all = {}
     for k, v in pairs(unset) do all[k] = v end
@@ -344,7 +371,8 @@ describe("swh.client() without options", function()
     assert.equal("2\n", out)
     out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
       SINCH_KEY_SECRET = "s", SINCH_AUTH = "digest" })
-    assert.equal('usage\tusage: SINCH_AUTH: expected "oauth2" or "basic", got "digest"\n', out)
+    assert.equal('usage\tusage: SINCH_AUTH: "digest" is not an auth scheme (oauth2, basic)\n',
+      out)
   end)
 
   it("names the variables to set when some are missing", function()
@@ -357,11 +385,10 @@ describe("swh.client() without options", function()
       .. "project_id, key_id and key_secret to swh.client{…}\n", out)
   end)
 
-  it("passes SINCH_REGION to the core, which refuses an unknown one", function()
+  it("refuses an unknown SINCH_REGION, naming the variable", function()
     local out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
       SINCH_KEY_SECRET = "s", SINCH_REGION = "mars" })
-    assert.equal('usage\tusage: config.region: unknown region "mars" (expected us, eu or br)\n',
-      out)
+    assert.equal('usage\tusage: SINCH_REGION: "mars" is not a region (us, eu, br)\n', out)
   end)
 
   it("reads SWH_RETRY_TIME as retry_time, in seconds", function()
@@ -379,34 +406,51 @@ describe("swh.client() without options", function()
     for _, bad in ipairs{ "soon", "0", "-1" } do
       out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
         SINCH_KEY_SECRET = "s", SWH_RETRY_TIME = bad })
-      assert.equal(('usage\tusage: SWH_RETRY_TIME: expected a positive number of seconds, '
-        .. 'got "%s"\n'):format(bad), out)
+      assert.equal(('usage\tusage: SWH_RETRY_TIME: "%s" is not a positive number of '
+        .. 'seconds\n'):format(bad), out)
     end
   end)
 
-  it("lists the variables it reads in swh.environment", function()
-    assert.same({ "SINCH_PROJECT_ID", "SINCH_KEY_ID", "SINCH_KEY_SECRET", "SINCH_REGION",
-      "SINCH_CONVERSATION_URL", "SINCH_AUTH_URL", "SINCH_AUTH", "SWH_RETRY_TIME" },
-      swh.environment)
-  end)
-
-  it("reads them under given options with swh._read_environment, as the swh host does",
-     function()
+  it("reads the tuning settings from SWH_* variables", function()
     local out = helper.lua([[
       local swh = require "swh"
-      local given = { region = "eu", auth = "basic" }
-      local options, missing, from = swh._read_environment(given)
-      for _, k in ipairs { "project_id", "key_id", "key_secret", "region", "base_url",
-                           "auth_url", "auth" } do
-        print(k, options[k], from[k])
-      end
-      print(table.concat(missing, ","), given.key_id, options == given)]], env{
-      SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "", SINCH_REGION = "xx",
-      SINCH_AUTH_URL = "http://127.0.0.1:1/t", SINCH_AUTH = "digest" })
-    assert.equal("project_id\tnil\tnil\nkey_id\tk\tSINCH_KEY_ID\nkey_secret\tnil\tnil\n"
-      .. "region\teu\tnil\nbase_url\tnil\tnil\n"
-      .. "auth_url\thttp://127.0.0.1:1/t\tSINCH_AUTH_URL\nauth\tbasic\tnil\n"
-      .. "SINCH_PROJECT_ID,SINCH_KEY_SECRET\tnil\tfalse\n", out)
+      local s = assert(swh.client()):settings()
+      print(s.timeout, s.retries, s.retry_time, s.concurrency, s.rate)]],
+      env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
+           SWH_TIMEOUT = "2.5", SWH_RETRIES = "3", SWH_RETRY_TIME = "4",
+           SWH_CONCURRENCY = "7", SWH_RATE = "90" })
+    assert.equal("2.5\t3\t4.0\t7\t90.0\n", out)
+    out = helper.lua(count_apps, env{ SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k",
+      SINCH_KEY_SECRET = "s", SWH_CONCURRENCY = "1.5" })
+    assert.equal('usage\tusage: SWH_CONCURRENCY: "1.5" is not an integer from 1 to 100000\n',
+      out)
+  end)
+
+  it("lists the variables it reads in swh.environment, from the core's table", function()
+    assert.same({ "SINCH_PROJECT_ID", "SINCH_KEY_ID", "SINCH_KEY_SECRET", "SINCH_REGION",
+      "SINCH_CONVERSATION_URL", "SINCH_AUTH_URL", "SINCH_AUTH", "SWH_TIMEOUT", "SWH_RETRIES",
+      "SWH_RETRY_TIME", "SWH_CONCURRENCY", "SWH_RATE" }, swh.environment)
+  end)
+
+  it("reads them under given options with swh._client, as the swh host does", function()
+    local out = helper.lua([[
+      local swh = require "swh"
+      local c, err = swh._client({ region = "eu", auth = "basic" }, nil, true)
+      print(c, err.kind, table.concat(err.missing, ","))]], env{
+      SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "", SINCH_REGION = "xx", SINCH_AUTH = "digest",
+      SINCH_AUTH_URL = "http://u:pw@127.0.0.1:1/t" })
+    -- the given region and auth win over the bad variables; the key secret is missing
+    assert.truthy(out:find("^nil\tusage\tSINCH_PROJECT_ID,SINCH_KEY_SECRET\n"), out)
+    out = helper.lua([[
+      local swh = require "swh"
+      local c = assert(swh._client({ project_id = "p", region = "eu", auth = "basic" },
+                                   { project_id = "--project" }, true))
+      local s = c:settings()
+      print(c:project_id(), c:api_host(), s.region, s.auth, s.auth_url)]], env{
+      SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s", SINCH_REGION = "xx", SINCH_AUTH = "digest",
+      SINCH_AUTH_URL = "http://u:pw@127.0.0.1:1/t" })
+    assert.equal("p\teu.conversation.api.sinch.com\teu\tbasic\t"
+      .. "http://u:[redacted]@127.0.0.1:1/t\n", out)
   end)
 end)
 

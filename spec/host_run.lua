@@ -32,11 +32,26 @@ function M.write(path, text)
   f:close()
 end
 
---- The environment prefix: SINCH_* unset unless given, plus the given variables.
+-- The variables swh reads (swh.environment, from the core's settings table), asked of the
+-- swh under test once: a sanitized build's module cannot load into this Lua.
+local variables
+local function swh_variables()
+  if not variables then
+    local pipe = assert(io.popen("env -i " .. M.quote(M.swh)
+      .. " -e 'print(table.concat(swh.environment, \" \"))'", "r"))
+    variables = {}
+    for name in pipe:read("a"):gmatch("%S+") do variables[#variables + 1] = name end
+    pipe:close()
+    assert(#variables > 0, "swh.environment is empty")
+  end
+  return variables
+end
+
+--- The environment prefix: every variable swh reads unset unless given, plus the given
+-- variables.
 local function env_prefix(env)
-  local parts = { "env", "-u SINCH_PROJECT_ID", "-u SINCH_KEY_ID", "-u SINCH_KEY_SECRET",
-                  "-u SINCH_REGION", "-u SINCH_CONVERSATION_URL", "-u SINCH_AUTH_URL",
-                  "-u SINCH_AUTH", "-u SWH_RETRY_TIME" }
+  local parts = { "env" }
+  for _, name in ipairs(swh_variables()) do parts[#parts + 1] = "-u " .. name end
   local names = {}
   for name in pairs(env or {}) do names[#names + 1] = name end
   table.sort(names)

@@ -82,13 +82,36 @@ describe("swh", function()
       assert.equal("swh: option '-e' needs an argument (Lua code)\n" .. TRY_HELP, r.err)
     end)
 
+    it("takes the tuning flags of the core's settings table to the client", function()
+      local r = run { "--sandbox", "--rate=50", "--concurrency", "3", "--timeout=2.5",
+                      "--retries=2", "--retry-time=4", "-e",
+                      "local s = client:settings() print(s.rate, s.concurrency, s.timeout, "
+                      .. "s.retries, s.retry_time)" }
+      assert.equal("", r.err)
+      assert.equal("50.0\t3\t2.5\t2\t4.0\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
     it("refuses an unknown region, auth method or a base URL that is not http(s)", function()
       local r = run { "--region=mars" }
       assert.equal(2, r.status)
       assert.equal('swh: --region: "mars" is not a region (us, eu, br)\n' .. TRY_HELP, r.err)
       r = run { "--auth", "token" }
       assert.equal(2, r.status)
-      assert.equal('swh: --auth: expected "oauth2" or "basic", got "token"\n' .. TRY_HELP, r.err)
+      -- one wording for every refused setting, wherever it came from
+      assert.equal('swh: --auth: "token" is not an auth scheme (oauth2, basic)\n' .. TRY_HELP,
+                   r.err)
+      r = run { "--rate=fast" }
+      assert.equal(2, r.status)
+      assert.equal('swh: --rate: "fast" is not a positive number\n' .. TRY_HELP, r.err)
+      r = run { "--concurrency", "0" }
+      assert.equal(2, r.status)
+      assert.equal('swh: --concurrency: "0" is not an integer from 1 to 100000\n' .. TRY_HELP,
+                   r.err)
+      r = run { "--project=.." }
+      assert.equal(2, r.status)
+      assert.equal('swh: --project: ".." cannot be an id (as a path segment it would change '
+                   .. "the request's path)\n" .. TRY_HELP, r.err)
       r = run { "--base-url=notaurl", "-e", "print('ran')" }
       assert.equal(2, r.status)
       assert.equal("", r.out)
@@ -391,7 +414,7 @@ print(arg[-1], arg[-2])
       local env = { SINCH_PROJECT_ID = "env-project", SINCH_KEY_ID = "k",
                     SINCH_KEY_SECRET = "s", SINCH_CONVERSATION_URL = "http://127.0.0.1:9",
                     SINCH_AUTH_URL = "http://127.0.0.1:9/oauth2/token" }
-      local code = "print(client.project_id, client == client)"
+      local code = "print(client:project_id(), client == client)"
       assert.equal("env-project\ttrue\n", run({ "-e", code }, { env = env }).out)
       local r = run({ "--project=flag-project", "-e", code }, { env = env })
       assert.equal("flag-project\ttrue\n", r.out)
@@ -436,10 +459,12 @@ print(arg[-1], arg[-2])
         assert.falsy(has(r.err, "hush-hush-secret"))
         return r.err
       end
-      assert.equal('swh: SINCH_AUTH: expected "oauth2" or "basic", got "Basic"' .. TRACE,
+      assert.equal('swh: SINCH_AUTH: "Basic" is not an auth scheme (oauth2, basic)' .. TRACE,
                    fails { SINCH_AUTH = "Basic" })
       assert.equal('swh: SINCH_REGION: "xx" is not a region (us, eu, br)' .. TRACE,
                    fails { SINCH_REGION = "xx" })
+      assert.equal('swh: SWH_RATE: "fast" is not a positive number' .. TRACE,
+                   fails { SWH_RATE = "fast" })
       assert.equal('swh: SINCH_CONVERSATION_URL: "ftp://example.com" is not an http:// or '
                    .. 'https:// URL' .. TRACE,
                    fails { SINCH_CONVERSATION_URL = "ftp://example.com" })
@@ -450,7 +475,7 @@ print(arg[-1], arg[-2])
                    .. 'address)' .. TRACE, fails { SINCH_CONVERSATION_URL = "http://[::1" })
       -- a flag wins over the variable, so a good flag hides a bad variable
       local r = run({ "--region=eu", "--auth=basic", "--base-url=http://127.0.0.1:9", "-e",
-                      "print(client.project_id)" },
+                      "print(client:project_id())" },
                     { env = { SINCH_PROJECT_ID = "p", SINCH_KEY_ID = "k", SINCH_KEY_SECRET = "s",
                               SINCH_REGION = "xx", SINCH_AUTH = "Basic",
                               SINCH_CONVERSATION_URL = "ftp://example.com" } })

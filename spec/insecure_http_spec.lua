@@ -37,12 +37,13 @@ print(try{ base_url = "http://u:PW-SECRET@10.1.2.3/" , auth = "basic" })
 ]])
     local why = " would travel in clear text; use https://, or set allow_insecure_http"
     local host = " is plain http:// to a host that is not loopback: "
+    -- named by the option, as every refusal of swh.client's settings is
     assert.equal(table.concat({
-      'usage: config.base_url: "http://10.1.2.3"' .. host .. "the key" .. why,
-      'usage: config.base_url: "http://api.example.com/v1"' .. host .. "the access token"
+      'usage: base_url: "http://10.1.2.3"' .. host .. "the key" .. why,
+      'usage: base_url: "http://api.example.com/v1"' .. host .. "the access token"
         .. why,
-      'usage: config.auth_url: "http://auth.example.com/t"' .. host .. "the key" .. why,
-      'usage: config.base_url: "http://u:[redacted]@10.1.2.3/"' .. host .. "the key" .. why,
+      'usage: auth_url: "http://auth.example.com/t"' .. host .. "the key" .. why,
+      'usage: base_url: "http://u:[redacted]@10.1.2.3/"' .. host .. "the key" .. why,
     }, "\n") .. "\n", out)
     assert.is_nil(out:find("SECRET", 1, true))
   end)

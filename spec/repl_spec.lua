@@ -95,12 +95,14 @@ describe("the swh REPL", function()
                   SINCH_CONVERSATION_URL = "http://u:pw-SECRET@127.0.0.1:9/api",
                   SINCH_AUTH_URL = "http://127.0.0.1:9/oauth2/token" }
     local out = h.repl({}, { "1" }, { home = home, env = env })
-    assert.truthy(has(out, "\n`client` talks to project p (http://u:••••@127.0.0.1:9/api)\n"),
-                  out)
+    -- as client:settings() gives it, masked as the core masks every URL it quotes
+    assert.truthy(has(out, "\n`client` talks to project p (http://u:[redacted]@127.0.0.1:9/api)"
+                           .. "\n"), out)
     assert.falsy(has(out, "pw-SECRET"), out)
     out = h.repl({ "--base-url=http://u:pw-SECRET@127.0.0.1:9" }, { "1" },
                  { home = home, env = env })
-    assert.truthy(has(out, "\n`client` talks to project p (http://u:••••@127.0.0.1:9)\n"), out)
+    assert.truthy(has(out, "\n`client` talks to project p (http://u:[redacted]@127.0.0.1:9)\n"),
+                  out)
     assert.falsy(has(out, "pw-SECRET"), out)
   end)
 

@@ -95,7 +95,7 @@ describe("swh --sandbox", function()
   end)
 
   it("names the demo project and points client at the emulator", function()
-    local r = run { "--sandbox", "-e", "print(client.project_id)" }
+    local r = run { "--sandbox", "-e", "print(client:project_id())" }
     assert.equal("demo-project\n", r.out)
     assert.equal(0, r.status)
   end)
@@ -103,7 +103,7 @@ describe("swh --sandbox", function()
   it("serves an empty project with --sandbox=empty, where webhooks can be created", function()
     local r = run { "--sandbox=empty", "-e", [[
 local apps = assert(client.apps:list())
-print(#apps, #assert(client.webhooks:list(apps[1].id)), client.project_id)
+print(#apps, #assert(client.webhooks:list(apps[1].id)), client:project_id())
 local made = assert(client.webhooks:create{ app_id = apps[2].id,
   target = "https://example.com/in", triggers = { "MESSAGE_INBOUND" } })
 local got = assert(client.webhooks:get(made.id))
@@ -123,7 +123,7 @@ print(got.target, got.app_id == apps[2].id, #assert(client.webhooks:list(apps[2]
     })
     local r = run { "--sandbox=" .. path, "-e", [[
 local w = assert(client.webhooks:get("01JGFJK6QF7CE9EEWZKJ309MBD"))
-print(client.project_id, w.target, w.triggers[1], w.future_field.kept)
+print(client:project_id(), w.target, w.triggers[1], w.future_field.kept)
 ]] }
     assert.equal("", r.err)
     assert.equal("from-file\thttps://example.com/filed\tOPT_IN\ttrue\n", r.out)
@@ -156,7 +156,7 @@ assert(client.webhooks:create{ app_id = apps[2].id, target = "https://example.co
     r = run { "--sandbox=" .. state, "-e", [[
 local apps = assert(client.apps:list())
 local hooks = assert(client.webhooks:list(apps[2].id))
-print(#apps, client.project_id, hooks[1].target, hooks[1].secret)
+print(#apps, client:project_id(), hooks[1].target, hooks[1].secret)
 assert(client.webhooks:delete(hooks[1].id))
 print(#assert(client.webhooks:list(apps[2].id)))
 ]] }
@@ -212,7 +212,7 @@ print(#assert(client.webhooks:list(apps[2].id)))
     local path = file("hand.json", '{"apps":[{"id":"A"}],"webhooks":[{"app_id":"A",'
                                    .. '"target":"https://example.com/h","triggers":["OPT_IN"]}]}')
     local r = run { "--sandbox=" .. path, "-e", "local w = client.webhooks:list('A')[1] "
-                    .. "print(client.project_id, w.target, #w.id)" }
+                    .. "print(client:project_id(), w.target, #w.id)" }
     assert.equal("", r.err)
     assert.equal(0, r.status)
     assert.equal("emulator-project\thttps://example.com/h\t26\n", r.out)
@@ -222,7 +222,7 @@ print(#assert(client.webhooks:list(apps[2].id)))
     local project = ("p"):rep(300)
     local path = file("long.json", { swh_snapshot = 1, project_id = project,
                                      apps = { { id = "A" } } })
-    local r = run { "--sandbox=" .. path, "-e", "print(#client.project_id, "
+    local r = run { "--sandbox=" .. path, "-e", "print(#client:project_id(), "
                     .. "#assert(client.apps:list()), #swh.load('" .. path .. "').project_id)" }
     assert.equal("", r.err)
     assert.equal(0, r.status)

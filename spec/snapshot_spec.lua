@@ -135,7 +135,7 @@ describe("swh.snapshot's concurrency", function()
     local real = helper.client(emu, { concurrency = client_concurrency })
     local in_flight, most = 0, 0
     local counting = {
-      project_id = real.project_id,
+      project_id = function() return real:project_id() end,
       apps = real.apps,
       settings = function() return real:settings() end,
       webhooks = { list = function(_, app_id)
@@ -486,7 +486,7 @@ describe("a saved snapshot", function()
     local r = h.run { "--sandbox=" .. path, "-e", ([[
       local snap = assert(swh.snapshot(client, { progress = "Snapshot" }))
       local w = assert(client.webhooks:get(%q))
-      print(client.project_id, #snap.apps, #snap.webhooks, w.target, w.secret == %q)
+      print(client:project_id(), #snap.apps, #snap.webhooks, w.target, w.secret == %q)
     ]]):format(snap.webhooks[1].id, HOOK_SECRET) }
     assert.equal("emulator-project\t3\t3\thttps://a.example.com/1\ttrue\n", r.out)
     assert.equal("Snapshot [" .. ("="):rep(30) .. "] 3/3\n", r.err)

@@ -17,11 +17,9 @@ local core = require "swh.core"
 local tasks = require "swh.tasks"
 local check = require "swh.check"
 
-local getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type =
-  getmetatable, ipairs, pairs, pcall, rawset, select, setmetatable, tostring, type
+local getmetatable, ipairs, pcall, rawset, select, setmetatable, tostring, type =
+  getmetatable, ipairs, pcall, rawset, select, setmetatable, tostring, type
 local concat = table.concat
-local getenv = os.getenv
-local huge = math.huge
 
 local M = {
   _VERSION = "swh " .. core._VERSION,
@@ -217,121 +215,91 @@ function Client:is_closed()
   return self._core:is_closed()
 end
 
---- client:settings() -> {concurrency = n, rate = r}: the requests in flight and per second
--- the client allows, its defaults applied; swh.snapshot, swh.plan and plan:apply run at its
--- concurrency unless told otherwise.
-function Client:settings()
-  check.self(self, Client, "settings", "client:settings()")
+-- The core client of a client, raising (at the script's line) on a bad self or a closed
+-- client.
+local function open_core(self, fname)
+  check.self(self, Client, fname, "client:" .. fname .. "()")
   check.open(self._core)
-  return self._core:settings()
+  return self._core
 end
 
-local function wrap(core_client, project_id)
-  local client = setmetatable({ _core = core_client, project_id = project_id }, Client)
+--- client:project_id() -> the id of the project the client works on.
+function Client:project_id()
+  return open_core(self, "project_id"):project_id()
+end
+
+--- client:api_host() -> the host of the API the client talks to, in lower case
+-- ("eu.conversation.api.sinch.com", "127.0.0.1"): what a journal records.
+function Client:api_host()
+  return open_core(self, "api_host"):api_host()
+end
+
+--- client:settings() -> the client's effective settings, defaults applied, secrets left
+-- out: {project_id, region, base_url, auth_url, auth, timeout, retries, retry_time,
+-- concurrency, rate, allow_insecure_http} (region is nil when base_url was given; URL
+-- passwords masked). swh.snapshot, swh.plan and plan:apply run at its concurrency unless
+-- told otherwise.
+function Client:settings()
+  return open_core(self, "settings"):settings()
+end
+
+--- swh.environment: the variables swh.client() reads, in the order of the core's table.
+M.environment = {}
+for _, setting in ipairs(core.settings) do
+  if setting.env then M.environment[#M.environment + 1] = setting.env end
+end
+
+local function wrap(core_client)
+  local client = setmetatable({ _core = core_client }, Client)
   client.webhooks = setmetatable({ _client = client }, Webhooks)
   client.apps = setmetatable({ _client = client }, Apps)
   return client
 end
 
--- The environment variables swh.client() reads, by option: the one list, which the swh host
--- reads too (through swh._read_environment).
-local environment = {
-  { "project_id", "SINCH_PROJECT_ID", required = true },
-  { "key_id", "SINCH_KEY_ID", required = true },
-  { "key_secret", "SINCH_KEY_SECRET", required = true },
-  { "region", "SINCH_REGION" },
-  { "base_url", "SINCH_CONVERSATION_URL" },
-  { "auth_url", "SINCH_AUTH_URL" },
-  { "auth", "SINCH_AUTH" },
-  { "retry_time", "SWH_RETRY_TIME", number = true },
-}
-M.environment = {}
-for i, e in ipairs(environment) do M.environment[i] = e[2] end
-
---- swh._read_environment([given]) -> options, missing, from
--- What swh.client() reads from the variables of swh.environment ("" counts as unset), under
--- the options already in `given` (copied, never changed): an option set there is not read.
--- `missing` lists the variables of the required options (project_id, key_id, key_secret)
--- still unset, in that order; `from` maps each option read to its variable; a number's
--- variable gives a number when it reads as one (else its text, which swh._bad_environment
--- refuses). A hook for the
--- swh host, whose flags win over the environment; swh.client() is the way for scripts.
-function M._read_environment(given)
-  local opts, missing, from = {}, {}, {}
-  for k, v in pairs(given or {}) do opts[k] = v end
-  for _, e in ipairs(environment) do
-    local option, variable = e[1], e[2]
-    if opts[option] == nil then
-      local value = getenv(variable)
-      if value ~= nil and value ~= "" then
-        if e.number and tonumber(value) then value = tonumber(value) end
-        opts[option], from[option] = value, variable
-      elseif e.required then
-        missing[#missing + 1] = variable
-      end
-    end
-  end
-  return opts, missing, from
-end
-
---- swh._bad_environment(options, from) -> message | nil
--- What is wrong with a number read by swh._read_environment (from maps options to their
--- variables), in words naming the variable: for swh.client() and the swh host alike.
-function M._bad_environment(options, from)
-  local v = options.retry_time
-  if from.retry_time and (type(v) ~= "number" or not (v > 0 and v < huge)) then
-    return ('%s: expected a positive number of seconds, got "%s"'):format(from.retry_time,
-      getenv(from.retry_time))
-  end
-  return nil
-end
-
-local function options_from_environment()
-  local opts, missing, from = M._read_environment()
-  if #missing > 0 then
-    return nil, new_error("usage", ("missing %s in the environment: set %s, or pass "
-      .. "project_id, key_id and key_secret to swh.client{…}"):format(
-        concat(missing, ", "), #missing > 1 and "them" or "it"))
-  end
-  if opts.auth ~= nil and opts.auth ~= "oauth2" and opts.auth ~= "basic" then
-    return nil, new_error("usage", ('SINCH_AUTH: expected "oauth2" or "basic", got "%s"')
-      :format(opts.auth))
-  end
-  local bad = M._bad_environment(opts, from)
-  if bad then
-    return nil, new_error("usage", bad)
-  end
-  return opts
-end
-
---- swh.client([options]) -> client | nil, err
--- Without options, reads SINCH_PROJECT_ID, SINCH_KEY_ID, SINCH_KEY_SECRET, SINCH_REGION,
--- SINCH_CONVERSATION_URL, SINCH_AUTH_URL, SINCH_AUTH and SWH_RETRY_TIME. Options:
--- project_id, key_id, key_secret, region, base_url, auth_url, auth ("oauth2" | "basic"),
--- timeout (seconds per attempt), retries (attempts in all), retry_time (seconds of
--- retrying after a first failure), concurrency (requests in flight), rate (requests per
--- second), allow_insecure_http (boolean), trace (boolean: HTTP trace on stderr, secrets
--- redacted).
-function M.client(...)
-  local opts = ...
-  if select("#", ...) == 0 or opts == nil then
-    local err
-    opts, err = options_from_environment()
-    if not opts then
-      return nil, err
-    end
-  elseif type(opts) ~= "table" then
-    check.argerror(1, "client", "options table expected, got " .. type(opts))
-  end
-  -- The core reads the table strictly; its message names the option.
-  local ok, core_client, err = pcall(core.client, opts)
+--- swh._client(options, from, environment) -> client | nil, err
+-- swh.client for the swh host: `from` maps options to the flags they came from (so that
+-- the core's messages name "--base-url"), and with `environment` the settings options do
+-- not give are read from their variables (the core's settings table: SINCH_REGION, ...).
+-- Credentials missing from both give an err of kind usage whose `missing` lists their
+-- variables. A bad option raises, as in swh.client.
+function M._client(opts, from, environment)
+  local ok, core_client, err = pcall(core.client, opts, from, environment)
   if not ok then
     check.raise(check.renamed(tostring(core_client), "client"))
   end
   if not core_client then
     return nil, err
   end
-  return wrap(core_client, opts.project_id)
+  return wrap(core_client)
+end
+
+--- swh.client([options]) -> client | nil, err
+-- Without options, reads the environment: SINCH_PROJECT_ID, SINCH_KEY_ID, SINCH_KEY_SECRET,
+-- SINCH_REGION, SINCH_CONVERSATION_URL, SINCH_AUTH_URL, SINCH_AUTH, SWH_TIMEOUT,
+-- SWH_RETRIES, SWH_RETRY_TIME, SWH_CONCURRENCY, SWH_RATE ("" counts as unset). Options:
+-- project_id, key_id, key_secret, region, base_url, auth_url, auth ("oauth2" | "basic"),
+-- timeout (seconds per attempt), retries (attempts in all), retry_time (seconds of
+-- retrying after a first failure), concurrency (requests in flight), rate (requests per
+-- second), allow_insecure_http (boolean), trace (boolean: HTTP trace on stderr, secrets
+-- redacted). The names, variables and allowed values are the core's one table
+-- (src/core/swh_settings.c), which checks every value in the same words wherever it came
+-- from.
+function M.client(...)
+  local opts = ...
+  local environment = select("#", ...) == 0 or opts == nil
+  if environment then
+    opts = {}
+  elseif type(opts) ~= "table" then
+    check.argerror(1, "client", "options table expected, got " .. type(opts))
+  end
+  local client, err = M._client(opts, nil, environment)
+  if not client and err.missing then
+    local missing = err.missing
+    return nil, new_error("usage", ("missing %s in the environment: set %s, or pass "
+      .. "project_id, key_id and key_secret to swh.client{…}"):format(
+        concat(missing, ", "), #missing > 1 and "them" or "it"))
+  end
+  return client, err
 end
 
 return M

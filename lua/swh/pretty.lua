@@ -1,7 +1,8 @@
 --- swh.pretty: readable printing of webhooks, apps, errors and plain Lua values, as the swh
--- REPL shows them. Secrets (`secret`, `client_secret`, `key_secret`, tokens, passwords) are
--- shown as "••••" unless the caller asks for them with `{ secrets = true }`, and so is the
--- password of a URL's userinfo anywhere in the text ("https://user:••••@host/path").
+-- REPL shows them. Secrets (every key the core's swh_is_secret_key names: `secret`,
+-- `client_secret`, `key_secret`, tokens, passwords, ...) are shown as "••••" unless the
+-- caller asks for them with `{ secrets = true }`, and so is the password of a URL's
+-- userinfo anywhere in the text ("https://user:••••@host/path").
 --
 --   local pretty = require "swh.pretty"
 --   print(pretty.format(webhook))                 -- a block, secret masked
@@ -14,40 +15,24 @@ local format, rep = string.format, string.rep
 local math_type = math.type
 
 -- JSON null is swh.core's (the same value as cjson.null), so lua-cjson is not needed here.
-local json_null = require("swh.core").null
+local core = require "swh.core"
+local json_null = core.null
+local core_mask_urls = core.mask_urls
 local check = require "swh.check"
 
 local pretty = { _VERSION = "0.1.0", MASK = "••••" }
 
 local MAX_DEPTH = 12
 
-local SECRET_NAMES = {
-  secret = true, client_secret = true, key_secret = true, password = true,
-  token = true, access_token = true, refresh_token = true, id_token = true,
-}
+--- Whether a field of this name holds a secret: the core's one predicate (swh_is_secret_key:
+-- authorization, *secret*, *password*, a last word ending in token, api_key, ...), which the
+-- -v trace uses too.
+pretty.is_secret_key = core.is_secret_key
 
---- Whether a field of this name holds a secret.
-function pretty.is_secret_key(key)
-  if type(key) ~= "string" then return false end
-  if SECRET_NAMES[key] then return true end
-  return key:find("_secret$") ~= nil or key:find("_token$") ~= nil
-      or key:find("_password$") ~= nil
-end
-
--- The authority of a URL, "user:password@host:port", as it appears in running text: up to the
--- path, query, fragment, whitespace or a quote. Its userinfo ends at the last "@".
-local function mask_authority(scheme, authority)
-  local at = authority:match("^.*()@")
-  if not at then return nil end
-  local colon = authority:find(":", 1, true)
-  if not colon or colon > at or colon + 1 == at then return nil end
-  return scheme .. authority:sub(1, colon) .. pretty.MASK .. authority:sub(at)
-end
-
---- s with the password of every URL userinfo in it replaced by the mask:
--- "https://user:pw@example.com/h" becomes "https://user:••••@example.com/h".
+--- s with the password of every URL userinfo in it replaced by the mask, as the core masks
+-- the trace's: "https://user:pw@example.com/h" becomes "https://user:••••@example.com/h".
 function pretty.mask_urls(s)
-  return (s:gsub("(%a[%w+.%-]*://)([^/?#%s\"'<>]*)", mask_authority))
+  return core_mask_urls(s, pretty.MASK)
 end
 
 local OPTIONS = { secrets = check.BOOLEAN }

@@ -106,7 +106,7 @@ function M.snapshot(client, opts)
   end
   return setmetatable({
     swh_snapshot = 1,
-    project_id = client.project_id,
+    project_id = client:project_id(),
     apps = apps,
     webhooks = webhooks,
   }, core.object_mt)

@@ -12,8 +12,8 @@
 -- (itself journalled, resumable and undoable). Its desired state is a snapshot of the apps
 -- the run touched, their live webhooks with the changes reverted.
 local core = require "swh.core"
-local journal = require "swh.journal"
-local values = require "swh.values"
+local journal = require "swh.plan.journal"
+local values = require "swh.plan.values"
 
 local error, ipairs, setmetatable, tostring, type =
   error, ipairs, setmetatable, tostring, type
@@ -65,9 +65,9 @@ function M.undo(path, client, opts)
   local force = opts and opts.force == true
   local data, err = journal.read(path)
   if not data then return nil, err end
-  if data.header.project_id ~= client.project_id then
+  if data.header.project_id ~= client:project_id() then
     return nil, journal.failure(("%s: the journal is of project %s, the client's is %s")
-      :format(path, data.header.project_id, tostring(client.project_id)))
+      :format(path, data.header.project_id, tostring(client:project_id())))
   end
   local snap
   snap, err = require("swh.snapshot").snapshot(client)

@@ -61,7 +61,7 @@ local client = assert(swh.client { project_id = "bench-project", key_id = "k", k
 if mode == "write" then
   local steps = plan_steps()
   local j <close> = assert(journal.create(path, { project_id = "bench-project",
-                                                  api_host = client._core:api_host(),
+                                                  api_host = client:api_host(),
                                                   steps = steps }))
   for i = 1, #steps do
     assert(j:write { step = i, state = "sent" })

@@ -37,20 +37,20 @@ static void test_the_retry_decision(void **state) {
   (void)state;
   swh_retry_budget budget = {.attempts = 4, .time_ms = 1000};
   double first = 0, delay = 300;
-  assert_int_equal(swh_retry_decide(&budget, 1, &first, 5000, &delay, false), SWH_RETRY_AGAIN);
+  assert_int_equal(swhi_retry_decide(&budget, 1, &first, 5000, &delay, false), SWH_RETRY_AGAIN);
   assert_true(first == 5000); /* the series starts at its first failure */
   assert_true(delay == 300);
   delay = 700;
-  assert_int_equal(swh_retry_decide(&budget, 2, &first, 5600, &delay, false), SWH_RETRY_AGAIN);
+  assert_int_equal(swhi_retry_decide(&budget, 2, &first, 5600, &delay, false), SWH_RETRY_AGAIN);
   assert_true(delay == 400); /* cut to end with the budget: one last attempt then */
   delay = 700;
-  assert_int_equal(swh_retry_decide(&budget, 2, &first, 5600, &delay, true),
+  assert_int_equal(swhi_retry_decide(&budget, 2, &first, 5600, &delay, true),
                    SWH_RETRY_NO_TIME_LEFT); /* a Retry-After past the budget */
   delay = 10;
-  assert_int_equal(swh_retry_decide(&budget, 3, &first, 6000, &delay, false),
+  assert_int_equal(swhi_retry_decide(&budget, 3, &first, 6000, &delay, false),
                    SWH_RETRY_NO_TIME_LEFT);
   first = 5000;
-  assert_int_equal(swh_retry_decide(&budget, 4, &first, 5001, &delay, false),
+  assert_int_equal(swhi_retry_decide(&budget, 4, &first, 5001, &delay, false),
                    SWH_RETRY_NO_ATTEMPTS_LEFT);
 }
 

@@ -33,7 +33,7 @@ static void read_success(swh_op op, const char *body, size_t len) {
   json_t *result = NULL;
   swh_error err;
   swh_error_init(&err);
-  swh_status status = swh_answer_parse_success(op, &t, &result, &err);
+  swh_status status = swhi_answer_parse_success(op, &t, &result, &err);
   if (status == SWH_OK) {
     bool list = op == SWH_OP_WEBHOOKS_LIST || op == SWH_OP_APPS_LIST;
     FUZZ_EXPECT(list ? json_is_array(result) : json_is_object(result), "the op's result kind");

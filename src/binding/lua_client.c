@@ -15,9 +15,10 @@
  *
  * No Lua is ever called from the core or from curl: the trace callback writes to stderr.
  */
-#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <lauxlib.h>
@@ -25,6 +26,8 @@
 
 #include "binding_internal.h"
 #include "swh_client.h"
+#include "swh_settings.h"
+#include "swh_url.h"
 
 typedef struct lua_client {
   swh_client *client; /* NULL: closed */
@@ -39,37 +42,14 @@ typedef struct lua_call {
 
 /* ---- options ---- */
 
-typedef enum {
-  OPT_STRING,
-  OPT_POSITIVE_NUMBER,
-  OPT_POSITIVE_INTEGER,
-  OPT_BOOLEAN,
-  OPT_TRACE, /* a boolean that sets the trace function */
-  OPT_AUTH
-} opt_type;
+/* The options of swh.client are the settings of the core's table (swh_settings.c), checked
+   there, in its words; only trace is the binding's own. */
+#define OPTION_COUNT (SWHI_SETTING_COUNT + 1)
+#define TRACE_OPTION SWHI_SETTING_COUNT
 
-/* Each option and the field of swh_config it sets, whose C type its opt_type gives. */
-static const struct {
-  const char *name;
-  opt_type type;
-  size_t offset;
-} options[] = {
-    {"project_id", OPT_STRING, offsetof(swh_config, project_id)},
-    {"key_id", OPT_STRING, offsetof(swh_config, key_id)},
-    {"key_secret", OPT_STRING, offsetof(swh_config, key_secret)},
-    {"region", OPT_STRING, offsetof(swh_config, region)},
-    {"base_url", OPT_STRING, offsetof(swh_config, base_url)},
-    {"auth_url", OPT_STRING, offsetof(swh_config, auth_url)},
-    {"auth", OPT_AUTH, offsetof(swh_config, auth)},
-    {"timeout", OPT_POSITIVE_NUMBER, offsetof(swh_config, timeout)},
-    {"retries", OPT_POSITIVE_INTEGER, offsetof(swh_config, retries)},
-    {"retry_time", OPT_POSITIVE_NUMBER, offsetof(swh_config, retry_time)},
-    {"concurrency", OPT_POSITIVE_INTEGER, offsetof(swh_config, concurrency)},
-    {"rate", OPT_POSITIVE_NUMBER, offsetof(swh_config, rate)},
-    {"allow_insecure_http", OPT_BOOLEAN, offsetof(swh_config, allow_insecure_http)},
-    {"trace", OPT_TRACE, offsetof(swh_config, trace)},
-};
-#define OPTION_COUNT (sizeof options / sizeof options[0])
+static const char *option_name(size_t i) {
+  return i == TRACE_OPTION ? "trace" : swhi_setting_at((swhi_setting_id)i)->name;
+}
 
 static void trace_to_stderr(void *user, const char *line) {
   size_t len = strlen(line);
@@ -83,15 +63,41 @@ static int option_error(lua_State *L, int arg, const char *name, const char *exp
                                                luaL_typename(L, -1)));
 }
 
+/* Raises err's message (a value the settings table refused) as argument arg's error. */
+static int setting_error(lua_State *L, int arg, swh_error *err) {
+  lua_pushstring(L, err->message);
+  swh_error_clear(err);
+  return luaL_argerror(L, arg, lua_tostring(L, -1));
+}
+
 /* Checks the value on top of the stack for option i and stores it into config. */
 static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
-  const char *name = options[i].name;
-  char *field = (char *)config + options[i].offset;
-  switch (options[i].type) {
-  case OPT_STRING: {
-    if (lua_type(L, -1) != LUA_TSTRING) {
-      option_error(L, arg, name, "a string");
+  const char *name = option_name(i);
+  if (i == TRACE_OPTION) {
+    if (!lua_isboolean(L, -1)) option_error(L, arg, name, "a boolean");
+    if (lua_toboolean(L, -1)) config->trace = trace_to_stderr;
+    return;
+  }
+  swhi_setting_id id = (swhi_setting_id)i;
+  swh_error err;
+  swh_error_init(&err);
+  swh_status status;
+  switch (swhi_setting_at(id)->kind) {
+  case SWHI_KIND_BOOLEAN:
+    if (!lua_isboolean(L, -1)) option_error(L, arg, name, "a boolean");
+    *(bool *)((char *)config + swhi_setting_at(id)->offset) = lua_toboolean(L, -1);
+    return;
+  case SWHI_KIND_SECONDS:
+  case SWHI_KIND_NUMBER:
+  case SWHI_KIND_COUNT:
+    if (lua_type(L, -1) != LUA_TNUMBER) {
+      option_error(L, arg, name,
+                   swhi_setting_at(id)->kind == SWHI_KIND_COUNT ? "an integer" : "a number");
     }
+    status = swhi_setting_set_number(id, name, (double)lua_tonumber(L, -1), config, &err);
+    break;
+  default: {
+    if (lua_type(L, -1) != LUA_TSTRING) option_error(L, arg, name, "a string");
     /* Borrowed from the option table, which stays on the stack until swh_client_new has
        copied it. The core takes C strings: one cut at a NUL would be another project, key
        or URL (the value is not quoted: it may be a secret). */
@@ -101,78 +107,25 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
       luaL_argerror(L, arg, lua_pushfstring(L, "%s: contains a NUL byte, which would cut it "
                                             "short", name));
     }
-    *(const char **)field = s;
-    break;
+    status = swhi_setting_parse(id, name, s, config, &err);
   }
-  case OPT_AUTH: {
-    const char *s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    if (s && strcmp(s, "oauth2") == 0) {
-      *(swh_auth *)field = SWH_AUTH_OAUTH2;
-    } else if (s && strcmp(s, "basic") == 0) {
-      *(swh_auth *)field = SWH_AUTH_BASIC;
-    } else if (s) {
-      luaL_argerror(L, arg, lua_pushfstring(L, "auth: expected \"oauth2\" or \"basic\", got \"%s\"", s));
-    } else {
-      option_error(L, arg, name, "\"oauth2\" or \"basic\"");
-    }
-    break;
   }
-  case OPT_POSITIVE_NUMBER: {
-    if (lua_type(L, -1) != LUA_TNUMBER) {
-      option_error(L, arg, name, "a number");
-    }
-    double d = (double)lua_tonumber(L, -1);
-    if (!(d > 0) || !isfinite(d)) {
-      luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected a positive number, got %f", name,
-                                            (lua_Number)d));
-    }
-    *(double *)field = d;
-    break;
-  }
-  case OPT_POSITIVE_INTEGER: {
-    if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1)) { /* retries = 1.5 */
-      luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected an integer, got %f", name,
-                                            lua_tonumber(L, -1)));
-    }
-    if (!lua_isinteger(L, -1)) {
-      option_error(L, arg, name, "an integer");
-    }
-    lua_Integer n = lua_tointeger(L, -1);
-    if (n < 1 || n > 100000) {
-      luaL_argerror(L, arg, lua_pushfstring(L, "%s: expected an integer from 1 to 100000, got %I",
-                                            name, n));
-    }
-    *(int *)field = (int)n;
-    break;
-  }
-  case OPT_BOOLEAN:
-    if (!lua_isboolean(L, -1)) {
-      option_error(L, arg, name, "a boolean");
-    }
-    *(bool *)field = lua_toboolean(L, -1);
-    break;
-  case OPT_TRACE:
-    if (!lua_isboolean(L, -1)) {
-      option_error(L, arg, name, "a boolean");
-    }
-    if (lua_toboolean(L, -1)) {
-      *(swh_trace_fn **)field = trace_to_stderr;
-    }
-    break;
-  }
+  if (status != SWH_OK) setting_error(L, arg, &err);
 }
 
 /* Raises for the unknown option key: the closest known one if any is close, and the list. */
 static int unknown_option(lua_State *L, int arg, const char *key) {
   const char *names[OPTION_COUNT];
-  for (size_t i = 0; i < OPTION_COUNT; i++) names[i] = options[i].name;
+  for (size_t i = 0; i < OPTION_COUNT; i++) names[i] = option_name(i);
   return luaL_argerror(L, arg, swh_lua_unknown_option(L, key, names, OPTION_COUNT));
 }
 
-/* Reads the option table at arg strictly into config: raises on an unknown key, a value of
-   the wrong type and a missing required key. */
-static void read_options(lua_State *L, int arg, swh_config *config) {
+/* Reads the option table at arg strictly into config: raises on an unknown key or a value
+   refused. given[i] says which options were there. */
+static void read_options(lua_State *L, int arg, swh_config *config,
+                         bool given[SWHI_SETTING_COUNT]) {
   memset(config, 0, sizeof *config);
+  memset(given, 0, SWHI_SETTING_COUNT * sizeof *given);
   lua_pushnil(L);
   while (lua_next(L, arg) != 0) { /* ..., key, value */
     if (lua_type(L, -2) != LUA_TSTRING) {
@@ -181,22 +134,32 @@ static void read_options(lua_State *L, int arg, swh_config *config) {
     }
     const char *key = lua_tostring(L, -2);
     size_t i = 0;
-    while (i < OPTION_COUNT && strcmp(options[i].name, key) != 0) {
+    while (i < OPTION_COUNT && strcmp(option_name(i), key) != 0) {
       i++;
     }
     if (i == OPTION_COUNT) {
       unknown_option(L, arg, key);
     }
     read_option(L, arg, i, config);
+    if (i < SWHI_SETTING_COUNT) given[i] = true;
     lua_pop(L, 1); /* ..., key */
   }
-  const char *missing = !config->project_id ? "project_id"
-                        : !config->key_id   ? "key_id"
-                        : !config->key_secret ? "key_secret"
-                                              : NULL;
-  if (missing) {
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s: required, a string", missing));
+}
+
+/* Pushes the error of a client that cannot be made from the environment; when credentials
+   are missing, err.missing lists their variables, for the caller to say how to set them. */
+static void push_environment_error(lua_State *L, swh_error *err, unsigned missing) {
+  swh_error_push(L, err); /* ..., err */
+  if (!missing) return;
+  lua_newtable(L); /* ..., err, missing */
+  int n = 0;
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++) {
+    if (missing & (1u << id)) {
+      lua_pushstring(L, swhi_setting_at(id)->env);
+      lua_rawseti(L, -2, ++n);
+    }
   }
+  lua_setfield(L, -2, "missing"); /* ..., err */
 }
 
 /* ---- client ---- */
@@ -213,28 +176,56 @@ static lua_client *check_open_client(lua_State *L, int idx) {
   return c;
 }
 
-/* core.client(options) -> client | nil, err. Raises on misuse of the option table. */
+/* core.client(options [, from [, environment]]) -> client | nil, err. Raises on misuse of
+   the option table. from maps options to where they came from ({base_url = "--base-url"}),
+   for the messages of the core; with environment, the settings options do not give are read
+   from their variables (SINCH_REGION, ...), and a bad or missing one is nil, err. */
 static int client_new(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  lua_client *c = lua_newuserdatauv(L, sizeof *c, 2); /* opts, client */
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  bool environment = lua_toboolean(L, 3);
+  lua_settop(L, 2);
+  lua_client *c = lua_newuserdatauv(L, sizeof *c, 1); /* opts, from, client */
   c->client = NULL;                                  /* born closed */
   luaL_setmetatable(L, SWH_CLIENT_MT);
-  lua_newtable(L); /* opts, client, calls */
-  lua_newtable(L); /* opts, client, calls, mt */
+  lua_newtable(L); /* opts, from, client, calls */
+  lua_newtable(L); /* opts, from, client, calls, mt */
   lua_pushliteral(L, "v");
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
-  lua_setiuservalue(L, 2, 1); /* opts, client */
+  lua_setiuservalue(L, 3, 1); /* opts, from, client */
 
   swh_config config;
-  read_options(L, 1, &config);
-  lua_pushstring(L, config.project_id); /* opts, client, project */
-  lua_setiuservalue(L, 2, 2);
-
+  bool given[SWHI_SETTING_COUNT];
+  const char *sources[SWHI_SETTING_COUNT] = {0};
+  read_options(L, 1, &config, given);
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT && lua_istable(L, 2); id++) {
+    if (lua_getfield(L, 2, swhi_setting_at(id)->name) == LUA_TSTRING) { /* ..., source */
+      sources[id] = lua_tostring(L, -1); /* kept alive by from, on the stack */
+    }
+    lua_pop(L, 1);
+  }
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++) {
+    if (given[id] && !sources[id]) sources[id] = swhi_setting_at(id)->name; /* an option */
+  }
   swh_error err;
   swh_error_init(&err);
-  swh_client *client = swh_client_new(&config, &err);
+  if (environment) {
+    unsigned missing = 0;
+    if (swhi_settings_read_environment(&config, given, sources, &missing, &err) != SWH_OK) {
+      lua_pushnil(L);
+      push_environment_error(L, &err, missing);
+      return 2;
+    }
+  } else {
+    for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++) {
+      if (swhi_setting_at(id)->required && !given[id]) {
+        luaL_argerror(L, 1, lua_pushfstring(L, "%s: required, a string",
+                                            swhi_setting_at(id)->name));
+      }
+    }
+  }
+  swh_client *client = swhi_client_new(&config, sources, &err);
   if (!client) {
     lua_pushnil(L);
     swh_error_push(L, &err);
@@ -263,17 +254,49 @@ static int client_api_host(lua_State *L) {
   return 1;
 }
 
-/* client:settings() -> {concurrency = n, rate = r}: the limits the client paces its requests
-   by, defaults applied (requests in flight, requests per second). */
+/* client:project_id() -> the project the client works on. */
+static int client_project_id(lua_State *L) {
+  lua_pushstring(L, swh_client_project_id(check_open_client(L, 1)->client));
+  return 1;
+}
+
+/* Sets field name of the table on top to url, its password masked. */
+static void set_masked_url(lua_State *L, const char *name, const char *url) {
+  char *masked = url ? swhi_url_mask(url, SWHI_REDACTED) : NULL;
+  if (url && !masked) luaL_error(L, "not enough memory");
+  lua_pushstring(L, masked); /* ..., t, url | nil */
+  free(masked);
+  lua_setfield(L, -2, name);
+}
+
+/* client:settings() -> the effective settings, defaults applied, secrets left out:
+   {project_id, region, base_url, auth_url, auth, timeout, retries, retry_time, concurrency,
+   rate, allow_insecure_http}; region is nil when base_url was given, URLs have their
+   password masked. */
 static int client_settings(lua_State *L) {
-  int concurrency;
-  double rate;
-  swh_client_limits(check_open_client(L, 1)->client, &concurrency, &rate);
-  lua_createtable(L, 0, 2);
-  lua_pushinteger(L, concurrency);
+  swh_config config;
+  swhi_client_settings(check_open_client(L, 1)->client, &config);
+  lua_createtable(L, 0, 11);
+  lua_pushstring(L, config.project_id);
+  lua_setfield(L, -2, "project_id");
+  lua_pushstring(L, config.region);
+  lua_setfield(L, -2, "region");
+  set_masked_url(L, "base_url", config.base_url);
+  set_masked_url(L, "auth_url", config.auth_url);
+  lua_pushstring(L, swhi_setting_at(SWHI_SETTING_AUTH)->choices[config.auth]);
+  lua_setfield(L, -2, "auth");
+  lua_pushnumber(L, config.timeout);
+  lua_setfield(L, -2, "timeout");
+  lua_pushinteger(L, config.retries);
+  lua_setfield(L, -2, "retries");
+  lua_pushnumber(L, config.retry_time);
+  lua_setfield(L, -2, "retry_time");
+  lua_pushinteger(L, config.concurrency);
   lua_setfield(L, -2, "concurrency");
-  lua_pushnumber(L, rate);
+  lua_pushnumber(L, config.rate);
   lua_setfield(L, -2, "rate");
+  lua_pushboolean(L, config.allow_insecure_http);
+  lua_setfield(L, -2, "allow_insecure_http");
   return 1;
 }
 
@@ -282,8 +305,7 @@ static int client_tostring(lua_State *L) {
   if (!c->client) {
     lua_pushliteral(L, "swh.client (closed)");
   } else {
-    lua_getiuservalue(L, 1, 2); /* client, project */
-    lua_pushfstring(L, "swh.client (%s)", lua_tostring(L, -1));
+    lua_pushfstring(L, "swh.client (%s)", swh_client_project_id(c->client));
   }
   return 1;
 }
@@ -450,6 +472,7 @@ void swh_client_open(lua_State *L) {
       {"start", client_start},         {"step", client_step}, {"next_done", client_next_done},
       {"close", client_close},         {"is_closed", client_is_closed},
       {"api_host", client_api_host},   {"settings", client_settings},
+      {"project_id", client_project_id},
       {NULL, NULL}};
   static const luaL_Reg client_meta[] = {{"__gc", client_close},
                                          {"__close", client_close},

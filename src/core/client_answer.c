@@ -1,7 +1,7 @@
 /* client_answer: the result, the transport error and the retry delay of a transfer. */
 #include "client_answer.h"
 
-swh_status swh_answer_parse_success(swh_op op, const swh_transfer *t, json_t **result,
+swh_status swhi_answer_parse_success(swh_op op, const swh_transfer *t, json_t **result,
                                     swh_error *err) {
   json_error_t jerr;
   json_t *answer = json_loadb(t->data ? t->data : "", t->len, JSON_DECODE_ANY, &jerr);
@@ -34,31 +34,31 @@ swh_status swh_answer_parse_success(swh_op op, const swh_transfer *t, json_t **r
   return SWH_OK;
 }
 
-const char *swh_answer_transport_detail(const swh_transfer *t, CURLcode code) {
+const char *swhi_answer_transport_detail(const swh_transfer *t, CURLcode code) {
   /* libcurl's own words for our refusal of its resend ("operation aborted by pre-request
      callback") would say nothing to the reader */
-  if (swh_transfer_resend_refused(t, code))
+  if (swhi_transfer_resend_refused(t, code))
     return "the connection closed before the answer came";
   return t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
 }
 
-bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error *err) {
+bool swhi_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error *err) {
   if (t->too_big) {
     swh_error_set(err, SWH_ERR_PROTOCOL, "the answer was larger than %u bytes",
                   (unsigned)SWH_ANSWER_MAX);
     err->retryable = false;
     return true;
   }
-  if (swh_transfer_header_too_large(t, code)) {
+  if (swhi_transfer_header_too_large(t, code)) {
     swh_error_set(err, SWH_ERR_PROTOCOL,
                   "the answer's headers were too large (libcurl takes at most 100 KB in a "
                   "header)");
     return true;
   }
-  const char *detail = swh_answer_transport_detail(t, code);
+  const char *detail = swhi_answer_transport_detail(t, code);
   if (code == CURLE_OPERATION_TIMEDOUT)
     swh_error_set(err, SWH_ERR_TIMEOUT, "no answer in time: %s", detail);
-  else if (swh_transfer_tls_refused(code))
+  else if (swhi_transfer_tls_refused(code))
     swh_error_set(err, SWH_ERR_TLS, "%s", detail);
   else if (t->out_of_memory)
     swh_error_set(err, SWH_ERR_MEMORY, "out of memory storing the answer");
@@ -68,13 +68,13 @@ bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error 
     swh_error_set(err, SWH_ERR_NETWORK, "%s", detail);
   /* A connect that failed when libcurl reconnected to resend (sends > 0) follows a send
      that may have been applied. */
-  return !swh_transfer_failed_before_sending(code) || t->sends > 0;
+  return !swhi_transfer_failed_before_sending(code) || t->sends > 0;
 }
 
-double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm) {
+double swhi_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm) {
   *firm = t->status == 429 && t->retry_after_ms >= 0;
   if (*firm)
     return t->retry_after_ms > SWH_RETRY_AFTER_MAX_MS ? SWH_RETRY_AFTER_MAX_MS
                                                       : t->retry_after_ms;
-  return swh_backoff_ms(rng, attempt);
+  return swhi_backoff_ms(rng, attempt);
 }

@@ -23,12 +23,12 @@
  * filled (SWH_ERR_PROTOCOL, never quoting the body, or SWH_ERR_MEMORY) and *result holds
  * nothing for the caller to free.
  */
-swh_status swh_answer_parse_success(swh_op op, const swh_transfer *t, json_t **result,
+swh_status swhi_answer_parse_success(swh_op op, const swh_transfer *t, json_t **result,
                                     swh_error *err);
 
 /* What went wrong with a transfer that got no answer, in words for a message or the trace:
    curl's error text, or what our refusal of libcurl's resend means. */
-const char *swh_answer_transport_detail(const swh_transfer *t, CURLcode code);
+const char *swhi_answer_transport_detail(const swh_transfer *t, CURLcode code);
 
 /*
  * Fills err for a transfer that got no HTTP answer (code is curl's result): kind timeout,
@@ -36,11 +36,11 @@ const char *swh_answer_transport_detail(const swh_transfer *t, CURLcode code);
  * SWH_ANSWER_MAX or a header past libcurl's limit (those three not retryable). Returns
  * whether the request may have been applied.
  */
-bool swh_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error *err);
+bool swhi_answer_transport_error(const swh_transfer *t, CURLcode code, swh_error *err);
 
 /* Milliseconds to wait before attempt + 1: a 429's Retry-After (clamped to
    SWH_RETRY_AFTER_MAX_MS) when it sent one (*firm is then true), else back-off with full
    jitter from rng. */
-double swh_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm);
+double swhi_answer_retry_delay(swh_rng *rng, const swh_transfer *t, int attempt, bool *firm);
 
 #endif

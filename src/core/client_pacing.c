@@ -6,13 +6,13 @@
 
 #include <openssl/rand.h>
 
-double swh_now_ms(void) {
+double swhi_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
-void swh_bucket_init(swh_bucket *bucket, double rate, double capacity, double now_ms) {
+void swhi_bucket_init(swh_bucket *bucket, double rate, double capacity, double now_ms) {
   bucket->rate = rate;
   bucket->ceiling = rate;
   bucket->capacity = capacity < 1.0 ? 1.0 : capacity;
@@ -34,7 +34,7 @@ static void bucket_refill(swh_bucket *bucket, double now_ms) {
   bucket->last_ms = now_ms;
 }
 
-void swh_bucket_slow_down(swh_bucket *bucket, double now_ms) {
+void swhi_bucket_slow_down(swh_bucket *bucket, double now_ms) {
   if (bucket->slowed_ms >= 0 && now_ms - bucket->slowed_ms < SWH_RATE_CUT_EVERY_MS) return;
   bucket_refill(bucket, now_ms); /* the time before the cut ran at the old rate */
   bucket->slowed_ms = now_ms;
@@ -43,29 +43,29 @@ void swh_bucket_slow_down(swh_bucket *bucket, double now_ms) {
   if (bucket->rate < floor) bucket->rate = floor;
 }
 
-int swh_bucket_take(swh_bucket *bucket, double now_ms) {
+int swhi_bucket_take(swh_bucket *bucket, double now_ms) {
   bucket_refill(bucket, now_ms);
   if (bucket->tokens < 1.0) return 0;
   bucket->tokens -= 1.0;
   return 1;
 }
 
-double swh_bucket_wait_ms(swh_bucket *bucket, double now_ms) {
+double swhi_bucket_wait_ms(swh_bucket *bucket, double now_ms) {
   bucket_refill(bucket, now_ms);
   if (bucket->tokens >= 1.0) return 0.0;
   return (1.0 - bucket->tokens) * 1000.0 / bucket->rate;
 }
 
-void swh_rng_seed(swh_rng *rng) {
+void swhi_rng_seed(swh_rng *rng) {
   uint64_t seed = 0;
   if (RAND_bytes((unsigned char *)&seed, sizeof seed) != 1 || seed == 0) {
     /* Jitter only spreads retries apart; a weak seed is harmless, a zero one is stuck. */
-    seed = (uint64_t)(swh_now_ms() * 1000.0) ^ (uint64_t)(uintptr_t)rng;
+    seed = (uint64_t)(swhi_now_ms() * 1000.0) ^ (uint64_t)(uintptr_t)rng;
   }
   rng->state = seed ? seed : 0x9E3779B97F4A7C15ull;
 }
 
-double swh_rng_unit(swh_rng *rng) {
+double swhi_rng_unit(swh_rng *rng) {
   uint64_t x = rng->state;
   x ^= x >> 12;
   x ^= x << 25;
@@ -74,14 +74,14 @@ double swh_rng_unit(swh_rng *rng) {
   return (double)((x * 0x2545F4914F6CDD1Dull) >> 11) / 9007199254740992.0; /* 2^53 */
 }
 
-double swh_backoff_ms(swh_rng *rng, int attempt) {
+double swhi_backoff_ms(swh_rng *rng, int attempt) {
   double ceiling = SWH_BACKOFF_BASE_MS;
   for (int i = 1; i < attempt && ceiling < SWH_BACKOFF_CAP_MS; i++) ceiling *= 2.0;
   if (ceiling > SWH_BACKOFF_CAP_MS) ceiling = SWH_BACKOFF_CAP_MS;
-  return swh_rng_unit(rng) * ceiling;
+  return swhi_rng_unit(rng) * ceiling;
 }
 
-swh_retry_verdict swh_retry_decide(const swh_retry_budget *budget, int attempts,
+swh_retry_verdict swhi_retry_decide(const swh_retry_budget *budget, int attempts,
                                    double *first_failure_ms, double now_ms, double *delay_ms,
                                    bool firm) {
   if (*first_failure_ms <= 0) *first_failure_ms = now_ms;

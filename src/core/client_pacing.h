@@ -10,10 +10,10 @@
 #include <stdint.h>
 
 /* Milliseconds on a monotonic clock (never jumps with the wall clock). */
-double swh_now_ms(void);
+double swhi_now_ms(void);
 
 /* A token bucket: `rate` tokens per second, holding at most `capacity`. The rate adapts to
-   the server: a 429 cuts it (swh_bucket_slow_down), and it climbs back to `ceiling`, the rate
+   the server: a 429 cuts it (swhi_bucket_slow_down), and it climbs back to `ceiling`, the rate
    asked for, a little every second, so a client set above a busier project's share settles
    near that share instead of spending requests on 429s. */
 typedef struct swh_bucket {
@@ -36,16 +36,16 @@ typedef struct swh_bucket {
 #define SWH_RATE_CUT_EVERY_MS 250.0
 
 /* A full bucket, so a burst of `capacity` requests goes out at once. */
-void swh_bucket_init(swh_bucket *bucket, double rate, double capacity, double now_ms);
+void swhi_bucket_init(swh_bucket *bucket, double rate, double capacity, double now_ms);
 
 /* The server answered 429 at now_ms: cuts the rate (see SWH_RATE_CUT). */
-void swh_bucket_slow_down(swh_bucket *bucket, double now_ms);
+void swhi_bucket_slow_down(swh_bucket *bucket, double now_ms);
 
 /* Takes one token if there is one (returns 1), else returns 0. */
-int swh_bucket_take(swh_bucket *bucket, double now_ms);
+int swhi_bucket_take(swh_bucket *bucket, double now_ms);
 
 /* Milliseconds until a token is available (0 when one is). */
-double swh_bucket_wait_ms(swh_bucket *bucket, double now_ms);
+double swhi_bucket_wait_ms(swh_bucket *bucket, double now_ms);
 
 /* A small per-client random generator (xorshift64*), seeded from OpenSSL's RAND_bytes, so
    jitter needs no global state. */
@@ -53,10 +53,10 @@ typedef struct swh_rng {
   uint64_t state;
 } swh_rng;
 
-void swh_rng_seed(swh_rng *rng);
+void swhi_rng_seed(swh_rng *rng);
 
 /* A uniform double in [0, 1). */
-double swh_rng_unit(swh_rng *rng);
+double swhi_rng_unit(swh_rng *rng);
 
 #define SWH_BACKOFF_BASE_MS 100.0
 #define SWH_BACKOFF_CAP_MS 10000.0
@@ -64,7 +64,7 @@ double swh_rng_unit(swh_rng *rng);
 #define SWH_RETRY_AFTER_MAX_MS 120000.0
 
 /* Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))], attempt counting from 1. */
-double swh_backoff_ms(swh_rng *rng, int attempt);
+double swhi_backoff_ms(swh_rng *rng, int attempt);
 
 /* How long a series of failures may be retried: at most `attempts` attempts in all, and
    none later than `time_ms` after the series' first failure. */
@@ -82,7 +82,7 @@ typedef enum { SWH_RETRY_AGAIN, SWH_RETRY_NO_ATTEMPTS_LEFT, SWH_RETRY_NO_TIME_LE
  * firm); an unfirm wait past the budget is cut to end with it (one last attempt at the end),
  * a firm one past it gives up, since sending earlier than the server said is pointless.
  */
-swh_retry_verdict swh_retry_decide(const swh_retry_budget *budget, int attempts,
+swh_retry_verdict swhi_retry_decide(const swh_retry_budget *budget, int attempts,
                                    double *first_failure_ms, double now_ms, double *delay_ms,
                                    bool firm);
 

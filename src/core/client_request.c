@@ -7,7 +7,7 @@
 #include "client_url.h"
 #include "swh_webhook.h"
 
-bool swh_op_shape_of(const char *project, swh_op op, const char *id, swh_op_shape *shape) {
+bool swhi_op_shape_of(const char *project, swh_op op, const char *id, swh_op_shape *shape) {
   memset(shape, 0, sizeof *shape);
   switch (op) {
     case SWH_OP_WEBHOOKS_LIST:
@@ -36,7 +36,7 @@ bool swh_op_shape_of(const char *project, swh_op op, const char *id, swh_op_shap
   return false;
 }
 
-swh_status swh_segment_check(const char *name, const char *text, size_t len, swh_status kind,
+swh_status swhi_segment_check(const char *name, const char *text, size_t len, swh_status kind,
                              swh_error *err) {
   if (!text) return SWH_OK; /* absent: the caller's "required" says so */
   const char *nul = memchr(text, '\0', len);
@@ -54,11 +54,11 @@ swh_status swh_segment_check(const char *name, const char *text, size_t len, swh
 
 swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err) {
   swh_op_shape shape;
-  if (!id || !swh_op_shape_of("", op, id, &shape) || !shape.id_name) return SWH_OK;
-  return swh_segment_check(shape.id_name, id, len, SWH_ERR_VALIDATION, err);
+  if (!id || !swhi_op_shape_of("", op, id, &shape) || !shape.id_name) return SWH_OK;
+  return swhi_segment_check(shape.id_name, id, len, SWH_ERR_VALIDATION, err);
 }
 
-swh_status swh_request_body(swh_op op, const json_t *body, json_t **sent, char *mask,
+swh_status swhi_request_body(swh_op op, const json_t *body, json_t **sent, char *mask,
                             swh_error *err) {
   const char *what = op == SWH_OP_WEBHOOK_CREATE ? "webhook" : "changes";
   if (!json_is_object(body))
@@ -69,7 +69,7 @@ swh_status swh_request_body(swh_op op, const json_t *body, json_t **sent, char *
                            "webhook.id: must be absent on create (the server assigns it)");
     if (swh_webhook_validate(body, 0, err) != SWH_OK) return err->kind;
     json_t *app_id = json_object_get(body, "app_id");
-    if (swh_segment_check("webhook.app_id", json_string_value(app_id),
+    if (swhi_segment_check("webhook.app_id", json_string_value(app_id),
                           json_string_length(app_id), SWH_ERR_VALIDATION, err) != SWH_OK)
       return err->kind;
   } else {
@@ -82,15 +82,15 @@ swh_status swh_request_body(swh_op op, const json_t *body, json_t **sent, char *
   return SWH_OK;
 }
 
-swh_transfer *swh_request_transfer(CURL *escaper, const char *base_url, const char *method,
+swh_transfer *swhi_request_transfer(CURL *escaper, const char *base_url, const char *method,
                                    const char *const segments[], size_t count,
                                    const char *query, char *body, swh_error *err) {
   char *url, *path;
-  if (swh_url_build(escaper, base_url, segments, count, query, &url, &path, err) != SWH_OK) {
+  if (swhi_url_build(escaper, base_url, segments, count, query, &url, &path, err) != SWH_OK) {
     free(body);
     return NULL;
   }
-  swh_transfer *t = swh_transfer_new(method, url, path, body, body ? "application/json" : NULL);
+  swh_transfer *t = swhi_transfer_new(method, url, path, body, body ? "application/json" : NULL);
   if (!t) swh_error_set(err, SWH_ERR_MEMORY, "out of memory preparing a request");
   return t;
 }

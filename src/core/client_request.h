@@ -31,7 +31,7 @@ typedef struct swh_op_shape {
 
 /* Fills *shape for op in project (id may be NULL; the caller checks it against id_name).
    Returns false for an unknown op. */
-bool swh_op_shape_of(const char *project, swh_op op, const char *id, swh_op_shape *shape);
+bool swhi_op_shape_of(const char *project, swh_op op, const char *id, swh_op_shape *shape);
 
 /*
  * Checks text (len bytes) as a path segment named name: a NUL byte inside would cut it
@@ -39,17 +39,17 @@ bool swh_op_shape_of(const char *project, swh_op op, const char *id, swh_op_shap
  * libcurl as dot segments ("DELETE .." reaches /v1/projects/p/). Returns SWH_OK, or kind
  * with err's message naming name and saying why (the text is quoted only for the dots).
  */
-swh_status swh_segment_check(const char *name, const char *text, size_t len, swh_status kind,
+swh_status swhi_segment_check(const char *name, const char *text, size_t len, swh_status kind,
                              swh_error *err);
 
 /*
  * Checks the body of a create or update (op) and copies it, normalised, into *sent (the
  * caller owns it); for an update, writes the update_mask into mask (SWH_UPDATE_MASK_MAX
- * bytes). A create's app_id must pass swh_segment_check too (it is the path of the lookup
+ * bytes). A create's app_id must pass swhi_segment_check too (it is the path of the lookup
  * after an ambiguous failure). Returns SWH_OK, or with err filled: SWH_ERR_USAGE (not an
  * object), SWH_ERR_VALIDATION, SWH_ERR_MEMORY; *sent then holds nothing new for the caller to free.
  */
-swh_status swh_request_body(swh_op op, const json_t *body, json_t **sent, char *mask,
+swh_status swhi_request_body(swh_op op, const json_t *body, json_t **sent, char *mask,
                             swh_error *err);
 
 /*
@@ -58,7 +58,7 @@ swh_status swh_request_body(swh_op op, const json_t *body, json_t **sent, char *
  * transfer (the caller frees it), or NULL with err filled (SWH_ERR_MEMORY); body is freed
  * either way it fails.
  */
-swh_transfer *swh_request_transfer(CURL *escaper, const char *base_url, const char *method,
+swh_transfer *swhi_request_transfer(CURL *escaper, const char *base_url, const char *method,
                                    const char *const segments[], size_t count,
                                    const char *query, char *body, swh_error *err);
 

@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-bool swh_token_usable(const swh_token_cache *cache, double now_ms) {
+bool swhi_token_usable(const swh_token_cache *cache, double now_ms) {
   return cache->value && now_ms < cache->renew_at_ms;
 }
 
@@ -26,12 +26,12 @@ static bool has_control_character(const char *token) {
   return false;
 }
 
-void swh_token_forget(swh_token_cache *cache) {
+void swhi_token_forget(swh_token_cache *cache) {
   free_token(cache->value);
   cache->value = NULL;
 }
 
-swh_status swh_token_store(swh_token_cache *cache, const char *body, size_t len,
+swh_status swhi_token_store(swh_token_cache *cache, const char *body, size_t len,
                            const char *auth_url, double now_ms, swh_error *err) {
   json_t *answer = json_loadb(body ? body : "", len, 0, NULL);
   const char *token = json_string_value(json_object_get(answer, "access_token"));

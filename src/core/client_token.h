@@ -24,10 +24,10 @@ typedef struct swh_token_cache {
 } swh_token_cache;
 
 /* Whether the cache holds a token that is not due for renewal at now_ms. */
-bool swh_token_usable(const swh_token_cache *cache, double now_ms);
+bool swhi_token_usable(const swh_token_cache *cache, double now_ms);
 
 /* Drops the token (it expired or was refused), wiping its memory first. */
-void swh_token_forget(swh_token_cache *cache);
+void swhi_token_forget(swh_token_cache *cache);
 
 /*
  * Stores the token from a 200 answer of the token endpoint,
@@ -38,7 +38,7 @@ void swh_token_forget(swh_token_cache *cache);
  * SWH_TOKEN_MIN_LIFE_S. A token with control characters (CR, LF, ...) is refused,
  * SWH_ERR_AUTH, as it would become header text. A token it replaces is wiped, as by forget.
  */
-swh_status swh_token_store(swh_token_cache *cache, const char *body, size_t len,
+swh_status swhi_token_store(swh_token_cache *cache, const char *body, size_t len,
                            const char *auth_url, double now_ms, swh_error *err);
 
 #endif

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-swh_transfer *swh_transfer_new(const char *method, char *url, char *path, char *body,
+swh_transfer *swhi_transfer_new(const char *method, char *url, char *path, char *body,
                                const char *content_type) {
   swh_transfer *t = calloc(1, sizeof *t);
   if (!t) {
@@ -27,7 +27,7 @@ swh_transfer *swh_transfer_new(const char *method, char *url, char *path, char *
   return t;
 }
 
-void swh_transfer_free(swh_transfer *t) {
+void swhi_transfer_free(swh_transfer *t) {
   if (!t) return;
   curl_slist_free_all(t->headers);
   free(t->url);
@@ -44,7 +44,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata) {
     t->too_big = true;
     return 0; /* makes curl stop with CURLE_WRITE_ERROR */
   }
-  if (!swh_text_buffer_append(&t->data, &t->len, &t->cap, ptr, n)) {
+  if (!swhi_text_buffer_append(&t->data, &t->len, &t->cap, ptr, n)) {
     t->out_of_memory = true;
     return 0;
   }
@@ -102,7 +102,7 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata) 
   return len;
 }
 
-bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *auth,
+bool swhi_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *auth,
                           long timeout_ms) {
   curl_easy_reset(easy);
   t->easy = easy;
@@ -180,11 +180,11 @@ fail_headers:
   return false;
 }
 
-bool swh_transfer_resend_refused(const swh_transfer *t, CURLcode code) {
+bool swhi_transfer_resend_refused(const swh_transfer *t, CURLcode code) {
   return code == CURLE_ABORTED_BY_CALLBACK && t->send_once && t->sends > 1;
 }
 
-bool swh_transfer_failed_before_sending(CURLcode code) {
+bool swhi_transfer_failed_before_sending(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -194,11 +194,11 @@ bool swh_transfer_failed_before_sending(CURLcode code) {
     case CURLE_URL_MALFORMAT:
       return true;
     default:
-      return swh_transfer_tls_refused(code);
+      return swhi_transfer_tls_refused(code);
   }
 }
 
-bool swh_transfer_tls_refused(CURLcode code) {
+bool swhi_transfer_tls_refused(CURLcode code) {
   switch (code) {
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CERTPROBLEM:
@@ -217,6 +217,6 @@ bool swh_transfer_tls_refused(CURLcode code) {
   }
 }
 
-bool swh_transfer_header_too_large(const swh_transfer *t, CURLcode code) {
+bool swhi_transfer_header_too_large(const swh_transfer *t, CURLcode code) {
   return code == CURLE_OUT_OF_MEMORY && t->sends > 0 && !t->headers_done && !t->out_of_memory;
 }

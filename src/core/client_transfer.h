@@ -57,35 +57,35 @@ typedef struct swh_transfer {
 
 /* A new transfer owning url, path and body (they are freed with it even on failure), or
    NULL when out of memory. */
-swh_transfer *swh_transfer_new(const char *method, char *url, char *path, char *body,
+swh_transfer *swhi_transfer_new(const char *method, char *url, char *path, char *body,
                                const char *content_type);
 
 /* Frees what the transfer owns; it must not be in a multi handle. NULL is a no-op. */
-void swh_transfer_free(swh_transfer *t);
+void swhi_transfer_free(swh_transfer *t);
 
 /*
  * Resets easy and configures it for this exchange (the answer fields are cleared): method,
  * URL, body, headers, auth, per-attempt timeout, http(s) only, no signals, private = t.
  * Returns false when curl or memory refuses.
  */
-bool swh_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *auth,
+bool swhi_transfer_prepare(swh_transfer *t, CURL *easy, const swh_transfer_auth *auth,
                           long timeout_ms);
 
 /* Whether libcurl tried to resend a send_once request after its connection broke: the
    first send may have been applied. */
-bool swh_transfer_resend_refused(const swh_transfer *t, CURLcode code);
+bool swhi_transfer_resend_refused(const swh_transfer *t, CURLcode code);
 
 /* Whether a curl failure happened before anything could reach the server (connect, DNS,
    a refused certificate), so the request certainly had no effect. */
-bool swh_transfer_failed_before_sending(CURLcode code);
+bool swhi_transfer_failed_before_sending(CURLcode code);
 
 /* Whether curl refused the server's certificate or could not set up TLS as asked: trying
    again gives the same answer. */
-bool swh_transfer_tls_refused(CURLcode code);
+bool swhi_transfer_tls_refused(CURLcode code);
 
 /* Whether the transfer failed because an answer header passed libcurl's limit (100 KB):
    libcurl 7.88 reports that as CURLE_OUT_OF_MEMORY, after the request went out and before
    the headers ended. */
-bool swh_transfer_header_too_large(const swh_transfer *t, CURLcode code);
+bool swhi_transfer_header_too_large(const swh_transfer *t, CURLcode code);
 
 #endif

@@ -25,11 +25,12 @@
 
 #include "client_answer.h"
 #include "client_pacing.h"
-#include "client_redact.h"
 #include "client_request.h"
 #include "client_token.h"
 #include "client_transfer.h"
 #include "client_url.h"
+#include "swh_secret.h"
+#include "swh_settings.h"
 #include "swh_text.h"
 
 /* Request bodies longer than this are cut in the trace. */
@@ -76,6 +77,8 @@ struct swh_client {
   char *project_id, *key_id, *key_secret, *base_url, *auth_url, *auth_path;
   char *auth_url_shown; /* auth_url without a userinfo password, for messages */
   char *api_host;       /* base_url's host, lower case (swh_client_api_host) */
+  char *region;         /* as given, or NULL when base_url was (swhi_client_settings) */
+  bool allow_insecure_http;
   swh_auth auth;
   long timeout_ms;
   swh_retry_budget retry; /* attempts in all and time for each series of failures */
@@ -177,7 +180,7 @@ static void append_message(swh_error *err, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(err->message + used, sizeof err->message - used, fmt, ap);
   va_end(ap);
-  swh_text_make_line(err->message);
+  swhi_text_make_line(err->message);
 }
 
 static char *dup_or_null(const char *text, bool *failed) {
@@ -212,54 +215,53 @@ static void easy_put(swh_client *client, CURL *easy) {
   client->idle[client->idle_count++] = easy;
 }
 
-/* The path part of an absolute URL ("/oauth2/token"), for the trace. */
-static const char *url_path(const char *url) {
-  const char *scheme_end = strstr(url, "://");
-  const char *slash = strchr(scheme_end ? scheme_end + 3 : url, '/');
-  return slash ? slash : "/";
-}
-
 /* ---- creating and freeing a client -------------------------------------------------------- */
 
-/* "config.x: \"...\" is not an http:// or https:// URL", quoting url without a password. */
-static swh_status check_config(const swh_config *config, swh_error *err) {
+/* How messages name setting id: sources[id] ("--base-url", "SINCH_REGION", "base_url") when
+   the caller knows where it came from, else "config.<name>". */
+static const char *setting_source(const char *const sources[SWHI_SETTING_COUNT],
+                                  swhi_setting_id id, char buffer[64]) {
+  if (sources && sources[id]) return sources[id];
+  snprintf(buffer, 64, "config.%s", swhi_setting_at(id)->name);
+  return buffer;
+}
+
+/* Each setting as the settings table allows it, then what depends on several: credentials
+   that plain http:// would carry off the machine. */
+static swh_status check_config(const swh_config *config,
+                               const char *const sources[SWHI_SETTING_COUNT], swh_error *err) {
   if (!config) return swh_error_set(err, SWH_ERR_USAGE, "config: required");
-  if (!config->project_id || !*config->project_id)
-    return swh_error_set(err, SWH_ERR_USAGE, "config.project_id: required");
-  if (swh_segment_check("config.project_id", config->project_id, strlen(config->project_id),
-                        SWH_ERR_USAGE, err) != SWH_OK)
-    return err->kind;
-  if (!config->key_id || !*config->key_id)
-    return swh_error_set(err, SWH_ERR_USAGE, "config.key_id: required");
-  if (!config->key_secret || !*config->key_secret)
-    return swh_error_set(err, SWH_ERR_USAGE, "config.key_secret: required");
-  if (config->region && strcmp(config->region, "us") != 0 && strcmp(config->region, "eu") != 0 &&
-      strcmp(config->region, "br") != 0)
-    return swh_error_set(err, SWH_ERR_USAGE,
-                         "config.region: unknown region \"%.40s\" (expected us, eu or br)",
-                         config->region);
-  if (config->base_url && swh_url_check("config.base_url", config->base_url, err) != SWH_OK)
-    return err->kind;
-  if (config->auth_url && swh_url_check("config.auth_url", config->auth_url, err) != SWH_OK)
-    return err->kind;
-  if (config->auth != SWH_AUTH_OAUTH2 && config->auth != SWH_AUTH_BASIC)
-    return swh_error_set(err, SWH_ERR_USAGE, "config.auth: must be oauth2 or basic");
+  char buffer[64];
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++) {
+    const char *source = setting_source(sources, id, buffer);
+    const char *const *text = (const void *)((const char *)config + swhi_setting_at(id)->offset);
+    if (swhi_setting_at(id)->required && (!*text || !**text))
+      return swh_error_set(err, SWH_ERR_USAGE, "%s: required", source);
+    if (swhi_setting_check(id, source, config, err) != SWH_OK) return err->kind;
+  }
   if (!config->allow_insecure_http) {
     bool basic = config->auth == SWH_AUTH_BASIC;
     if (config->base_url &&
-        swh_url_check_private("config.base_url", config->base_url,
-                              basic ? "the key" : "the access token", err) != SWH_OK)
+        swhi_url_check_private(setting_source(sources, SWHI_SETTING_BASE_URL, buffer),
+                               config->base_url, basic ? "the key" : "the access token",
+                               err) != SWH_OK)
       return err->kind;
     /* Basic never asks the token endpoint */
     if (!basic && config->auth_url &&
-        swh_url_check_private("config.auth_url", config->auth_url, "the key", err) != SWH_OK)
+        swhi_url_check_private(setting_source(sources, SWHI_SETTING_AUTH_URL, buffer),
+                               config->auth_url, "the key", err) != SWH_OK)
       return err->kind;
   }
   return SWH_OK;
 }
 
 swh_client *swh_client_new(const swh_config *config, swh_error *err) {
-  if (check_config(config, err) != SWH_OK) return NULL;
+  return swhi_client_new(config, NULL, err);
+}
+
+swh_client *swhi_client_new(const swh_config *config,
+                            const char *const sources[SWHI_SETTING_COUNT], swh_error *err) {
+  if (check_config(config, sources, err) != SWH_OK) return NULL;
   pthread_once(&curl_once, curl_init_once);
   if (curl_init_result != CURLE_OK) {
     swh_error_set(err, SWH_ERR_MEMORY, "libcurl could not be initialised: %s",
@@ -277,17 +279,21 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err) {
   client->key_secret = dup_or_null(config->key_secret, &failed);
   client->auth_url = dup_or_null(config->auth_url ? config->auth_url : SWH_DEFAULT_AUTH_URL,
                                  &failed);
+  client->allow_insecure_http = config->allow_insecure_http;
   if (config->base_url) {
     client->base_url = dup_or_null(config->base_url, &failed);
   } else {
+    client->region = dup_or_null(config->region ? config->region : SWH_DEFAULT_REGION, &failed);
     char base[96];
     snprintf(base, sizeof base, "https://%s.conversation.api.sinch.com",
              config->region ? config->region : SWH_DEFAULT_REGION);
     client->base_url = dup_or_null(base, &failed);
   }
-  if (client->base_url && !(client->api_host = swh_url_host(client->base_url))) failed = true;
-  if (client->auth_url) client->auth_path = dup_or_null(url_path(client->auth_url), &failed);
-  if (client->auth_url && !(client->auth_url_shown = swh_url_without_password(client->auth_url)))
+  if (client->base_url && !(client->api_host = swhi_url_host(client->base_url))) failed = true;
+  if (client->auth_url) client->auth_path = swhi_url_path(client->auth_url);
+  if (client->auth_url && !client->auth_path) failed = true;
+  if (client->auth_url &&
+      !(client->auth_url_shown = swhi_url_mask(client->auth_url, SWHI_REDACTED)))
     failed = true;
   client->auth = config->auth;
   double timeout = config->timeout > 0 ? config->timeout : SWH_DEFAULT_TIMEOUT;
@@ -301,8 +307,8 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err) {
   client->concurrency = config->concurrency > 0 ? config->concurrency : SWH_DEFAULT_CONCURRENCY;
   double rate = config->rate > 0 ? config->rate : SWH_DEFAULT_RATE;
   /* A burst of a tenth of a second's worth: smooth, yet no wait for small scripts. */
-  swh_bucket_init(&client->bucket, rate, rate / 10.0, swh_now_ms());
-  swh_rng_seed(&client->rng);
+  swhi_bucket_init(&client->bucket, rate, rate / 10.0, swhi_now_ms());
+  swhi_rng_seed(&client->rng);
   client->trace = config->trace;
   client->trace_user = config->trace_user;
   client->multi = curl_multi_init();
@@ -363,13 +369,13 @@ void swh_client_free(swh_client *client) {
       curl_multi_remove_handle(client->multi, client->token_transfer->easy);
       curl_easy_cleanup(client->token_transfer->easy);
     }
-    swh_transfer_free(client->token_transfer);
+    swhi_transfer_free(client->token_transfer);
   }
   for (size_t i = 0; i < client->idle_count; i++) curl_easy_cleanup(client->idle[i]);
   free(client->idle);
   if (client->escaper) curl_easy_cleanup(client->escaper);
   if (client->multi) curl_multi_cleanup(client->multi);
-  swh_token_forget(&client->token);
+  swhi_token_forget(&client->token);
   free(client->project_id);
   free(client->key_id);
   free_secret(client->key_secret);
@@ -378,10 +384,31 @@ void swh_client_free(swh_client *client) {
   free(client->auth_path);
   free(client->auth_url_shown);
   free(client->api_host);
+  free(client->region);
   free(client);
 }
 
 const char *swh_client_api_host(const swh_client *client) { return client->api_host; }
+
+const char *swh_client_project_id(const swh_client *client) { return client->project_id; }
+
+void swhi_client_settings(const swh_client *client, swh_config *config) {
+  memset(config, 0, sizeof *config);
+  config->project_id = client->project_id;
+  config->key_id = client->key_id;
+  config->region = client->region;
+  config->base_url = client->base_url;
+  config->auth_url = client->auth_url;
+  config->auth = client->auth;
+  config->timeout = client->timeout_ms / 1000.0;
+  config->retries = client->retry.attempts;
+  config->retry_time = client->retry.time_ms / 1000.0;
+  config->concurrency = client->concurrency;
+  config->rate = client->bucket.ceiling;
+  config->allow_insecure_http = client->allow_insecure_http;
+  config->trace = client->trace;
+  config->trace_user = client->trace_user;
+}
 
 void swh_client_limits(const swh_client *client, int *concurrency, double *rate) {
   *concurrency = client->concurrency;
@@ -391,8 +418,8 @@ void swh_client_limits(const swh_client *client, int *concurrency, double *rate)
 /* ---- starting a call ---------------------------------------------------------------------- */
 
 static void call_free(swh_call *call) {
-  swh_transfer_free(call->main);
-  swh_transfer_free(call->lookup);
+  swhi_transfer_free(call->main);
+  swhi_transfer_free(call->lookup);
   json_decref(call->sent);
   json_decref(call->result);
   free(call->app_id);
@@ -409,7 +436,7 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
     return NULL;
   }
   swh_op_shape shape;
-  if (!swh_op_shape_of(client->project_id, op, id, &shape)) {
+  if (!swhi_op_shape_of(client->project_id, op, id, &shape)) {
     swh_error_set(err, SWH_ERR_USAGE, "op: unknown operation %d", (int)op);
     return NULL;
   }
@@ -437,16 +464,16 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   char *body_text = NULL;
   /* The request line first, so even a refusal says which request it refused. */
   char *url = NULL, *path = NULL;
-  swh_status status = swh_url_build(client->escaper, "", shape.segments, shape.count, NULL, &url,
+  swh_status status = swhi_url_build(client->escaper, "", shape.segments, shape.count, NULL, &url,
                                     &path, err);
   if (status == SWH_OK)
     snprintf(call->request, sizeof call->request, "%s %s", shape.method, path);
   free(url);
   free(path);
   if (status == SWH_OK && shape.id_name)
-    status = swh_segment_check(shape.id_name, id, strlen(id), SWH_ERR_VALIDATION, err);
+    status = swhi_segment_check(shape.id_name, id, strlen(id), SWH_ERR_VALIDATION, err);
   if (status == SWH_OK && shape.has_body)
-    status = swh_request_body(op, body, &call->sent, mask, err);
+    status = swhi_request_body(op, body, &call->sent, mask, err);
   if (status == SWH_OK && call->sent) {
     body_text = json_dumps(call->sent, JSON_COMPACT);
     if (!body_text) status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory encoding a body");
@@ -459,7 +486,7 @@ static swh_call *call_start(swh_client *client, swh_op op, const char *id, const
   }
   if (status == SWH_OK) {
     if (*mask) snprintf(query, sizeof query, "update_mask=%s", mask);
-    call->main = swh_request_transfer(client->escaper, client->base_url, shape.method,
+    call->main = swhi_request_transfer(client->escaper, client->base_url, shape.method,
                                       shape.segments, shape.count, *mask ? query : NULL,
                                       body_text, err);
     body_text = NULL; /* owned by the transfer now, or freed */
@@ -565,8 +592,8 @@ void swh_call_abandon(swh_call *call) {
 
 static void trace_request(swh_client *client, const swh_transfer *t, const json_t *body) {
   if (!client->trace) return;
-  char *text = body ? swh_redacted_dump(body, TRACE_BODY_MAX) : NULL;
-  char *url = swh_redact_url_passwords(t->url);
+  char *text = body ? swhi_redacted_dump(body, TRACE_BODY_MAX) : NULL;
+  char *url = swhi_url_mask_text(t->url, SWHI_REDACTED);
   trace_line(client, "> %s %s%s%s", t->method, url ? url : "[a URL, out of memory]",
              text ? " " : "", text ? text : "");
   free(url);
@@ -584,14 +611,14 @@ static bool send_transfer(swh_client *client, swh_transfer *t, const json_t *bod
   swh_transfer_auth auth = {SWH_TRANSFER_AUTH_BASIC, client->key_id, client->key_secret, NULL};
   if (!for_token && client->auth == SWH_AUTH_OAUTH2)
     auth = (swh_transfer_auth){SWH_TRANSFER_AUTH_BEARER, NULL, NULL, client->token.value};
-  if (!swh_transfer_prepare(t, easy, &auth, client->timeout_ms) ||
+  if (!swhi_transfer_prepare(t, easy, &auth, client->timeout_ms) ||
       curl_multi_add_handle(client->multi, easy) != CURLM_OK) {
     t->easy = NULL;
     easy_put(client, easy);
     swh_error_set(err, SWH_ERR_MEMORY, "could not set up the request (out of memory?)");
     return false;
   }
-  t->started_ms = swh_now_ms();
+  t->started_ms = swhi_now_ms();
   trace_request(client, t, body);
   return true;
 }
@@ -632,7 +659,7 @@ static void start_token_request(swh_client *client) {
     char *path = strdup(client->auth_path);
     char *body = strdup("grant_type=client_credentials");
     if (url && path && body)
-      client->token_transfer = swh_transfer_new("POST", url, path, body,
+      client->token_transfer = swhi_transfer_new("POST", url, path, body,
                                                 "application/x-www-form-urlencoded");
     else {
       free(url);
@@ -655,7 +682,7 @@ static void start_token_request(swh_client *client) {
 /* Starts what may start now: a token request when one is needed, then waiting calls within
    the concurrency and rate limits, in the order they were started. */
 static void dispatch(swh_client *client) {
-  double now = swh_now_ms();
+  double now = swhi_now_ms();
   swh_call *call = client->waiting.head;
   while (call && client->in_flight_count < client->concurrency) {
     swh_call *next = call->next;
@@ -663,12 +690,12 @@ static void dispatch(swh_client *client) {
       call = next;
       continue;
     }
-    if (client->auth == SWH_AUTH_OAUTH2 && !swh_token_usable(&client->token, now)) {
+    if (client->auth == SWH_AUTH_OAUTH2 && !swhi_token_usable(&client->token, now)) {
       if (!client->token_in_flight && now >= client->token_not_before_ms)
         start_token_request(client);
       return; /* every call needs the token */
     }
-    if (!swh_bucket_take(&client->bucket, now)) return;
+    if (!swhi_bucket_take(&client->bucket, now)) return;
     start_call(client, call);
     call = next;
   }
@@ -689,7 +716,7 @@ static void append_gave_up(swh_client *client, swh_error *err, swh_retry_verdict
 static void requeue(swh_client *client, swh_call *call, double delay_ms) {
   list_remove(call);
   call->state = CALL_WAITING;
-  call->not_before_ms = swh_now_ms() + delay_ms;
+  call->not_before_ms = swhi_now_ms() + delay_ms;
   list_push(&client->waiting, call);
 }
 
@@ -707,7 +734,7 @@ static bool renew_after_401(swh_client *client, swh_call *call, const swh_transf
     call->lookup_attempts--;
   else
     call->attempts--;
-  if (call->token_generation == client->token.generation) swh_token_forget(&client->token);
+  if (call->token_generation == client->token.generation) swhi_token_forget(&client->token);
   requeue(client, call, 0);
   return true;
 }
@@ -716,8 +743,8 @@ static bool renew_after_401(swh_client *client, swh_call *call, const swh_transf
 static bool lookup_prepare(swh_client *client, swh_call *call, swh_error *err) {
   if (call->lookup) return true;
   swh_op_shape list;
-  swh_op_shape_of(client->project_id, SWH_OP_WEBHOOKS_LIST, call->app_id, &list);
-  call->lookup = swh_request_transfer(client->escaper, client->base_url, list.method,
+  swhi_op_shape_of(client->project_id, SWH_OP_WEBHOOKS_LIST, call->app_id, &list);
+  call->lookup = swhi_request_transfer(client->escaper, client->base_url, list.method,
                                       list.segments, list.count, NULL, NULL, err);
   if (!call->lookup) return false;
   call->lookup->owner = call;
@@ -760,13 +787,13 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   swh_error_init(&err);
   json_t *webhooks = NULL;
   if (code != CURLE_OK)
-    swh_answer_transport_error(t, code, &err);
+    swhi_answer_transport_error(t, code, &err);
   else if (renew_after_401(client, call, t))
     return;
   else if (t->status != 200)
     swh_error_from_response(&err, (int)t->status, t->data, t->len, NULL);
   else
-    swh_answer_parse_success(SWH_OP_WEBHOOKS_LIST, t, &webhooks, &err);
+    swhi_answer_parse_success(SWH_OP_WEBHOOKS_LIST, t, &webhooks, &err);
   if (webhooks) {
     size_t i;
     json_t *webhook;
@@ -793,8 +820,8 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
       return;
     }
     double no_wait = 0;
-    swh_retry_verdict verdict = swh_retry_decide(&client->retry, call->attempts,
-                                                 &call->first_failure_ms, swh_now_ms(),
+    swh_retry_verdict verdict = swhi_retry_decide(&client->retry, call->attempts,
+                                                 &call->first_failure_ms, swhi_now_ms(),
                                                  &no_wait, false);
     if (verdict != SWH_RETRY_AGAIN) {
       /* Out of attempts or time, and now known not to have been made. The time may have
@@ -811,9 +838,9 @@ static void lookup_complete(swh_client *client, swh_call *call, swh_transfer *t,
   }
   if (err.retryable) {
     bool firm;
-    double delay = swh_answer_retry_delay(&client->rng, t, call->lookup_attempts, &firm);
-    if (swh_retry_decide(&client->retry, call->lookup_attempts, &call->lookup_first_failure_ms,
-                         swh_now_ms(), &delay, firm) == SWH_RETRY_AGAIN) {
+    double delay = swhi_answer_retry_delay(&client->rng, t, call->lookup_attempts, &firm);
+    if (swhi_retry_decide(&client->retry, call->lookup_attempts, &call->lookup_first_failure_ms,
+                         swhi_now_ms(), &delay, firm) == SWH_RETRY_AGAIN) {
       requeue(client, call, delay);
       swh_error_clear(&err);
       return;
@@ -839,10 +866,10 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   swh_error_init(&err);
   bool ambiguous = false;
   if (code != CURLE_OK) {
-    ambiguous = swh_answer_transport_error(t, code, &err);
+    ambiguous = swhi_answer_transport_error(t, code, &err);
   } else if (t->status == 200) {
     json_t *result = NULL;
-    if (swh_answer_parse_success(call->op, t, &result, &err) == SWH_OK) {
+    if (swhi_answer_parse_success(call->op, t, &result, &err) == SWH_OK) {
       call_succeed(call, result);
       return;
     }
@@ -884,9 +911,9 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   bool again = false;
   if (err.retryable) {
     bool firm;
-    delay = swh_answer_retry_delay(&client->rng, t, call->attempts, &firm);
-    swh_retry_verdict verdict = swh_retry_decide(&client->retry, call->attempts,
-                                                 &call->first_failure_ms, swh_now_ms(), &delay,
+    delay = swhi_answer_retry_delay(&client->rng, t, call->attempts, &firm);
+    swh_retry_verdict verdict = swhi_retry_decide(&client->retry, call->attempts,
+                                                 &call->first_failure_ms, swhi_now_ms(), &delay,
                                                  firm);
     again = verdict == SWH_RETRY_AGAIN;
     if (!again) append_gave_up(client, &err, verdict, call->attempts);
@@ -934,7 +961,7 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
   swh_error_init(&err);
   bool retryable, transport = false;
   if (code == CURLE_OK && t->status == 200) {
-    if (swh_token_store(&client->token, t->data, t->len, client->auth_url_shown, swh_now_ms(),
+    if (swhi_token_store(&client->token, t->data, t->len, client->auth_url_shown, swhi_now_ms(),
                         &err) == SWH_OK) {
       client->token_attempts = 0;
       client->token_first_failure_ms = 0;
@@ -946,7 +973,7 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
        timeout and retryable, naming the token endpoint. */
     swh_error inner;
     swh_error_init(&inner);
-    swh_answer_transport_error(t, code, &inner);
+    swhi_answer_transport_error(t, code, &inner);
     retryable = inner.retryable;
     swh_status kind = inner.kind == SWH_ERR_NETWORK || inner.kind == SWH_ERR_TIMEOUT ||
                               inner.kind == SWH_ERR_TLS
@@ -974,12 +1001,12 @@ static void token_complete(swh_client *client, swh_transfer *t, CURLcode code) {
   if (retryable) {
     /* The token endpoint sends no Retry-After on 429: back off with jitter. */
     bool firm;
-    double delay = swh_answer_retry_delay(&client->rng, t, client->token_attempts, &firm);
-    verdict = swh_retry_decide(&client->retry, client->token_attempts,
-                               &client->token_first_failure_ms, swh_now_ms(), &delay, firm);
+    double delay = swhi_answer_retry_delay(&client->rng, t, client->token_attempts, &firm);
+    verdict = swhi_retry_decide(&client->retry, client->token_attempts,
+                               &client->token_first_failure_ms, swhi_now_ms(), &delay, firm);
     if (verdict == SWH_RETRY_AGAIN) {
       trace_line(client, "~ retrying the token request in %.0f ms (%s)", delay, err.message);
-      client->token_not_before_ms = swh_now_ms() + delay;
+      client->token_not_before_ms = swhi_now_ms() + delay;
       swh_error_clear(&err);
       return;
     }
@@ -1011,13 +1038,13 @@ static void collect(swh_client *client) {
     curl_multi_remove_handle(client->multi, easy);
     easy_put(client, easy);
     t->easy = NULL;
-    double elapsed = swh_now_ms() - t->started_ms;
+    double elapsed = swhi_now_ms() - t->started_ms;
     if (code == CURLE_OK)
       trace_line(client, "< %ld %s %s (%.0f ms)", t->status, t->method, t->path, elapsed);
     else
       trace_line(client, "< %s %s %s (%.0f ms): %s",
                  code == CURLE_OPERATION_TIMEDOUT ? "timeout" : "network", t->method, t->path,
-                 elapsed, swh_answer_transport_detail(t, code));
+                 elapsed, swhi_answer_transport_detail(t, code));
     if (!t->owner) {
       token_complete(client, t, code);
       continue;
@@ -1026,7 +1053,7 @@ static void collect(swh_client *client) {
     client->in_flight_count--;
     /* An API request refused for the project's limit, which is below our rate (other
        clients share it): send slower (the token endpoint's limit is its own). */
-    if (code == CURLE_OK && t->status == 429) swh_bucket_slow_down(&client->bucket, swh_now_ms());
+    if (code == CURLE_OK && t->status == 429) swhi_bucket_slow_down(&client->bucket, swhi_now_ms());
     if (call->abandoned) {
       list_remove(call);
       call_free(call);
@@ -1050,7 +1077,7 @@ static void pump(swh_client *client) {
 /* Milliseconds until a timer (back-off, token retry, rate limit) lets something start, or
    -1 when nothing waits on a timer. */
 static double next_timer_ms(swh_client *client) {
-  double now = swh_now_ms(), best = -1;
+  double now = swhi_now_ms(), best = -1;
   bool ready = false;
   for (swh_call *call = client->waiting.head; call; call = call->next) {
     if (call->not_before_ms <= now) {
@@ -1064,11 +1091,11 @@ static double next_timer_ms(swh_client *client) {
      an answer, which wakes curl_multi_poll: no timer, so no busy polling. */
   if (ready && client->in_flight_count < client->concurrency) {
     double wait = -1;
-    if (client->auth == SWH_AUTH_OAUTH2 && !swh_token_usable(&client->token, now)) {
+    if (client->auth == SWH_AUTH_OAUTH2 && !swhi_token_usable(&client->token, now)) {
       if (!client->token_in_flight)
         wait = client->token_not_before_ms > now ? client->token_not_before_ms - now : 0;
     } else {
-      wait = swh_bucket_wait_ms(&client->bucket, now);
+      wait = swhi_bucket_wait_ms(&client->bucket, now);
     }
     if (wait >= 0 && (best < 0 || wait < best)) best = wait;
   }

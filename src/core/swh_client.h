@@ -50,14 +50,26 @@
 
 typedef enum { SWH_AUTH_OAUTH2, SWH_AUTH_BASIC } swh_auth;
 
-/* One line of the HTTP trace, secrets already replaced by "[redacted]". */
+/*
+ * Whether a JSON key or header name holds a secret, so that the trace, messages, plans and
+ * the REPL hide its value: a name (any case) with a word (a run of letters and digits)
+ * containing "secret", "password", "passwd", "authorization", "cookie" or "apikey"; whose
+ * last word ends in "token" ("access_token", "refresh_token", "id_token", "idToken", but not
+ * "token_type" or "token_request_type", which name a kind of token); or ending in "api_key"
+ * or "private_key". "client_credentials" is not one: it holds a client_id and endpoint the
+ * REPL shows, and its client_secret is hidden by its own name. NULL is not a secret's name.
+ */
+bool swh_is_secret_key(const char *name);
+
+/* One line of the HTTP trace, secrets already replaced by "[redacted]" (swh_is_secret_key,
+   and URL passwords). */
 typedef void swh_trace_fn(void *user, const char *line);
 
 typedef struct swh_config {
   const char *project_id; /* required */
   const char *key_id;     /* required */
   const char *key_secret; /* required; never appears in any output */
-  const char *region;     /* "us", "eu" or "br"; NULL: "us" */
+  const char *region;     /* us, eu or br (swh_settings.c); NULL: SWH_DEFAULT_REGION */
   const char *base_url;   /* overrides the region's https://{region}.conversation.api.sinch.com */
   const char *auth_url;   /* overrides SWH_DEFAULT_AUTH_URL */
   swh_auth auth;          /* default (0) SWH_AUTH_OAUTH2 */
@@ -100,6 +112,9 @@ swh_client *swh_client_new(const swh_config *config, swh_error *err);
 /* The host of the API the client talks to, in lower case ("eu.conversation.api.sinch.com",
    "127.0.0.1"): what a journal records, so that a run is not resumed against another. */
 const char *swh_client_api_host(const swh_client *client);
+
+/* The project the client works on (borrowed until the client is freed). */
+const char *swh_client_project_id(const swh_client *client);
 
 /* The limits the client paces its requests by, defaults applied: requests in flight at most
    and requests per second at most. */

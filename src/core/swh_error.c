@@ -63,7 +63,7 @@ bool swh_error_kind_retryable(swh_status kind) {
 
 static void set_message_v(swh_error *err, const char *fmt, va_list ap) {
   vsnprintf(err->message, sizeof err->message, fmt, ap);
-  swh_text_make_line(err->message);
+  swhi_text_make_line(err->message);
 }
 
 static void set_message(swh_error *err, const char *fmt, ...)
@@ -91,7 +91,7 @@ swh_status swh_error_set(swh_error *err, swh_status kind, const char *fmt, ...) 
 static void set_body_message(swh_error *err, int http_status, const char *what,
                              const char *body, size_t body_len) {
   set_message(err, "HTTP %d with %s: ", http_status, what);
-  swh_text_append_printable(err->message, sizeof err->message, body, body_len, QUOTE_CHARS);
+  swhi_text_append_printable(err->message, sizeof err->message, body, body_len, QUOTE_CHARS);
 }
 
 /* Copies an API status such as "NOT_FOUND" if it looks like one; a status is an
@@ -128,7 +128,7 @@ static void fill_from_api_error(swh_error *err, int http_status, json_t *error) 
   if (json_is_string(status)) set_api_status(err, json_string_value(status));
   if (json_is_string(message) && json_string_length(message) > 0) {
     err->message[0] = '\0';
-    swh_text_append_printable(err->message, sizeof err->message, json_string_value(message),
+    swhi_text_append_printable(err->message, sizeof err->message, json_string_value(message),
                               json_string_length(message), sizeof err->message);
   } else {
     set_message(err, "HTTP %d, and the API error has no message", http_status);
@@ -143,12 +143,12 @@ static void fill_from_oauth_error(swh_error *err, int http_status, json_t *root)
   json_t *description = json_object_get(root, "error_description");
   bool has_description = json_is_string(description) && json_string_length(description) > 0;
   err->message[0] = '\0';
-  swh_text_append_printable(err->message, sizeof err->message, json_string_value(code),
+  swhi_text_append_printable(err->message, sizeof err->message, json_string_value(code),
                             json_string_length(code), 64);
   if (has_description) {
     if (err->message[0])
       strncat(err->message, ": ", sizeof err->message - strlen(err->message) - 1);
-    swh_text_append_printable(err->message, sizeof err->message,
+    swhi_text_append_printable(err->message, sizeof err->message,
                               json_string_value(description), json_string_length(description),
                               sizeof err->message);
   }
@@ -205,7 +205,7 @@ swh_status swh_error_from_response(swh_error *err, int http_status, const char *
   swh_error_clear(err);
   if (request) {
     snprintf(err->request, sizeof err->request, "%s", request);
-    swh_text_make_line(err->request);
+    swhi_text_make_line(err->request);
   } else {
     memcpy(err->request, kept_request, sizeof err->request);
     err->request[sizeof err->request - 1] = '\0';
@@ -236,6 +236,6 @@ const char *swh_error_format(const swh_error *err, char *buf, size_t size) {
     n = snprintf(buf, size, "%s: %s", swh_error_kind_name(err->kind), message);
   if (n >= 0 && (size_t)n < size && err->kind != SWH_OK && err->request[0])
     snprintf(buf + n, size - (size_t)n, " [%s]", err->request);
-  swh_text_make_line(buf);
+  swhi_text_make_line(buf);
   return buf;
 }

@@ -80,7 +80,7 @@ static bool parse_timestamp(const char *text, long long *value) {
 
 static const char *quote(char *buf, size_t size, const char *s) {
   buf[0] = '\0';
-  swh_text_append_printable(buf, size, s, strlen(s), QUOTE_CHARS);
+  swhi_text_append_printable(buf, size, s, strlen(s), QUOTE_CHARS);
   return buf;
 }
 

@@ -168,10 +168,10 @@ static swh_status check(json_t *snapshot, const char *source, unsigned how, json
   const char *key;
   json_t *value;
   json_object_foreach(snapshot, key, value) {
-    const char *closest = swh_text_closest(key, keys, sizeof keys / sizeof *keys);
+    const char *closest = swhi_text_closest(key, keys, sizeof keys / sizeof *keys);
     if (closest && strcmp(closest, key) != 0) {
       char shown[160] = "";
-      swh_text_append_printable(shown, sizeof shown, key, strlen(key), 60);
+      swhi_text_append_printable(shown, sizeof shown, key, strlen(key), 60);
       return swh_error_set(err, SWH_ERR_VALIDATION, "%s: %s: unknown key (did you mean \"%s\"?)",
                            source, shown, closest);
     }

@@ -31,7 +31,7 @@ static size_t utf8_sequence_length(const unsigned char *s, size_t avail) {
   return len;
 }
 
-bool swh_text_append_printable(char *dst, size_t size, const char *src, size_t src_len,
+bool swhi_text_append_printable(char *dst, size_t size, const char *src, size_t src_len,
                                size_t max_chars) {
   static const char ellipsis[] = "...";
   if (!dst || size == 0) return false;
@@ -88,7 +88,7 @@ bool swh_text_append_printable(char *dst, size_t size, const char *src, size_t s
   return whole;
 }
 
-void swh_text_make_line(char *s) {
+void swhi_text_make_line(char *s) {
   if (!s) return;
   size_t len = strlen(s);
   size_t i = 0;
@@ -110,7 +110,10 @@ void swh_text_make_line(char *s) {
   }
 }
 
-size_t swh_text_distance(const char *a, const char *b, size_t limit) {
+/* The optimal-string-alignment distance (Levenshtein plus adjacent transpositions) between
+   a and b, compared case-insensitively (ASCII), or limit + 1 if it is greater than limit
+   (cheap: the work stops early when the lengths alone differ too much). */
+static size_t text_distance(const char *a, const char *b, size_t limit) {
   size_t la = strlen(a), lb = strlen(b);
   size_t diff = la > lb ? la - lb : lb - la;
   if (diff > limit) return limit + 1;
@@ -141,14 +144,14 @@ size_t swh_text_distance(const char *a, const char *b, size_t limit) {
   return prev[lb] > limit ? limit + 1 : prev[lb];
 }
 
-size_t swh_text_utf8_length(const char *s) {
+size_t swhi_text_utf8_length(const char *s) {
   size_t n = 0;
   for (; *s; s++)
     if (((unsigned char)*s & 0xC0) != 0x80) n++;
   return n;
 }
 
-bool swh_text_buffer_append(char **data, size_t *len, size_t *cap, const void *bytes,
+bool swhi_text_buffer_append(char **data, size_t *len, size_t *cap, const void *bytes,
                             size_t n) {
   if (*len + n + 1 > *cap) {
     size_t grown_cap = *cap ? *cap : 1024;
@@ -174,12 +177,12 @@ static size_t suggestion_limit(const char *known) {
   return limit;
 }
 
-const char *swh_text_closest(const char *name, const char *const *candidates, size_t count) {
+const char *swhi_text_closest(const char *name, const char *const *candidates, size_t count) {
   const char *best = NULL;
   size_t best_distance = (size_t)-1;
   for (size_t i = 0; i < count; i++) {
     size_t limit = suggestion_limit(candidates[i]);
-    size_t d = swh_text_distance(name, candidates[i], limit);
+    size_t d = text_distance(name, candidates[i], limit);
     if (d <= limit && d < best_distance) {
       best = candidates[i];
       best_distance = d;

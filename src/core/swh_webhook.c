@@ -3,12 +3,12 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <curl/curl.h>
-
 #include "swh_text.h"
+#include "swh_url.h"
 
 /* How much of a user's value (a trigger name, an enum value) a message quotes. */
 #define QUOTE_CHARS 48
@@ -67,7 +67,7 @@ bool swh_trigger_known(const char *name) { return name && canonical_trigger(name
 
 const char *swh_trigger_suggest(const char *name) {
   if (!name) return NULL;
-  return swh_text_closest(name, known_triggers, TRIGGER_COUNT);
+  return swhi_text_closest(name, known_triggers, TRIGGER_COUNT);
 }
 
 bool swh_field_updatable(const char *name) {
@@ -90,7 +90,7 @@ static bool well_formed_trigger(const char *name) {
 /* A printable, bounded, quoted copy of a user's string, for messages. */
 static const char *quote(char *buf, size_t size, const char *s) {
   buf[0] = '\0';
-  swh_text_append_printable(buf, size, s, strlen(s), QUOTE_CHARS);
+  swhi_text_append_printable(buf, size, s, strlen(s), QUOTE_CHARS);
   return buf;
 }
 
@@ -129,7 +129,7 @@ static swh_status check_string(const json_t *value, const char *path, bool non_e
     if (strlen(s) != json_string_length(value))
       return swh_error_set(err, SWH_ERR_VALIDATION, "%s: must not contain a NUL character",
                            path);
-    size_t chars = swh_text_utf8_length(s);
+    size_t chars = swhi_text_utf8_length(s);
     if (chars > max_chars)
       return swh_error_set(err, SWH_ERR_VALIDATION,
                            "%s: %zu characters long, at most %zu are allowed", path, chars,
@@ -187,36 +187,33 @@ static swh_status check_url(const char *url, const char *path, bool forbid_sinch
                          "%s: not an absolute URL; it needs a scheme and a host, like "
                          "https://example.com/callback",
                          path);
-  CURLU *handle = curl_url();
-  if (!handle) return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory parsing the URL", path);
   char *scheme = NULL, *host = NULL;
+  const char *why = "";
   swh_status status = SWH_OK;
   char q[QUOTE_CHARS * 4 + 8];
-  CURLUcode rc = curl_url_set(handle, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
-  if (rc == CURLUE_OUT_OF_MEMORY) {
-    status = swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory parsing the URL", path);
-  } else if (rc == CURLUE_NO_HOST) {
-    status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: the URL has no host", path);
-  } else if (rc != CURLUE_OK) {
-    status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: not a valid URL (%s)", path,
-                           curl_url_strerror(rc));
-  } else if (curl_url_get(handle, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+  switch (swhi_url_parse(url, &scheme, &host, &why)) {
+  case SWHI_URL_NO_MEMORY:
+    return swh_error_set(err, SWH_ERR_MEMORY, "%s: out of memory parsing the URL", path);
+  case SWHI_URL_NO_HOST:
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: the URL has no host", path);
+  case SWHI_URL_INVALID:
+    return swh_error_set(err, SWH_ERR_VALIDATION, "%s: not a valid URL (%s)", path, why);
+  case SWHI_URL_OK:
+    break;
+  }
+  if (!*scheme) {
     status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: the URL has no scheme", path);
   } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
     status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: must be an http or https URL, not %s",
                            path, quote(q, sizeof q, scheme));
-  } else if (curl_url_get(handle, CURLUPART_HOST, &host, CURLU_URLDECODE) != CURLUE_OK ||
-             host[0] == '\0') {
-    status = swh_error_set(err, SWH_ERR_VALIDATION, "%s: the URL has no host", path);
   } else if (forbid_sinch && forbidden_host(host)) {
     status = swh_error_set(err, SWH_ERR_VALIDATION,
                            "%s: the host \"%s\" is a Sinch API host "
                            "(conversation-api.*.sinch.com) and cannot receive webhooks",
                            path, quote(q, sizeof q, host));
   }
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(handle);
+  free(scheme);
+  free(host);
   return status;
 }
 
@@ -236,7 +233,7 @@ static swh_status check_keys(const json_t *object, const char *prefix,
     bool exact = false;
     for (size_t i = 0; i < count && !exact; i++) exact = strcmp(key, known[i]) == 0;
     if (exact) continue;
-    const char *suggestion = swh_text_closest(key, known, count);
+    const char *suggestion = swhi_text_closest(key, known, count);
     if (suggestion) {
       char q[QUOTE_CHARS * 4 + 8];
       return swh_error_set(err, SWH_ERR_VALIDATION,
@@ -492,7 +489,7 @@ static swh_status not_updatable(swh_error *err, bool in_mask, const char *name) 
                    : swh_error_set(err, SWH_ERR_VALIDATION,
                                    "webhook.id: read-only, it cannot be updated (updatable: %s)",
                                    updatable_list);
-  const char *suggestion = swh_text_closest(name, updatable_fields, UPDATABLE_COUNT);
+  const char *suggestion = swhi_text_closest(name, updatable_fields, UPDATABLE_COUNT);
   char hint[64] = "";
   if (suggestion) snprintf(hint, sizeof hint, "did you mean \"%s\"?; ", suggestion);
   return in_mask ? swh_error_set(err, SWH_ERR_VALIDATION,

@@ -63,7 +63,7 @@ static int unknown_option(const char *arg, const struct option *options) {
     candidates[count] = flags[count];
   }
   const char *closest =
-      strncmp(name, "--", 2) == 0 ? swh_text_closest(name, candidates, count) : NULL;
+      strncmp(name, "--", 2) == 0 ? swhi_text_closest(name, candidates, count) : NULL;
   if (closest && strcmp(closest, name) == 0) /* --quiet=1 */
     return bad_usage("%s: takes no value", name);
   if (closest)

@@ -48,7 +48,7 @@ const char *emu_quote_text(emu_quote *q, const char *text, size_t max_chars) {
   if (max_chars > EMU_QUOTE_MAX)
     max_chars = EMU_QUOTE_MAX;
   if (text)
-    swh_text_append_printable(q->text, sizeof q->text, text, strlen(text), max_chars);
+    swhi_text_append_printable(q->text, sizeof q->text, text, strlen(text), max_chars);
   return q->text;
 }
 
@@ -60,7 +60,7 @@ void emu_reply_error(emu_reply *reply, int status, const char *fmt, ...) {
   va_end(ap);
   /* quotes went through emu_quote_text; this only mends a cut at the end of the buffer, so
      that no message can make the body invalid and the answer a 500 */
-  swh_text_make_line(message);
+  swhi_text_make_line(message);
   json_t *body = json_pack("{s:{s:i,s:s,s:s,s:[]}}", "error", "code", status, "message",
                            message, "status", emu_api_status(status), "details");
   json_decref(reply->body);

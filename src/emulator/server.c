@@ -121,7 +121,7 @@ static bool append_body(pending *p, const char *data, size_t size) {
     p->too_large = true;
     return true;
   }
-  return swh_text_buffer_append(&p->body, &p->len, &p->cap, data, size);
+  return swhi_text_buffer_append(&p->body, &p->len, &p->cap, data, size);
 }
 
 static enum MHD_Result collect_mask(void *cls, enum MHD_ValueKind kind, const char *key,

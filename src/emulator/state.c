@@ -109,7 +109,7 @@ static char *read_all(const char *path, size_t *len) {
 /* An id or other text from the file, fit to quote in a message. */
 static const char *shown(char *out, size_t size, const char *text) {
   out[0] = '\0';
-  swh_text_append_printable(out, size, text ? text : "", text ? strlen(text) : 0, 40);
+  swhi_text_append_printable(out, size, text ? text : "", text ? strlen(text) : 0, 40);
   return out;
 }
 

@@ -8,9 +8,10 @@
 #include <string.h>
 
 #include "swh_client.h"
+#include "swh_settings.h"
 #include "swh_text.h"
 
-const char host_usage[] =
+static const char usage_head[] =
     "usage: swh [options] [script.lua [args...]]\n"
     "       swh [options] COMMAND [args...]\n"
     "Runs a Lua script or a command against the Sinch Conversation API webhooks; neither:\n"
@@ -25,13 +26,9 @@ const char host_usage[] =
     "                     (also --sandbox=demo)\n"
     "  --sandbox=empty    ... with an emulated project of three apps and no webhooks\n"
     "  --sandbox=FILE     ... loaded from a snapshot file (the swh-emulator snapshot\n"
-    "                     format, e.g. its --state file)\n"
-    "  --project=ID       project id            (default: $SINCH_PROJECT_ID)\n"
-    "  --region=REGION    us, eu or br          (default: $SINCH_REGION, else us)\n"
-    "  --base-url=URL     API base URL          (default: $SINCH_CONVERSATION_URL)\n"
-    "  --auth=METHOD      oauth2 or basic       (default: $SINCH_AUTH, else oauth2)\n"
-    "  --auth-url=URL     OAuth2 token URL      (default: $SINCH_AUTH_URL, else\n"
-    "                                            https://auth.sinch.com/oauth2/token)\n"
+    "                     format, e.g. its --state file)\n";
+
+static const char usage_tail[] =
     "  --help             show this help\n"
     "  --version          show the version\n"
     "  --                 stop handling options\n"
@@ -39,6 +36,26 @@ const char host_usage[] =
     "\n"
     "Credentials come from SINCH_KEY_ID and SINCH_KEY_SECRET. Scripts get the globals\n"
     "swh, client (made on first use) and arg.\n";
+
+void host_usage_print(FILE *out) {
+  fputs(usage_head, out);
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++) {
+    const swhi_setting *s = swhi_setting_at(id);
+    if (!s->flag) continue;
+    char left[64], choices[64] = "";
+    snprintf(left, sizeof left, "%s=%s", s->flag, s->metavar);
+    for (const char *const *c = s->choices; c && *c; c++) {
+      size_t used = strlen(choices);
+      snprintf(choices + used, sizeof choices - used, "%s%s",
+               c == s->choices ? ": " : c[1] ? ", " : " or ", *c);
+    }
+    fprintf(out, "  %-18s %s%s\n", left, s->help, choices);
+    const char *fallback = s->fallback ? s->fallback : s->choices ? s->choices[0] : NULL;
+    fprintf(out, "  %-18s (default: $%s%s%s)\n", "", s->env, fallback ? ", else " : "",
+            fallback ? fallback : "");
+  }
+  fputs(usage_tail, out);
+}
 
 static bool fail(char *error, size_t error_size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -74,25 +91,20 @@ static const char *option_value(const char *name, int argc, char **argv, int *i,
   return value;
 }
 
-static bool is_one_of(const char *value, const char *const *allowed) {
-  for (; *allowed; allowed++)
-    if (strcmp(value, *allowed) == 0)
-      return true;
-  return false;
-}
-
 /* "unknown option '--sandbx' (did you mean '--sandbox'?)": the flag's name against every long
    option. Its "=value" is never shown: it may be a secret (--key-secret=…), for which the
    message says where keys come from instead. */
 static bool unknown_option(char *error, size_t error_size, const char *arg) {
-  static const char *const known[] = {"--sandbox", "--project", "--region",      "--base-url",
-                                      "--auth",    "--auth-url", "--interactive", "--verbose",
-                                      "--quiet",   "--help",     "--version"};
+  const char *known[SWHI_SETTING_COUNT + 5] = {"--sandbox", "--interactive", "--verbose",
+                                               "--quiet", "--help", "--version"};
+  size_t count = 6;
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++)
+    if (swhi_setting_at(id)->flag && count < sizeof known / sizeof *known)
+      known[count++] = swhi_setting_at(id)->flag;
   char name[64];
   snprintf(name, sizeof name, "%.*s", (int)strcspn(arg, "="), arg);
   const char *suggestion =
-      strncmp(name, "--", 2) == 0 ? swh_text_closest(name, known, sizeof known / sizeof *known)
-                                  : NULL;
+      strncmp(name, "--", 2) == 0 ? swhi_text_closest(name, known, count) : NULL;
   if (suggestion)
     return fail(error, error_size, "unknown option '%s' (did you mean '%s'?)", name, suggestion);
   char lower[64];
@@ -105,24 +117,8 @@ static bool unknown_option(char *error, size_t error_size, const char *arg) {
   return fail(error, error_size, "unknown option '%s'", name);
 }
 
-/* Whether url (when given) passes the core's own rule for the client's URLs, so that what
-   passes here passes swh.client; if not, error says why, naming the flag. */
-static bool url_valid(const char *flag, const char *url, char *error, size_t error_size) {
-  if (!url)
-    return true;
-  swh_error err;
-  swh_error_init(&err);
-  bool valid = swh_url_check(flag, url, &err) == SWH_OK;
-  if (!valid)
-    fail(error, error_size, "%s", err.message);
-  swh_error_clear(&err);
-  return valid;
-}
-
 bool host_options_parse(host_options *options, int argc, char **argv, char *error,
                         size_t error_size) {
-  static const char *const long_options[] = {"--project", "--region", "--base-url", "--auth",
-                                             "--auth-url"};
   memset(options, 0, sizeof *options);
   options->chunks = calloc((size_t)(argc > 0 ? argc : 1), sizeof *options->chunks);
   if (!options->chunks)
@@ -190,17 +186,16 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
       }
       continue;
     }
-    const char **targets[] = {&options->project, &options->region, &options->base_url,
-                              &options->auth, &options->auth_url};
     bool matched = false;
-    for (size_t k = 0; k < sizeof long_options / sizeof *long_options && !matched; k++) {
+    for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT && !matched; id++) {
+      const char *flag = swhi_setting_at(id)->flag;
       bool missing;
-      const char *value = option_value(long_options[k], argc, argv, &i, &missing);
+      const char *value = flag ? option_value(flag, argc, argv, &i, &missing) : NULL;
       if (!value)
         continue;
       if (missing)
-        return fail(error, error_size, "option '%s' needs a value", long_options[k]);
-      *targets[k] = value;
+        return fail(error, error_size, "option '%s' needs a value", flag);
+      options->settings[id] = value;
       matched = true;
     }
     if (!matched)
@@ -208,30 +203,32 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
   }
   options->script = i < argc ? i : 0;
 
-  /* Flags are checked here, not in Lua, so that a bad one exits with status 2 before
-     anything runs (before --help, the sandbox or any -e). The prelude checks only SINCH_*
-     values, when `client` is first used, in the same words (host_prelude.lua, bad_value), and
-     leaves URLs to the core (swh_url_check) both here and there. */
-  static const char *const regions[] = {"us", "eu", "br", NULL};
-  static const char *const auths[] = {"oauth2", "basic", NULL};
-  if (options->region && !is_one_of(options->region, regions))
-    return fail(error, error_size, "--region: \"%.100s\" is not a region (us, eu, br)",
-                options->region);
-  if (!url_valid("--base-url", options->base_url, error, error_size) ||
-      !url_valid("--auth-url", options->auth_url, error, error_size))
-    return false;
-  if (options->auth && !is_one_of(options->auth, auths))
-    return fail(error, error_size, "--auth: expected \"oauth2\" or \"basic\", got \"%.100s\"",
-                options->auth);
-  if (options->sandbox != HOST_SANDBOX_NONE &&
-      (options->project || options->region || options->base_url || options->auth_url))
-    return fail(error, error_size,
-                "option '--sandbox' cannot be combined with '--%s': the sandbox is its own "
-                "project",
-                options->project    ? "project"
-                : options->region   ? "region"
-                : options->base_url ? "base-url"
-                                    : "auth-url");
+  /* Flags are checked here, by the core's settings table, so that a bad one exits with
+     status 2 before anything runs (before --help, the sandbox or any -e), in the words
+     swh.client and the environment get. */
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++) {
+    if (!options->settings[id])
+      continue;
+    swh_config scratch;
+    swh_error err;
+    swh_error_init(&err);
+    bool valid = swhi_setting_parse(id, swhi_setting_at(id)->flag, options->settings[id],
+                                    &scratch, &err) == SWH_OK;
+    if (!valid)
+      fail(error, error_size, "%s", err.message);
+    swh_error_clear(&err);
+    if (!valid)
+      return false;
+  }
+  /* The sandbox is its own project; how to reach it (--auth) and tuning flags still apply. */
+  static const swhi_setting_id elsewhere[] = {SWHI_SETTING_PROJECT_ID, SWHI_SETTING_REGION,
+                                              SWHI_SETTING_BASE_URL, SWHI_SETTING_AUTH_URL};
+  for (size_t k = 0; options->sandbox != HOST_SANDBOX_NONE && k < 4; k++)
+    if (options->settings[elsewhere[k]])
+      return fail(error, error_size,
+                  "option '--sandbox' cannot be combined with '%s': the sandbox is its own "
+                  "project",
+                  swhi_setting_at(elsewhere[k])->flag);
   return true;
 }
 

@@ -12,6 +12,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "swh_settings.h"
 
 typedef enum {
   HOST_SANDBOX_NONE,  /* talk to the real API (flags and SINCH_* environment) */
@@ -21,11 +24,10 @@ typedef enum {
 } host_sandbox_kind;
 
 typedef struct host_options {
-  const char *project;   /* --project */
-  const char *region;    /* --region: us, eu or br */
-  const char *base_url;  /* --base-url */
-  const char *auth;      /* --auth: oauth2 or basic */
-  const char *auth_url;  /* --auth-url: the OAuth2 token endpoint */
+  /* The client's settings given by their flags (--project, --region, --rate, ...: the
+     flags of the core's settings table), checked as swh.client checks them; NULL: not
+     given. */
+  const char *settings[SWHI_SETTING_COUNT];
   bool verbose;          /* -v: HTTP trace on stderr */
   bool quiet;            /* -q: no progress output */
   bool interactive;      /* -i: the REPL after the script */
@@ -49,7 +51,7 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
 
 void host_options_free(host_options *options);
 
-/* The --help text. */
-extern const char host_usage[];
+/* Writes the --help text to out (the settings' flags from the core's table). */
+void host_usage_print(FILE *out);
 
 #endif

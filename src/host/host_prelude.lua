@@ -2,9 +2,15 @@
 -- the globals `swh` and `client`, and how the REPL shows values. The C host calls
 -- setup(ctx) once, before any -e code or script runs.
 --
--- ctx = { project=, region=, base_url=, auth=, auth_url=, verbose=bool, quiet=bool,
+-- ctx = { settings = { project_id=, region=, rate=, ... } (given by flags, numbers as numbers),
+--         from = { project_id = "--project", ... } (the flag of each),
+--         verbose=bool, quiet=bool,
 --         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind=,
 --                           trigger=, deliveries= } }
+--
+-- Every setting is read and checked by the core's one table (src/core/swh_settings.c): the
+-- flags before any Lua runs (host_options.c), the SINCH_*/SWH_* variables when `client` is
+-- first made, in the same words, naming the flag or the variable.
 local error, getmetatable, ipairs, next, pairs, pcall, rawget, rawset, select, setmetatable,
       tostring, type =
   error, getmetatable, ipairs, next, pairs, pcall, rawget, rawset, select, setmetatable,
@@ -12,23 +18,6 @@ local error, getmetatable, ipairs, next, pairs, pcall, rawget, rawset, select, s
 local concat = table.concat
 
 local host = {}
-
-local REGIONS = { us = true, eu = true, br = true }
-local AUTHS = { oauth2 = true, basic = true }
-
--- What is wrong with the region or auth read from a SINCH_* variable (named by from[option]),
--- or nil. Flags need no check here: host_options.c refuses a bad one, in the same words,
--- before any Lua runs (exit status 2). URLs are the core's to check (swh_url_check): see
--- make_client.
-local function bad_value(options, from)
-  if from.region and not REGIONS[options.region] then
-    return ('%s: "%s" is not a region (us, eu, br)'):format(from.region, options.region)
-  end
-  if from.auth and not AUTHS[options.auth] then
-    return ('%s: expected "oauth2" or "basic", got "%s"'):format(from.auth, options.auth)
-  end
-  return require("swh")._bad_environment(options, from)
-end
 
 -- A hint when the script was given --sandbox as an argument: swh's options go before the
 -- script name, and everything after it is the script's.
@@ -44,70 +33,63 @@ local function sandbox_misplaced()
   return ""
 end
 
--- Why a base URL off Sinch's hosts with the token URL left at its default is refused, or
--- nil: the key meant for an emulator or a staging server would go to Sinch's production
--- token endpoint. Basic auth sends no token request.
-local function token_url_left(options, from)
-  local base = options.base_url
-  if not base or options.auth_url or options.auth == "basic" then return nil end
-  local name = base:match("^%a[%w+.-]*://([^/?#]*)")
-  name = name and name:gsub("^.*@", ""):gsub(":%d*$", ""):lower()
-  if not name or name == "sinch.com" or name:sub(-10) == ".sinch.com" then return nil end
-  local root = base:gsub("/+$", "")
-  return ("%s points at %s, not a Sinch host, but the token URL is left at its default "
-    .. "(https://auth.sinch.com/oauth2/token), where the key would be sent: give the token "
-    .. "URL too, e.g. --auth-url=%s/oauth2/token (or SINCH_AUTH_URL), or use --auth=basic")
-    :format(from.base_url or "--base-url", name, require("swh.pretty").mask_urls(root))
+-- The default of one of the core's settings (core.settings, its one table).
+local function setting_default(name)
+  for _, setting in ipairs(require("swh.core").settings) do
+    if setting.name == name then return setting.default end
+  end
 end
 
---- The options for swh.client: the sandbox's, or flags over the SINCH_* environment (read
--- through swh._read_environment, the module's list of variables), and which variable each
--- option came from. Returns nil, a message and "missing" when there are no credentials;
--- nil, a message naming the variable and "invalid" when a variable holds a bad value.
+-- Why a client whose base URL is off Sinch's hosts while its token URL is left at its
+-- default is refused, or nil: the key meant for an emulator or a staging server would go to
+-- Sinch's production token endpoint. Basic auth sends no token request. from: the flags.
+local function token_url_left(client, from)
+  local s = client:settings() -- URL passwords masked
+  if s.auth == "basic" or s.auth_url ~= setting_default("auth_url") then return nil end
+  local name = s.base_url:match("^%a[%w+.-]*://([^/?#]*)")
+  name = name and name:gsub("^.*@", ""):gsub(":%d*$", ""):lower()
+  if not name or name == "sinch.com" or name:sub(-10) == ".sinch.com" then return nil end
+  return ("%s points at %s, not a Sinch host, but the token URL is left at its default "
+    .. "(%s), where the key would be sent: give the token URL too, e.g. "
+    .. "--auth-url=%s/oauth2/token (or SINCH_AUTH_URL), or use --auth=basic")
+    :format(from and from.base_url or "SINCH_CONVERSATION_URL", name, s.auth_url,
+            (s.base_url:gsub("/+$", "")))
+end
+
+-- The options the flags gave, with the trace and, in the sandbox, its project and keys.
 local function client_options(ctx)
-  local trace = ctx.verbose or nil
-  if ctx.sandbox then
-    local sb = ctx.sandbox
-    return {
-      project_id = sb.project_id, key_id = sb.key_id, key_secret = sb.key_secret,
-      base_url = sb.url, auth_url = sb.url .. "/oauth2/token",
-      auth = ctx.auth, trace = trace,
-    }, {}
+  local options = {}
+  for k, v in pairs(ctx.settings or {}) do options[k] = v end
+  options.trace = ctx.verbose or nil
+  local sb = ctx.sandbox
+  if sb then
+    options.project_id, options.key_id, options.key_secret = sb.project_id, sb.key_id,
+      sb.key_secret
+    options.base_url, options.auth_url = sb.url, sb.url .. "/oauth2/token"
   end
-  local options, missing, from = require("swh")._read_environment {
-    project_id = ctx.project, region = ctx.region, base_url = ctx.base_url, auth = ctx.auth,
-    auth_url = ctx.auth_url,
-  }
-  options.trace = trace
-  if #missing > 0 then
+  return options
+end
+
+--- The client `client` is: client | nil, a message, and why: "missing" (no credentials),
+-- "invalid" (a flag's or a variable's value, which the message names) or "failed".
+function host.make_client(ctx)
+  local swh = require "swh"
+  local client, err = swh._client(client_options(ctx), ctx.from, not ctx.sandbox)
+  -- checked once the core has found the URLs valid, so that a bad one is named as such
+  local problem = client and token_url_left(client, ctx.from)
+  if problem then
+    client:close()
+    return nil, problem, "invalid"
+  end
+  if client then return client end
+  if err.missing then
+    local missing = err.missing
     return nil, "no credentials for `client`: " .. concat(missing, ", ")
       .. (#missing == 1 and " is" or " are") .. " not set. Set SINCH_PROJECT_ID (or pass "
       .. "--project), SINCH_KEY_ID and SINCH_KEY_SECRET, or run swh with --sandbox to "
       .. "use a local emulator" .. sandbox_misplaced(), "missing"
   end
-  local problem = bad_value(options, from)
-  if problem then return nil, problem, "invalid" end
-  return options, from
-end
-
---- The client `client` is: client, options | nil, a message, and why: "missing" (no
--- credentials), "invalid" (a variable's value, which the message names: swh.client's
--- "config.base_url: …" reads "SINCH_CONVERSATION_URL: …") or "failed".
-function host.make_client(ctx)
-  local options, from, why = client_options(ctx)
-  if not options then return nil, from, why end
-  local client, err = require("swh").client(options)
-  -- checked once the core has found the URLs valid, so that a bad one is named as such
-  local problem = client and token_url_left(options, from)
-  if problem then
-    client:close()
-    return nil, problem, "invalid"
-  end
-  if client then return client, options end
-  local option, rest = tostring(err.message):match("^config%.([%w_]+): (.*)$")
-  if err.kind == "usage" and option and from[option] then
-    return nil, from[option] .. ": " .. rest, "invalid"
-  end
+  if err.kind == "usage" then return nil, err.message, "invalid" end
   return nil, tostring(err), "failed"
 end
 
@@ -188,16 +170,21 @@ function host.command(ctx)
     rawset(_G, "client", client)
     return client
   end
-  -- what a refused key's message adds: the variables it came from
+  -- what a refused key's message adds: the variables it came from (asked once the key was
+  -- refused, so the client is made and knows its auth)
   if not ctx.sandbox then
-    local options = require("swh")._read_environment { auth = ctx.auth }
-    env.key_hint = "the key comes from SINCH_KEY_ID and SINCH_KEY_SECRET: check both, and "
-      .. "that the key belongs to the project"
-    if options.auth == "basic" then
-      env.key_hint = env.key_hint .. "; with "
-        .. (ctx.auth and "--auth=basic" or "SINCH_AUTH=basic")
-        .. " the key must be allowed Basic authentication (OAuth2, the default, may work)"
-    end
+    setmetatable(env, { __index = function(_, key)
+      if key ~= "key_hint" then return nil end
+      local hint = "the key comes from SINCH_KEY_ID and SINCH_KEY_SECRET: check both, and "
+        .. "that the key belongs to the project"
+      local client = rawget(_G, "client")
+      if client and client:settings().auth == "basic" then
+        hint = hint .. "; with " .. (ctx.from and ctx.from.auth and "--auth=basic"
+          or "SINCH_AUTH=basic")
+          .. " the key must be allowed Basic authentication (OAuth2, the default, may work)"
+      end
+      return hint
+    end })
   end
   return commands.run(name, argv, env)
 end
@@ -232,7 +219,7 @@ client.apps: the apps of the project
   :list() -> { app, … }  (each with id, display_name and its settings)]],
   client = [[
 client: the project's API (swh.client), made from SINCH_* or --sandbox on first use
-  client.webhooks, client.apps, client.project_id, client:settings(), client:close()
+  client.webhooks, client.apps, client:project_id(), client:settings(), client:close()
 help(client.webhooks) lists the webhook calls.]],
   swh = [[
 swh: the module
@@ -376,19 +363,17 @@ function host.describe(ctx)
     return "sandbox: `client` talks to an in-process emulator at " .. ctx.sandbox.url
       .. " (" .. what .. " " .. ctx.sandbox.project_id .. ")"
   end
-  local client, options_or_problem, why = host.make_client(ctx)
+  local client, problem, why = host.make_client(ctx)
   if why == "missing" then
     return "`client` needs SINCH_PROJECT_ID, SINCH_KEY_ID and SINCH_KEY_SECRET "
       .. "(or run swh --sandbox)"
   elseif not client then
-    return "`client` cannot be made: " .. options_or_problem
+    return "`client` cannot be made: " .. problem
   end
+  local settings = client:settings() -- URL passwords already masked
   client:close() -- made only to know it can be; the global is made on first use
-  local options = options_or_problem
-  -- a base URL may carry a password (http://user:password@host): masked, as the REPL prints
-  local where = options.base_url and require("swh.pretty").mask_urls(options.base_url)
-    or "region " .. (options.region or "us")
-  return "`client` talks to project " .. options.project_id .. " (" .. where .. ")"
+  local where = settings.region and "region " .. settings.region or settings.base_url
+  return "`client` talks to project " .. settings.project_id .. " (" .. where .. ")"
 end
 
 return host

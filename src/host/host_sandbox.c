@@ -43,7 +43,7 @@ bool host_sandbox_start(host_sandbox *sandbox, host_sandbox_kind kind, const cha
        missing file named like a seed is a misspelt seed */
     static const char *const seeds[] = {"demo", "empty"};
     const char *seed_meant = kind == HOST_SANDBOX_FILE && access(file, F_OK) != 0
-                                 ? swh_text_closest(file, seeds, 2)
+                                 ? swhi_text_closest(file, seeds, 2)
                                  : NULL;
     snprintf(error, error_size, "--sandbox: %s%s%s%s%s",
              kind == HOST_SANDBOX_FILE ? "" : "cannot start the emulator: ", err.message,

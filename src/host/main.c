@@ -8,6 +8,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* isatty */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -73,21 +74,29 @@ static void push_sandbox(lua_State *L, const host_options *options) {
   host_trigger_open(L); /* the sandbox's callbacks: trigger, deliveries */
 }
 
-static void set_string_field(lua_State *L, const char *name, const char *value) {
-  if (value) {
-    lua_pushstring(L, value);
-    lua_setfield(L, -2, name);
-  }
-}
-
-/* The ctx table of swh.host.setup: what the command line said. */
+/* The ctx table of swh.host.setup: what the command line said. ctx.settings holds the
+   client's settings given by flags, by option name, and ctx.from the flag of each. */
 static void push_context(lua_State *L, const host_options *options) {
-  lua_createtable(L, 0, 7);
-  set_string_field(L, "project", options->project);
-  set_string_field(L, "region", options->region);
-  set_string_field(L, "base_url", options->base_url);
-  set_string_field(L, "auth_url", options->auth_url);
-  set_string_field(L, "auth", options->auth);
+  lua_createtable(L, 0, 5);
+  lua_newtable(L); /* ctx, settings */
+  lua_newtable(L); /* ctx, settings, from */
+  for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++) {
+    if (!options->settings[id])
+      continue;
+    lua_pushstring(L, swhi_setting_at(id)->flag);
+    lua_setfield(L, -2, swhi_setting_at(id)->name);
+    /* checked by host_options_parse: numbers read as the binding takes them */
+    swhi_setting_kind kind = swhi_setting_at(id)->kind;
+    if (kind == SWHI_KIND_COUNT)
+      lua_pushinteger(L, (lua_Integer)strtod(options->settings[id], NULL));
+    else if (kind == SWHI_KIND_SECONDS || kind == SWHI_KIND_NUMBER)
+      lua_pushnumber(L, strtod(options->settings[id], NULL));
+    else
+      lua_pushstring(L, options->settings[id]);
+    lua_setfield(L, -3, swhi_setting_at(id)->name);
+  }
+  lua_setfield(L, -3, "from"); /* ctx, settings */
+  lua_setfield(L, -2, "settings");
   lua_pushboolean(L, options->verbose);
   lua_setfield(L, -2, "verbose");
   lua_pushboolean(L, options->quiet);
@@ -251,7 +260,7 @@ int main(int argc, char **argv) {
   }
   if (options.help || options.version) {
     if (options.help) {
-      fputs(host_usage, stdout);
+      host_usage_print(stdout);
       print_commands();
     }
     else

@@ -83,7 +83,7 @@ local function narrowed(desired, selection, client)
     end
   end
   for id in pairs(in_scope) do if app_of[id] then scope[#scope + 1] = app_of[id] end end
-  return { swh_snapshot = 1, project_id = client.project_id, apps = scope,
+  return { swh_snapshot = 1, project_id = client:project_id(), apps = scope,
            webhooks = webhooks }, function() return any end
 end
 

@@ -78,7 +78,7 @@ function M.selection(opts, client)
       end
       if not found then
         args.usage(('--app: no app "%s" in project %s (give an id or a display name)')
-          :format(given, tostring(client.project_id)))
+          :format(given, tostring(client:project_id())))
       end
       words[#words + 1] = "--app " .. given
     end

@@ -225,7 +225,7 @@ local RESUME_OPTIONS = { progress = check.LABEL, concurrency = check.POSITIVE_IN
 local function start_journal(path, plan, client)
   if not path then return false end
   return journal.create(path, { project_id = plan.project_id,
-                                api_host = client._core:api_host(), steps = plan.steps })
+                                api_host = client:api_host(), steps = plan.steps })
 end
 
 --- plan:apply{ journal = path | false, progress = "Applying" | false, concurrency = n }
@@ -270,11 +270,11 @@ end
 -- compared: a sandbox listens on a new one each time. A journal written before swh recorded
 -- api_host is judged by its project alone.
 local function other_api(path, header, client)
-  if header.project_id ~= client.project_id then
+  if header.project_id ~= client:project_id() then
     return ("%s: the journal is of project %s, the client's is %s"):format(path,
-      header.project_id, tostring(client.project_id))
+      header.project_id, tostring(client:project_id()))
   end
-  local host = client._core:api_host()
+  local host = client:api_host()
   if header.api_host ~= nil and header.api_host ~= host then
     return ("%s: the journal's run was against %s, the client talks to %s"):format(path,
       tostring(header.api_host), host)

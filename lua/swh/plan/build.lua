@@ -113,7 +113,7 @@ end
 
 local function no_app(where, app_id, client)
   return invalid(("%s: no app %q in project %s"):format(where, tostring(app_id),
-    tostring(client.project_id)))
+    tostring(client:project_id())))
 end
 
 -- The entries of a list of desired webhooks, app_error(entry) saying what is wrong with
@@ -364,7 +364,7 @@ local function build(client, desired)
   if err then return nil, err end
 
   -- app_names: the apps' display names by id, for the plan's text (apps are few)
-  local plan = { project_id = client.project_id, creates = {}, updates = {}, deletes = {},
+  local plan = { project_id = client:project_id(), creates = {}, updates = {}, deletes = {},
                  unchanged = 0, app_names = {} }
   for _, app in ipairs(live.apps) do plan.app_names[app.id] = app.display_name end
   local changes, deletes = {}, {}
