@@ -8,7 +8,7 @@
 --   print(swh.verify_table(report))
 --   if report.broken > 0 then os.exit(1) end
 --
--- targets: a client (its webhooks, opts.select(webhook) -> bool choosing some), a list of
+-- targets: a client (its webhooks, opts.select(webhook, app) -> bool choosing some), a list of
 -- webhooks (tables with target, and secret for opts.signed), or a list of URLs.
 -- opts: select, signed (POST a signed test event to targets with a secret: then a 2xx is
 -- right), timeout (seconds per target, 10), ca_file (CAs to trust instead of the system's),
@@ -78,9 +78,10 @@ local function gather(targets, opts)
     local snap, err = require("swh.snapshot").snapshot(targets, {
       concurrency = opts.concurrency, progress = opts.progress })
     if not snap then return nil, err end
-    local chosen = {}
+    local apps, chosen = {}, {}
+    for _, app in ipairs(snap.apps) do apps[app.id] = app end
     for _, w in ipairs(snap.webhooks) do
-      if not opts.select or opts.select(w) then chosen[#chosen + 1] = w end
+      if not opts.select or opts.select(w, apps[w.app_id]) then chosen[#chosen + 1] = w end
     end
     return chosen
   end
