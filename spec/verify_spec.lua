@@ -93,13 +93,15 @@ describe("swh.verify", function()
     assert.matches("^connection refused: Failed to connect to 127.0.0.1 port", t[4].says)
     assert.equal("tls", t[5].stage)
     assert.matches("certificate has expired", t[5].error, 1, true)
-    assert.equal(-1, t[5].certificate.days_left)
+    assert.equal(-1, t[5].certificate.days_left) -- expired a day (and seconds) ago
+    assert.is_true(t[5].certificate.expired)
     assert.equal("tls", t[6].stage)
     assert.matches("no alternative certificate subject name matches target host name "
       .. "'127.0.0.1'", t[6].error, 1, true)
     -- 30 days from its making, in whole days left: 30 within its first second, then 29
     local left = t[6].certificate.days_left
     assert.is_true(left == 29 or left == 30, "days_left " .. left)
+    assert.is_false(t[6].certificate.expired)
     assert.equal(os.date("!%Y-%m-%d", os.time() + 30 * 86400),
       t[6].certificate.expires:sub(1, 10))
     assert.same({ ok = 1, warnings = 1, broken = 4 },

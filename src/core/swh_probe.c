@@ -64,9 +64,9 @@ static json_t *certificate(CURL *easy) {
   gmtime_r(&t, &tm);
   strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
   long long left = when - (long long)time(NULL);
-  /* whole days left, rounded down; negative once expired */
-  long long days = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
-  return json_pack("{s:s,s:I,s:s}", "expires", iso, "days_left", (json_int_t)days, "subject",
+  /* whole days left (C's division: toward zero), so -1 once it expired a day ago */
+  return json_pack("{s:s,s:I,s:b,s:s}", "expires", iso, "days_left",
+                   (json_int_t)(left / 86400), "expired", left < 0, "subject",
                    subject ? subject : "");
 }
 

@@ -24,7 +24,8 @@ typedef struct swh_probe_options {
  *   {"url", "stage": "ok"|"dns"|"connect"|"tls"|"timeout"|"http", "error"?: curl's words,
  *    "status": HTTP status (0: none), "signed": bool (the POST carried a valid signature),
  *    "dns_ms", "connect_ms", "tls_ms", "total_ms",
- *    "certificate"?: {"expires": "2027-12-01T23:00:00Z", "days_left": N, "subject"}}
+ *    "certificate"?: {"expires": "2027-12-01T23:00:00Z", "days_left": N (whole days,
+ *                     toward zero: -1 a day after it expired), "expired": bool, "subject"}}
  * "stage" names where it failed ("ok": an HTTP answer came, whatever its status); for a TLS
  * failure the certificate is read again without checking it, so an expired one still says
  * when it expired. The unsigned POST's body is {"swh_verify":"…"}: no event, no signature
