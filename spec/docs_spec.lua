@@ -1,5 +1,6 @@
 -- The documentation's links: every relative link in README.md and doc/*.md names a file or
--- folder of the tree, and every #anchor a heading of its file (as GitHub makes anchors of headings).
+-- folder of the tree, and every #anchor a heading of its file (as GitHub makes anchors of
+-- headings).
 -- Links to other sites are not followed: tests stay off the network.
 
 -- The anchors of a Markdown text's headings, as GitHub derives them: lower case, what is

@@ -9,17 +9,20 @@ local function run(command)
   return out, ok == true
 end
 
--- For the describe block that calls it: installs the part of the build under dir into a
+-- For the describe block that calls it: installs the parts of the build under dirs into a
 -- fresh prefix before its specs, removes it after them. Returns a table whose prefix field
 -- is set once installed.
-local function install(dir)
+local function install(...)
+  local dirs = { ... }
   local installed = {}
   lazy_setup(function()
     installed.prefix = os.tmpname()
     os.remove(installed.prefix)
-    local out, ok = run(("cmake --install %s --prefix %s"):format(
-      helper.shell_quote(helper.build .. "/" .. dir), helper.shell_quote(installed.prefix)))
-    assert(ok, "cmake --install failed: " .. out)
+    for _, dir in ipairs(dirs) do
+      local out, ok = run(("cmake --install %s --prefix %s"):format(
+        helper.shell_quote(helper.build .. "/" .. dir), helper.shell_quote(installed.prefix)))
+      assert(ok, "cmake --install failed: " .. out)
+    end
   end)
   lazy_teardown(function()
     if installed.prefix then run("rm -rf " .. helper.shell_quote(installed.prefix)) end
@@ -74,35 +77,134 @@ describe("cmake --install", function()
   end)
 end)
 
-describe("cmake --install of libswh", function()
-  local installed = install("src/core")
+-- What spec/install/crud.lua prints, run with the C module core_so.
+local function lua_crud_output(core_so)
+  return "swh 0.1.0\t" .. core_so .. "\nhttps://example.com/a\nhttps://example.com/b\n1\n"
+    .. "404\thttp\n"
+end
 
-  it("gives C programs libswh.a and its headers, as the README's link line says", function()
+-- What spec/install/crud.c prints, built as C or as C++ against an installed libswh.
+local function crud_output(language)
+  return language .. " https://example.com/a\nupdated https://example.com/b\nlisted 1\n"
+    .. "deleted 404 http\n"
+end
+
+local function lines_of(text)
+  local list = {}
+  for line in text:gmatch("[^\n]+") do list[#list + 1] = line end
+  table.sort(list)
+  return list
+end
+
+describe("cmake --install of libswh and libswh-emulator", function()
+  local installed = install("src/core", "src/emulator", "src/binding")
+  local q = helper.shell_quote
+  local crud = helper.root .. "/spec/install/crud.c"
+
+  -- Runs command with only the installed prefix's pkg-config files in view.
+  local function with_pkg_config(command)
+    return run(("export PKG_CONFIG_PATH=%s; %s"):format(q(installed.prefix .. "/lib/pkgconfig"),
+      command))
+  end
+
+  it("installs the public headers under include/swh and no private one", function()
+    local out = run("ls " .. q(installed.prefix .. "/include/swh"))
+    assert.same({ "swh.h", "swh_client.h", "swh_emulator.h", "swh_error.h", "swh_export.h",
+                  "swh_file.h", "swh_project.h", "swh_signature.h", "swh_snapshot.h",
+                  "swh_webhook.h" }, lines_of(out))
+  end)
+
+  it("gives libswh.so and libswh-emulator.so a soname of major version 0", function()
+    local lib = installed.prefix .. "/lib/"
+    local out = run("objdump -p " .. q(lib .. "libswh.so.0.1.0") .. " | grep -E 'SONAME'")
+    assert.equal("libswh.so.0", out:match("SONAME%s+(%S+)"))
+    out = run("objdump -p " .. q(lib .. "libswh-emulator.so.0.1.0")
+      .. " | grep -E 'SONAME|NEEDED'")
+    assert.equal("libswh-emulator.so.0", out:match("SONAME%s+(%S+)"))
+    assert.matches("NEEDED%s+libswh%.so%.0\n", out)
+    assert.equal("libswh.so.0.1.0\n", run("readlink " .. q(lib .. "libswh.so.0")))
+  end)
+
+  it("exports from libswh.so exactly the functions its installed headers declare", function()
     local prefix = installed.prefix
-    local source = prefix .. "/app.c"
-    local f = assert(io.open(source, "w"))
-    f:write([[
-#include <stdio.h>
-#include <swh.h>
-int main(void) {
-  char signature[SWH_SIGNATURE_SIZE];
-  swh_error err;
-  swh_error_init(&err);
-  if (swh_signature_compute("my_secret_key", "{\"event\":\"test\"}", 16,
-                            "01JHFFHWYY7HSS4FWTMDTQEK8V", "1736760161", signature,
-                            &err) != SWH_OK)
-    return 1;
-  puts(signature);
-  return 0;
-}
-]])
-    f:close()
-    local q = helper.shell_quote
-    local out, ok = run(("cc %s -I%s $(pkg-config --cflags jansson) -L%s -lswh "
-      .. "$(pkg-config --libs libcurl jansson libcrypto) -lpthread -o %s && %s"):format(
-      q(source), q(prefix .. "/include/swh"), q(prefix .. "/lib"), q(prefix .. "/app"),
-      q(prefix .. "/app")))
+    local exported = run("nm -D --defined-only " .. q(prefix .. "/lib/libswh.so")
+      .. " | awk '{print $3}'")
+    -- Every prototype, marked SWH_API or not: one not marked would be missing from the list.
+    local declared = run("cat " .. q(prefix .. "/include/swh") .. "/*.h | grep -v swh_emulator"
+      .. " | grep -oE '^(SWH_API )?[a-z][a-z_ ]*[ *]+swh_[a-z_0-9]+\\(' | grep -v '^typedef'"
+      .. " | grep -oE 'swh_[a-z_0-9]+\\($' | tr -d '('")
+    local names = lines_of(exported)
+    assert.is_true(#names > 50, exported)
+    for _, name in ipairs(names) do assert.matches("^swh_", name) end
+    assert.same(lines_of(declared), names)
+    exported = run("nm -D --defined-only " .. q(prefix .. "/lib/libswh-emulator.so")
+      .. " | awk '{print $3}'")
+    assert.same({ "swh_emulator_expire_tokens", "swh_emulator_project", "swh_emulator_snapshot",
+                  "swh_emulator_start", "swh_emulator_stop", "swh_emulator_url" },
+                lines_of(exported))
+  end)
+
+  it("builds C and C++ programs with pkg-config, shared and static, that do CRUD", function()
+    local prefix = installed.prefix
+    local bin = prefix .. "/pc"
+    local builds = {
+      { "c", "cc -x c", "$(pkg-config --cflags --libs libswh-emulator libswh) -Wl,-rpath,"
+        .. q(prefix .. "/lib"), true },
+      { "c++", "g++ -x c++", "$(pkg-config --cflags --libs libswh-emulator libswh) -Wl,-rpath,"
+        .. q(prefix .. "/lib"), true },
+      { "c", "cc -x c", "$(pkg-config --cflags libswh-emulator) "
+        .. "-L$(pkg-config --variable=libdir libswh) -l:libswh-emulator.a -l:libswh.a "
+        .. "$(pkg-config --libs libmicrohttpd libcurl libcrypto jansson) -lpthread -lm", false },
+      { "c++", "g++ -x c++", "$(pkg-config --cflags libswh-emulator) "
+        .. "-L$(pkg-config --variable=libdir libswh) -l:libswh-emulator.a -l:libswh.a "
+        .. "$(pkg-config --libs libmicrohttpd libcurl libcrypto jansson) -lpthread -lm", false },
+    }
+    for i, build in ipairs(builds) do
+      local language, compiler, flags, shared = build[1], build[2], build[3], build[4]
+      local program = bin .. i
+      local out, ok = with_pkg_config(("cd /tmp && %s %s -x none %s -o %s"):format(
+        compiler, q(crud), flags, q(program)))
+      assert.is_true(ok, out)
+      out, ok = run(q(program))
+      assert.is_true(ok, out)
+      assert.equal(crud_output(language), out)
+      local ldd = run("ldd " .. q(program))
+      if shared then
+        assert.is_not_nil(ldd:find("libswh.so.0 => " .. prefix .. "/lib/libswh.so.0", 1, true), ldd)
+      else
+        assert.is_nil(ldd:find("libswh", 1, true), ldd)
+      end
+    end
+  end)
+
+  it("builds C and C++ programs with find_package(swh CONFIG), shared and static", function()
+    local prefix = installed.prefix
+    local build = prefix .. "/cmake-build"
+    local out, ok = run(("cd /tmp && cmake -S %s -B %s -DCMAKE_PREFIX_PATH=%s "
+      .. "-DCMAKE_BUILD_TYPE=Release >/dev/null && cmake --build %s -j2 >/dev/null"):format(
+      q(helper.root .. "/spec/install"), q(build), q(prefix), q(build)))
     assert.is_true(ok, out)
-    assert.equal("ehhrg9MUuhpJUCo2drsI3zoqWViaojp8d6RahfBY3cg=\n", out)
+    for program, language in pairs{ crud_c = "c", crud_cpp = "c++", crud_c_static = "c",
+                                    crud_cpp_static = "c++" } do
+      out, ok = run(q(build .. "/" .. program))
+      assert.is_true(ok, out)
+      assert.equal(crud_output(language), out)
+      local ldd = run("ldd " .. q(build .. "/" .. program))
+      local uses_shared = ldd:find(prefix .. "/lib/libswh.so.0", 1, true) ~= nil
+      assert.equal(not program:find("static"), uses_shared, program .. ": " .. ldd)
+    end
+  end)
+
+  it("lets a stock lua5.4 with only that prefix on its paths do CRUD", function()
+    local prefix = installed.prefix
+    local code = ([[
+      local prefix = %q
+      package.path = prefix .. "/share/lua/5.4/?.lua;" .. prefix .. "/share/lua/5.4/?/init.lua"
+      package.cpath = prefix .. "/lib/lua/5.4/?.so"
+      dofile(%q)]]):format(prefix, helper.root .. "/spec/install/crud.lua")
+    local out, ok = helper.lua(code, { LUA_PATH = false, LUA_CPATH = false,
+      LUA_PATH_5_4 = false, LUA_CPATH_5_4 = false })
+    assert.is_true(ok, out)
+    assert.equal(lua_crud_output(prefix .. "/lib/lua/5.4/swh/core.so"), out)
   end)
 end)

@@ -68,6 +68,8 @@ M.map = tasks.map
 M.each = tasks.each
 -- For another scheduler: swh._install_scheduler(is_task) -> sentinel (see tasks.lua).
 M._install_scheduler = tasks.install_scheduler
+-- Inside an event loop: swh.use_loop(adapter) (lua/swh/loop.lua; swh.loop.luv, .cqueues).
+M.use_loop = require("swh.loop").use
 local await = tasks.await
 
 ------------------------------------------------------------------------------------------
@@ -202,12 +204,14 @@ end
 
 function Client.__close(self)
   self._core:close()
+  tasks.client_closed(self._core)
 end
 
 --- client:close(): frees the connections; safe twice. A closed client raises on use.
 function Client:close()
   check.self(self, Client, "close", "client:close()")
   self._core:close()
+  tasks.client_closed(self._core) -- an event loop stops watching its descriptors
 end
 
 --- client:is_closed() -> boolean

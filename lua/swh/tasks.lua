@@ -46,13 +46,24 @@ function M.install_scheduler(is_task)
   return sentinel
 end
 
---- Waits for a started call, by yielding to the scheduler in a task or by stepping the
--- client, and finishes it: value | nil, err.
+-- The event loop swh.use_loop installed (lua/swh/loop.lua): {is_task, suspend_until_done,
+-- client_closed}, or nil.
+M.loop = nil
+
+--- Tells the event loop, if any, that core_client was closed.
+function M.client_closed(core_client)
+  if M.loop then M.loop.client_closed(core_client) end
+end
+
+--- Waits for a started call, by yielding to the scheduler in a task, by suspending a task of
+-- the event loop, or by stepping the client, and finishes it: value | nil, err.
 function M.await(core_client, call)
   local co, main = co_running()
   if not main and ((current and current.by_co[co]) or (external_is_task and external_is_task(co)))
   then
     co_yield(sentinel, call, core_client)
+  elseif not main and M.loop and M.loop.is_task(co) then
+    M.loop.suspend_until_done(core_client, call)
   end
   while not call:done() do
     core_client:step(100)

@@ -2016,6 +2016,180 @@ static void test_stop_answers_the_requests_in_flight(void **state) {
   curl_multi_cleanup(multi);
 }
 
+/* ---- scale --------------------------------------------------------------------------- */
+
+/* One request on a kept-alive connection (curl reset between requests, its connection
+   kept), for tests of thousands of requests. */
+static response call_on(CURL *curl, const char *method, const char *body, const char *fmt,
+                        ...) {
+  char url[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(url, sizeof url, fmt, ap);
+  va_end(ap);
+  response r;
+  memset(&r, 0, sizeof r);
+  curl_easy_reset(curl);
+  struct curl_slist *headers = prepare(curl, &r, method, url, BASIC, body, NULL);
+  r.code = curl_easy_perform(curl);
+  finish(curl, &r);
+  curl_slist_free_all(headers);
+  return r;
+}
+
+#define SCALE_APPS 500
+#define SCALE_HOOKS 2000 /* in the first 400 apps, 5 each; the last 100 start empty */
+
+typedef struct scale_hook {
+  char id[32];
+  int app;
+  char target[64];
+  bool present;
+} scale_hook;
+
+/* A webhook joining an app (a create or a move). */
+typedef struct scale_join {
+  int hook, app;
+} scale_join;
+
+/* Every app's list is exactly the model's webhooks of that app, in the order they joined
+   it. */
+static void assert_lists_match(CURL *curl, swh_emulator *e, char apps[][64],
+                               const scale_hook *hooks, const scale_join *joined, int joins) {
+  for (int a = 0; a < SCALE_APPS; a++) {
+    response r = call_on(curl, "GET", NULL, "%s/v1/projects/%s/apps/%s/webhooks",
+                         swh_emulator_url(e), PROJECT, apps[a]);
+    assert_ok(&r);
+    json_t *list = json_object_get(r.json, "webhooks");
+    size_t at = 0;
+    for (int j = 0; j < joins; j++) {
+      const scale_hook *h = &hooks[joined[j].hook];
+      if (joined[j].app != a || h->app != a || !h->present)
+        continue;
+      json_t *webhook = json_array_get(list, at++);
+      assert_non_null(webhook);
+      assert_string_equal(json_string_value(json_object_get(webhook, "id")), h->id);
+      assert_string_equal(json_string_value(json_object_get(webhook, "app_id")), apps[a]);
+      assert_string_equal(json_string_value(json_object_get(webhook, "target")), h->target);
+    }
+    assert_int_equal(json_array_size(list), at);
+    response_free(&r);
+  }
+}
+
+/* 2,000 webhooks through the routes: created, moved between apps, retargeted, deleted, each
+   app's list checked after each step, and the rules (5 an app, a target unique in its app)
+   still applied from the indexes as they are after the changes. */
+static void test_thousands_of_webhooks_keep_the_indexes_right(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = SCALE_APPS});
+  static char apps[SCALE_APPS][64];
+  json_t *snapshot = swh_emulator_snapshot(e);
+  for (int a = 0; a < SCALE_APPS; a++)
+    snprintf(apps[a], sizeof apps[a], "%s", json_string_value(json_object_get(
+        json_array_get(json_object_get(snapshot, "apps"), (size_t)a), "id")));
+  json_decref(snapshot);
+  static scale_hook hooks[SCALE_HOOKS];
+  static scale_join joined[2 * SCALE_HOOKS]; /* in the order they happened */
+  int joins = 0;
+  CURL *curl = curl_easy_init();
+  assert_non_null(curl);
+  char body[512], expected[512];
+  for (int w = 0; w < SCALE_HOOKS; w++) {
+    scale_hook *h = &hooks[w];
+    h->app = w % 400;
+    h->present = true;
+    snprintf(h->target, sizeof h->target, "https://example.com/%d", w);
+    snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"target\":\"%s\"}", apps[h->app], h->target);
+    response r = call_on(curl, "POST", body, "%s/v1/projects/%s/webhooks", swh_emulator_url(e),
+                         PROJECT);
+    assert_ok(&r);
+    snprintf(h->id, sizeof h->id, "%s", json_string_value(json_object_get(r.json, "id")));
+    response_free(&r);
+    joined[joins++] = (scale_join){w, h->app};
+  }
+  assert_lists_match(curl, e, apps, hooks, joined, joins);
+  /* the webhooks of apps 0-99 move to the empty apps 400-499, keeping their targets */
+  for (int w = 0; w < SCALE_HOOKS; w++) {
+    scale_hook *h = &hooks[w];
+    if (h->app >= 100)
+      continue;
+    h->app += 400;
+    snprintf(body, sizeof body, "{\"app_id\":\"%s\"}", apps[h->app]);
+    response r = call_on(curl, "PATCH", body, "%s/v1/projects/%s/webhooks/%s?update_mask=app_id",
+                         swh_emulator_url(e), PROJECT, h->id);
+    assert_ok(&r);
+    assert_string_equal(json_string_value(json_object_get(r.json, "app_id")), apps[h->app]);
+    response_free(&r);
+    joined[joins++] = (scale_join){w, h->app};
+  }
+  /* every webhook retargeted */
+  for (int w = 0; w < SCALE_HOOKS; w++) {
+    scale_hook *h = &hooks[w];
+    snprintf(h->target, sizeof h->target, "https://example.com/retargeted/%d", w);
+    snprintf(body, sizeof body, "{\"target\":\"%s\"}", h->target);
+    response r = call_on(curl, "PATCH", body, "%s/v1/projects/%s/webhooks/%s?update_mask=target",
+                         swh_emulator_url(e), PROJECT, h->id);
+    assert_ok(&r);
+    response_free(&r);
+  }
+  /* every third deleted */
+  for (int w = 0; w < SCALE_HOOKS; w += 3) {
+    response r = call_on(curl, "DELETE", NULL, "%s/v1/projects/%s/webhooks/%s",
+                         swh_emulator_url(e), PROJECT, hooks[w].id);
+    assert_ok(&r);
+    response_free(&r);
+    hooks[w].present = false;
+    r = call_on(curl, "GET", NULL, "%s/v1/projects/%s/webhooks/%s", swh_emulator_url(e),
+                PROJECT, hooks[w].id);
+    assert_error(&r, 404, "NOT_FOUND", "Webhook not found");
+    response_free(&r);
+  }
+  assert_lists_match(curl, e, apps, hooks, joined, joins);
+  /* the rules read the indexes as they are now. App 401 holds webhooks 1, 401, 1201 and
+     1601 (moved from app 1; 801 deleted): webhook 1's new target is taken, its old one free */
+  const scale_hook *one = &hooks[1];
+  snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"target\":\"%s\"}", apps[one->app],
+           one->target);
+  response r = call_on(curl, "POST", body, "%s/v1/projects/%s/webhooks", swh_emulator_url(e),
+                       PROJECT);
+  snprintf(expected, sizeof expected,
+           "webhook.target: app \"%s\" already has a webhook with this target (%s)",
+           apps[one->app], one->id);
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"target\":\"https://example.com/1\"}",
+           apps[one->app]);
+  r = call_on(curl, "POST", body, "%s/v1/projects/%s/webhooks", swh_emulator_url(e), PROJECT);
+  assert_ok(&r);
+  response_free(&r);
+  /* app 200 held webhooks 200, 600, 1000, 1400 and 1800; 600 and 1800 were deleted: room
+     for two more */
+  snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"target\":\"https://example.com/new\"}",
+           apps[200]);
+  for (int i = 0; i < 2; i++) {
+    r = call_on(curl, "POST", body, "%s/v1/projects/%s/webhooks", swh_emulator_url(e), PROJECT);
+    assert_ok(&r);
+    response_free(&r);
+    snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"target\":\"https://example.com/new2\"}",
+             apps[200]);
+  }
+  snprintf(body, sizeof body, "{\"app_id\":\"%s\",\"target\":\"https://example.com/new3\"}",
+           apps[200]);
+  r = call_on(curl, "POST", body, "%s/v1/projects/%s/webhooks", swh_emulator_url(e), PROJECT);
+  snprintf(expected, sizeof expected,
+           "app \"%s\" already has 5 webhooks, the most an app can have", apps[200]);
+  assert_error(&r, 400, "INVALID_ARGUMENT", expected);
+  response_free(&r);
+  size_t present = 0;
+  for (int w = 0; w < SCALE_HOOKS; w++)
+    present += hooks[w].present;
+  snapshot = swh_emulator_snapshot(e);
+  assert_int_equal(json_array_size(json_object_get(snapshot, "webhooks")), present + 3);
+  json_decref(snapshot);
+  curl_easy_cleanup(curl);
+  swh_emulator_stop(e);
+}
+
 int main(void) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   const struct CMUnitTest tests[] = {
@@ -2055,6 +2229,7 @@ int main(void) {
       cmocka_unit_test(test_slow_connections_do_not_starve_others),
       cmocka_unit_test(test_hundreds_of_concurrent_keep_alive_connections),
       cmocka_unit_test(test_stop_answers_the_requests_in_flight),
+      cmocka_unit_test(test_thousands_of_webhooks_keep_the_indexes_right),
   };
   int failed = cmocka_run_group_tests(tests, NULL, NULL);
   curl_global_cleanup();

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <lua.h>
 
+#include "swh_client.h"
 #include "swh_error.h"
 
 #define SWH_CLIENT_MT "swh.client"
@@ -101,5 +102,26 @@ void swh_snapshot_open(lua_State *L);
 
 /* Sets core.project_rules and core.check_placements into the table at -1 (lua_project.c). */
 void swh_project_open(lua_State *L);
+
+/* The record of swh_client_set_loop's callbacks for a client driven by an event loop
+   (lua_loop.c). */
+typedef struct swh_lua_loop swh_lua_loop;
+
+/* client:set_loop() -> true | nil, message: attaches a record to client (once; true again
+   after). Raises on memory exhaustion. */
+int swh_lua_loop_set(lua_State *L, swh_client *client, swh_lua_loop **loop);
+
+/* client:loop_changes() -> timer_ms | nil (unchanged since the last read; -1: none), and a
+   list {fd, what, fd, what, ...} of the watches asked since; empties the record. */
+int swh_lua_loop_push_changes(lua_State *L, swh_lua_loop *loop);
+
+/* client:loop_fd() -> a descriptor (epoll) readable when one the client watches is ready. */
+int swh_lua_loop_fd(lua_State *L, swh_lua_loop *loop);
+
+/* client:loop_ready(): tells client of every watched descriptor that is ready now. */
+void swh_lua_loop_ready(swh_client *client, swh_lua_loop *loop);
+
+/* Frees the record (after the client it belongs to). NULL is a no-op. */
+void swh_lua_loop_free(swh_lua_loop *loop);
 
 #endif

@@ -31,6 +31,7 @@
 
 typedef struct lua_client {
   swh_client *client; /* NULL: closed */
+  swh_lua_loop *loop; /* set by set_loop; freed by __gc, after the client */
 } lua_client;
 
 typedef struct lua_call {
@@ -187,6 +188,7 @@ static int client_new(lua_State *L) {
   lua_settop(L, 2);
   lua_client *c = lua_newuserdatauv(L, sizeof *c, 1); /* opts, from, client */
   c->client = NULL;                                  /* born closed */
+  c->loop = NULL;
   luaL_setmetatable(L, SWH_CLIENT_MT);
   lua_newtable(L); /* opts, from, client, calls */
   lua_newtable(L); /* opts, from, client, calls, mt */
@@ -241,6 +243,52 @@ static int client_close(lua_State *L) {
   c->client = NULL; /* closed first: nothing can reach a half-freed client */
   swh_client_free(client);
   return 0;
+}
+
+static int client_gc(lua_State *L) {
+  client_close(L);
+  lua_client *c = check_client(L, 1);
+  swh_lua_loop_free(c->loop);
+  c->loop = NULL;
+  return 0;
+}
+
+/* The event-loop interface (swh_client_set_loop), used by swh.loop (lua/swh/loop.lua):
+   client:set_loop(), client:socket_ready(fd, what), client:timeout(), client:loop_ready(),
+   client:loop_fd() and client:loop_changes() (lua_loop.c), which still reads a closed
+   client's last changes. */
+static int client_set_loop(lua_State *L) {
+  lua_client *c = check_open_client(L, 1);
+  return swh_lua_loop_set(L, c->client, &c->loop);
+}
+
+static int client_socket_ready(lua_State *L) {
+  lua_client *c = check_open_client(L, 1);
+  lua_Integer fd = luaL_checkinteger(L, 2), what = luaL_checkinteger(L, 3);
+  luaL_argcheck(L, fd >= 0 && fd <= 0x7fffffff, 2, "a descriptor expected");
+  luaL_argcheck(L, what >= 0 && what <= 7, 3, "SWH_WATCH_* bits expected");
+  swh_client_socket_ready(c->client, (int)fd, (int)what);
+  return 0;
+}
+
+static int client_timeout(lua_State *L) {
+  swh_client_timeout(check_open_client(L, 1)->client);
+  return 0;
+}
+
+static int client_loop_fd(lua_State *L) {
+  return swh_lua_loop_fd(L, check_client(L, 1)->loop);
+}
+
+static int client_loop_ready(lua_State *L) {
+  lua_client *c = check_open_client(L, 1);
+  if (!c->loop) return luaL_error(L, "the client is not driven by a loop (call set_loop first)");
+  swh_lua_loop_ready(c->client, c->loop);
+  return 0;
+}
+
+static int client_loop_changes(lua_State *L) {
+  return swh_lua_loop_push_changes(L, check_client(L, 1)->loop);
 }
 
 static int client_is_closed(lua_State *L) {
@@ -473,8 +521,11 @@ void swh_client_open(lua_State *L) {
       {"close", client_close},         {"is_closed", client_is_closed},
       {"api_host", client_api_host},   {"settings", client_settings},
       {"project_id", client_project_id},
+      {"set_loop", client_set_loop},   {"socket_ready", client_socket_ready},
+      {"timeout", client_timeout},     {"loop_changes", client_loop_changes},
+      {"loop_fd", client_loop_fd},     {"loop_ready", client_loop_ready},
       {NULL, NULL}};
-  static const luaL_Reg client_meta[] = {{"__gc", client_close},
+  static const luaL_Reg client_meta[] = {{"__gc", client_gc},
                                          {"__close", client_close},
                                          {"__tostring", client_tostring},
                                          {"__index", NULL},

@@ -105,6 +105,12 @@ struct swh_client {
   int token_attempts;
   double token_first_failure_ms;
   double token_not_before_ms;
+
+  /* Driven by an event loop (swh_client_set_loop) when watch is set. */
+  swh_watch_fn *watch;
+  swh_timer_fn *timer;
+  void *loop_user;
+  double curl_deadline_ms; /* when libcurl's own timer expires; < 0: none */
 };
 
 /* ---- lists ---------------------------------------------------------------------------- */
@@ -311,6 +317,7 @@ swh_client *swhi_client_new(const swh_config *config,
   swhi_rng_seed(&client->rng);
   client->trace = config->trace;
   client->trace_user = config->trace_user;
+  client->curl_deadline_ms = -1;
   client->multi = curl_multi_init();
   client->escaper = curl_easy_init();
   if (failed || !client->multi || !client->escaper) {
@@ -322,6 +329,7 @@ swh_client *swhi_client_new(const swh_config *config,
 }
 
 static void call_free(swh_call *call);
+static void loop_update_timer(swh_client *client);
 
 /* The transfer a call sends next, or has in flight: the lookup while it looks, else main. */
 static swh_transfer *current_transfer(swh_call *call) {
@@ -514,6 +522,7 @@ swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const js
   swh_error local;
   swh_error_init(&local);
   swh_call *call = call_start(client, op, id, body, user, &local);
+  if (call) loop_update_timer(client); /* the loop comes back to send it */
   if (err)
     swh_error_move(err, &local);
   else
@@ -1114,5 +1123,99 @@ int swh_client_step(swh_client *client, int timeout_ms) {
     curl_multi_poll(client->multi, NULL, 0, (int)wait, NULL);
     pump(client);
   }
+  loop_update_timer(client);
   return client->active;
+}
+
+/* ---- driven by an event loop ------------------------------------------------------------ */
+
+/* CURLMOPT_SOCKETFUNCTION: passes libcurl's wish for a socket on to the loop. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *user, void *socketp) {
+  swh_client *client = user;
+  int watch = what == CURL_POLL_REMOVE ? 0
+              : ((what & CURL_POLL_IN) ? SWH_WATCH_IN : 0) |
+                    ((what & CURL_POLL_OUT) ? SWH_WATCH_OUT : 0);
+  client->watch(client->loop_user, (int)fd, watch);
+  return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: kept, and merged with the client's own timers (back-off, rate
+   limit, token retry) into the one timer the loop keeps, when the action ends. */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *user) {
+  swh_client *client = user;
+  client->curl_deadline_ms = timeout_ms < 0 ? -1 : swhi_now_ms() + (double)timeout_ms;
+  return 0;
+}
+
+/* Tells the loop when to call swh_client_timeout: the earlier of libcurl's timer and the
+   client's own. */
+static void loop_update_timer(swh_client *client) {
+  if (!client->timer) return;
+  double now = swhi_now_ms();
+  double wait = next_timer_ms(client);
+  if (wait > 0) wait += 1; /* past the timer, not just before, as in swh_client_step */
+  if (client->curl_deadline_ms >= 0) {
+    double curl_wait = client->curl_deadline_ms > now ? client->curl_deadline_ms - now : 0;
+    if (wait < 0 || curl_wait < wait) wait = curl_wait;
+  }
+  long ms = wait < 0 ? -1 : wait >= LONG_MAX ? LONG_MAX : (long)wait + ((long)wait < wait);
+  client->timer(client->loop_user, ms);
+}
+
+swh_status swh_client_set_loop(swh_client *client, swh_watch_fn *watch, swh_timer_fn *timer,
+                               void *user, swh_error *err) {
+  if (!client || !watch || !timer)
+    return swh_error_set(err, SWH_ERR_USAGE, "swh_client_set_loop: client, watch and timer "
+                                             "are required");
+  /* Queued calls are fine (they are sent from the loop); a transfer libcurl already runs
+     would have sockets the loop was never told of. */
+  if (client->watch || client->in_flight_count || client->token_in_flight)
+    return swh_error_set(err, SWH_ERR_USAGE,
+                         "swh_client_set_loop: only once, while no request is in flight");
+  if (curl_multi_setopt(client->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+      curl_multi_setopt(client->multi, CURLMOPT_SOCKETDATA, client) != CURLM_OK ||
+      curl_multi_setopt(client->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
+      curl_multi_setopt(client->multi, CURLMOPT_TIMERDATA, client) != CURLM_OK)
+    return swh_error_set(err, SWH_ERR_MEMORY, "libcurl refused the socket callbacks");
+  client->watch = watch;
+  client->timer = timer;
+  client->loop_user = user;
+  loop_update_timer(client); /* for the calls already queued */
+  return SWH_OK;
+}
+
+/* One turn of the loop's work: what pump does, with curl_multi_socket_action on the one
+   socket (or timeout) that is due instead of curl_multi_perform over all of them. */
+static void loop_action(swh_client *client, curl_socket_t fd, int events) {
+  if (!client || !client->watch) return;
+  int running = 0;
+  dispatch(client);
+  curl_multi_socket_action(client->multi, fd, events, &running);
+  collect(client);
+  dispatch(client);
+}
+
+void swh_client_socket_ready(swh_client *client, int fd, int what) {
+  int events = ((what & SWH_WATCH_IN) ? CURL_CSELECT_IN : 0) |
+               ((what & SWH_WATCH_OUT) ? CURL_CSELECT_OUT : 0) |
+               ((what & SWH_WATCH_ERROR) ? CURL_CSELECT_ERR : 0);
+  loop_action(client, (curl_socket_t)fd, events);
+  if (client && client->watch) loop_update_timer(client);
+}
+
+/* libcurl's deadline is kept: a loop that calls early finds it still ahead, and libcurl
+   tells the next one (or -1) once it has run the expired timer. When libcurl says nothing
+   although the deadline has passed (it rounds timeouts down to the millisecond, and only
+   calls back when its earliest timer changes), it is asked what it now waits for, so the
+   loop is not called back at once over and over for a timer libcurl does not yet run. */
+void swh_client_timeout(swh_client *client) {
+  if (!client || !client->watch) return;
+  double deadline = client->curl_deadline_ms;
+  loop_action(client, CURL_SOCKET_TIMEOUT, 0);
+  double now = swhi_now_ms();
+  long left = -1;
+  if (deadline >= 0 && client->curl_deadline_ms == deadline && deadline <= now &&
+      curl_multi_timeout(client->multi, &left) == CURLM_OK)
+    client->curl_deadline_ms = left < 0 ? -1 : now + (double)(left > 0 ? left : 1);
+  loop_update_timer(client);
 }

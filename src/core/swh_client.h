@@ -36,6 +36,9 @@
 #include <jansson.h>
 
 #include "swh_error.h"
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 #define SWH_DEFAULT_REGION "us"
 #define SWH_DEFAULT_AUTH_URL "https://auth.sinch.com/oauth2/token"
@@ -59,7 +62,7 @@ typedef enum { SWH_AUTH_OAUTH2, SWH_AUTH_BASIC } swh_auth;
  * or "private_key". "client_credentials" is not one: it holds a client_id and endpoint the
  * REPL shows, and its client_secret is hidden by its own name. NULL is not a secret's name.
  */
-bool swh_is_secret_key(const char *name);
+SWH_API bool swh_is_secret_key(const char *name);
 
 /* One line of the HTTP trace, secrets already replaced by "[redacted]" (swh_is_secret_key,
    and URL passwords). */
@@ -97,7 +100,7 @@ typedef struct swh_client swh_client;
  *   --base-url: "http://127.0.0.1:99999/" is not a valid URL (Port number was not a ...)
  * SWH_ERR_MEMORY if it cannot tell.
  */
-swh_status swh_url_check(const char *name, const char *url, swh_error *err);
+SWH_API swh_status swh_url_check(const char *name, const char *url, swh_error *err);
 
 /*
  * A new client (the caller frees it with swh_client_free), or NULL with err filled:
@@ -107,23 +110,23 @@ swh_status swh_url_check(const char *name, const char *url, swh_error *err);
  * (checked on the URL's text, before any connection or name lookup); SWH_ERR_MEMORY. The
  * config's strings are copied. No request is sent until the first call.
  */
-swh_client *swh_client_new(const swh_config *config, swh_error *err);
+SWH_API swh_client *swh_client_new(const swh_config *config, swh_error *err);
 
 /* The host of the API the client talks to, in lower case ("eu.conversation.api.sinch.com",
    "127.0.0.1"): what a journal records, so that a run is not resumed against another. */
-const char *swh_client_api_host(const swh_client *client);
+SWH_API const char *swh_client_api_host(const swh_client *client);
 
 /* The project the client works on (borrowed until the client is freed). */
-const char *swh_client_project_id(const swh_client *client);
+SWH_API const char *swh_client_project_id(const swh_client *client);
 
 /* The limits the client paces its requests by, defaults applied: requests in flight at most
    and requests per second at most. */
-void swh_client_limits(const swh_client *client, int *concurrency, double *rate);
+SWH_API void swh_client_limits(const swh_client *client, int *concurrency, double *rate);
 
 /* Cancels every call still running (they finish with kind SWH_ERR_USAGE "client closed"
    only if their owner still holds them: see swh_call_abandon) and frees the client. NULL is
    a no-op. */
-void swh_client_free(swh_client *client);
+SWH_API void swh_client_free(swh_client *client);
 
 /* The operations of the API. */
 typedef enum {
@@ -146,7 +149,7 @@ typedef struct swh_call swh_call;
  * swh_call_start makes the same check on strlen(id); the Lua binding calls this first, with
  * the string's real length.
  */
-swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
+SWH_API swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
 
 /*
  * Validates the arguments and queues the request; nothing is sent until swh_client_step.
@@ -156,8 +159,8 @@ swh_status swh_id_check(swh_op op, const char *id, size_t len, swh_error *err);
  * swh_id_check),
  * SWH_ERR_MEMORY.
  */
-swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
-                         void *user, swh_error *err);
+SWH_API swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const json_t *body,
+                                 void *user, swh_error *err);
 
 /*
  * Marks a call just started (before any swh_client_step) as a request an earlier run may
@@ -167,42 +170,74 @@ swh_call *swh_call_start(swh_client *client, swh_op op, const char *id, const js
  * counts a 404 as done; a change that fails says "; it may have been applied". Returns
  * SWH_OK, SWH_ERR_USAGE for a call already sent, SWH_ERR_MEMORY.
  */
-swh_status swh_call_resend(swh_call *call, swh_error *err);
+SWH_API swh_status swh_call_resend(swh_call *call, swh_error *err);
 
 /*
  * Drives transfers, retries and renewals, waiting at most timeout_ms for something to
  * happen (0: do not wait). Returns the number of calls not yet done (abandoned calls not
  * counted, though their transfers still run to the end in later steps).
  */
-int swh_client_step(swh_client *client, int timeout_ms);
+SWH_API int swh_client_step(swh_client *client, int timeout_ms);
 
 /* The next call that became done since the last time, in completion order, or NULL. */
-swh_call *swh_client_next_done(swh_client *client);
+SWH_API swh_call *swh_client_next_done(swh_client *client);
 
-bool swh_call_done(const swh_call *call);
-void *swh_call_user(const swh_call *call);
+SWH_API bool swh_call_done(const swh_call *call);
+SWH_API void *swh_call_user(const swh_call *call);
 
 /*
  * Takes the outcome of a done call and frees it. On success returns SWH_OK and *result (the
  * caller owns it). Otherwise returns the error's kind with err filled (err->request set) and
  * *result NULL. Finishing a call that is not done is SWH_ERR_USAGE and frees nothing.
  */
-swh_status swh_call_finish(swh_call *call, json_t **result, swh_error *err);
+SWH_API swh_status swh_call_finish(swh_call *call, json_t **result, swh_error *err);
 
 /* Gives up a call the caller no longer wants: the client frees it when the transfer ends
    (or at once if it was not sent). NULL is a no-op. */
-void swh_call_abandon(swh_call *call);
+SWH_API void swh_call_abandon(swh_call *call);
+
+/*
+ * Driving the client from an event loop (epoll, libuv, luv, cqueues...), instead of
+ * swh_client_step: libcurl's multi socket interface, passed on. The client says, through
+ * two callbacks, which descriptors to watch for what and when to call back; the loop calls
+ * swh_client_socket_ready or swh_client_timeout then, and the client does work only inside
+ * those (and inside swh_client_step and the blocking forms, which keep working). After each,
+ * swh_client_next_done hands out the calls that finished.
+ *
+ * watch(user, fd, what): from now on watch fd for what (SWH_WATCH_IN, SWH_WATCH_OUT or
+ * both), replacing what was asked for fd before; what == 0: stop watching fd.
+ * timer(user, timeout_ms): call swh_client_timeout once timeout_ms milliseconds have passed
+ * (0: as soon as the loop can), replacing the timer asked before; -1: no timer.
+ * Neither callback may call the client. swh_call_start asks for a timer (the call waits for
+ * it to be sent); swh_client_free stops watching every descriptor.
+ */
+enum { SWH_WATCH_IN = 1, SWH_WATCH_OUT = 2, SWH_WATCH_ERROR = 4 };
+typedef void swh_watch_fn(void *user, int fd, int what);
+typedef void swh_timer_fn(void *user, long timeout_ms);
+
+/* Attaches the callbacks, once, while no request is in flight (calls may be queued: the
+   timer callback is asked at once): SWH_ERR_USAGE otherwise, or for a NULL callback. */
+SWH_API swh_status swh_client_set_loop(swh_client *client, swh_watch_fn *watch,
+                                       swh_timer_fn *timer, void *user, swh_error *err);
+
+/* fd became ready for what (SWH_WATCH_IN, SWH_WATCH_OUT, SWH_WATCH_ERROR, or'ed). */
+SWH_API void swh_client_socket_ready(swh_client *client, int fd, int what);
+
+/* The time the timer callback asked for has come. */
+SWH_API void swh_client_timeout(swh_client *client);
 
 /* Blocking forms: start, step until done, finish. Results are owned by the caller. */
-swh_status swh_webhooks_list(swh_client *client, const char *app_id, json_t **webhooks,
-                             swh_error *err);
-swh_status swh_webhook_create(swh_client *client, const json_t *webhook, json_t **created,
-                              swh_error *err);
-swh_status swh_webhook_get(swh_client *client, const char *webhook_id, json_t **webhook,
-                           swh_error *err);
-swh_status swh_webhook_update(swh_client *client, const char *webhook_id,
-                              const json_t *changes, json_t **updated, swh_error *err);
-swh_status swh_webhook_delete(swh_client *client, const char *webhook_id, swh_error *err);
-swh_status swh_apps_list(swh_client *client, json_t **apps, swh_error *err);
+SWH_API swh_status swh_webhooks_list(swh_client *client, const char *app_id, json_t **webhooks,
+                                     swh_error *err);
+SWH_API swh_status swh_webhook_create(swh_client *client, const json_t *webhook, json_t **created,
+                                      swh_error *err);
+SWH_API swh_status swh_webhook_get(swh_client *client, const char *webhook_id, json_t **webhook,
+                                   swh_error *err);
+SWH_API swh_status swh_webhook_update(swh_client *client, const char *webhook_id,
+                                      const json_t *changes, json_t **updated, swh_error *err);
+SWH_API swh_status swh_webhook_delete(swh_client *client, const char *webhook_id, swh_error *err);
+SWH_API swh_status swh_apps_list(swh_client *client, json_t **apps, swh_error *err);
+
+SWH_END_DECLS
 
 #endif

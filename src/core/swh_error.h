@@ -15,6 +15,9 @@
 #include <stddef.h>
 
 #include <jansson.h>
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 /* X(enum constant, name seen by Lua and in messages, retryable by default) */
 #define SWH_ERROR_KINDS(X)                                                       \
@@ -51,30 +54,30 @@ typedef struct swh_error {
 } swh_error;
 
 /* A zeroed error of kind SWH_OK. An error must be initialised before first use. */
-void swh_error_init(swh_error *err);
+SWH_API void swh_error_init(swh_error *err);
 
 /* Frees what the error owns (details) and resets it to SWH_OK. Safe on an initialised error. */
-void swh_error_clear(swh_error *err);
+SWH_API void swh_error_clear(swh_error *err);
 
 /* Moves src into dst (dst is cleared first; src is left initialised and empty). */
-void swh_error_move(swh_error *dst, swh_error *src);
+SWH_API void swh_error_move(swh_error *dst, swh_error *src);
 
 /* Copies src into dst (dst is cleared first; the details array is shared, by reference). */
-void swh_error_copy(swh_error *dst, const swh_error *src);
+SWH_API void swh_error_copy(swh_error *dst, const swh_error *src);
 
 /*
  * Sets kind and a printf-style message (truncated to fit), keeps http_status, api_status and
  * request as they are, sets retryable to the kind's default. Returns kind, so a function can
  * `return swh_error_set(err, SWH_ERR_VALIDATION, "...")`. err may be NULL.
  */
-swh_status swh_error_set(swh_error *err, swh_status kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+SWH_API swh_status swh_error_set(swh_error *err, swh_status kind, const char *fmt, ...)
+            __attribute__((format(printf, 3, 4)));
 
 /* The kind's name ("http", "validation" ...); "unknown" for a value outside the enum. */
-const char *swh_error_kind_name(swh_status kind);
+SWH_API const char *swh_error_kind_name(swh_status kind);
 
 /* Whether the kind is retryable by default. */
-bool swh_error_kind_retryable(swh_status kind);
+SWH_API bool swh_error_kind_retryable(swh_status kind);
 
 /*
  * Fills err from a server's answer: http_status, and api_status/message/details parsed from
@@ -90,8 +93,8 @@ bool swh_error_kind_retryable(swh_status kind);
  * one. A body over 1 MiB is quoted, not parsed.
  * Never fails (an allocation failure only loses details). Returns err->kind.
  */
-swh_status swh_error_from_response(swh_error *err, int http_status, const char *body,
-                                   size_t body_len, const char *request);
+SWH_API swh_status swh_error_from_response(swh_error *err, int http_status, const char *body,
+                                           size_t body_len, const char *request);
 
 /*
  * Writes the one-line form into buf (always NUL-terminated, truncated to fit):
@@ -100,6 +103,8 @@ swh_status swh_error_from_response(swh_error *err, int http_status, const char *
  *   "validation: webhook.target: ..."
  * Returns buf.
  */
-const char *swh_error_format(const swh_error *err, char *buf, size_t size);
+SWH_API const char *swh_error_format(const swh_error *err, char *buf, size_t size);
+
+SWH_END_DECLS
 
 #endif

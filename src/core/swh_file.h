@@ -12,6 +12,9 @@
 #include <stddef.h>
 
 #include "swh_error.h"
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 /*
  * Replaces the file at path with the len bytes of data, atomically: a temporary file beside
@@ -24,8 +27,8 @@
  *   "dir/x.json: cannot write: File too large"          (writing, flushing or renaming failed)
  * and SWH_ERR_MEMORY. The message names path and never quotes data.
  */
-swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
-                                 swh_error *err);
+SWH_API swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
+                                         swh_error *err);
 
 /*
  * Removes the temporary files swh_file_write_atomic leaves beside path when its process is
@@ -34,6 +37,8 @@ swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
  * be writing path (the start of the one program that owns it). Returns how many it removed;
  * a name it cannot remove is skipped, being only litter.
  */
-size_t swh_file_remove_temporaries(const char *path);
+SWH_API size_t swh_file_remove_temporaries(const char *path);
+
+SWH_END_DECLS
 
 #endif

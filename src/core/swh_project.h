@@ -33,6 +33,9 @@
 
 #include "swh_error.h"
 #include "swh_webhook.h" /* SWH_WEBHOOKS_PER_APP */
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 typedef struct swh_project swh_project;
 
@@ -48,41 +51,41 @@ typedef enum swh_placement {
  * A new empty project. project_id (copied; may be NULL) only appears in messages.
  * Returns NULL when out of memory. The caller frees it with swh_project_free.
  */
-swh_project *swh_project_new(const char *project_id);
+SWH_API swh_project *swh_project_new(const char *project_id);
 
 /* Releases the project and its references to apps and webhooks. NULL is fine. */
-void swh_project_free(swh_project *project);
+SWH_API void swh_project_free(swh_project *project);
 
 /* The project id given to swh_project_new, or NULL. Borrowed. */
-const char *swh_project_id(const swh_project *project);
+SWH_API const char *swh_project_id(const swh_project *project);
 
 /*
  * Adds app (an object with a non-empty string "id"; the project takes a reference) as the
  * last app. SWH_ERR_VALIDATION if it has no such id or the id is taken
  * ("app.id: \"A\" is already an app of the project"), SWH_ERR_MEMORY; then nothing changed.
  */
-swh_status swh_project_add_app(swh_project *project, json_t *app, swh_error *err);
+SWH_API swh_status swh_project_add_app(swh_project *project, json_t *app, swh_error *err);
 
 /* How many apps; the app at position (0 .. count-1, in order), borrowed, or NULL. */
-size_t swh_project_app_count(const swh_project *project);
-json_t *swh_project_app_at(const swh_project *project, size_t position);
+SWH_API size_t swh_project_app_count(const swh_project *project);
+SWH_API json_t *swh_project_app_at(const swh_project *project, size_t position);
 
 /* The app with this id, borrowed, or NULL. */
-json_t *swh_project_app(const swh_project *project, const char *app_id);
+SWH_API json_t *swh_project_app(const swh_project *project, const char *app_id);
 
 /* The webhooks of the app with this id, in order, as an array (borrowed: do not change it;
    valid until the next change of the project), or NULL when there is no such app. */
-const json_t *swh_project_app_webhooks(const swh_project *project, const char *app_id);
+SWH_API const json_t *swh_project_app_webhooks(const swh_project *project, const char *app_id);
 
 /* How many webhooks the project holds. */
-size_t swh_project_webhook_count(const swh_project *project);
+SWH_API size_t swh_project_webhook_count(const swh_project *project);
 
 /* The webhook with this id, borrowed, or NULL. */
-json_t *swh_project_webhook(const swh_project *project, const char *id);
+SWH_API json_t *swh_project_webhook(const swh_project *project, const char *id);
 
 /* The webhook of app_id whose target is target, borrowed, or NULL. */
-json_t *swh_project_target_holder(const swh_project *project, const char *app_id,
-                                  const char *target);
+SWH_API json_t *swh_project_target_holder(const swh_project *project, const char *app_id,
+                                          const char *target);
 
 /*
  * Whether a webhook with this app_id and target can be in the project: the app exists, has
@@ -91,9 +94,9 @@ json_t *swh_project_target_holder(const swh_project *project, const char *app_id
  * not NULL) is set to the webhook holding the target for SWH_PLACEMENT_TARGET_TAKEN, else
  * NULL. The checks run in that order, as the API makes them.
  */
-swh_placement swh_project_placement(const swh_project *project, const char *app_id,
-                                    const char *target, const json_t *self,
-                                    const json_t **holder);
+SWH_API swh_placement swh_project_placement(const swh_project *project, const char *app_id,
+                                            const char *target, const json_t *self,
+                                            const json_t **holder);
 
 /*
  * The API's message for a broken rule, as SWH_ERR_VALIDATION (SWH_OK for
@@ -104,14 +107,14 @@ swh_placement swh_project_placement(const swh_project *project, const char *app_
  *   "webhook.target: app \"A\" already has a webhook with this target (W)"
  * A caller that names the webhook otherwise replaces the leading "webhook".
  */
-swh_status swh_project_placement_error(swh_error *err, swh_placement rule,
-                                       const char *project_id, const char *app_id,
-                                       const char *holder);
+SWH_API swh_status swh_project_placement_error(swh_error *err, swh_placement rule,
+                                               const char *project_id, const char *app_id,
+                                               const char *holder);
 
 /* swh_project_placement and, if refused, its message, naming the holder by its id. */
-swh_status swh_project_check_placement(const swh_project *project, const char *app_id,
-                                       const char *target, const json_t *self,
-                                       swh_error *err);
+SWH_API swh_status swh_project_check_placement(const swh_project *project, const char *app_id,
+                                               const char *target, const json_t *self,
+                                               swh_error *err);
 
 /*
  * Adds webhook (an object with string "app_id" and "target", and a string "id" or none; the
@@ -119,7 +122,7 @@ swh_status swh_project_check_placement(const swh_project *project, const char *a
  * it and its id is not taken ("webhook.id: \"W\" is already the id of another webhook").
  * On failure (SWH_ERR_VALIDATION, SWH_ERR_MEMORY) nothing changed.
  */
-swh_status swh_project_add_webhook(swh_project *project, json_t *webhook, swh_error *err);
+SWH_API swh_status swh_project_add_webhook(swh_project *project, json_t *webhook, swh_error *err);
 
 /*
  * Puts webhook in the place of old (a webhook of the project): an update, a move to
@@ -128,11 +131,14 @@ swh_status swh_project_add_webhook(swh_project *project, json_t *webhook, swh_er
  * old not counting against it. The project takes a reference to webhook and drops its
  * reference to old. On failure nothing changed.
  */
-swh_status swh_project_replace_webhook(swh_project *project, json_t *old, json_t *webhook,
-                                       swh_error *err);
+SWH_API swh_status swh_project_replace_webhook(swh_project *project, json_t *old, json_t *webhook,
+                                               swh_error *err);
 
 /* Removes webhook (a webhook of the project) and drops the project's reference to it.
    SWH_ERR_USAGE if it is not one. */
-swh_status swh_project_delete_webhook(swh_project *project, json_t *webhook, swh_error *err);
+SWH_API swh_status swh_project_delete_webhook(swh_project *project, json_t *webhook,
+                                              swh_error *err);
+
+SWH_END_DECLS
 
 #endif

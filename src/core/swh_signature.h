@@ -10,6 +10,9 @@
 #include <stddef.h>
 
 #include "swh_error.h"
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 /* Base64 of a 32-byte HMAC, with padding, plus the NUL. */
 #define SWH_SIGNATURE_SIZE 45
@@ -21,9 +24,9 @@
  * Returns SWH_OK, or SWH_ERR_USAGE for a NULL argument or an empty secret (a webhook
  * without a secret sends no signature), SWH_ERR_MEMORY if OpenSSL fails.
  */
-swh_status swh_signature_compute(const char *secret, const void *body, size_t body_len,
-                                 const char *nonce, const char *timestamp,
-                                 char out[SWH_SIGNATURE_SIZE], swh_error *err);
+SWH_API swh_status swh_signature_compute(const char *secret, const void *body, size_t body_len,
+                                         const char *nonce, const char *timestamp,
+                                         char out[SWH_SIGNATURE_SIZE], swh_error *err);
 
 /* The four headers of a signed callback, as received (any may be NULL when absent). */
 typedef struct swh_signature_headers {
@@ -45,8 +48,10 @@ typedef struct swh_signature_headers {
  * Nonce reuse is not tracked here: a receiver that wants it keeps the nonces it saw for
  * max_age seconds.
  */
-swh_status swh_signature_verify(const char *secret, const void *body, size_t body_len,
-                                const swh_signature_headers *headers, long long now,
-                                long long max_age, swh_error *err);
+SWH_API swh_status swh_signature_verify(const char *secret, const void *body, size_t body_len,
+                                        const swh_signature_headers *headers, long long now,
+                                        long long max_age, swh_error *err);
+
+SWH_END_DECLS
 
 #endif

@@ -17,6 +17,9 @@
 #include <jansson.h>
 
 #include "swh_error.h"
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 /* The only format version so far, the value of "swh_snapshot". */
 #define SWH_SNAPSHOT_VERSION 1
@@ -29,7 +32,7 @@
  *   SWH_ERR_VALIDATION  "snap.json: line 2, column 10: unexpected token"
  * The reason is jansson's without the text it quotes (which may be part of a secret).
  */
-swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err);
+SWH_API swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err);
 
 /*
  * Checks a snapshot value with the rules the API applies to requests: an object whose
@@ -51,8 +54,8 @@ swh_status swh_snapshot_read(const char *path, json_t **snapshot, swh_error *err
  *   "seed: apps[1].id: \"A\" is also apps[0].id"
  * (or SWH_ERR_MEMORY); then *apps, *webhooks and *project_id are NULL.
  */
-swh_status swh_snapshot_check(const json_t *snapshot, const char *source, json_t **apps,
-                              json_t **webhooks, const char **project_id, swh_error *err);
+SWH_API swh_status swh_snapshot_check(const json_t *snapshot, const char *source, json_t **apps,
+                                      json_t **webhooks, const char **project_id, swh_error *err);
 
 /*
  * swh_snapshot_check without the copies, for a snapshot the caller owns and needs no longer
@@ -60,7 +63,9 @@ swh_status swh_snapshot_check(const json_t *snapshot, const char *source, json_t
  * messages; with normalize, their trigger names become the API's (on failure, those before
  * the refused element may have). *project_id as swh_snapshot_check's.
  */
-swh_status swh_snapshot_check_in_place(json_t *snapshot, const char *source, bool normalize,
-                                       const char **project_id, swh_error *err);
+SWH_API swh_status swh_snapshot_check_in_place(json_t *snapshot, const char *source, bool normalize,
+                                               const char **project_id, swh_error *err);
+
+SWH_END_DECLS
 
 #endif

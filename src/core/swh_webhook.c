@@ -459,6 +459,20 @@ bool swh_webhook_apply_defaults(json_t *webhook) {
   return true;
 }
 
+bool swh_webhook_apply_changes(json_t *webhook, const json_t *changes) {
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)changes, key, value) {
+    bool clears = json_is_null(value) || (strcmp(key, "secret") == 0 && says_none(value));
+    if (clears)
+      json_object_del(webhook, key);
+    else if (json_object_set_new(webhook, key, json_deep_copy(value)) != 0)
+      return false;
+  }
+  swh_webhook_normalize(webhook);
+  return true;
+}
+
 /* ---- update_mask ---------------------------------------------------------------------- */
 
 /* The snake_case field named by a mask path, also accepting the lowerCamelCase that the

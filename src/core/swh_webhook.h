@@ -14,6 +14,9 @@
 #include <jansson.h>
 
 #include "swh_error.h"
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 #define SWH_WEBHOOKS_PER_APP 5
 #define SWH_TARGET_MAX_LEN 742
@@ -78,7 +81,7 @@ enum {
  *   "webhook.triggers[2]: unknown trigger \"MESAGE_DELIVERY\" (did you mean \"MESSAGE_DELIVERY\"?)"
  * and never quoting a secret. Returns SWH_OK otherwise.
  */
-swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err);
+SWH_API swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err);
 
 /*
  * swh_webhook_validate, with more_triggers (an object whose keys are trigger names, or NULL)
@@ -86,12 +89,12 @@ swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error
  * of the real API) checks with SWH_VALIDATE_STRICT_TRIGGERS and those names. A name there is
  * never "corrected" by a suggestion.
  */
-swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
-                                     const json_t *more_triggers, swh_error *err);
+SWH_API swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
+                                             const json_t *more_triggers, swh_error *err);
 
 /* Rewrites the other spellings of trigger names (SWH_TRIGGER_ALIASES:
    SMART_CONVERSATIONS) to the API's (SMART_CONVERSATION) in webhook->triggers, in place. */
-void swh_webhook_normalize(json_t *webhook);
+SWH_API void swh_webhook_normalize(json_t *webhook);
 
 /*
  * What an updatable field is when a webhook leaves it out, as a new JSON value (the caller
@@ -99,23 +102,32 @@ void swh_webhook_normalize(json_t *webhook);
  * in the words an update uses to clear them). NULL for app_id and target (required, no
  * default), for any other name, and when out of memory.
  */
-json_t *swh_webhook_field_default(const char *field);
+SWH_API json_t *swh_webhook_field_default(const char *field);
 
 /*
  * Gives a webhook being created what the API fills in: each field left out whose default
  * is a value (target_type, triggers) gets it, and secret "" (none) is removed. Returns
  * false when out of memory (then some defaults may be missing).
  */
-bool swh_webhook_apply_defaults(json_t *webhook);
+SWH_API bool swh_webhook_apply_defaults(json_t *webhook);
+
+/*
+ * Applies an update's changes (an object of fields, borrowed) to webhook, in place, as the
+ * API does: a null value removes its field (clears client_credentials), and so does a ""
+ * secret (none); any other value (a copy) replaces the field's. Trigger names are then
+ * normalised (swh_webhook_normalize). Returns false when out of memory (then some changes
+ * may be missing: apply them to a copy).
+ */
+SWH_API bool swh_webhook_apply_changes(json_t *webhook, const json_t *changes);
 
 /* Whether name is one of the 21 usable triggers (SMART_CONVERSATIONS counts). */
-bool swh_trigger_known(const char *name);
+SWH_API bool swh_trigger_known(const char *name);
 
 /* The known trigger closest to name within a small edit distance, or NULL. Static string. */
-const char *swh_trigger_suggest(const char *name);
+SWH_API const char *swh_trigger_suggest(const char *name);
 
 /* Whether name is one of SWH_UPDATABLE_FIELDS. */
-bool swh_field_updatable(const char *name);
+SWH_API bool swh_field_updatable(const char *name);
 
 /*
  * Builds "a,b" from the keys of changes (an object), in SWH_UPDATABLE_FIELDS order, into
@@ -124,8 +136,8 @@ bool swh_field_updatable(const char *name);
  * ...)") and listing the updatable fields. SWH_ERR_USAGE if buf is NULL or too small (then
  * buf is ""). The values are not checked here: that is swh_webhook_validate's work.
  */
-swh_status swh_update_mask_build(const json_t *changes, char *buf, size_t size,
-                                 swh_error *err);
+SWH_API swh_status swh_update_mask_build(const json_t *changes, char *buf, size_t size,
+                                         swh_error *err);
 
 /*
  * Parses an update_mask into a new array of field names (the caller owns it), accepting the
@@ -136,6 +148,8 @@ swh_status swh_update_mask_build(const json_t *changes, char *buf, size_t size,
  * once), and the lowerCamelCase of protobuf's JSON FieldMask (targetType, appId,
  * clientCredentials), which is turned into the snake_case name. "" gives an empty array.
  */
-json_t *swh_update_mask_parse(const char *mask, swh_error *err);
+SWH_API json_t *swh_update_mask_parse(const char *mask, swh_error *err);
+
+SWH_END_DECLS
 
 #endif

@@ -33,22 +33,22 @@ static bool subscribed(const json_t *w, const char *trigger) {
   return false;
 }
 
-/* The webhooks of app_id taking trigger, as delivery targets holding copies (the store may
-   change once its lock is released); *count of them. */
+/* The webhooks of app_id taking trigger, as copies (the store may change once its lock is
+   released), or NULL with err. */
 static json_t *matching_webhooks(emu_store *store, const char *app_id, const char *trigger,
                                  swh_error *err) {
-  pthread_mutex_lock(&store->lock);
+  pthread_rwlock_rdlock(&store->lock);
   json_t *found = NULL;
-  if (!emu_store_app_locked(store, app_id)) {
+  if (!swh_project_app(store->project, app_id)) {
     swh_error_set(err, SWH_ERR_VALIDATION, "app_id: no such app \"%.128s\"", app_id);
   } else if (!(found = json_array())) {
     swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   } else {
     size_t i;
     json_t *w;
-    json_array_foreach(store->webhooks, i, w) {
-      const char *owner = json_string_value(json_object_get(w, "app_id"));
-      if (owner && !strcmp(owner, app_id) && subscribed(w, trigger) &&
+    /* the app's own webhooks (the project's index), not a scan of the project's */
+    json_array_foreach(swh_project_app_webhooks(store->project, app_id), i, w) {
+      if (subscribed(w, trigger) &&
           json_array_append_new(found, json_deep_copy(w)) != 0) {
         json_decref(found);
         found = NULL;
@@ -57,7 +57,7 @@ static json_t *matching_webhooks(emu_store *store, const char *app_id, const cha
       }
     }
   }
-  pthread_mutex_unlock(&store->lock);
+  pthread_rwlock_unlock(&store->lock);
   return found;
 }
 

@@ -96,9 +96,9 @@ const char *swh_emulator_project(const swh_emulator *emulator) {
 }
 
 json_t *swh_emulator_snapshot(swh_emulator *emulator) {
-  pthread_mutex_lock(&emulator->store.lock);
-  json_t *snapshot = emu_store_snapshot_locked(&emulator->store);
-  pthread_mutex_unlock(&emulator->store.lock);
+  pthread_rwlock_rdlock(&emulator->store.lock);
+  json_t *snapshot = emu_store_snapshot_locked(&emulator->store, true);
+  pthread_rwlock_unlock(&emulator->store.lock);
   return snapshot;
 }
 

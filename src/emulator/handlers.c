@@ -1,4 +1,5 @@
-/* The webhook rules of API.md, applied under the store's lock. */
+/* The webhook operations of API.md under the store's lock; the project's rules are
+   swh_project's and swh_webhook's. Reads share the lock, changes hold it alone. */
 #include "handlers.h"
 
 #include <stdio.h>
@@ -18,9 +19,10 @@ static void reply_validation(emu_reply *reply, swh_error *err) {
 }
 
 /* Records a change (stolen: {"op":…}, see emu_store_record_locked) and answers value
-   (stolen: a copy, never the stored object, since the answer is written after the lock is
-   released); a change not on disk answers 500, since it is then in memory only. */
-static void commit_locked(emu_store *store, json_t *change, json_t *value, emu_reply *reply) {
+   (borrowed, serialised now; NULL: {}); a change not on disk answers 500, since it is then
+   in memory only. */
+static void commit_locked(emu_store *store, json_t *change, const json_t *value,
+                          emu_reply *reply) {
   swh_error err;
   swh_error_init(&err);
   if (!change)
@@ -28,79 +30,64 @@ static void commit_locked(emu_store *store, json_t *change, json_t *value, emu_r
   if (!change || emu_store_record_locked(store, change, &err) != SWH_OK) {
     fprintf(stderr, "swh-emulator: %s\n", err.message);
     emu_reply_error(reply, 500, "the emulator could not save its state file");
-    json_decref(value);
+  } else if (value) {
+    emu_reply_dump(reply, 200, value);
   } else {
-    emu_reply_json(reply, 200, value);
+    emu_reply_json(reply, 200, json_object());
   }
   json_decref(change);
   swh_error_clear(&err);
 }
 
 void emu_handle_list_apps(emu_store *store, emu_reply *reply) {
-  pthread_mutex_lock(&store->lock);
-  emu_reply_json(reply, 200, json_pack("{s:o}", "apps", json_deep_copy(store->apps)));
-  pthread_mutex_unlock(&store->lock);
+  pthread_rwlock_rdlock(&store->lock);
+  json_t *apps = json_array();
+  size_t count = swh_project_app_count(store->project);
+  for (size_t i = 0; apps && i < count; i++) {
+    if (json_array_append(apps, swh_project_app_at(store->project, i)) != 0) {
+      json_decref(apps);
+      apps = NULL;
+    }
+  }
+  json_t *body = json_pack("{s:o}", "apps", apps);
+  if (body)
+    emu_reply_dump(reply, 200, body);
+  else
+    emu_reply_error(reply, 500, "out of memory");
+  json_decref(body); /* the stored apps are released under the lock */
+  pthread_rwlock_unlock(&store->lock);
 }
 
 void emu_handle_list_webhooks(emu_store *store, const char *app_id, emu_reply *reply) {
-  pthread_mutex_lock(&store->lock);
-  if (!emu_store_app_locked(store, app_id)) {
+  pthread_rwlock_rdlock(&store->lock);
+  json_t *webhooks = (json_t *)swh_project_app_webhooks(store->project, app_id);
+  json_t *body = webhooks ? json_pack("{s:O}", "webhooks", webhooks) : NULL;
+  if (!webhooks)
     emu_reply_error(reply, 404, NOT_FOUND_APP);
-  } else {
-    json_t *list = json_array();
-    size_t i;
-    json_t *webhook;
-    json_array_foreach(store->webhooks, i, webhook) {
-      if (list && strcmp(json_string_value(json_object_get(webhook, "app_id")), app_id) == 0 &&
-          json_array_append_new(list, json_deep_copy(webhook)) != 0) {
-        json_decref(list);
-        list = NULL;
-      }
-    }
-    emu_reply_json(reply, 200, json_pack("{s:o}", "webhooks", list));
-  }
-  pthread_mutex_unlock(&store->lock);
+  else if (body)
+    emu_reply_dump(reply, 200, body);
+  else
+    emu_reply_error(reply, 500, "out of memory");
+  json_decref(body);
+  pthread_rwlock_unlock(&store->lock);
 }
 
-/* The checks that depend on the other webhooks: the app exists, has room (when the webhook
-   joins it) and has no other webhook with this target. self: the webhook being updated, or
-   NULL for a create. Returns false with the reply filled. */
+/* The project's rules for a webhook of app_id with this target (swh_project_placement);
+   self: the webhook being updated, or NULL for a create. Returns false with the reply
+   filled, the app id quoted as any request text is. */
 static bool check_placement_locked(emu_store *store, const char *app_id, const char *target,
-                                   const json_t *self, bool joins, emu_reply *reply) {
+                                   const json_t *self, emu_reply *reply) {
+  const json_t *holder;
+  swh_placement rule = swh_project_placement(store->project, app_id, target, self, &holder);
+  if (rule == SWH_PLACEMENT_OK)
+    return true;
   emu_quote app;
-  if (!emu_store_app_locked(store, app_id)) {
-    emu_reply_error(reply, 400, "webhook.app_id: no such app \"%s\" in project \"%s\"",
-                    emu_quote_text(&app, app_id, 128), store->project_id);
-    return false;
-  }
-  if (joins && emu_store_count_locked(store, app_id, self) >= SWH_WEBHOOKS_PER_APP) {
-    emu_reply_error(reply, 400, "app \"%s\" already has %d webhooks, the most an app can have",
-                    emu_quote_text(&app, app_id, 128), SWH_WEBHOOKS_PER_APP);
-    return false;
-  }
-  json_t *owner = emu_store_target_owner_locked(store, app_id, target, self);
-  if (owner) {
-    emu_reply_error(reply, 400,
-                    "webhook.target: app \"%s\" already has a webhook with this target (%s)",
-                    emu_quote_text(&app, app_id, 128),
-                    json_string_value(json_object_get(owner, "id")));
-    return false;
-  }
-  return true;
-}
-
-/* What the API fills in when a field is left out. */
-static bool apply_defaults(json_t *webhook) {
-  if (!json_object_get(webhook, "target_type") &&
-      json_object_set_new(webhook, "target_type", json_string("HTTP")) != 0)
-    return false;
-  if (!json_object_get(webhook, "triggers") &&
-      json_object_set_new(webhook, "triggers", json_array()) != 0)
-    return false;
-  json_t *secret = json_object_get(webhook, "secret");
-  if (secret && json_string_length(secret) == 0)
-    json_object_del(webhook, "secret"); /* "" means none */
-  return true;
+  swh_error err;
+  swh_error_init(&err);
+  swh_project_placement_error(&err, rule, store->project_id, emu_quote_text(&app, app_id, 128),
+                              json_string_value(json_object_get(holder, "id")));
+  reply_validation(reply, &err);
+  return false;
 }
 
 void emu_handle_create(emu_store *store, const json_t *body, emu_reply *reply) {
@@ -110,50 +97,55 @@ void emu_handle_create(emu_store *store, const json_t *body, emu_reply *reply) {
     reply_validation(reply, &err);
     return;
   }
-  pthread_mutex_lock(&store->lock);
+  pthread_rwlock_wrlock(&store->lock);
   const char *app_id = json_string_value(json_object_get(body, "app_id"));
   const char *target = json_string_value(json_object_get(body, "target"));
-  if (check_placement_locked(store, app_id, target, NULL, true, reply)) {
+  if (check_placement_locked(store, app_id, target, NULL, reply)) {
     char id[EMU_ULID_LEN + 1];
     emu_store_new_id_locked(store, id);
     /* id first, then the fields in the order they came, unknown ones included */
     json_t *webhook = json_pack("{s:s}", "id", id);
     json_t *fields = json_deep_copy(body);
     if (!webhook || !fields || json_object_update(webhook, fields) != 0 ||
-        !apply_defaults(webhook) || json_array_append(store->webhooks, webhook) != 0) {
+        !swh_webhook_apply_defaults(webhook)) {
       emu_reply_error(reply, 500, "out of memory");
-      json_decref(webhook);
     } else {
       swh_webhook_normalize(webhook);
-      commit_locked(store, json_pack("{s:s,s:O}", "op", "create", "webhook", webhook),
-                    json_deep_copy(webhook), reply);
-      json_decref(webhook);
+      emu_store_intern_locked(store, webhook);
+      if (swh_project_add_webhook(store->project, webhook, &err) != SWH_OK)
+        reply_validation(reply, &err);
+      else
+        commit_locked(store, json_pack("{s:s,s:O}", "op", "create", "webhook", webhook),
+                      webhook, reply);
     }
+    json_decref(webhook);
     json_decref(fields);
   }
-  pthread_mutex_unlock(&store->lock);
+  pthread_rwlock_unlock(&store->lock);
 }
 
 void emu_handle_get(emu_store *store, const char *id, emu_reply *reply) {
-  pthread_mutex_lock(&store->lock);
-  json_t *webhook = emu_store_webhook_locked(store, id, NULL);
+  pthread_rwlock_rdlock(&store->lock);
+  json_t *webhook = swh_project_webhook(store->project, id);
   if (webhook)
-    emu_reply_json(reply, 200, json_deep_copy(webhook));
+    emu_reply_dump(reply, 200, webhook);
   else
     emu_reply_error(reply, 404, NOT_FOUND_WEBHOOK);
-  pthread_mutex_unlock(&store->lock);
+  pthread_rwlock_unlock(&store->lock);
 }
 
 void emu_handle_delete(emu_store *store, const char *id, emu_reply *reply) {
-  pthread_mutex_lock(&store->lock);
-  size_t index;
-  if (!emu_store_webhook_locked(store, id, &index)) {
+  pthread_rwlock_wrlock(&store->lock);
+  json_t *webhook = swh_project_webhook(store->project, id);
+  swh_error err;
+  swh_error_init(&err);
+  if (!webhook)
     emu_reply_error(reply, 404, NOT_FOUND_WEBHOOK);
-  } else {
-    json_array_remove(store->webhooks, index);
-    commit_locked(store, json_pack("{s:s,s:s}", "op", "delete", "id", id), json_object(), reply);
-  }
-  pthread_mutex_unlock(&store->lock);
+  else if (swh_project_delete_webhook(store->project, webhook, &err) != SWH_OK)
+    reply_validation(reply, &err);
+  else
+    commit_locked(store, json_pack("{s:s,s:s}", "op", "delete", "id", id), NULL, reply);
+  pthread_rwlock_unlock(&store->lock);
 }
 
 /* The field paths of every mask value, merged without repeats, or NULL with the reply
@@ -195,9 +187,9 @@ static json_t *mask_paths(const json_t *masks, emu_reply *reply) {
 }
 
 /* The changes an update makes: with a mask, the masked fields (a masked field missing from
-   the body is reset: secret and client_credentials removed, triggers emptied, target_type
-   HTTP; app_id and target cannot be reset); without, every field of the body. Returns a new
-   object, or NULL with the reply filled. */
+   the body is reset to its default, swh_webhook_field_default; app_id and target have none
+   and cannot be reset); without, every field of the body. Returns a new object, or NULL
+   with the reply filled. */
 static json_t *update_changes(const json_t *current, const json_t *body, const json_t *paths,
                               emu_reply *reply) {
   json_t *changes = json_object();
@@ -228,15 +220,14 @@ static json_t *update_changes(const json_t *current, const json_t *body, const j
     const char *name = json_string_value(path);
     json_t *value = json_object_get(body, name);
     if (!value) {
-      if (strcmp(name, "app_id") == 0 || strcmp(name, "target") == 0) {
+      /* the mask's paths are updatable fields: only a required one has no default */
+      value = swh_webhook_field_default(name);
+      if (!value) {
         emu_reply_error(reply, 400, "webhook.%s: named in update_mask but missing from the body",
                         name);
         json_decref(changes);
         return NULL;
       }
-      value = strcmp(name, "triggers") == 0      ? json_array()
-              : strcmp(name, "target_type") == 0 ? json_string("HTTP")
-                                                 : json_null();
       if (json_object_set_new(changes, name, value) != 0)
         goto no_memory;
     } else if (json_object_set(changes, name, value) != 0) {
@@ -250,27 +241,13 @@ no_memory: /* a change left out would apply the update in part */
   return NULL;
 }
 
-/* current with changes applied: "" secret and null client_credentials (or secret) remove the
-   field. Returns a new object or NULL. */
+/* current with changes applied (swh_webhook_apply_changes), a new object, or NULL. */
 static json_t *merged_webhook(const json_t *current, const json_t *changes) {
   json_t *merged = json_deep_copy(current);
-  const char *key;
-  json_t *value;
-  json_object_foreach((json_t *)changes, key, value) {
-    if (!merged)
-      break;
-    bool clears = json_is_null(value) ||
-                  (strcmp(key, "secret") == 0 && json_string_length(value) == 0 &&
-                   json_is_string(value));
-    if (clears)
-      json_object_del(merged, key);
-    else if (json_object_set_new(merged, key, json_deep_copy(value)) != 0) {
-      json_decref(merged);
-      merged = NULL;
-    }
+  if (merged && !swh_webhook_apply_changes(merged, changes)) {
+    json_decref(merged);
+    merged = NULL;
   }
-  if (merged)
-    swh_webhook_normalize(merged);
   return merged;
 }
 
@@ -279,9 +256,8 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *body,
   json_t *paths = mask_paths(masks, reply);
   if (!paths)
     return;
-  pthread_mutex_lock(&store->lock);
-  size_t index;
-  json_t *current = emu_store_webhook_locked(store, id, &index);
+  pthread_rwlock_wrlock(&store->lock);
+  json_t *current = swh_project_webhook(store->project, id);
   json_t *changes = NULL, *merged = NULL, *check = NULL;
   swh_error err;
   swh_error_init(&err);
@@ -316,17 +292,18 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *body,
   }
   const char *app_id = json_string_value(json_object_get(merged, "app_id"));
   const char *target = json_string_value(json_object_get(merged, "target"));
-  bool moves = strcmp(app_id, json_string_value(json_object_get(current, "app_id"))) != 0;
-  if (!check_placement_locked(store, app_id, target, current, moves, reply))
+  if (!check_placement_locked(store, app_id, target, current, reply))
     goto done;
-  if (json_array_set(store->webhooks, index, merged) != 0) {
-    emu_reply_error(reply, 500, "out of memory");
+  emu_store_intern_locked(store, merged);
+  /* current is released here: merged takes its place */
+  if (swh_project_replace_webhook(store->project, current, merged, &err) != SWH_OK) {
+    reply_validation(reply, &err);
     goto done;
   }
-  commit_locked(store, json_pack("{s:s,s:O}", "op", "update", "webhook", merged),
-                json_deep_copy(merged), reply);
+  commit_locked(store, json_pack("{s:s,s:O}", "op", "update", "webhook", merged), merged,
+                reply);
 done:
-  pthread_mutex_unlock(&store->lock);
+  pthread_rwlock_unlock(&store->lock);
   swh_error_clear(&err);
   json_decref(paths);
   json_decref(changes);

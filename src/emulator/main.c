@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -83,6 +84,11 @@ static bool parse_int(const char *text, long min, long max, long *out) {
 }
 
 int main(int argc, char **argv) {
+  /* One malloc arena: the webhooks a request thread replaces were allocated by the loading
+     thread, and with an arena per thread their freed memory was never reused (100,000
+     retargeted webhooks took the emulator from 242 MB to 365 MB; with one, it stays). The
+     threads only allocate under the store's lock or for an answer, small and brief. */
+  mallopt(M_ARENA_MAX, 1);
   enum { OPT_PORT = 256, OPT_PROJECT, OPT_KEY_ID, OPT_KEY_SECRET, OPT_APPS, OPT_SEED_FILE,
          OPT_STATE, OPT_LATENCY, OPT_RATE, OPT_TTL, OPT_FAULTS, OPT_SEED, OPT_VERSION,
          OPT_CALLBACK_RETRY, OPT_CALLBACK_ATTEMPTS };

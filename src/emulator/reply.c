@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "swh_text.h"
@@ -10,6 +11,7 @@
 void emu_reply_init(emu_reply *reply) {
   reply->status = 0;
   reply->body = NULL;
+  reply->text = NULL;
   reply->www_authenticate[0] = '\0';
   reply->retry_after = 0;
   reply->drop = false;
@@ -19,12 +21,20 @@ void emu_reply_init(emu_reply *reply) {
 void emu_reply_clear(emu_reply *reply) {
   json_decref(reply->body);
   reply->body = NULL;
+  free(reply->text);
+  reply->text = NULL;
 }
 
 void emu_reply_json(emu_reply *reply, int status, json_t *body) {
-  json_decref(reply->body);
+  emu_reply_clear(reply);
   reply->status = body ? status : 500;
   reply->body = body;
+}
+
+void emu_reply_dump(emu_reply *reply, int status, const json_t *value) {
+  emu_reply_clear(reply);
+  reply->text = json_dumps(value, JSON_COMPACT);
+  reply->status = reply->text ? status : 500; /* server.c sends a fixed 500 without a body */
 }
 
 const char *emu_api_status(int http_status) {
@@ -63,7 +73,7 @@ void emu_reply_error(emu_reply *reply, int status, const char *fmt, ...) {
   swhi_text_make_line(message);
   json_t *body = json_pack("{s:{s:i,s:s,s:s,s:[]}}", "error", "code", status, "message",
                            message, "status", emu_api_status(status), "details");
-  json_decref(reply->body);
+  emu_reply_clear(reply);
   reply->status = status; /* even without a body: server.c sends a fixed 500 then */
   reply->body = body;
   if (!body)

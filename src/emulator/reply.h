@@ -13,6 +13,8 @@
 typedef struct emu_reply {
   int status;                  /* HTTP status */
   json_t *body;                /* owned; NULL only after an allocation failure */
+  char *text;                  /* owned: the body already serialised (emu_reply_dump), or
+                                  NULL: body is */
   char www_authenticate[192];  /* "" or the WWW-Authenticate value */
   int retry_after;             /* seconds for Retry-After; 0: no header */
   bool drop;                   /* close the connection instead of answering */
@@ -22,11 +24,16 @@ typedef struct emu_reply {
 /* An empty reply (status 0, nothing to send yet). */
 void emu_reply_init(emu_reply *reply);
 
-/* Frees the body. */
+/* Frees the body and its text. */
 void emu_reply_clear(emu_reply *reply);
 
 /* Answers status with body (stolen; NULL counts as an allocation failure, answered 500). */
 void emu_reply_json(emu_reply *reply, int status, json_t *body);
+
+/* Answers status with value (borrowed) serialised now, while the caller still holds the
+   lock that keeps it unchanged: the stored objects are never handed out. An allocation
+   failure answers 500. */
+void emu_reply_dump(emu_reply *reply, int status, const json_t *value);
 
 /* Answers an error in the nested form, the API status derived from the HTTP status
    (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED ...). */

@@ -156,11 +156,15 @@ static void log_request(const struct swh_emulator *emulator, const char *method,
 }
 
 static enum MHD_Result send_reply(struct swh_emulator *emulator,
-                                  struct MHD_Connection *connection, const emu_reply *reply) {
+                                  struct MHD_Connection *connection, emu_reply *reply) {
   static const char fallback[] =
       "{\"error\":{\"code\":500,\"message\":\"out of memory\",\"status\":\"INTERNAL\","
       "\"details\":[]}}";
-  char *text = reply->body ? json_dumps(reply->body, JSON_COMPACT) : NULL;
+  /* the text serialised under the store's lock is handed to libmicrohttpd, which frees it */
+  char *text = reply->text ? reply->text
+               : reply->body ? json_dumps(reply->body, JSON_COMPACT)
+                             : NULL;
+  reply->text = NULL;
   int status = text ? reply->status : 500;
   struct MHD_Response *response =
       text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)

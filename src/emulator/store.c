@@ -1,4 +1,5 @@
-/* The project's state: how it starts, lookups, ids, and the state file. */
+/* The project's state: how it starts, ids, and the state file. */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include "store.h"
 
 #include "swh_snapshot.h"
@@ -20,7 +21,7 @@ static uint64_t wall_ms(void) {
 }
 
 static bool id_taken(const emu_store *store, const char *id) {
-  return emu_store_app_locked(store, id) || emu_store_webhook_locked(store, id, NULL);
+  return swh_project_app(store->project, id) || swh_project_webhook(store->project, id);
 }
 
 void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]) {
@@ -45,66 +46,44 @@ void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]) {
   } while (id_taken(store, out));
 }
 
-json_t *emu_store_app_locked(const emu_store *store, const char *app_id) {
-  size_t i;
-  json_t *app;
-  json_array_foreach(store->apps, i, app) {
-    const char *id = json_string_value(json_object_get(app, "id"));
-    if (id && strcmp(id, app_id) == 0)
-      return app;
-  }
-  return NULL;
+/* The webhooks of the app at position (borrowed). */
+static json_t *webhooks_at(const emu_store *store, size_t position) {
+  const char *app_id = json_string_value(json_object_get(swh_project_app_at(store->project,
+                                                                            position), "id"));
+  return (json_t *)swh_project_app_webhooks(store->project, app_id);
 }
 
-json_t *emu_store_webhook_locked(const emu_store *store, const char *id, size_t *index) {
-  size_t i;
-  json_t *webhook;
-  json_array_foreach(store->webhooks, i, webhook) {
-    /* a hand-written seed's webhooks have no id until assign_missing_ids gives them one */
-    const char *webhook_id = json_string_value(json_object_get(webhook, "id"));
-    if (webhook_id && strcmp(webhook_id, id) == 0) {
-      if (index)
-        *index = i;
-      return webhook;
+/* Appends value (borrowed), or a deep copy of it, to list; false when out of memory. */
+static bool append(json_t *list, json_t *value, bool copy) {
+  return copy ? json_array_append_new(list, json_deep_copy(value)) == 0
+              : json_array_append(list, value) == 0;
+}
+
+json_t *emu_store_snapshot_locked(const emu_store *store, bool copy) {
+  json_t *apps = json_array(), *webhooks = json_array();
+  bool ok = apps && webhooks;
+  size_t count = swh_project_app_count(store->project);
+  for (size_t p = 0; ok && p < count; p++) {
+    ok = append(apps, swh_project_app_at(store->project, p), copy);
+    size_t i;
+    json_t *webhook;
+    json_array_foreach(webhooks_at(store, p), i, webhook) {
+      if (ok)
+        ok = append(webhooks, webhook, copy);
     }
   }
-  return NULL;
-}
-
-size_t emu_store_count_locked(const emu_store *store, const char *app_id,
-                              const json_t *except) {
-  size_t i, count = 0;
-  json_t *webhook;
-  json_array_foreach(store->webhooks, i, webhook) {
-    if (webhook != except &&
-        strcmp(json_string_value(json_object_get(webhook, "app_id")), app_id) == 0)
-      count++;
+  if (!ok) {
+    json_decref(apps);
+    json_decref(webhooks);
+    return NULL;
   }
-  return count;
-}
-
-json_t *emu_store_target_owner_locked(const emu_store *store, const char *app_id,
-                                      const char *target, const json_t *except) {
-  size_t i;
-  json_t *webhook;
-  json_array_foreach(store->webhooks, i, webhook) {
-    if (webhook != except &&
-        strcmp(json_string_value(json_object_get(webhook, "app_id")), app_id) == 0 &&
-        strcmp(json_string_value(json_object_get(webhook, "target")), target) == 0)
-      return webhook;
-  }
-  return NULL;
-}
-
-json_t *emu_store_snapshot_locked(const emu_store *store) {
   return json_pack("{s:i,s:s,s:o,s:o}", "swh_snapshot", 1, "project_id", store->project_id,
-                   "apps", json_deep_copy(store->apps), "webhooks",
-                   json_deep_copy(store->webhooks));
+                   "apps", apps, "webhooks", webhooks);
 }
 
 /* Writes the whole state file. */
 static swh_status compact_locked(emu_store *store, swh_error *err) {
-  json_t *snapshot = emu_store_snapshot_locked(store);
+  json_t *snapshot = emu_store_snapshot_locked(store, false);
   if (!snapshot)
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   swh_status status = emu_state_compact(store->state, snapshot, err);
@@ -124,7 +103,7 @@ swh_status emu_store_record_locked(emu_store *store, const json_t *change, swh_e
 }
 
 void emu_store_fold_log(emu_store *store) {
-  pthread_mutex_lock(&store->lock);
+  pthread_rwlock_wrlock(&store->lock);
   if (store->state && (store->state->log_bytes > 0 || store->state->must_compact)) {
     swh_error err;
     swh_error_init(&err);
@@ -132,7 +111,7 @@ void emu_store_fold_log(emu_store *store) {
       fprintf(stderr, "swh-emulator: %s\n", err.message);
     swh_error_clear(&err);
   }
-  pthread_mutex_unlock(&store->lock);
+  pthread_rwlock_unlock(&store->lock);
 }
 
 const unsigned char *emu_store_token_key(const emu_store *store) {
@@ -140,7 +119,7 @@ const unsigned char *emu_store_token_key(const emu_store *store) {
 }
 
 /* N apps with a few realistic settings, so unknown-field round trips get exercised. */
-static bool add_generated_apps(emu_store *store, int count) {
+static swh_status add_generated_apps(emu_store *store, int count, swh_error *err) {
   for (int i = 1; i <= count; i++) {
     char id[EMU_ULID_LEN + 1], name[32], sender[32];
     emu_store_new_id_locked(store, id);
@@ -160,33 +139,57 @@ static bool add_generated_apps(emu_store *store, int count) {
         "smart_conversation", "enabled", 0,
         "message_retry_settings", "retry_duration", 3600,
         "delivery_report_based_fallback", "enabled", 0, "delivery_report_waiting_time", 0);
-    /* appended before the next id is drawn, so the ids stay unique */
-    if (!app || json_array_append_new(store->apps, app) != 0)
-      return false;
+    /* added before the next id is drawn, so the ids stay unique */
+    swh_status status = app ? swh_project_add_app(store->project, app, err)
+                            : swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+    json_decref(app);
+    if (status != SWH_OK)
+      return status;
   }
-  return true;
+  return SWH_OK;
 }
 
-/* Loads a snapshot value into the store; source names it in messages ("seed", a path);
-   forced_project (--project) wins over the snapshot's project_id. */
-static swh_status load_value(emu_store *store, const json_t *seed, const char *source,
+/* Loads a snapshot value (stolen: it is checked and normalised in place) into the store;
+   source names it in messages ("seed", a path); forced_project (--project) wins over the
+   snapshot's project_id. Linear: the check, then each app and webhook indexed once. */
+static swh_status load_value(emu_store *store, json_t *seed, const char *source,
                              const char *forced_project, swh_error *err) {
-  json_t *apps, *webhooks;
   const char *project;
-  swh_status status = swh_snapshot_check(seed, source, &apps, &webhooks, &project, err);
-  if (status != SWH_OK)
-    return status;
-  json_decref(store->apps);
-  json_decref(store->webhooks);
-  store->apps = apps;
-  store->webhooks = webhooks;
-  if (!forced_project && project) {
+  swh_status status = swh_snapshot_check_in_place(seed, source, true, &project, err);
+  if (status == SWH_OK && !forced_project && project) {
     char *copy = strdup(project);
-    if (!copy)
-      return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-    free(store->project_id);
-    store->project_id = copy;
+    if (copy) {
+      free(store->project_id);
+      store->project_id = copy;
+    } else {
+      status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+    }
   }
+  swh_project *loaded = status == SWH_OK ? swh_project_new(store->project_id) : NULL;
+  if (status == SWH_OK && !loaded)
+    status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  size_t i;
+  json_t *value;
+  json_array_foreach(json_object_get(seed, "apps"), i, value) {
+    if (status == SWH_OK)
+      status = swh_project_add_app(loaded, value, err);
+  }
+  swh_project *previous = store->project;
+  store->project = loaded; /* for emu_store_intern_locked, which looks the apps up */
+  json_array_foreach(json_object_get(seed, "webhooks"), i, value) {
+    if (status == SWH_OK && json_is_string(json_object_get(value, "app_id")))
+      emu_store_intern_locked(store, value); /* before the indexes fill the holes it makes */
+    if (status == SWH_OK)
+      status = swh_project_add_webhook(loaded, value, err);
+  }
+  store->project = previous;
+  json_decref(seed);
+  if (status != SWH_OK) {
+    swh_project_free(loaded);
+    return status;
+  }
+  swh_project_free(store->project);
+  store->project = loaded;
   return SWH_OK;
 }
 
@@ -208,7 +211,6 @@ static swh_status load_state(emu_store *store, const char *path, const char *for
   if (snapshot) {
     *loaded = true;
     status = load_value(store, snapshot, path, forced_project, err);
-    json_decref(snapshot);
   }
   return status;
 }
@@ -221,23 +223,69 @@ static swh_status load_file(emu_store *store, const char *path, const char *forc
   swh_status status = emu_state_read(path, &snapshot, err);
   if (status == SWH_OK)
     status = load_value(store, snapshot, path, forced_project, err);
-  json_decref(snapshot);
   return status;
 }
 
-/* Gives an id to every webhook a hand-written seed left without one. */
+/* Loads the seed value of the config (borrowed: a copy is checked in place). */
+static swh_status config_seed(emu_store *store, const json_t *seed, const char *forced_project,
+                              swh_error *err) {
+  json_t *copy = json_deep_copy(seed);
+  if (!copy)
+    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  return load_value(store, copy, "seed", forced_project, err);
+}
+
+/* Gives an id to every webhook a hand-written seed left without one (a copy with the id
+   takes its place, since the project indexes webhooks by id). */
 static swh_status assign_missing_ids(emu_store *store, swh_error *err) {
-  size_t i;
-  json_t *webhook;
-  json_array_foreach(store->webhooks, i, webhook) {
-    if (json_object_get(webhook, "id"))
-      continue;
-    char id[EMU_ULID_LEN + 1];
-    emu_store_new_id_locked(store, id);
-    if (json_object_set_new(webhook, "id", json_string(id)) != 0)
-      return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  size_t count = swh_project_app_count(store->project);
+  for (size_t p = 0; p < count; p++) {
+    json_t *webhooks = webhooks_at(store, p);
+    for (size_t i = 0; i < json_array_size(webhooks); i++) {
+      json_t *webhook = json_array_get(webhooks, i);
+      if (json_object_get(webhook, "id"))
+        continue;
+      char id[EMU_ULID_LEN + 1];
+      emu_store_new_id_locked(store, id);
+      json_t *named = json_copy(webhook);
+      swh_status status =
+          named && json_object_set_new(named, "id", json_string(id)) == 0
+              ? swh_project_replace_webhook(store->project, webhook, named, err)
+              : swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+      json_decref(named);
+      if (status != SWH_OK)
+        return status;
+    }
   }
   return SWH_OK;
+}
+
+/* The shared string value equal to value (a string), or value itself. */
+static json_t *interned(emu_store *store, json_t *value) {
+  const char *text = json_string_value(value);
+  json_t *shared = json_object_get(store->interned, text);
+  if (!shared && json_object_set(store->interned, text, value) == 0)
+    shared = value;
+  return shared ? shared : value;
+}
+
+void emu_store_intern_locked(emu_store *store, json_t *webhook) {
+  json_t *app = swh_project_app(store->project, json_string_value(json_object_get(webhook,
+                                                                                  "app_id")));
+  json_t *app_id = json_object_get(app, "id");
+  /* replacing the value of a key the object has cannot fail, nor change the indexes */
+  if (app_id)
+    json_object_set(webhook, "app_id", app_id);
+  json_t *target_type = json_object_get(webhook, "target_type");
+  if (json_is_string(target_type))
+    json_object_set(webhook, "target_type", interned(store, target_type));
+  json_t *triggers = json_object_get(webhook, "triggers");
+  size_t i;
+  json_t *trigger;
+  json_array_foreach(triggers, i, trigger) {
+    if (json_is_string(trigger))
+      json_array_set(triggers, i, interned(store, trigger));
+  }
 }
 
 /* A snapshot taken from the real API may carry triggers added after API.md; the snapshot
@@ -246,14 +294,17 @@ static swh_status remember_seen_triggers(emu_store *store, swh_error *err) {
   store->seen_triggers = json_object();
   if (!store->seen_triggers)
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-  size_t i, j;
-  json_t *webhook, *trigger;
-  json_array_foreach(store->webhooks, i, webhook) {
-    json_array_foreach(json_object_get(webhook, "triggers"), j, trigger) {
-      const char *name = json_string_value(trigger);
-      if (name && !swh_trigger_known(name) &&
-          json_object_set_new(store->seen_triggers, name, json_true()) != 0)
-        return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  size_t count = swh_project_app_count(store->project);
+  for (size_t p = 0; p < count; p++) {
+    size_t i, j;
+    json_t *webhook, *trigger;
+    json_array_foreach(webhooks_at(store, p), i, webhook) {
+      json_array_foreach(json_object_get(webhook, "triggers"), j, trigger) {
+        const char *name = json_string_value(trigger);
+        if (name && !swh_trigger_known(name) &&
+            json_object_set_new(store->seen_triggers, name, json_true()) != 0)
+          return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+      }
     }
   }
   return SWH_OK;
@@ -261,32 +312,34 @@ static swh_status remember_seen_triggers(emu_store *store, swh_error *err) {
 
 swh_status emu_store_validate(const emu_store *store, const json_t *webhook, unsigned flags,
                               swh_error *err) {
-  swh_status status = swh_webhook_validate(webhook, flags, err);
-  if (status != SWH_OK)
-    return status;
-  size_t i;
-  json_t *trigger;
-  json_array_foreach(json_object_get(webhook, "triggers"), i, trigger) {
-    const char *name = json_string_value(trigger);
-    if (!swh_trigger_known(name) && !json_object_get(store->seen_triggers, name))
-      return swh_error_set(err, SWH_ERR_VALIDATION,
-                           "webhook.triggers[%zu]: unknown trigger \"%s\"", i, name);
-  }
-  return SWH_OK;
+  return swh_webhook_validate_with(webhook, flags | SWH_VALIDATE_STRICT_TRIGGERS,
+                                   store->seen_triggers, err);
+}
+
+/* The lock: readers share it; a waiting writer goes before new readers, so a stream of
+   GETs cannot hold changes back. */
+static bool init_lock(pthread_rwlock_t *lock) {
+  pthread_rwlockattr_t attr;
+  if (pthread_rwlockattr_init(&attr) != 0)
+    return false;
+  pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+  bool ok = pthread_rwlock_init(lock, &attr) == 0;
+  pthread_rwlockattr_destroy(&attr);
+  return ok;
 }
 
 swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
                           swh_error *err) {
   memset(store, 0, sizeof *store);
-  if (pthread_mutex_init(&store->lock, NULL) != 0)
-    return swh_error_set(err, SWH_ERR_MEMORY, "cannot create a mutex");
+  if (!init_lock(&store->lock))
+    return swh_error_set(err, SWH_ERR_MEMORY, "cannot create a lock");
   store->seeded_ids = config->seed_random != 0;
   store->prng = (uint64_t)config->seed_random * 0x2545F4914F6CDD1Dull + 1;
   store->project_id = strdup(config->project_id ? config->project_id
                                                 : SWH_EMULATOR_DEFAULT_PROJECT);
-  store->apps = json_array();
-  store->webhooks = json_array();
-  if (!store->project_id || !store->apps || !store->webhooks) {
+  store->project = store->project_id ? swh_project_new(store->project_id) : NULL;
+  store->interned = json_object();
+  if (!store->project || !store->interned) {
     emu_store_destroy(store);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   }
@@ -299,11 +352,11 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
     if (config->seed_file)
       status = load_file(store, config->seed_file, config->project_id, err);
     else if (config->seed)
-      status = load_value(store, config->seed, "seed", config->project_id, err);
+      status = config_seed(store, config->seed, config->project_id, err);
     else if (config->apps < 0)
       status = swh_error_set(err, SWH_ERR_USAGE, "apps: %d is negative", config->apps);
-    else if (!add_generated_apps(store, config->apps))
-      status = swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+    else
+      status = add_generated_apps(store, config->apps, err);
   }
   if (status == SWH_OK)
     status = assign_missing_ids(store, err);
@@ -317,15 +370,16 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
 }
 
 void emu_store_destroy(emu_store *store) {
-  json_decref(store->apps);
-  json_decref(store->webhooks);
+  swh_project_free(store->project);
+  json_decref(store->interned);
   json_decref(store->seen_triggers);
   free(store->project_id);
   if (store->state)
     emu_state_close(store->state);
   free(store->state);
   store->state = NULL;
-  store->apps = store->webhooks = store->seen_triggers = NULL;
+  store->project = NULL;
+  store->seen_triggers = store->interned = NULL;
   store->project_id = NULL;
-  pthread_mutex_destroy(&store->lock);
+  pthread_rwlock_destroy(&store->lock);
 }

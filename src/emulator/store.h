@@ -1,12 +1,14 @@
 /*
- * emu_store: the emulated project (its apps and webhooks, kept whole as JSON so unknown
- * fields survive), how it starts (a state file, a seed snapshot, or N generated apps),
- * and how it is saved (state.h: a snapshot plus a log of changes, mode 0600: it holds
- * secrets).
+ * emu_store: the emulated project (its apps and webhooks in a swh_project, kept whole as
+ * JSON so unknown fields survive, indexed so that every request costs O(1)), how it starts
+ * (a state file, a seed snapshot, or N generated apps), and how it is saved (state.h: a
+ * snapshot plus a log of changes, mode 0600: it holds secrets).
  *
- * One mutex guards everything; functions named *_locked expect the caller to hold it.
- * Values handed out of the store are deep copies, since answers are written after the
- * lock is released.
+ * One read-write lock guards everything: reads (GET, lists, snapshots) under the read lock,
+ * in parallel; changes, and their line in the state log, under the write lock, so the log
+ * holds them in the order they were made. Functions named *_locked expect the caller to
+ * hold it (the write lock if they change anything). Answers are serialised while the lock
+ * is held (emu_reply_dump), so stored values are never handed out.
  */
 #ifndef EMU_STORE_H
 #define EMU_STORE_H
@@ -20,13 +22,14 @@
 #include "swh_emulator.h"
 #include "state.h"
 #include "swh_error.h"
+#include "swh_project.h"
 #include "ulid.h"
 
 typedef struct emu_store {
-  pthread_mutex_t lock;
+  pthread_rwlock_t lock;
   char *project_id;
-  json_t *apps;        /* array of App objects */
-  json_t *webhooks;    /* array of Webhook objects, in creation order */
+  swh_project *project; /* the apps and webhooks, and the project's rules */
+  json_t *interned;     /* text -> a string value shared by every webhook that holds it */
   json_t *seen_triggers; /* set (object) of trigger names beyond API.md's that the seed or
                             state held: this emulator plays a newer server that knows them */
   emu_state *state;    /* the --state file; NULL: nothing is saved */
@@ -45,8 +48,11 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
 
 void emu_store_destroy(emu_store *store);
 
-/* The whole state as a snapshot value (a new reference). NULL on allocation failure. */
-json_t *emu_store_snapshot_locked(const emu_store *store);
+/* The whole state as a snapshot value (a new reference), NULL on allocation failure. With
+   copy, its apps and webhooks are deep copies the caller may change; without, they are the
+   stored objects, to be read (serialised) only, and released while the lock is held. Apps
+   in order, then each app's webhooks in order. */
+json_t *emu_store_snapshot_locked(const emu_store *store, bool copy);
 
 /* Records a change in the state file, if any: change is {"op":"create"|"update",
    "webhook":{…}} or {"op":"delete","id":…} (borrowed), appended to the log, or the whole
@@ -65,21 +71,15 @@ const unsigned char *emu_store_token_key(const emu_store *store);
 /* A fresh id, unused by any app or webhook. */
 void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]);
 
+/* Makes webhook (about to be stored; its app must be in the project) share the string values
+   many webhooks hold (its app_id, target_type, trigger names) with the others, instead of
+   holding copies: a third less memory a webhook. Shared strings are never changed in place
+   (an update changes a deep copy). Out of memory, a value simply stays unshared. */
+void emu_store_intern_locked(emu_store *store, json_t *webhook);
+
 /* Checks a webhook (or, with SWH_VALIDATE_PARTIAL, an update's changes) as the server:
    API.md's rules, and trigger names among API.md's or those seen in the seed or state. */
 swh_status emu_store_validate(const emu_store *store, const json_t *webhook, unsigned flags,
                               swh_error *err);
-
-/* Borrowed lookups (valid while the lock is held and the store unchanged). */
-json_t *emu_store_app_locked(const emu_store *store, const char *app_id);
-json_t *emu_store_webhook_locked(const emu_store *store, const char *id, size_t *index);
-
-/* How many webhooks app_id has, not counting `except` (may be NULL). */
-size_t emu_store_count_locked(const emu_store *store, const char *app_id,
-                              const json_t *except);
-
-/* The webhook of app_id with this target, other than `except`, or NULL. */
-json_t *emu_store_target_owner_locked(const emu_store *store, const char *app_id,
-                                      const char *target, const json_t *except);
 
 #endif

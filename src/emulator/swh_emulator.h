@@ -21,6 +21,9 @@
 #include <jansson.h>
 
 #include "swh_error.h"
+#include "swh_export.h"
+
+SWH_BEGIN_DECLS
 
 #define SWH_EMULATOR_DEFAULT_PROJECT "emulator-project"
 #define SWH_EMULATOR_DEFAULT_KEY_ID "emulator-key"
@@ -61,21 +64,21 @@ typedef struct swh_emulator swh_emulator;
    Errors: SWH_ERR_USAGE (bad option, unreadable file, port taken), SWH_ERR_VALIDATION (a
    snapshot breaking API.md's rules, e.g. "seed.json: webhooks[3].app_id: no such app \"X\""),
    SWH_ERR_MEMORY. config may be NULL (all defaults). */
-swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *err);
+SWH_API swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *err);
 
 /* "http://127.0.0.1:PORT", borrowed until stop. */
-const char *swh_emulator_url(const swh_emulator *emulator);
+SWH_API const char *swh_emulator_url(const swh_emulator *emulator);
 
 /* The project id it serves (from the config, the snapshot, or the default), borrowed
    until stop. */
-const char *swh_emulator_project(const swh_emulator *emulator);
+SWH_API const char *swh_emulator_project(const swh_emulator *emulator);
 
 /* The current state as a snapshot (the caller owns it), or NULL when memory runs out. */
-json_t *swh_emulator_snapshot(swh_emulator *emulator);
+SWH_API json_t *swh_emulator_snapshot(swh_emulator *emulator);
 
 /* Makes every token issued so far expired: the next request with one gets 401 with
    WWW-Authenticate saying so (tests of renewal). */
-void swh_emulator_expire_tokens(swh_emulator *emulator);
+SWH_API void swh_emulator_expire_tokens(swh_emulator *emulator);
 
 /* An event to trigger (doc/CALLBACKS.md). */
 typedef struct swh_emulator_event {
@@ -107,6 +110,8 @@ bool swh_emulator_wait_deliveries(swh_emulator *emulator, long timeout_ms);
 /* Stops serving gracefully: new connections are refused, the requests already being
    handled are answered (waiting at most latency_ms + 5 s), idle connections are closed;
    then it waits for the server threads and frees everything. NULL is a no-op. */
-void swh_emulator_stop(swh_emulator *emulator);
+SWH_API void swh_emulator_stop(swh_emulator *emulator);
+
+SWH_END_DECLS
 
 #endif
