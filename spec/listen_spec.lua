@@ -122,6 +122,28 @@ describe("swh.listen", function()
     assert.matches("127.0.0.1", cb.forward_error, 1, true)
   end)
 
+  it("receives from an emulator started in this process, retrying a 500", function()
+    local emulator = require "swh.emulator"
+    local failing = receiver { secret = SECRET, status = 500 }
+    local emu = assert(emulator.start { callback_retry_ms = 20, callback_attempts = 2,
+      seed = { swh_snapshot = 1, project_id = "p", apps = { { id = APP } }, webhooks = {
+        { id = "W1", app_id = APP, target = failing:url() .. "/r", secret = SECRET,
+          triggers = { "OPT_IN" } } } } })
+    local sent = assert(emu:trigger { trigger = "OPT_IN", app_id = APP })
+    assert.equal("W1", sent.webhooks[1].id)
+    local log = emu:deliveries { wait = 10 }
+    assert.equal("gave_up", log.deliveries[1].outcome)
+    assert.equal(500, log.deliveries[1].status)
+    assert.equal(2, log.deliveries[1].attempts)
+    local first, second = failing:next(5), failing:next(5)
+    assert.equal("valid", first.signature)
+    assert.equal("valid", second.signature)
+    assert.equal(first.body, second.body)
+    local _, err = emu:trigger { trigger = "OPT_IN", app_id = "NOPE" }
+    assert.equal('app_id: no such app "NOPE"', err.message)
+    emu:stop()
+  end)
+
   it("says what is wrong with its options", function()
     assert.has_error(function() swh.listen { prot = 1 } end,
       'listen: unknown option "prot" (did you mean "port"? known: port, secret, webhook, '
