@@ -73,9 +73,9 @@ describe("swh listen", function()
   it("prints the callbacks the sandbox's emulator sends, signatures verified", function()
     local port = free_port()
     local out, err = os.tmpname(), os.tmpname()
-    -- in the background: stops after one callback (or 30 s)
-    h.shell(("(%s listen --port %d --secret s3 --count 1 --timeout 30 >%s 2>%s &)"):format(
-      h.quote(h.swh), port, h.quote(out), h.quote(err)))
+    -- in the background until killed (or 60 s); its pid to end it by
+    local pid = h.shell(("%s listen --port %d --secret s3 --timeout 60 >%s 2>%s & echo $!")
+      :format(h.quote(h.swh), port, h.quote(out), h.quote(err))):match("%d+")
     for _ = 1, 500 do -- until it listens (at most 5 s)
       if h.read(err):find("Listening on", 1, true) then break end
       helper.sleep(0.01)
@@ -86,15 +86,19 @@ describe("swh listen", function()
     local r = h.run { "--sandbox=" .. file, "-e", ([[
       assert(swh.emulator_trigger { trigger = "MESSAGE_DELIVERY", app_id = %q })
       local log = swh.emulator_deliveries { wait = 20 }
-      print(log.deliveries[1].outcome, log.deliveries[1].status)
+      local d = log.deliveries[1] or { outcome = "pending", status = log.pending }
+      print(d.outcome, d.status, d.error)
     ]]):format(APP) }
     os.remove(file)
-    assert.equal("delivered\t200\n", r.out)
+    assert.equal("", r.err)
+    assert.equal("delivered\t200\tnil\n", r.out)
+    local line = "200 valid message_delivery_report app " .. APP .. " /cb\n"
     for _ = 1, 500 do
-      if h.read(out) ~= "" then break end
+      if h.read(out):find(line, 1, true) then break end
       helper.sleep(0.01)
     end
-    assert.equal("200 valid message_delivery_report app " .. APP .. " /cb\n", h.read(out))
+    os.execute("kill " .. pid)
+    assert.equal(line, h.read(out))
     os.remove(out)
     os.remove(err)
   end)
