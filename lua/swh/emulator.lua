@@ -20,8 +20,9 @@ local M = {}
 
 -- The options start takes, as swh_emulator_config names them (seed is a table or JSON).
 local known = {
-  "apps", "faults", "key_id", "key_secret", "latency_ms", "port", "project_id", "quiet",
-  "rate_limit", "seed", "seed_file", "seed_random", "state_file", "token_ttl",
+  "apps", "callback_attempts", "callback_retry_ms", "faults", "key_id", "key_secret",
+  "latency_ms", "port", "project_id", "quiet", "rate_limit", "seed", "seed_file",
+  "seed_random", "state_file", "token_ttl",
 }
 local is_known = {}
 for _, k in pairs(known) do is_known[k] = true end
@@ -34,7 +35,8 @@ Emulator.__index = Emulator
 -- JSON text), seed_file (a snapshot file), state_file, project_id, key_id, key_secret,
 -- latency_ms, rate_limit (requests per second; 0: the API's 800; < 0: none), token_ttl,
 -- faults ("500=0.05,drop=0.02"…), seed_random, port (0: a free one), quiet (default true:
--- no request log on stderr). A bad option raises; a seed that breaks the API's rules or a
+-- no request log on stderr), callback_retry_ms and callback_attempts (the callbacks'
+-- retries: doc/CALLBACKS.md). A bad option raises; a seed that breaks the API's rules or a
 -- port taken returns nil and an swh error (kind "validation" or "usage").
 function M.start(options)
   options = options or {}
@@ -83,6 +85,26 @@ end
 --- emulator:snapshot() -> its current state as a snapshot table (what swh.load takes).
 function Emulator:snapshot()
   return swh_core.json_decode(self._server:snapshot_json())
+end
+
+--- emulator:trigger{trigger=, app_id=, event=?, count=?, rate=?} -> sent | nil, err: sends
+-- the event's callbacks to the app's webhooks subscribed to it (doc/CALLBACKS.md); sent is
+-- {trigger, app_id, events, webhooks = {{id, target}…}}. The same as swh.emulator_trigger
+-- under swh --sandbox.
+function Emulator:trigger(request)
+  if type(request) ~= "table" then
+    error("bad argument #1 to 'trigger' (table expected, got " .. type(request) .. ")", 2)
+  end
+  local answer, kind, message = self._server:trigger_json(swh_core.json_encode(request))
+  if not answer then return nil, swh_core.new_error(kind, message) end
+  return swh_core.json_decode(answer)
+end
+
+--- emulator:deliveries{wait=?, limit=?} -> the delivery log {pending, delivered, failed,
+-- deliveries = {…}} (wait: seconds to wait first until none is pending).
+function Emulator:deliveries(options)
+  options = options or {}
+  return swh_core.json_decode(self._server:deliveries_json(options.limit, options.wait))
 end
 
 --- emulator:stop(): stops serving (requests in progress are answered first). Safe twice.

@@ -84,6 +84,11 @@ function M.plan(...) return require("swh.plan").plan(...) end
 function M.resume(...) return require("swh.plan").resume(...) end
 -- swh.undo(journal, client [, {force}]) -> plan, left | nil, err (lua/swh/undo.lua)
 function M.undo(...) return require("swh.undo").undo(...) end
+function M.listen(...) return require("swh.listen").listen(...) end
+function M.listen_line(...) return require("swh.listen").line(...) end
+function M.listen_run(...) return require("swh.listen").run(...) end
+function M.verify(...) return require("swh.verify").verify(...) end
+function M.verify_table(...) return require("swh.verify").format(...) end
 
 --- swh.quiet = true turns off swh.map's progress bars.
 setmetatable(M, {

@@ -88,6 +88,12 @@ void swh_journal_open(lua_State *L);
 const char *swh_lua_unknown_option(lua_State *L, const char *key, const char *const *names,
                                    size_t count);
 
+/* Sets core.probe into the table at -1 (lua_probe.c: the checks of swh.verify). */
+void swh_probe_open(lua_State *L);
+
+/* Sets core.listen into the table at -1 (lua_listen.c: the receiver of swh listen). */
+void swh_listen_open(lua_State *L);
+
 /* Sets core.unknown_option into the table at -1 (lua_options.c). */
 void swh_options_open(lua_State *L);
 

@@ -10,6 +10,10 @@
  *   emulator:url()                  -> "http://127.0.0.1:PORT"
  *   emulator:project_id()           -> the project it serves
  *   emulator:snapshot_json()        -> its state as snapshot JSON text
+ *   emulator:trigger_json(text)     -> answer JSON text | nil, kind, message
+ *       (text: {"trigger","app_id","event"?,"count"?,"rate"?}: swh_emulator_trigger)
+ *   emulator:deliveries_json(limit, wait_s) -> the delivery log as JSON text (waiting at
+ *       most wait_s for none to be pending first)
  *   emulator:stop()                 stops it; safe twice; __gc and __close do the same
  * A stopped emulator raises on url, project_id and snapshot_json.
  */
@@ -72,6 +76,8 @@ static int emulator_start(lua_State *L) {
   config.token_ttl = opt_int(L, "token_ttl", 0, 1 << 30);
   config.faults = opt_string(L, "faults");
   config.seed_random = (unsigned)opt_int(L, "seed_random", 0, 1 << 30);
+  config.callback_retry_ms = opt_int(L, "callback_retry_ms", 0, 86400000);
+  config.callback_attempts = opt_int(L, "callback_attempts", 0, 100);
   lua_getfield(L, 1, "quiet");
   config.quiet = lua_toboolean(L, -1);
   lua_pop(L, 1);
@@ -122,6 +128,59 @@ static int emulator_snapshot_json(lua_State *L) {
   return 1;
 }
 
+/* Pushes text (owned, freed here) as the result, or raises when memory ran out. */
+static int push_text(lua_State *L, char *text) {
+  if (!text) return luaL_error(L, "not enough memory");
+  lua_pushstring(L, text);
+  free(text);
+  return 1;
+}
+
+static int emulator_trigger_json(lua_State *L) {
+  swh_emulator *emulator = check_running(L)->emulator;
+  const char *text = luaL_checkstring(L, 2);
+  json_error_t jerr;
+  json_t *request = json_loads(text, 0, &jerr);
+  if (!json_is_object(request)) {
+    json_decref(request);
+    return luaL_error(L, "trigger: expected a JSON object");
+  }
+  json_t *count = json_object_get(request, "count"), *rate = json_object_get(request, "rate");
+  swh_emulator_event event = {
+      .trigger = json_string_value(json_object_get(request, "trigger")),
+      .app_id = json_string_value(json_object_get(request, "app_id")),
+      .event = json_object_get(request, "event"),
+      .count = json_is_integer(count) ? (int)json_integer_value(count) : 0,
+      .rate = json_is_number(rate) ? json_number_value(rate) : 0,
+  };
+  swh_error err;
+  swh_error_init(&err);
+  json_t *answer = swh_emulator_trigger(emulator, &event, &err);
+  json_decref(request);
+  if (!answer) {
+    lua_pushnil(L);
+    lua_pushstring(L, swh_error_kind_name(err.kind));
+    lua_pushstring(L, err.message);
+    swh_error_clear(&err);
+    return 3;
+  }
+  char *dumped = json_dumps(answer, JSON_COMPACT);
+  json_decref(answer);
+  return push_text(L, dumped);
+}
+
+static int emulator_deliveries_json(lua_State *L) {
+  swh_emulator *emulator = check_running(L)->emulator;
+  lua_Integer limit = luaL_optinteger(L, 2, 0);
+  lua_Number wait = luaL_optnumber(L, 3, 0);
+  if (wait > 0)
+    swh_emulator_wait_deliveries(emulator, (long)(wait * 1000));
+  json_t *log = swh_emulator_deliveries(emulator, (long)limit);
+  char *dumped = log ? json_dumps(log, JSON_COMPACT) : NULL;
+  json_decref(log);
+  return push_text(L, dumped);
+}
+
 static int emulator_stop(lua_State *L) {
   lua_emulator *e = luaL_checkudata(L, 1, SWH_EMULATOR_MT);
   swh_emulator *emulator = e->emulator;
@@ -147,6 +206,8 @@ int luaopen_swh_emulator_core(lua_State *L) {
   static const luaL_Reg methods[] = {{"url", emulator_url},
                                      {"project_id", emulator_project_id},
                                      {"snapshot_json", emulator_snapshot_json},
+                                     {"trigger_json", emulator_trigger_json},
+                                     {"deliveries_json", emulator_deliveries_json},
                                      {"stop", emulator_stop},
                                      {NULL, NULL}};
   static const luaL_Reg functions[] = {{"start", emulator_start}, {NULL, NULL}};

@@ -11,6 +11,8 @@
  *   core.new_error(kind, msg)   -> error value           (see lua_error.c)
  *   core.save_snapshot(path, s) -> true | nil, err      (checked, mode 0600; lua_snapshot.c)
  *   core.load_snapshot(path)    -> snapshot | nil, err  (checked; see lua_snapshot.c)
+ *   core.listen(options)       -> listener | nil, err  (callbacks received; lua_listen.c)
+ *   core.probe(targets, opts)  -> results | nil, err    (swh.verify's checks; lua_probe.c)
  *   core.project_rules          the project's rules and defaults (see lua_project.c)
  *   core.check_placements(w, n) -> nil | i, message     (the rules over a list; lua_project.c)
  *   core.array_mt, core.object_mt   the metatables of the tables made from JSON
@@ -70,6 +72,8 @@ int luaopen_swh_core(lua_State *L) {
   swh_snapshot_open(L);
   swh_project_open(L);
   swh_options_open(L);
+  swh_listen_open(L);
+  swh_probe_open(L);
   luaL_getmetatable(L, SWH_ARRAY_MT);
   lua_setfield(L, -2, "array_mt");
   luaL_getmetatable(L, SWH_OBJECT_MT);

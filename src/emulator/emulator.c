@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delivery.h"
 #include "emulator_internal.h"
 #include "server.h"
 
@@ -63,11 +64,17 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
     swh_error_set(err, SWH_ERR_MEMORY, "cannot create a mutex");
     goto no_token_bucket;
   }
+  emulator->delivery = emu_delivery_start(config->callback_retry_ms, config->callback_attempts,
+                                          err);
+  if (!emulator->delivery)
+    goto no_delivery;
   if (emu_server_start(emulator, config->port, err) != SWH_OK)
     goto no_server;
   return emulator;
 
 no_server:
+  emu_delivery_stop(emulator->delivery);
+no_delivery:
   emu_bucket_destroy(&emulator->token_bucket);
 no_token_bucket:
   emu_bucket_destroy(&emulator->project_bucket);
@@ -103,6 +110,7 @@ void swh_emulator_stop(swh_emulator *emulator) {
   if (!emulator)
     return;
   emu_server_stop(emulator);
+  emu_delivery_stop(emulator->delivery);
   emu_store_fold_log(&emulator->store);
   emu_store_destroy(&emulator->store);
   emu_bucket_destroy(&emulator->token_bucket);

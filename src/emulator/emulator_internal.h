@@ -24,6 +24,7 @@
 #define EMU_DEFAULT_RATE 800
 
 struct MHD_Daemon;
+struct emu_delivery;
 
 struct swh_emulator {
   struct MHD_Daemon *daemon;
@@ -42,6 +43,7 @@ struct swh_emulator {
   emu_faults faults;
   emu_bucket project_bucket;
   emu_bucket token_bucket;
+  struct emu_delivery *delivery; /* callbacks (delivery.h) */
 };
 
 #endif

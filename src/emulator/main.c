@@ -35,6 +35,9 @@ static const char usage[] =
     "  --token-ttl S     seconds an OAuth2 token lives (default 3600)\n"
     "  --faults SPEC     e.g. 500=0.05,503=0.05,429=0.05,429ra=0.05,drop=0.02,lost=0.02\n"
     "  --seed N          seed for faults and ids (the same seed gives the same run)\n"
+    "  --callback-retry MS  first retry of a failed callback after MS ms, then doubling\n"
+    "                    (default 5000, as Sinch; doc/CALLBACKS.md)\n"
+    "  --callback-attempts N  attempts per callback at most (default 15)\n"
     "  -q, --quiet       no request log on stderr\n"
     "  -h, --help        this help\n"
     "  --version         the version\n";
@@ -87,7 +90,8 @@ int main(int argc, char **argv) {
      threads only allocate under the store's lock or for an answer, small and brief. */
   mallopt(M_ARENA_MAX, 1);
   enum { OPT_PORT = 256, OPT_PROJECT, OPT_KEY_ID, OPT_KEY_SECRET, OPT_APPS, OPT_SEED_FILE,
-         OPT_STATE, OPT_LATENCY, OPT_RATE, OPT_TTL, OPT_FAULTS, OPT_SEED, OPT_VERSION };
+         OPT_STATE, OPT_LATENCY, OPT_RATE, OPT_TTL, OPT_FAULTS, OPT_SEED, OPT_VERSION,
+         OPT_CALLBACK_RETRY, OPT_CALLBACK_ATTEMPTS };
   static const struct option options[] = {
       {"port", required_argument, NULL, OPT_PORT},
       {"project", required_argument, NULL, OPT_PROJECT},
@@ -101,6 +105,8 @@ int main(int argc, char **argv) {
       {"token-ttl", required_argument, NULL, OPT_TTL},
       {"faults", required_argument, NULL, OPT_FAULTS},
       {"seed", required_argument, NULL, OPT_SEED},
+      {"callback-retry", required_argument, NULL, OPT_CALLBACK_RETRY},
+      {"callback-attempts", required_argument, NULL, OPT_CALLBACK_ATTEMPTS},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, OPT_VERSION},
@@ -159,6 +165,17 @@ int main(int argc, char **argv) {
       if (!parse_int(optarg, 0, (long)UINT_MAX, &value))
         return bad_usage("--seed: \"%s\" is not a number (0-%u)", optarg, UINT_MAX);
       config.seed_random = (unsigned)value;
+      break;
+    case OPT_CALLBACK_RETRY:
+      if (!parse_int(optarg, 1, 86400000, &value))
+        return bad_usage("--callback-retry: \"%s\" is not milliseconds (1-86400000)", optarg);
+      config.callback_retry_ms = (int)value;
+      break;
+    case OPT_CALLBACK_ATTEMPTS:
+      if (!parse_int(optarg, 1, 100, &value))
+        return bad_usage("--callback-attempts: \"%s\" is not a number of attempts (1-100)",
+                         optarg);
+      config.callback_attempts = (int)value;
       break;
     case 'q': config.quiet = true; break;
     case 'h': fputs(usage, stdout); return 0;

@@ -10,6 +10,7 @@
 
 #include <openssl/crypto.h>
 
+#include "control.h"
 #include "handlers.h"
 
 typedef enum {
@@ -339,6 +340,10 @@ static void api_route(struct swh_emulator *emulator, const route *r,
 }
 
 void emu_route(struct swh_emulator *emulator, const emu_request *request, emu_reply *reply) {
+  if (emu_control_path(request->path)) {
+    emu_control(emulator, request, reply);
+    return;
+  }
   route r = {0};
   match(&r, request->path);
   emu_quote method, path;

@@ -50,6 +50,9 @@ typedef struct swh_emulator_config {
                                (0: faults still follow seed 0; ids use the clock and
                                OpenSSL randomness) */
   bool quiet;               /* no request log on stderr */
+  int callback_retry_ms;    /* the first retry of a failed callback after this, then
+                               doubling (0: Sinch's 5000; doc/CALLBACKS.md) */
+  int callback_attempts;    /* attempts per callback at most (0: 15) */
 } swh_emulator_config;
 
 typedef struct swh_emulator swh_emulator;
@@ -76,6 +79,33 @@ SWH_API json_t *swh_emulator_snapshot(swh_emulator *emulator);
 /* Makes every token issued so far expired: the next request with one gets 401 with
    WWW-Authenticate saying so (tests of renewal). */
 SWH_API void swh_emulator_expire_tokens(swh_emulator *emulator);
+
+/* An event to trigger (doc/CALLBACKS.md). */
+typedef struct swh_emulator_event {
+  const char *trigger;      /* e.g. "MESSAGE_DELIVERY" */
+  const char *app_id;
+  const json_t *event;      /* merged over the event body, or NULL (borrowed) */
+  int count;                /* events to send, up to 100000 (0: one) */
+  double rate;              /* events per second (0: all at once) */
+} swh_emulator_event;
+
+/* Sends the event's callbacks to the webhooks of its app subscribed to its trigger (with
+   target_type HTTP), signed with their secrets and with their client_credentials' tokens,
+   retried on 5xx, 429 and network errors. Returns {"trigger","app_id","events",
+   "webhooks":[{"id","target"}…]} (the caller owns it) once they are queued, or NULL with
+   err: SWH_ERR_VALIDATION (a trigger without callbacks, no such app "…", a count or rate out
+   of range), SWH_ERR_USAGE, SWH_ERR_MEMORY. */
+json_t *swh_emulator_trigger(swh_emulator *emulator, const swh_emulator_event *event,
+                             swh_error *err);
+
+/* The delivery log: {"pending","delivered","failed","deliveries":[{"trigger","webhook_id",
+   "target","outcome","status","error"?,"attempts","latency_ms","elapsed_ms"}…]}, the last
+   `limit` (<= 0: all kept, up to 100000), oldest first. NULL when memory runs out. */
+json_t *swh_emulator_deliveries(swh_emulator *emulator, long limit);
+
+/* Waits until no callback is pending (queued, in flight or waiting for a retry), at most
+   timeout_ms; whether none is. */
+bool swh_emulator_wait_deliveries(swh_emulator *emulator, long timeout_ms);
 
 /* Stops serving gracefully: new connections are refused, the requests already being
    handled are answered (waiting at most latency_ms + 5 s), idle connections are closed;

@@ -5,7 +5,8 @@
 -- ctx = { settings = { project_id=, region=, rate=, ... } (given by flags, numbers as numbers),
 --         from = { project_id = "--project", ... } (the flag of each),
 --         verbose=bool, quiet=bool,
---         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind= } }
+--         sandbox = nil | { url=, project_id=, key_id=, key_secret=, kind=,
+--                           trigger=, deliveries= } }
 --
 -- Every setting is read and checked by the core's one table (src/core/swh_settings.c): the
 -- flags before any Lua runs (host_options.c), the SINCH_*/SWH_* variables when `client` is
@@ -116,6 +117,9 @@ function host.setup(ctx)
   local swh = require "swh"
   swh.quiet = ctx.quiet == true
   rawset(_G, "swh", swh)
+  if ctx.sandbox then -- the sandbox's callbacks (doc/CALLBACKS.md; host_trigger.c)
+    swh.emulator_trigger, swh.emulator_deliveries = ctx.sandbox.trigger, ctx.sandbox.deliveries
+  end
   rawset(_G, "print", host.print)
   rawset(_G, "help", host.help)
   setmetatable(_G, {

@@ -19,6 +19,7 @@
 #include "host_options.h"
 #include "host_repl.h"
 #include "host_sandbox.h"
+#include "host_trigger.h"
 #include "swh.h"
 
 #define EXIT_FAILED 1
@@ -70,6 +71,7 @@ static void push_sandbox(lua_State *L, const host_options *options) {
   lua_setfield(L, -2, "key_secret");
   lua_pushstring(L, sandbox->kind);
   lua_setfield(L, -2, "kind");
+  host_trigger_open(L); /* the sandbox's callbacks: trigger, deliveries */
 }
 
 /* The ctx table of swh.host.setup: what the command line said. ctx.settings holds the

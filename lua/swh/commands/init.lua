@@ -18,7 +18,7 @@ local M = {}
 
 -- In the order `swh help` lists them.
 M.NAMES = { "backup", "export", "diff", "apply", "restore", "retarget", "triggers",
-            "rotate-secrets", "resume", "undo", "help" }
+            "rotate-secrets", "resume", "undo", "verify", "listen", "help" }
 
 local KNOWN = {}
 for _, name in ipairs(M.NAMES) do KNOWN[name] = true end
