@@ -92,6 +92,25 @@ describe("swh", function()
       assert.equal(0, r.status)
     end)
 
+    it("holds requests in flight to --concurrency (timed on an emulator answering in 200 ms)",
+    function()
+      local emu = require("helper").emulator { apps = 24, args = { "--latency", "200" } }
+      local env = { SINCH_PROJECT_ID = emu.project_id, SINCH_KEY_ID = emu.key_id,
+                    SINCH_KEY_SECRET = emu.key_secret, SINCH_CONVERSATION_URL = emu.url,
+                    SINCH_AUTH = "basic" }
+      local code = "local apps = assert(client.apps:list()) local clock = require('system') "
+        .. "local t = clock.gettime() "
+        .. "swh.map(apps, function(a) return assert(client.webhooks:list(a.id)) end) "
+        .. "print(('%.2f'):format(clock.gettime() - t))"
+      local slow = run({ "-q", "--concurrency=3", "-e", code }, { env = env })
+      local fast = run({ "-q", "--concurrency=24", "-e", code }, { env = env })
+      emu:stop()
+      assert.equal("", slow.err)
+      -- 24 lists of 200 ms: 3 at a time take 8 rounds (1.6 s at the least), 24 at once one
+      assert.is_true(tonumber(slow.out) >= 1.6, slow.out)
+      assert.is_true(tonumber(fast.out) < 1.0, fast.out)
+    end)
+
     it("refuses an unknown region, auth method or a base URL that is not http(s)", function()
       local r = run { "--region=mars" }
       assert.equal(2, r.status)
