@@ -93,7 +93,7 @@ end
 -- under swh --sandbox.
 function Emulator:trigger(request)
   if type(request) ~= "table" then
-    error("bad argument #1 to 'trigger' (table expected, got " .. type(request) .. ")", 2)
+    check.argerror(1, "trigger", "table expected, got " .. type(request))
   end
   local answer, kind, message = self._server:trigger_json(swh_core.json_encode(request))
   if not answer then return nil, swh_core.new_error(kind, message) end

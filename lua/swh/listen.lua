@@ -19,6 +19,7 @@
 -- until options.count callbacks or options.timeout seconds, and returns how many came.
 
 local core = require "swh.core"
+local check = require "swh.check"
 
 local concat, ipairs, pairs, sort, tostring, type = table.concat, ipairs, pairs, table.sort,
   tostring, type
@@ -38,14 +39,14 @@ end
 function M.listen(options)
   options = options or {}
   if type(options) ~= "table" then
-    error("bad argument #1 to 'listen' (table expected, got " .. type(options) .. ")", 2)
+    check.argerror(1, "listen", "table expected, got " .. type(options))
   end
   local given = {}
   for key, value in pairs(options) do
     local known = false
     for _, name in ipairs(OPTIONS) do known = known or key == name end
     if not known then
-      error("listen: " .. core.unknown_option(tostring(key), OPTIONS), 2)
+      check.argerror(1, "listen", core.unknown_option(tostring(key), OPTIONS))
     end
     given[key] = value
   end
