@@ -92,6 +92,14 @@ describe("swh", function()
       assert.equal(0, r.status)
     end)
 
+    it("gives scripts swh.emulator, as a stock lua5.4 has it", function()
+      local r = run { "-e", "local e <close> = assert(require('swh.emulator').start { apps = 2 }) "
+        .. "local c = assert(swh.client(e:client_options())) print(#assert(c.apps:list()))" }
+      assert.equal("", r.err)
+      assert.equal("2\n", r.out)
+      assert.equal(0, r.status)
+    end)
+
     it("holds requests in flight to --concurrency (timed on an emulator answering in 200 ms)",
     function()
       local emu = require("helper").emulator { apps = 24, args = { "--latency", "200" } }

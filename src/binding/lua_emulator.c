@@ -31,8 +31,6 @@ typedef struct lua_emulator {
   swh_emulator *emulator; /* NULL once stopped */
 } lua_emulator;
 
-SWH_BINDING_EXPORT int luaopen_swh_emulator_core(lua_State *L);
-
 static lua_emulator *check_running(lua_State *L) {
   lua_emulator *e = luaL_checkudata(L, 1, SWH_EMULATOR_MT);
   if (!e->emulator) luaL_error(L, "the emulator is stopped");

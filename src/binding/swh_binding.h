@@ -25,4 +25,8 @@
 /* Opens swh.core: pushes its table and returns 1. Raises only on memory exhaustion. */
 SWH_BINDING_EXPORT int luaopen_swh_core(lua_State *L);
 
+/* Opens swh.emulator.core (lua_emulator.c; lua/swh/emulator.lua is its public face), the
+   emulator library for a program's own tests: pushes its table and returns 1. */
+SWH_BINDING_EXPORT int luaopen_swh_emulator_core(lua_State *L);
+
 #endif

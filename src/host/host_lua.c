@@ -151,6 +151,8 @@ void host_open_libs(lua_State *L) {
   lua_getfield(L, -1, "preload"); /* package, preload */
   lua_pushcfunction(L, luaopen_swh_core);
   lua_setfield(L, -2, "swh.core");
+  lua_pushcfunction(L, luaopen_swh_emulator_core);
+  lua_setfield(L, -2, "swh.emulator.core");
   for (const swh_embedded_module *m = swh_embedded_modules; m->name; m++) {
     lua_pushlightuserdata(L, (void *)m);
     lua_pushcclosure(L, load_embedded, 1);
