@@ -103,12 +103,11 @@ static void push_settings(lua_State *L) {
 }
 
 void lswh_options_open(lua_State *L) {
+  static const luaL_Reg functions[] = {{"unknown_option", unknown_option},
+                                       {"is_secret_key", is_secret_key},
+                                       {"mask_urls", mask_urls},
+                                       {NULL, NULL}};
   push_settings(L);
   lua_setfield(L, -2, "settings");
-  lua_pushcfunction(L, unknown_option);
-  lua_setfield(L, -2, "unknown_option");
-  lua_pushcfunction(L, is_secret_key);
-  lua_setfield(L, -2, "is_secret_key");
-  lua_pushcfunction(L, mask_urls);
-  lua_setfield(L, -2, "mask_urls");
+  luaL_setfuncs(L, functions, 0);
 }
