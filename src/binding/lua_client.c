@@ -31,7 +31,7 @@
 
 typedef struct lua_client {
   swh_client *client; /* NULL: closed */
-  swh_lua_loop *loop; /* set by set_loop; freed by __gc, after the client */
+  lswh_loop *loop; /* set by set_loop; freed by __gc, after the client */
 } lua_client;
 
 typedef struct lua_call {
@@ -118,7 +118,7 @@ static void read_option(lua_State *L, int arg, size_t i, swh_config *config) {
 static int unknown_option(lua_State *L, int arg, const char *key) {
   const char *names[OPTION_COUNT];
   for (size_t i = 0; i < OPTION_COUNT; i++) names[i] = option_name(i);
-  return luaL_argerror(L, arg, swh_lua_unknown_option(L, key, names, OPTION_COUNT));
+  return luaL_argerror(L, arg, lswh_unknown_option(L, key, names, OPTION_COUNT));
 }
 
 /* Reads the option table at arg strictly into config: raises on an unknown key or a value
@@ -150,7 +150,7 @@ static void read_options(lua_State *L, int arg, swh_config *config,
 /* Pushes the error of a client that cannot be made from the environment; when credentials
    are missing, err.missing lists their variables, for the caller to say how to set them. */
 static void push_environment_error(lua_State *L, swh_error *err, unsigned missing) {
-  swh_error_push(L, err); /* ..., err */
+  lswh_error_push(L, err); /* ..., err */
   if (!missing) return;
   lua_newtable(L); /* ..., err, missing */
   int n = 0;
@@ -166,7 +166,7 @@ static void push_environment_error(lua_State *L, swh_error *err, unsigned missin
 /* ---- client ---- */
 
 static lua_client *check_client(lua_State *L, int idx) {
-  return luaL_checkudata(L, idx, SWH_CLIENT_MT);
+  return luaL_checkudata(L, idx, LSWH_CLIENT_MT);
 }
 
 static lua_client *check_open_client(lua_State *L, int idx) {
@@ -189,7 +189,7 @@ static int client_new(lua_State *L) {
   lua_client *c = lua_newuserdatauv(L, sizeof *c, 1); /* opts, from, client */
   c->client = NULL;                                  /* born closed */
   c->loop = NULL;
-  luaL_setmetatable(L, SWH_CLIENT_MT);
+  luaL_setmetatable(L, LSWH_CLIENT_MT);
   lua_newtable(L); /* opts, from, client, calls */
   lua_newtable(L); /* opts, from, client, calls, mt */
   lua_pushliteral(L, "v");
@@ -230,7 +230,7 @@ static int client_new(lua_State *L) {
   swh_client *client = swhi_client_new(&config, sources, &err);
   if (!client) {
     lua_pushnil(L);
-    swh_error_push(L, &err);
+    lswh_error_push(L, &err);
     return 2;
   }
   c->client = client;
@@ -248,7 +248,7 @@ static int client_close(lua_State *L) {
 static int client_gc(lua_State *L) {
   client_close(L);
   lua_client *c = check_client(L, 1);
-  swh_lua_loop_free(c->loop);
+  lswh_loop_free(c->loop);
   c->loop = NULL;
   return 0;
 }
@@ -259,7 +259,7 @@ static int client_gc(lua_State *L) {
    client's last changes. */
 static int client_set_loop(lua_State *L) {
   lua_client *c = check_open_client(L, 1);
-  return swh_lua_loop_set(L, c->client, &c->loop);
+  return lswh_loop_set(L, c->client, &c->loop);
 }
 
 static int client_socket_ready(lua_State *L) {
@@ -277,18 +277,18 @@ static int client_timeout(lua_State *L) {
 }
 
 static int client_loop_fd(lua_State *L) {
-  return swh_lua_loop_fd(L, check_client(L, 1)->loop);
+  return lswh_loop_fd(L, check_client(L, 1)->loop);
 }
 
 static int client_loop_ready(lua_State *L) {
   lua_client *c = check_open_client(L, 1);
   if (!c->loop) return luaL_error(L, "the client is not driven by a loop (call set_loop first)");
-  swh_lua_loop_ready(c->client, c->loop);
+  lswh_loop_ready(c->client, c->loop);
   return 0;
 }
 
 static int client_loop_changes(lua_State *L) {
-  return swh_lua_loop_push_changes(L, check_client(L, 1)->loop);
+  return lswh_loop_push_changes(L, check_client(L, 1)->loop);
 }
 
 static int client_is_closed(lua_State *L) {
@@ -379,15 +379,15 @@ static int client_start(lua_State *L) {
      swh_call_start, which also names the request. */
   if (id && strlen(id) != id_len && swh_id_check(op, id, id_len, &err) != SWH_OK) {
     lua_pushnil(L);
-    swh_error_push(L, &err);
+    lswh_error_push(L, &err);
     return 2;
   }
-  swh_json_box *box = swh_json_box_push(L); /* client, op, id, body, box */
+  lswh_json_box *box = lswh_json_box_push(L); /* client, op, id, body, box */
   if (!lua_isnil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
-    char why[SWH_JSON_ERROR_MAX];
+    char why[LSWH_JSON_ERROR_MAX];
     const char *root = op == SWH_OP_WEBHOOK_UPDATE ? "changes" : "webhook";
-    box->value = swh_json_from_lua(L, 4, root, why);
+    box->value = lswh_json_from_lua(L, 4, root, why);
     if (!box->value) {
       return luaL_error(L, "%s", why); /* the swh module names the argument */
     }
@@ -404,7 +404,7 @@ static int client_start(lua_State *L) {
   lua_call *call = lua_newuserdatauv(L, sizeof *call, 1); /* ..., box, call */
   call->call = NULL;
   call->finished = 0;
-  luaL_setmetatable(L, SWH_CALL_MT);
+  luaL_setmetatable(L, LSWH_CALL_MT);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1); /* the call keeps its client alive */
   lua_getiuservalue(L, 1, 1);  /* ..., box, call, calls */
@@ -433,7 +433,7 @@ static int client_start(lua_State *L) {
     return luaL_error(L, "%s", message);
   }
   lua_pushnil(L);
-  swh_error_push(L, &err);
+  lswh_error_push(L, &err);
   return 2;
 }
 
@@ -466,21 +466,21 @@ static int client_next_done(lua_State *L) {
 /* ---- call ---- */
 
 static int call_done(lua_State *L) {
-  lua_call *call = luaL_checkudata(L, 1, SWH_CALL_MT);
+  lua_call *call = luaL_checkudata(L, 1, LSWH_CALL_MT);
   lua_pushboolean(L, call->finished || swh_call_done(call->call));
   return 1;
 }
 
 /* call:finish() -> value | nil, err. Raises if the call is not done or already finished. */
 static int call_finish(lua_State *L) {
-  lua_call *call = luaL_checkudata(L, 1, SWH_CALL_MT);
+  lua_call *call = luaL_checkudata(L, 1, LSWH_CALL_MT);
   if (call->finished) {
     return luaL_error(L, "attempt to finish a call twice");
   }
   if (!swh_call_done(call->call)) {
     return luaL_error(L, "attempt to finish a call that is not done (step its client first)");
   }
-  swh_json_box *box = swh_json_box_push(L); /* call, box */
+  lswh_json_box *box = lswh_json_box_push(L); /* call, box */
   swh_error err;
   swh_error_init(&err);
   swh_call *owned = call->call;
@@ -489,17 +489,17 @@ static int call_finish(lua_State *L) {
   swh_status status = swh_call_finish(owned, &box->value, &err);
   if (status != SWH_OK) {
     lua_pushnil(L);
-    swh_error_push(L, &err);
+    lswh_error_push(L, &err);
     return 2;
   }
-  swh_json_push(L, box->value);
+  lswh_json_push(L, box->value);
   json_decref(box->value);
   box->value = NULL;
   return 1;
 }
 
 static int call_gc(lua_State *L) {
-  lua_call *call = luaL_checkudata(L, 1, SWH_CALL_MT);
+  lua_call *call = luaL_checkudata(L, 1, LSWH_CALL_MT);
   swh_call *owned = call->call;
   call->call = NULL;
   call->finished = 1;
@@ -508,14 +508,14 @@ static int call_gc(lua_State *L) {
 }
 
 static int call_tostring(lua_State *L) {
-  lua_call *call = luaL_checkudata(L, 1, SWH_CALL_MT);
+  lua_call *call = luaL_checkudata(L, 1, LSWH_CALL_MT);
   lua_pushstring(L, call->finished               ? "swh.call (finished)"
                     : swh_call_done(call->call) ? "swh.call (done)"
                                                 : "swh.call (running)");
   return 1;
 }
 
-void swh_client_open(lua_State *L) {
+void lswh_client_open(lua_State *L) {
   static const luaL_Reg client_methods[] = {
       {"start", client_start},         {"step", client_step}, {"next_done", client_next_done},
       {"close", client_close},         {"is_closed", client_is_closed},
@@ -538,12 +538,12 @@ void swh_client_open(lua_State *L) {
                                        {"__index", NULL},
                                        {NULL, NULL}};
   /* core */
-  luaL_newmetatable(L, SWH_CLIENT_MT); /* core, mt */
+  luaL_newmetatable(L, LSWH_CLIENT_MT); /* core, mt */
   luaL_setfuncs(L, client_meta, 0);
   luaL_newlib(L, client_methods); /* core, mt, methods */
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  luaL_newmetatable(L, SWH_CALL_MT); /* core, mt */
+  luaL_newmetatable(L, LSWH_CALL_MT); /* core, mt */
   luaL_setfuncs(L, call_meta, 0);
   luaL_newlib(L, call_methods);
   lua_setfield(L, -2, "__index");

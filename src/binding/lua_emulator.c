@@ -25,14 +25,14 @@
 #include "swh_binding.h"
 #include "swh_emulator.h"
 
-#define SWH_EMULATOR_MT "swh.emulator"
+#define LSWH_EMULATOR_MT "swh.emulator"
 
 typedef struct lua_emulator {
   swh_emulator *emulator; /* NULL once stopped */
 } lua_emulator;
 
 static lua_emulator *check_running(lua_State *L) {
-  lua_emulator *e = luaL_checkudata(L, 1, SWH_EMULATOR_MT);
+  lua_emulator *e = luaL_checkudata(L, 1, LSWH_EMULATOR_MT);
   if (!e->emulator) luaL_error(L, "the emulator is stopped");
   return e;
 }
@@ -91,7 +91,7 @@ static int emulator_start(lua_State *L) {
   /* The userdata first, so that no emulator is left running if it cannot be made. */
   lua_emulator *e = lua_newuserdatauv(L, sizeof *e, 0);
   e->emulator = NULL;
-  luaL_setmetatable(L, SWH_EMULATOR_MT);
+  luaL_setmetatable(L, LSWH_EMULATOR_MT);
   swh_error err;
   swh_error_init(&err);
   e->emulator = swh_emulator_start(&config, &err);
@@ -180,7 +180,7 @@ static int emulator_deliveries_json(lua_State *L) {
 }
 
 static int emulator_stop(lua_State *L) {
-  lua_emulator *e = luaL_checkudata(L, 1, SWH_EMULATOR_MT);
+  lua_emulator *e = luaL_checkudata(L, 1, LSWH_EMULATOR_MT);
   swh_emulator *emulator = e->emulator;
   e->emulator = NULL; /* before stopping: a second stop or the __gc finds nothing to do */
   swh_emulator_stop(emulator);
@@ -188,7 +188,7 @@ static int emulator_stop(lua_State *L) {
 }
 
 static int emulator_tostring(lua_State *L) {
-  lua_emulator *e = luaL_checkudata(L, 1, SWH_EMULATOR_MT);
+  lua_emulator *e = luaL_checkudata(L, 1, LSWH_EMULATOR_MT);
   if (e->emulator)
     lua_pushfstring(L, "swh.emulator (%s)", swh_emulator_url(e->emulator));
   else
@@ -210,7 +210,7 @@ int luaopen_swh_emulator_core(lua_State *L) {
                                      {NULL, NULL}};
   static const luaL_Reg functions[] = {{"start", emulator_start}, {NULL, NULL}};
   luaL_checkversion(L);
-  luaL_newmetatable(L, SWH_EMULATOR_MT);
+  luaL_newmetatable(L, LSWH_EMULATOR_MT);
   luaL_setfuncs(L, meta, 0);
   luaL_newlib(L, methods);
   lua_setfield(L, -2, "__index");

@@ -12,9 +12,9 @@
 
 #include "binding_internal.h"
 
-void swh_error_push(lua_State *L, swh_error *err) {
+void lswh_error_push(lua_State *L, swh_error *err) {
   /* The details must outlive a memory error while the table is built: box them. */
-  swh_json_box *box = swh_json_box_push(L); /* box */
+  lswh_json_box *box = lswh_json_box_push(L); /* box */
   box->value = err->details;
   err->details = NULL;
   lua_createtable(L, 0, 7); /* box, e */
@@ -31,10 +31,10 @@ void swh_error_push(lua_State *L, swh_error *err) {
   lua_pushstring(L, err->message);
   lua_setfield(L, -2, "message");
   if (box->value) {
-    swh_json_push(L, box->value);
+    lswh_json_push(L, box->value);
   } else {
     lua_newtable(L);
-    luaL_setmetatable(L, SWH_ARRAY_MT);
+    luaL_setmetatable(L, LSWH_ARRAY_MT);
   }
   lua_setfield(L, -2, "details");
   lua_pushboolean(L, err->retryable);
@@ -43,7 +43,7 @@ void swh_error_push(lua_State *L, swh_error *err) {
     lua_pushstring(L, err->request);
     lua_setfield(L, -2, "request");
   }
-  luaL_setmetatable(L, SWH_ERROR_MT);
+  luaL_setmetatable(L, LSWH_ERROR_MT);
   lua_remove(L, -2); /* e */
   json_decref(box->value);
   box->value = NULL;
@@ -92,7 +92,7 @@ static int error_tostring(lua_State *L) {
   return 1;
 }
 
-int swh_lua_new_error(lua_State *L) {
+int lswh_new_error(lua_State *L) {
   const char *kind = luaL_checkstring(L, 1);
   const char *message = luaL_checkstring(L, 2);
   swh_status k = kind_named(kind);
@@ -102,12 +102,12 @@ int swh_lua_new_error(lua_State *L) {
   swh_error err;
   swh_error_init(&err);
   swh_error_set(&err, k, "%s", message);
-  swh_error_push(L, &err);
+  lswh_error_push(L, &err);
   return 1;
 }
 
-void swh_error_open(lua_State *L) {
-  luaL_newmetatable(L, SWH_ERROR_MT); /* mt */
+void lswh_error_open(lua_State *L) {
+  luaL_newmetatable(L, LSWH_ERROR_MT); /* mt */
   lua_pushcfunction(L, error_tostring);
   lua_setfield(L, -2, "__tostring");
   lua_pop(L, 1);

@@ -130,7 +130,7 @@ static int journal_truncate(lua_State *L) {
   return luaL_fileresult(L, ok, NULL);
 }
 
-void swh_journal_open(lua_State *L) {
+void lswh_journal_open(lua_State *L) {
   lua_pushcfunction(L, journal_open);
   lua_setfield(L, -2, "journal_open");
   lua_pushcfunction(L, journal_truncate);

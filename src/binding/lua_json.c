@@ -19,22 +19,22 @@
 
 /* A table that contains itself stops here. Below jansson's parsing limit (2048), so what
    swh writes it can read back, and far deeper than any webhook or app. */
-#define SWH_JSON_MAX_DEPTH 2000
-#define SWH_JSON_PATH_MAX 256
+#define LSWH_JSON_MAX_DEPTH 2000
+#define LSWH_JSON_PATH_MAX 256
 
 /* ---- the box: a json_t freed by __gc ---- */
 
 static int json_box_gc(lua_State *L) {
-  swh_json_box *box = luaL_checkudata(L, 1, SWH_JSON_BOX_MT);
+  lswh_json_box *box = luaL_checkudata(L, 1, LSWH_JSON_BOX_MT);
   json_decref(box->value);
   box->value = NULL;
   return 0;
 }
 
-swh_json_box *swh_json_box_push(lua_State *L) {
-  swh_json_box *box = lua_newuserdatauv(L, sizeof *box, 0);
+lswh_json_box *lswh_json_box_push(lua_State *L) {
+  lswh_json_box *box = lua_newuserdatauv(L, sizeof *box, 0);
   box->value = NULL;
-  luaL_setmetatable(L, SWH_JSON_BOX_MT);
+  luaL_setmetatable(L, LSWH_JSON_BOX_MT);
   return box;
 }
 
@@ -42,7 +42,7 @@ swh_json_box *swh_json_box_push(lua_State *L) {
 
 static void push_json(lua_State *L, const json_t *v, int depth) {
   /* jansson refuses to parse deeper than 2048, so this only guards the C stack. */
-  if (depth > 2 * SWH_JSON_MAX_DEPTH) {
+  if (depth > 2 * LSWH_JSON_MAX_DEPTH) {
     luaL_error(L, "JSON nested too deeply");
   }
   luaL_checkstack(L, 4, "JSON nested too deeply");
@@ -57,7 +57,7 @@ static void push_json(lua_State *L, const json_t *v, int depth) {
       push_json(L, item, depth + 1);
       lua_rawset(L, -3);
     }
-    luaL_setmetatable(L, SWH_OBJECT_MT);
+    luaL_setmetatable(L, LSWH_OBJECT_MT);
     break;
   }
   case JSON_ARRAY: {
@@ -67,7 +67,7 @@ static void push_json(lua_State *L, const json_t *v, int depth) {
       push_json(L, json_array_get(v, i), depth + 1);
       lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    luaL_setmetatable(L, SWH_ARRAY_MT);
+    luaL_setmetatable(L, LSWH_ARRAY_MT);
     break;
   }
   case JSON_STRING:
@@ -92,7 +92,7 @@ static void push_json(lua_State *L, const json_t *v, int depth) {
   }
 }
 
-void swh_json_push(lua_State *L, const json_t *v) {
+void lswh_json_push(lua_State *L, const json_t *v) {
   push_json(L, v, 0);
 }
 
@@ -102,7 +102,7 @@ typedef struct to_json {
   lua_State *L;
   int array_mt;  /* stack slots of the two metatables, to recognise marked tables */
   int object_mt;
-  char path[SWH_JSON_PATH_MAX];
+  char path[LSWH_JSON_PATH_MAX];
   size_t path_len;
   char *why;
 } to_json;
@@ -130,11 +130,11 @@ static void path_pop(to_json *c, size_t old) {
 
 static json_t *fail(to_json *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static json_t *fail(to_json *c, const char *fmt, ...) {
-  int n = snprintf(c->why, SWH_JSON_ERROR_MAX, "%s: ", c->path);
-  if (n > 0 && n < SWH_JSON_ERROR_MAX) {
+  int n = snprintf(c->why, LSWH_JSON_ERROR_MAX, "%s: ", c->path);
+  if (n > 0 && n < LSWH_JSON_ERROR_MAX) {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->why + n, (size_t)(SWH_JSON_ERROR_MAX - n), fmt, ap);
+    vsnprintf(c->why + n, (size_t)(LSWH_JSON_ERROR_MAX - n), fmt, ap);
     va_end(ap);
   }
   return NULL;
@@ -216,9 +216,9 @@ static json_t *convert_object(to_json *c, int idx, int depth) {
 
 static json_t *convert_table(to_json *c, int idx, int depth) {
   lua_State *L = c->L;
-  if (depth > SWH_JSON_MAX_DEPTH) {
+  if (depth > LSWH_JSON_MAX_DEPTH) {
     return fail(c, "nested more than %d deep (a table that contains itself?)",
-                SWH_JSON_MAX_DEPTH);
+                LSWH_JSON_MAX_DEPTH);
   }
   if (!lua_checkstack(L, 6)) {
     return fail(c, "nested too deeply");
@@ -327,8 +327,8 @@ static json_t *convert(to_json *c, int idx, int depth) {
   }
 }
 
-json_t *swh_json_from_lua(lua_State *L, int idx, const char *root,
-                          char why[SWH_JSON_ERROR_MAX]) {
+json_t *lswh_json_from_lua(lua_State *L, int idx, const char *root,
+                          char why[LSWH_JSON_ERROR_MAX]) {
   idx = lua_absindex(L, idx);
   to_json c;
   c.L = L;
@@ -341,9 +341,9 @@ json_t *swh_json_from_lua(lua_State *L, int idx, const char *root,
     fail(&c, "out of stack space");
     return NULL;
   }
-  luaL_getmetatable(L, SWH_ARRAY_MT);  /* ..., array_mt */
+  luaL_getmetatable(L, LSWH_ARRAY_MT);  /* ..., array_mt */
   c.array_mt = lua_gettop(L);
-  luaL_getmetatable(L, SWH_OBJECT_MT); /* ..., array_mt, object_mt */
+  luaL_getmetatable(L, LSWH_OBJECT_MT); /* ..., array_mt, object_mt */
   c.object_mt = lua_gettop(L);
   json_t *v = convert(&c, idx, 0);
   lua_pop(L, 2);
@@ -379,20 +379,20 @@ static size_t encode_flags(lua_State *L, int idx) {
       }
     } else {
       static const char *const known[] = {"indent", "sort_keys"};
-      luaL_argerror(L, idx, swh_lua_unknown_option(L, key ? key : luaL_typename(L, -2), known, 2));
+      luaL_argerror(L, idx, lswh_unknown_option(L, key ? key : luaL_typename(L, -2), known, 2));
     }
     lua_pop(L, 1);
   }
   return flags;
 }
 
-int swh_lua_json_encode(lua_State *L) {
+int lswh_json_encode(lua_State *L) {
   luaL_checkany(L, 1);
   size_t flags = encode_flags(L, 2);
   lua_settop(L, 1);
-  swh_json_box *box = swh_json_box_push(L); /* value, box */
-  char why[SWH_JSON_ERROR_MAX];
-  box->value = swh_json_from_lua(L, 1, "value", why);
+  lswh_json_box *box = lswh_json_box_push(L); /* value, box */
+  char why[LSWH_JSON_ERROR_MAX];
+  box->value = lswh_json_from_lua(L, 1, "value", why);
   if (!box->value) {
     return luaL_argerror(L, 1, why);
   }
@@ -409,10 +409,10 @@ int swh_lua_json_encode(lua_State *L) {
   return 1;
 }
 
-int swh_lua_json_decode(lua_State *L) {
+int lswh_json_decode(lua_State *L) {
   size_t len;
   const char *text = luaL_checklstring(L, 1, &len);
-  swh_json_box *box = swh_json_box_push(L);
+  lswh_json_box *box = lswh_json_box_push(L);
   json_error_t error;
   box->value = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &error);
   if (!box->value) {
@@ -421,16 +421,16 @@ int swh_lua_json_decode(lua_State *L) {
                     error.text);
     return 2;
   }
-  swh_json_push(L, box->value);
+  lswh_json_push(L, box->value);
   json_decref(box->value);
   box->value = NULL;
   return 1;
 }
 
-void swh_json_open(lua_State *L) {
-  luaL_newmetatable(L, SWH_ARRAY_MT);
-  luaL_newmetatable(L, SWH_OBJECT_MT);
-  luaL_newmetatable(L, SWH_JSON_BOX_MT);
+void lswh_json_open(lua_State *L) {
+  luaL_newmetatable(L, LSWH_ARRAY_MT);
+  luaL_newmetatable(L, LSWH_OBJECT_MT);
+  luaL_newmetatable(L, LSWH_JSON_BOX_MT);
   lua_pushcfunction(L, json_box_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 3);

@@ -427,7 +427,7 @@ static int new_listener(lua_State *L) {
       known = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), names[i]) == 0;
     if (!known) {
       const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "?";
-      return luaL_error(L, "listen: %s", swh_lua_unknown_option(L, key, names, 5));
+      return luaL_error(L, "listen: %s", lswh_unknown_option(L, key, names, 5));
     }
   }
   int port = (int)opt_integer(L, "port", 0, 0, 65535);
@@ -476,7 +476,7 @@ static int new_listener(lua_State *L) {
     swh_error_init(&err);
     swh_error_set(&err, SWH_ERR_USAGE, "listen: cannot listen on 127.0.0.1:%d (in use?)", port);
     lua_pushnil(L);
-    swh_error_push(L, &err);
+    lswh_error_push(L, &err);
     return 2;
   }
   const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -484,7 +484,7 @@ static int new_listener(lua_State *L) {
   return 1;
 }
 
-void swh_listen_open(lua_State *L) {
+void lswh_listen_open(lua_State *L) {
   static const luaL_Reg methods[] = {{"url", listener_url},
                                      {"next", listener_next},
                                      {"close", listener_close},

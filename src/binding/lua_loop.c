@@ -23,7 +23,7 @@
 
 #include "binding_internal.h"
 
-struct swh_lua_loop {
+struct lswh_loop {
   int *changes;        /* fd, what, fd, what... in the order the core asked */
   size_t count, cap;   /* ints used and allocated */
   long timer_ms;       /* the last timer asked for */
@@ -33,7 +33,7 @@ struct swh_lua_loop {
 };
 
 static void record_watch(void *user, int fd, int what) {
-  swh_lua_loop *loop = user;
+  lswh_loop *loop = user;
   struct epoll_event ev = {0};
   ev.data.fd = fd;
   ev.events = ((what & SWH_WATCH_IN) ? EPOLLIN : 0) | ((what & SWH_WATCH_OUT) ? EPOLLOUT : 0);
@@ -56,17 +56,17 @@ static void record_watch(void *user, int fd, int what) {
 }
 
 static void record_timer(void *user, long timeout_ms) {
-  swh_lua_loop *loop = user;
+  lswh_loop *loop = user;
   loop->timer_ms = timeout_ms;
   loop->timer_changed = 1;
 }
 
-int swh_lua_loop_set(lua_State *L, swh_client *client, swh_lua_loop **loop) {
+int lswh_loop_set(lua_State *L, swh_client *client, lswh_loop **loop) {
   if (*loop) {
     lua_pushboolean(L, 1); /* already driven by a loop */
     return 1;
   }
-  swh_lua_loop *record = calloc(1, sizeof *record);
+  lswh_loop *record = calloc(1, sizeof *record);
   if (!record) return luaL_error(L, "not enough memory");
   record->timer_ms = -1;
   record->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -89,7 +89,7 @@ int swh_lua_loop_set(lua_State *L, swh_client *client, swh_lua_loop **loop) {
   return 1;
 }
 
-int swh_lua_loop_push_changes(lua_State *L, swh_lua_loop *loop) {
+int lswh_loop_push_changes(lua_State *L, lswh_loop *loop) {
   if (!loop) return luaL_error(L, "the client is not driven by a loop (call set_loop first)");
   if (loop->out_of_memory) return luaL_error(L, "not enough memory");
   if (loop->timer_changed)
@@ -106,13 +106,13 @@ int swh_lua_loop_push_changes(lua_State *L, swh_lua_loop *loop) {
   return 2;
 }
 
-int swh_lua_loop_fd(lua_State *L, swh_lua_loop *loop) {
+int lswh_loop_fd(lua_State *L, lswh_loop *loop) {
   if (!loop) return luaL_error(L, "the client is not driven by a loop (call set_loop first)");
   lua_pushinteger(L, loop->epfd);
   return 1;
 }
 
-void swh_lua_loop_ready(swh_client *client, swh_lua_loop *loop) {
+void lswh_loop_ready(swh_client *client, lswh_loop *loop) {
   struct epoll_event events[64];
   int n = epoll_wait(loop->epfd, events, 64, 0);
   for (int i = 0; i < n; i++) {
@@ -123,7 +123,7 @@ void swh_lua_loop_ready(swh_client *client, swh_lua_loop *loop) {
   }
 }
 
-void swh_lua_loop_free(swh_lua_loop *loop) {
+void lswh_loop_free(lswh_loop *loop) {
   if (!loop) return;
   close(loop->epfd);
   free(loop->changes);

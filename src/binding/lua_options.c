@@ -19,7 +19,7 @@
 #include "swh_text.h"
 #include "swh_url.h"
 
-const char *swh_lua_unknown_option(lua_State *L, const char *key, const char *const *names,
+const char *lswh_unknown_option(lua_State *L, const char *key, const char *const *names,
                                    size_t count) {
   luaL_Buffer known;
   luaL_buffinit(L, &known);
@@ -50,7 +50,7 @@ static int unknown_option(lua_State *L) {
     lua_rawgeti(L, 2, i + 1); /* kept on the stack, so the strings live */
     names[i] = luaL_checkstring(L, -1);
   }
-  swh_lua_unknown_option(L, key, names, (size_t)count);
+  lswh_unknown_option(L, key, names, (size_t)count);
   return 1;
 }
 
@@ -102,13 +102,12 @@ static void push_settings(lua_State *L) {
   }
 }
 
-void swh_options_open(lua_State *L) {
+void lswh_options_open(lua_State *L) {
+  static const luaL_Reg functions[] = {{"unknown_option", unknown_option},
+                                       {"is_secret_key", is_secret_key},
+                                       {"mask_urls", mask_urls},
+                                       {NULL, NULL}};
   push_settings(L);
   lua_setfield(L, -2, "settings");
-  lua_pushcfunction(L, unknown_option);
-  lua_setfield(L, -2, "unknown_option");
-  lua_pushcfunction(L, is_secret_key);
-  lua_setfield(L, -2, "is_secret_key");
-  lua_pushcfunction(L, mask_urls);
-  lua_setfield(L, -2, "mask_urls");
+  luaL_setfuncs(L, functions, 0);
 }

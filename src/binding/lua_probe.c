@@ -25,8 +25,8 @@ static int probe(lua_State *L) {
     lua_pop(L, 1); /* the strings stay referenced by the options table */
     lua_pop(L, 2);
   }
-  char why[SWH_JSON_ERROR_MAX];
-  json_t *targets = swh_json_from_lua(L, 1, "targets", why);
+  char why[LSWH_JSON_ERROR_MAX];
+  json_t *targets = lswh_json_from_lua(L, 1, "targets", why);
   if (!targets)
     return luaL_error(L, "probe: %s", why);
   swh_error err;
@@ -35,16 +35,16 @@ static int probe(lua_State *L) {
   json_decref(targets);
   if (!results) {
     lua_pushnil(L);
-    swh_error_push(L, &err);
+    lswh_error_push(L, &err);
     return 2;
   }
   swh_error_clear(&err);
-  swh_json_push(L, results);
+  lswh_json_push(L, results);
   json_decref(results);
   return 1;
 }
 
-void swh_probe_open(lua_State *L) {
+void lswh_probe_open(lua_State *L) {
   lua_pushcfunction(L, probe);
   lua_setfield(L, -2, "probe");
 }

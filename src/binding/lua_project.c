@@ -140,7 +140,7 @@ static void push_rules(lua_State *L) {
     if (!value && !required)
       luaL_error(L, "not enough memory");
     if (value) {
-      swh_json_push(L, value); /* rules, fields, defaults, value */
+      lswh_json_push(L, value); /* rules, fields, defaults, value */
       json_decref(value);
       lua_setfield(L, -2, fields[i]);
     }
@@ -157,7 +157,7 @@ static void push_rules(lua_State *L) {
   lua_setfield(L, -2, "trigger_aliases"); /* rules */
 }
 
-void swh_project_open(lua_State *L) {
+void lswh_project_open(lua_State *L) {
   luaL_newmetatable(L, PROJECT_BOX_MT); /* core, mt */
   lua_pushcfunction(L, project_box_gc);
   lua_setfield(L, -2, "__gc");

@@ -12,7 +12,7 @@
  *     swh_snapshot_read and swh_snapshot_check_in_place. The snapshot is the file's object
  *     with trigger names normalised, and swh_snapshot = 1 when the file left it out.
  *
- * err is an error value (swh_error_push) whose message starts with "snapshot" or the path.
+ * err is an error value (lswh_error_push) whose message starts with "snapshot" or the path.
  * Arguments that are not strings raise, as misuse does everywhere in the binding.
  */
 #include <stdlib.h>
@@ -31,7 +31,7 @@
 /* Returns nil, err for a failure of the core. */
 static int push_failure(lua_State *L, swh_error *err) {
   lua_pushnil(L);
-  swh_error_push(L, err);
+  lswh_error_push(L, err);
   return 2;
 }
 
@@ -62,9 +62,9 @@ static int save_snapshot(lua_State *L) {
   luaL_checkany(L, 2);
   lua_settop(L, 2);
   /* The value holds secrets and must be freed even if raising for a bad one. */
-  swh_json_box *box = swh_json_box_push(L); /* path, snapshot, box */
-  char why[SWH_JSON_ERROR_MAX];
-  box->value = swh_json_from_lua(L, 2, "snapshot", why);
+  lswh_json_box *box = lswh_json_box_push(L); /* path, snapshot, box */
+  char why[LSWH_JSON_ERROR_MAX];
+  box->value = lswh_json_from_lua(L, 2, "snapshot", why);
   if (!box->value)
     return luaL_error(L, "%s", why); /* the swh module names the argument */
   swh_error err;
@@ -93,7 +93,7 @@ static swh_status complete(json_t *snapshot, swh_error *err) {
 static int load_snapshot(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   /* The value holds secrets and must be freed even if pushing it raises for memory. */
-  swh_json_box *box = swh_json_box_push(L); /* path, box */
+  lswh_json_box *box = lswh_json_box_push(L); /* path, box */
   swh_error err;
   swh_error_init(&err);
   const char *project_id;
@@ -102,13 +102,13 @@ static int load_snapshot(lua_State *L) {
       complete(box->value, &err) != SWH_OK) {
     return push_failure(L, &err);
   }
-  swh_json_push(L, box->value); /* path, box, snapshot */
+  lswh_json_push(L, box->value); /* path, box, snapshot */
   json_decref(box->value);
   box->value = NULL;
   return 1;
 }
 
-void swh_snapshot_open(lua_State *L) {
+void lswh_snapshot_open(lua_State *L) {
   lua_pushcfunction(L, save_snapshot);
   lua_setfield(L, -2, "save_snapshot");
   lua_pushcfunction(L, load_snapshot);

@@ -15,9 +15,9 @@ static int validate(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   bool partial = lua_toboolean(L, 2);
   const char *root = partial ? "changes" : "webhook";
-  swh_json_box *box = swh_json_box_push(L); /* freed by its __gc if anything raises */
-  char why[SWH_JSON_ERROR_MAX];
-  box->value = swh_json_from_lua(L, 1, root, why);
+  lswh_json_box *box = lswh_json_box_push(L); /* freed by its __gc if anything raises */
+  char why[LSWH_JSON_ERROR_MAX];
+  box->value = lswh_json_from_lua(L, 1, root, why);
   if (!box->value)
     return luaL_error(L, "%s", why); /* the swh module names the argument */
   if (json_is_array(box->value) && json_array_size(box->value) == 0) {
@@ -40,11 +40,11 @@ static int validate(lua_State *L) {
     return 1;
   }
   lua_pushnil(L);
-  swh_error_push(L, &err);
+  lswh_error_push(L, &err);
   return 2;
 }
 
-void swh_validate_open(lua_State *L) {
+void lswh_validate_open(lua_State *L) {
   lua_pushcfunction(L, validate);
   lua_setfield(L, -2, "validate");
 }

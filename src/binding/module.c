@@ -57,28 +57,28 @@ static void push_interruption(lua_State *L) {
 }
 
 int luaopen_swh_core(lua_State *L) {
-  static const luaL_Reg functions[] = {{"json_encode", swh_lua_json_encode},
-                                       {"json_decode", swh_lua_json_decode},
+  static const luaL_Reg functions[] = {{"json_encode", lswh_json_encode},
+                                       {"json_decode", lswh_json_decode},
                                        {"stderr_is_terminal", stderr_is_terminal},
-                                       {"new_error", swh_lua_new_error},
+                                       {"new_error", lswh_new_error},
                                        {NULL, NULL}};
   luaL_checkversion(L);
-  swh_json_open(L);
-  swh_error_open(L);
+  lswh_json_open(L);
+  lswh_error_open(L);
   luaL_newlib(L, functions); /* core */
-  swh_client_open(L);
-  swh_validate_open(L);
-  swh_journal_open(L);
-  swh_snapshot_open(L);
-  swh_project_open(L);
-  swh_options_open(L);
-  swh_listen_open(L);
-  swh_probe_open(L);
-  luaL_getmetatable(L, SWH_ARRAY_MT);
+  lswh_client_open(L);
+  lswh_validate_open(L);
+  lswh_journal_open(L);
+  lswh_snapshot_open(L);
+  lswh_project_open(L);
+  lswh_options_open(L);
+  lswh_listen_open(L);
+  lswh_probe_open(L);
+  luaL_getmetatable(L, LSWH_ARRAY_MT);
   lua_setfield(L, -2, "array_mt");
-  luaL_getmetatable(L, SWH_OBJECT_MT);
+  luaL_getmetatable(L, LSWH_OBJECT_MT);
   lua_setfield(L, -2, "object_mt");
-  luaL_getmetatable(L, SWH_ERROR_MT);
+  luaL_getmetatable(L, LSWH_ERROR_MT);
   lua_setfield(L, -2, "error_mt");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");

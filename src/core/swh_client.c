@@ -760,6 +760,17 @@ static bool lookup_prepare(swh_client *client, swh_call *call, swh_error *err) {
   return true;
 }
 
+/* As lookup_prepare, for a send whose answer err calls for a lookup: when none can be made,
+   the call fails with why not (err is dropped) and false is returned. */
+static bool lookup_prepare_or_fail(swh_client *client, swh_call *call, swh_error *err) {
+  swh_error made;
+  swh_error_init(&made);
+  if (lookup_prepare(client, call, &made)) return true;
+  swh_error_clear(err);
+  call_fail(call, &made);
+  return false;
+}
+
 /* Sends a create's lookup after delay_ms, keeping why (moved) for the call's failure. */
 static void look_up(swh_client *client, swh_call *call, swh_error *why, double delay_ms) {
   call->phase = PHASE_LOOKUP;
@@ -901,13 +912,7 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
         !call->relooked) {
       /* An earlier send may have landed after the lookup found nothing: its target (unique
          in an app) or its room (5 an app) then makes this one refused. Look once more. */
-      swh_error made;
-      swh_error_init(&made);
-      if (!lookup_prepare(client, call, &made)) {
-        swh_error_clear(&err);
-        call_fail(call, &made);
-        return;
-      }
+      if (!lookup_prepare_or_fail(client, call, &err)) return;
       call->relooked = true;
       trace_line(client, "~ %s was refused after an earlier send: looking for its target "
                  "again", call->request);
@@ -931,13 +936,7 @@ static void main_complete(swh_client *client, swh_call *call, swh_transfer *t, C
   if (err.retryable && ambiguous && call->op == SWH_OP_WEBHOOK_CREATE) {
     /* target is unique in its app: look the webhook up, before sending again or, out of
        attempts, to tell whether the create was made after all. */
-    swh_error made;
-    swh_error_init(&made);
-    if (!lookup_prepare(client, call, &made)) {
-      swh_error_clear(&err);
-      call_fail(call, &made);
-      return;
-    }
+    if (!lookup_prepare_or_fail(client, call, &err)) return;
     if (!again) delay = 0; /* out of attempts: look at once, to tell what happened */
     trace_line(client, "~ %s may have been applied: looking for its target in the app's "
                "webhooks in %.0f ms (attempt %d of %d: %s)",

@@ -12,6 +12,7 @@
 
 #include "control.h"
 #include "handlers.h"
+#include "hex.h"
 
 typedef enum {
   ROUTE_NONE,
@@ -35,23 +36,13 @@ typedef struct route {
   int count;
 } route;
 
-static int hex_digit(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 /* Decodes the %HH sequences of a segment in place (others stay as they are); false when one
    decodes to a NUL, which no id or name can hold. */
 static bool percent_decode(char *segment) {
   char *out = segment;
   for (const char *in = segment; *in; out++) {
-    int high = in[0] == '%' ? hex_digit(in[1]) : -1;
-    int low = high >= 0 ? hex_digit(in[2]) : -1;
+    int high = in[0] == '%' ? emu_hex_digit(in[1]) : -1;
+    int low = high >= 0 ? emu_hex_digit(in[2]) : -1;
     if (low >= 0) {
       *out = (char)(high * 16 + low);
       if (*out == '\0')

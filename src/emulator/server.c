@@ -281,12 +281,7 @@ static unsigned int connection_limit(void) {
 
 /* The flight lock and a condition on the monotonic clock, for the bounded wait of a stop. */
 static bool flight_init(struct swh_emulator *emulator) {
-  pthread_condattr_t attributes;
-  if (pthread_condattr_init(&attributes) != 0)
-    return false;
-  bool ok = pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC) == 0 &&
-            pthread_cond_init(&emulator->flight_done, &attributes) == 0;
-  pthread_condattr_destroy(&attributes);
+  bool ok = emu_cond_init_monotonic(&emulator->flight_done);
   if (ok && pthread_mutex_init(&emulator->flight_lock, NULL) != 0) {
     pthread_cond_destroy(&emulator->flight_done);
     ok = false;

@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
 #include "swh_file.h"
 #include "swh_snapshot.h"
 #include "swh_text.h"
@@ -22,41 +23,9 @@
 #define MIN_LOG_BYTES (256 * 1024)
 #define MEMBER "swh_emulator"
 
-static void to_hex(const unsigned char *bytes, size_t n, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[bytes[i] >> 4];
-    out[2 * i + 1] = digits[bytes[i] & 15];
-  }
-  out[2 * n] = '\0';
-}
-
-static int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Decodes exactly 2n hex digits into n bytes; false if text is not that. */
-static bool from_hex(const char *text, unsigned char *out, size_t n) {
-  if (!text || strlen(text) != 2 * n)
-    return false;
-  for (size_t i = 0; i < n; i++) {
-    int high = hex_value(text[2 * i]), low = hex_value(text[2 * i + 1]);
-    if (high < 0 || low < 0)
-      return false;
-    out[i] = (unsigned char)(high * 16 + low);
-  }
-  return true;
-}
-
 static bool is_hex_id(const char *text) {
   unsigned char bytes[EMU_STATE_ID_LEN / 2];
-  return from_hex(text, bytes, sizeof bytes);
+  return emu_hex_decode(text, bytes, sizeof bytes);
 }
 
 /* Writes all len bytes, resuming after signals and short writes; false with errno set. */
@@ -288,7 +257,7 @@ static swh_status take_member(emu_state *state, json_t *snapshot, char *log_id,
     return swh_error_set(err, SWH_ERR_VALIDATION,
                          "%s: " MEMBER ".log: expected %d hex digits", state->path,
                          EMU_STATE_ID_LEN);
-  if (key && !from_hex(json_string_value(key), state->token_key, EMU_STATE_KEY_LEN))
+  if (key && !emu_hex_decode(json_string_value(key), state->token_key, EMU_STATE_KEY_LEN))
     return swh_error_set(err, SWH_ERR_VALIDATION,
                          "%s: " MEMBER ".token_key: expected %d hex digits", state->path,
                          2 * EMU_STATE_KEY_LEN);
@@ -386,7 +355,7 @@ bool emu_state_wants_compaction(const emu_state *state) {
 static char *snapshot_text(const emu_state *state, const json_t *snapshot, const char *log_id,
                            size_t *len) {
   char key_hex[2 * EMU_STATE_KEY_LEN + 1];
-  to_hex(state->token_key, EMU_STATE_KEY_LEN, key_hex);
+  emu_hex_encode(state->token_key, EMU_STATE_KEY_LEN, key_hex);
   json_t *whole = json_copy((json_t *)snapshot); /* shallow: the member is added to it only */
   json_t *member = json_pack("{s:s,s:s}", "log", log_id, "token_key", key_hex);
   OPENSSL_cleanse(key_hex, sizeof key_hex);
@@ -419,7 +388,7 @@ swh_status emu_state_compact(emu_state *state, const json_t *snapshot, swh_error
   char log_id[EMU_STATE_ID_LEN + 1];
   if (RAND_bytes(random, sizeof random) != 1)
     return swh_error_set(err, SWH_ERR_MEMORY, "cannot draw an id for the state log");
-  to_hex(random, sizeof random, log_id);
+  emu_hex_encode(random, sizeof random, log_id);
   size_t len = 0;
   char *text = snapshot_text(state, snapshot, log_id, &len);
   if (!text)

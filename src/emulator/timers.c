@@ -109,17 +109,21 @@ static void *run(void *arg) {
   return NULL;
 }
 
-bool emu_timers_start(emu_timers *timers, double latency, double request_timeout) {
-  memset(timers, 0, sizeof *timers);
-  timers->latency = latency;
-  timers->request_timeout = request_timeout;
+bool emu_cond_init_monotonic(pthread_cond_t *cond) {
   pthread_condattr_t attributes;
   if (pthread_condattr_init(&attributes) != 0)
     return false;
   bool ok = pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC) == 0 &&
-            pthread_cond_init(&timers->wake, &attributes) == 0;
+            pthread_cond_init(cond, &attributes) == 0;
   pthread_condattr_destroy(&attributes);
-  if (!ok)
+  return ok;
+}
+
+bool emu_timers_start(emu_timers *timers, double latency, double request_timeout) {
+  memset(timers, 0, sizeof *timers);
+  timers->latency = latency;
+  timers->request_timeout = request_timeout;
+  if (!emu_cond_init_monotonic(&timers->wake))
     return false;
   if (pthread_mutex_init(&timers->lock, NULL) != 0) {
     pthread_cond_destroy(&timers->wake);

@@ -52,6 +52,10 @@ typedef struct emu_timers {
 /* Seconds on the monotonic clock. */
 double emu_timers_now(void);
 
+/* Initialises cond so that its timed waits count on CLOCK_MONOTONIC, which a change of the
+   wall clock cannot stretch or cut short; false on failure (nothing to destroy then). */
+bool emu_cond_init_monotonic(pthread_cond_t *cond);
+
 /* Sets up and starts the thread (it inherits the caller's signal mask). false on failure,
    with nothing left to destroy. */
 bool emu_timers_start(emu_timers *timers, double latency, double request_timeout);

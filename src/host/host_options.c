@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,13 +92,38 @@ static const char *option_value(const char *name, int argc, char **argv, int *i,
   return value;
 }
 
+/* The switches (options that take no value): their spellings and the flag each one sets.
+   The parser and the suggestions for a mistyped option both read this list. */
+typedef struct host_switch {
+  const char *short_name; /* NULL: a long name only */
+  const char *long_name;
+  size_t field; /* offsetof the bool it sets in host_options */
+} host_switch;
+
+static const host_switch switches[] = {
+    {"-i", "--interactive", offsetof(host_options, interactive)},
+    {"-v", "--verbose", offsetof(host_options, verbose)},
+    {"-q", "--quiet", offsetof(host_options, quiet)},
+    {"-h", "--help", offsetof(host_options, help)},
+    {NULL, "--version", offsetof(host_options, version)},
+};
+#define SWITCH_COUNT (sizeof switches / sizeof *switches)
+
+static const host_switch *switch_named(const char *arg) {
+  for (size_t s = 0; s < SWITCH_COUNT; s++)
+    if ((switches[s].short_name && strcmp(arg, switches[s].short_name) == 0) ||
+        strcmp(arg, switches[s].long_name) == 0)
+      return &switches[s];
+  return NULL;
+}
+
 /* "unknown option '--sandbx' (did you mean '--sandbox'?)": the flag's name against every long
    option. Its "=value" is never shown: it may be a secret (--key-secret=…), for which the
    message says where keys come from instead. */
 static bool unknown_option(char *error, size_t error_size, const char *arg) {
-  const char *known[SWHI_SETTING_COUNT + 5] = {"--sandbox", "--interactive", "--verbose",
-                                               "--quiet", "--help", "--version"};
-  size_t count = 6;
+  const char *known[1 + SWITCH_COUNT + SWHI_SETTING_COUNT] = {"--sandbox"};
+  size_t count = 1;
+  for (size_t s = 0; s < SWITCH_COUNT; s++) known[count++] = switches[s].long_name;
   for (swhi_setting_id id = 0; id < SWHI_SETTING_COUNT; id++)
     if (swhi_setting_at(id)->flag && count < sizeof known / sizeof *known)
       known[count++] = swhi_setting_at(id)->flag;
@@ -147,24 +173,9 @@ bool host_options_parse(host_options *options, int argc, char **argv, char *erro
       options->chunks[options->chunk_count++] = code;
       continue;
     }
-    if (strcmp(arg, "-i") == 0 || strcmp(arg, "--interactive") == 0) {
-      options->interactive = true;
-      continue;
-    }
-    if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
-      options->verbose = true;
-      continue;
-    }
-    if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
-      options->quiet = true;
-      continue;
-    }
-    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-      options->help = true;
-      continue;
-    }
-    if (strcmp(arg, "--version") == 0) {
-      options->version = true;
+    const host_switch *sw = switch_named(arg);
+    if (sw) {
+      *(bool *)((char *)options + sw->field) = true;
       continue;
     }
     if (strcmp(arg, "--sandbox") == 0) {
