@@ -69,8 +69,8 @@ static int trigger(lua_State *L) {
   };
   json_t *body = NULL;
   if (lua_getfield(L, 1, "event") != LUA_TNIL) {
-    char why[SWH_JSON_ERROR_MAX];
-    if (!lua_istable(L, -1) || !(body = swh_json_from_lua(L, -1, "event", why)))
+    char why[LSWH_JSON_ERROR_MAX];
+    if (!lua_istable(L, -1) || !(body = lswh_json_from_lua(L, -1, "event", why)))
       return luaL_error(L, "emulator_trigger: %s",
                         lua_istable(L, -1) ? why : "event: expected a table");
     event.event = body;
@@ -82,11 +82,11 @@ static int trigger(lua_State *L) {
   json_decref(body);
   if (!answer) {
     lua_pushnil(L);
-    swh_error_push(L, &err);
+    lswh_error_push(L, &err);
     return 2;
   }
   swh_error_clear(&err);
-  swh_json_push(L, answer); /* raises only when memory runs out: answer then leaks once */
+  lswh_json_push(L, answer); /* raises only when memory runs out: answer then leaks once */
   json_decref(answer);
   return 1;
 }
@@ -106,7 +106,7 @@ static int deliveries(lua_State *L) {
   json_t *log = swh_emulator_deliveries(emulator, (long)limit);
   if (!log)
     return luaL_error(L, "emulator_deliveries: out of memory");
-  swh_json_push(L, log);
+  lswh_json_push(L, log);
   json_decref(log);
   return 1;
 }
