@@ -720,6 +720,37 @@ static void test_update_mask_forms(void **state) {
   swh_emulator_stop(e);
 }
 
+/* A mask naming secret (or client_credentials) with the field absent from the body resets
+   it, as a Google-style field mask does: the secret is cleared, not refused with a 400. */
+static void test_update_mask_naming_an_absent_secret_clears_it(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 0));
+  char *id = created_id(e, app, "https://example.com/m",
+                        "\"secret\":\"s\",\"triggers\":[\"OPT_IN\"],\"client_credentials\":"
+                        "{\"client_id\":\"c\",\"client_secret\":\"cs\","
+                        "\"endpoint\":\"https://auth.example.com/t\"}");
+  response r = patch(e, id, "?update_mask=secret", "{}");
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "secret"));
+  assert_non_null(json_object_get(r.json, "client_credentials"));
+  assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "triggers"), 0)),
+                      "OPT_IN");
+  response_free(&r);
+  r = patch(e, id, "?update_mask=clientCredentials", "{\"target\":\"https://example.com/x\"}");
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "client_credentials"));
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")), "https://example.com/m");
+  response_free(&r);
+  json_t *snapshot = swh_emulator_snapshot(e);
+  json_t *stored = json_array_get(json_object_get(snapshot, "webhooks"), 0);
+  assert_null(json_object_get(stored, "secret"));
+  assert_null(json_object_get(stored, "client_credentials"));
+  json_decref(snapshot);
+  free(id);
+  swh_emulator_stop(e);
+}
+
 static void test_update_clears_secret_and_client_credentials(void **state) {
   swh_emulator *e = start((swh_emulator_config){.apps = 1});
   char app[64];
@@ -2206,6 +2237,7 @@ int main(void) {
       cmocka_unit_test(test_create_rules),
       cmocka_unit_test(test_update_mask_forms),
       cmocka_unit_test(test_update_clears_secret_and_client_credentials),
+      cmocka_unit_test(test_update_mask_naming_an_absent_secret_clears_it),
       cmocka_unit_test(test_update_moves_between_apps_under_their_limits),
       cmocka_unit_test(test_bodies_over_1_mib_are_413),
       cmocka_unit_test(test_project_rate_limit_is_429_with_retry_after),
