@@ -22,7 +22,7 @@ local M = {}
 local known = {
   "apps", "callback_attempts", "callback_retry_ms", "faults", "key_id", "key_secret",
   "latency_ms", "port", "project_id", "quiet", "rate_limit", "seed", "seed_file",
-  "seed_random", "state_file", "token_ttl",
+  "seed_random", "state_file", "token_ttl", "unknown_fields",
 }
 local is_known = {}
 for _, k in pairs(known) do is_known[k] = true end
@@ -36,7 +36,9 @@ Emulator.__index = Emulator
 -- latency_ms, rate_limit (requests per second; 0: the API's 800; < 0: none), token_ttl,
 -- faults ("500=0.05,drop=0.02"…), seed_random, port (0: a free one), quiet (default true:
 -- no request log on stderr), callback_retry_ms and callback_attempts (the callbacks'
--- retries: doc/CALLBACKS.md). A bad option raises; a seed that breaks the API's rules or a
+-- retries: doc/CALLBACKS.md), unknown_fields ("drop", the default, "keep" or "refuse": what
+-- a create or update does with fields the API does not define; a seed's are always kept:
+-- doc/EMULATOR.md). A bad option raises; a seed that breaks the API's rules or a
 -- port taken returns nil and an swh error (kind "validation" or "usage").
 function M.start(options)
   options = options or {}

@@ -497,9 +497,8 @@ static void test_create_get_list_delete(void **state) {
   assert_string_equal(
       json_string_value(json_array_get(json_object_get(created, "triggers"), 1)),
       "SMART_CONVERSATION");
-  json_t *keep = json_pack("{s:[i,i]}", "keep", 1, 2);
-  assert_true(json_equal(json_object_get(created, "future_field"), keep));
-  json_decref(keep);
+  /* a field the API does not define is dropped (test_unknown_fields_are_dropped_kept_or_refused) */
+  assert_null(json_object_get(created, "future_field"));
   response_free(&r);
 
   r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", url, PROJECT, id);
@@ -679,11 +678,11 @@ static void test_update_mask_forms(void **state) {
   assert_string_equal(json_string_value(json_object_get(r.json, "secret")), "third");
   assert_int_equal(json_array_size(json_object_get(r.json, "triggers")), 2);
   response_free(&r);
-  /* no mask: exactly the fields present, unknown ones too */
+  /* no mask: exactly the fields present (an unknown one dropped) */
   r = patch(e, id, "", "{\"target_type\":\"HTTP\",\"x_new\":true}");
   assert_ok(&r);
   assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "HTTP");
-  assert_true(json_is_true(json_object_get(r.json, "x_new")));
+  assert_null(json_object_get(r.json, "x_new"));
   assert_string_equal(json_string_value(json_object_get(r.json, "secret")), "third");
   response_free(&r);
   /* unknown mask path, and id */
@@ -749,6 +748,66 @@ static void test_update_mask_naming_an_absent_secret_clears_it(void **state) {
   json_decref(snapshot);
   free(id);
   swh_emulator_stop(e);
+}
+
+/* Fields the API does not define, in a create or update: dropped by default, kept or
+   refused by flag; those a seed held are the emulated API's own and always kept. */
+static void test_unknown_fields_are_dropped_kept_or_refused(void **state) {
+  json_t *seed = json_loads(
+      "{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\","
+      "\"app_id\":\"A\",\"target\":\"https://example.com/s\",\"future_field\":{\"n\":1}}]}",
+      0, NULL);
+  assert_non_null(seed);
+  const char *extra = "\"signing_secret\":\"x\",\"future_field\":2,\"client_credentials\":"
+                      "{\"client_id\":\"c\",\"client_secret\":\"cs\",\"endpoint\":"
+                      "\"https://auth.example.com/t\",\"audience\":\"a\"}";
+  /* drop (the default) */
+  swh_emulator *e = start((swh_emulator_config){.seed = seed});
+  response r = create_webhook(e, "A", "https://example.com/d", extra);
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "signing_secret"));
+  assert_null(json_object_get(json_object_get(r.json, "client_credentials"), "audience"));
+  assert_string_equal(json_string_value(json_object_get(json_object_get(r.json,
+                                                        "client_credentials"), "client_id")), "c");
+  assert_int_equal(json_integer_value(json_object_get(r.json, "future_field")), 2); /* seeded */
+  char *id = strdup(json_string_value(json_object_get(r.json, "id")));
+  response_free(&r);
+  r = patch(e, id, "", "{\"signing_secret\":\"y\",\"target\":\"https://example.com/d2\"}");
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "signing_secret"));
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")),
+                      "https://example.com/d2");
+  response_free(&r);
+  free(id);
+  swh_emulator_stop(e);
+  /* keep */
+  e = start((swh_emulator_config){.seed = seed, .unknown_fields = SWH_EMULATOR_UNKNOWN_KEEP});
+  r = create_webhook(e, "A", "https://example.com/k", extra);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "signing_secret")), "x");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(r.json,
+                                                        "client_credentials"), "audience")), "a");
+  response_free(&r);
+  swh_emulator_stop(e);
+  /* refuse: the first unknown field named; a seeded one passes */
+  e = start((swh_emulator_config){.seed = seed, .unknown_fields = SWH_EMULATOR_UNKNOWN_REFUSE});
+  r = create_webhook(e, "A", "https://example.com/r", extra);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.signing_secret: unknown field (the API defines id, app_id, target, "
+               "target_type, secret, triggers, client_credentials)");
+  response_free(&r);
+  r = create_webhook(e, "A", "https://example.com/r", "\"future_field\":3,\"client_credentials\":"
+                     "{\"client_id\":\"c\",\"client_secret\":\"cs\",\"endpoint\":"
+                     "\"https://auth.example.com/t\",\"audience\":\"a\"}");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.client_credentials.audience: unknown field (the API defines client_id, "
+               "client_secret, endpoint, scope, response_type, token_request_type)");
+  response_free(&r);
+  r = create_webhook(e, "A", "https://example.com/r", "\"future_field\":3");
+  assert_ok(&r);
+  response_free(&r);
+  swh_emulator_stop(e);
+  json_decref(seed);
 }
 
 static void test_update_clears_secret_and_client_credentials(void **state) {
@@ -2237,6 +2296,7 @@ int main(void) {
       cmocka_unit_test(test_create_rules),
       cmocka_unit_test(test_update_mask_forms),
       cmocka_unit_test(test_update_clears_secret_and_client_credentials),
+      cmocka_unit_test(test_unknown_fields_are_dropped_kept_or_refused),
       cmocka_unit_test(test_update_mask_naming_an_absent_secret_clears_it),
       cmocka_unit_test(test_update_moves_between_apps_under_their_limits),
       cmocka_unit_test(test_bodies_over_1_mib_are_413),

@@ -6,7 +6,8 @@
  *
  *   core.start{port=, project_id=, key_id=, key_secret=, apps=, seed_file=, seed_json=,
  *              state_file=, latency_ms=, rate_limit=, token_ttl=, faults=, seed_random=,
- *              quiet=}              -> emulator | nil, kind, message
+ *              unknown_fields="drop"|"keep"|"refuse", quiet=}
+ *                                 -> emulator | nil, kind, message
  *   emulator:url()                  -> "http://127.0.0.1:PORT"
  *   emulator:project_id()           -> the project it serves
  *   emulator:snapshot_json()        -> its state as snapshot JSON text
@@ -78,6 +79,11 @@ static int emulator_start(lua_State *L) {
   config.seed_random = (unsigned)opt_int(L, "seed_random", 0, 1 << 30);
   config.callback_retry_ms = opt_int(L, "callback_retry_ms", 0, 86400000);
   config.callback_attempts = opt_int(L, "callback_attempts", 0, 100);
+  static const char *const unknown_modes[] = {"drop", "keep", "refuse", NULL};
+  lua_getfield(L, 1, "unknown_fields");
+  config.unknown_fields = (swh_emulator_unknown_fields)luaL_checkoption(L, lua_gettop(L), "drop",
+                                                                        unknown_modes);
+  lua_pop(L, 1);
   lua_getfield(L, 1, "quiet");
   config.quiet = lua_toboolean(L, -1);
   lua_pop(L, 1);

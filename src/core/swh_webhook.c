@@ -244,6 +244,38 @@ static swh_status check_keys(const json_t *object, const char *prefix,
   return SWH_OK;
 }
 
+static bool is_one_of(const char *key, const char *const *known, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    if (strcmp(key, known[i]) == 0) return true;
+  return false;
+}
+
+json_t *swh_webhook_unknown_fields(const json_t *webhook) {
+  json_t *paths = json_array();
+  if (!paths || !json_is_object(webhook)) return paths;
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)webhook, key, value) {
+    if (!is_one_of(key, webhook_fields, sizeof webhook_fields / sizeof webhook_fields[0])) {
+      if (json_array_append_new(paths, json_string(key)) != 0) goto no_memory;
+    }
+  }
+  const json_t *credentials = json_object_get(webhook, "client_credentials");
+  if (json_is_object(credentials)) {
+    json_object_foreach((json_t *)credentials, key, value) {
+      if (is_one_of(key, credentials_fields,
+                    sizeof credentials_fields / sizeof credentials_fields[0]))
+        continue;
+      json_t *path = json_sprintf("client_credentials.%s", key);
+      if (!path || json_array_append_new(paths, path) != 0) goto no_memory;
+    }
+  }
+  return paths;
+no_memory:
+  json_decref(paths);
+  return NULL;
+}
+
 static swh_status check_target(const json_t *value, swh_error *err) {
   static const char path[] = "webhook.target";
   swh_status status = check_string(value, path, true, SWH_TARGET_MAX_LEN, err);

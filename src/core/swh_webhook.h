@@ -92,6 +92,14 @@ SWH_API swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, s
 SWH_API swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
                                              const json_t *more_triggers, swh_error *err);
 
+/*
+ * The keys of webhook that API.md does not define, and those inside its client_credentials
+ * object, as paths: "signing_secret", "client_credentials.audience". A new array (empty when
+ * there are none; none for a webhook that is not an object), NULL when memory runs out.
+ * The emulator drops, keeps or refuses them; the client warns about them (doc/EMULATOR.md).
+ */
+SWH_API json_t *swh_webhook_unknown_fields(const json_t *webhook);
+
 /* Rewrites the other spellings of trigger names (SWH_TRIGGER_ALIASES:
    SMART_CONVERSATIONS) to the API's (SMART_CONVERSATION) in webhook->triggers, in place. */
 SWH_API void swh_webhook_normalize(json_t *webhook);

@@ -38,6 +38,8 @@ static const char usage[] =
     "  --callback-retry MS  first retry of a failed callback after MS ms, then doubling\n"
     "                    (default 5000, as Sinch; doc/CALLBACKS.md)\n"
     "  --callback-attempts N  attempts per callback at most (default 15)\n"
+    "  --unknown-fields drop|keep|refuse  what a create or update does with fields the\n"
+    "                    API does not define (default drop; a seed's fields are kept)\n"
     "  -q, --quiet       no request log on stderr\n"
     "  -h, --help        this help\n"
     "  --version         the version\n";
@@ -91,7 +93,7 @@ int main(int argc, char **argv) {
   mallopt(M_ARENA_MAX, 1);
   enum { OPT_PORT = 256, OPT_PROJECT, OPT_KEY_ID, OPT_KEY_SECRET, OPT_APPS, OPT_SEED_FILE,
          OPT_STATE, OPT_LATENCY, OPT_RATE, OPT_TTL, OPT_FAULTS, OPT_SEED, OPT_VERSION,
-         OPT_CALLBACK_RETRY, OPT_CALLBACK_ATTEMPTS };
+         OPT_CALLBACK_RETRY, OPT_CALLBACK_ATTEMPTS, OPT_UNKNOWN_FIELDS };
   static const struct option options[] = {
       {"port", required_argument, NULL, OPT_PORT},
       {"project", required_argument, NULL, OPT_PROJECT},
@@ -107,6 +109,7 @@ int main(int argc, char **argv) {
       {"seed", required_argument, NULL, OPT_SEED},
       {"callback-retry", required_argument, NULL, OPT_CALLBACK_RETRY},
       {"callback-attempts", required_argument, NULL, OPT_CALLBACK_ATTEMPTS},
+      {"unknown-fields", required_argument, NULL, OPT_UNKNOWN_FIELDS},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, OPT_VERSION},
@@ -176,6 +179,16 @@ int main(int argc, char **argv) {
         return bad_usage("--callback-attempts: \"%s\" is not a number of attempts (1-100)",
                          optarg);
       config.callback_attempts = (int)value;
+      break;
+    case OPT_UNKNOWN_FIELDS:
+      if (strcmp(optarg, "drop") == 0)
+        config.unknown_fields = SWH_EMULATOR_UNKNOWN_DROP;
+      else if (strcmp(optarg, "keep") == 0)
+        config.unknown_fields = SWH_EMULATOR_UNKNOWN_KEEP;
+      else if (strcmp(optarg, "refuse") == 0)
+        config.unknown_fields = SWH_EMULATOR_UNKNOWN_REFUSE;
+      else
+        return bad_usage("--unknown-fields: \"%s\" is not drop, keep or refuse", optarg);
       break;
     case 'q': config.quiet = true; break;
     case 'h': fputs(usage, stdout); return 0;

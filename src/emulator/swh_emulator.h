@@ -29,6 +29,15 @@ SWH_BEGIN_DECLS
 #define SWH_EMULATOR_DEFAULT_KEY_ID "emulator-key"
 #define SWH_EMULATOR_DEFAULT_KEY_SECRET "emulator-secret"
 
+/* What the emulator does with the fields of a create or update that API.md does not define
+   (swh_webhook_unknown_fields), other than those the seed or state file held (fields the
+   live API has and swh does not know, kept as a newer server would): doc/EMULATOR.md. */
+typedef enum swh_emulator_unknown_fields {
+  SWH_EMULATOR_UNKNOWN_DROP = 0, /* dropped, as a protobuf-backed gateway does (default) */
+  SWH_EMULATOR_UNKNOWN_KEEP,     /* stored and answered back */
+  SWH_EMULATOR_UNKNOWN_REFUSE,   /* 400 "webhook.x: unknown field" */
+} swh_emulator_unknown_fields;
+
 typedef struct swh_emulator_config {
   int port;                 /* 0: a free port */
   const char *project_id;   /* NULL: SWH_EMULATOR_DEFAULT_PROJECT */
@@ -53,6 +62,7 @@ typedef struct swh_emulator_config {
   int callback_retry_ms;    /* the first retry of a failed callback after this, then
                                doubling (0: Sinch's 5000; doc/CALLBACKS.md) */
   int callback_attempts;    /* attempts per callback at most (0: 15) */
+  swh_emulator_unknown_fields unknown_fields; /* see above */
 } swh_emulator_config;
 
 typedef struct swh_emulator swh_emulator;
