@@ -140,3 +140,55 @@ describe("an update_mask naming secret with no secret in the body", function()
     assert.equal("https://example.com/seeded", w.target)
   end)
 end)
+
+describe("enum values read from the API that swh does not know", function()
+  local LEGACY = "01JGFJK6QF7CE9EEWZKJ309MBE"
+  local function start_legacy()
+    return assert(emulator.start{ seed = {
+      swh_snapshot = 1, project_id = "differences", apps = { { id = APP } },
+      webhooks = { { id = LEGACY, app_id = APP, target = "https://example.com/legacy",
+                     target_type = "GRPC", triggers = { "OPT_IN" },
+                     client_credentials = { client_id = "c", client_secret = "old-SECRET",
+                                            endpoint = "https://auth.example.com/token",
+                                            token_request_type = "JWT" } } } } })
+  end
+
+  it("are sent back unchanged by a read-modify-write", function()
+    local emu <close> = start_legacy()
+    local client <close> = assert(swh.client(emu:client_options()))
+    local w = assert(client.webhooks:get(LEGACY))
+    local cc = {}
+    for k, v in pairs(w.client_credentials) do cc[k] = v end
+    cc.client_secret = "new-SECRET"
+    local updated = assert(client.webhooks:update(LEGACY, { client_credentials = cc,
+                                                            target_type = w.target_type }))
+    assert.equal("JWT", updated.client_credentials.token_request_type)
+    assert.equal("new-SECRET", updated.client_credentials.client_secret)
+    assert.equal("GRPC", updated.target_type)
+  end)
+
+  it("are kept by a plan that changes other fields", function()
+    local emu <close> = start_legacy()
+    local client <close> = assert(swh.client(emu:client_options()))
+    local plan = assert(swh.plan(client, function(w) w.target = "https://example.com/moved" end))
+    assert(plan:apply{ journal = false, progress = false })
+    local w = assert(client.webhooks:get(LEGACY))
+    assert.equal("https://example.com/moved", w.target)
+    assert.equal("GRPC", w.target_type)
+    assert.equal("JWT", w.client_credentials.token_request_type)
+  end)
+
+  it("are checked when the user sets them: a typo is refused before sending", function()
+    local emu <close> = start_legacy()
+    local client <close> = assert(swh.client(emu:client_options()))
+    local w, err = client.webhooks:update(LEGACY, { target_type = "DISMIS" })
+    assert.is_nil(w)
+    assert.equal("validation", err.kind)
+    assert.equal('webhook.target_type: must be "HTTP" or "DISMISS", got "DISMIS" (did you '
+      .. 'mean "DISMISS"?)', err.message)
+    -- a well-formed value the emulated API has never had: the client sends it, the API refuses
+    w, err = client.webhooks:update(LEGACY, { target_type = "WEBSOCKET" })
+    assert.is_nil(w)
+    assert.equal(400, err.http_status)
+  end)
+end)

@@ -810,6 +810,35 @@ static void test_unknown_fields_are_dropped_kept_or_refused(void **state) {
   json_decref(seed);
 }
 
+/* Enum values beyond API.md that the seed held (read from a live API: a newer
+   token_request_type, a legacy target_type) are the emulated API's own: a read-modify-write
+   sending them back passes; a value nobody has seen is refused. */
+static void test_enum_values_a_seed_held_pass(void **state) {
+  json_t *seed = json_loads(
+      "{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\","
+      "\"app_id\":\"A\",\"target\":\"https://example.com/s\",\"target_type\":\"GRPC\","
+      "\"client_credentials\":{\"client_id\":\"c\",\"client_secret\":\"cs\",\"endpoint\":"
+      "\"https://auth.example.com/t\",\"token_request_type\":\"JWT\"}}]}",
+      0, NULL);
+  assert_non_null(seed);
+  swh_emulator *e = start((swh_emulator_config){.seed = seed});
+  response r = patch(e, "01ARZ3NDEKTSV4RRFFQ69G5FAV", "?update_mask=client_credentials",
+                     "{\"client_credentials\":{\"client_id\":\"c\",\"client_secret\":\"new\","
+                     "\"endpoint\":\"https://auth.example.com/t\",\"token_request_type\":\"JWT\"}}");
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(r.json,
+                      "client_credentials"), "token_request_type")), "JWT");
+  assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "GRPC");
+  response_free(&r);
+  r = patch(e, "01ARZ3NDEKTSV4RRFFQ69G5FAV", "?update_mask=target_type",
+            "{\"target_type\":\"WEBSOCKET\"}");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.target_type: must be \"HTTP\" or \"DISMISS\", got \"WEBSOCKET\"");
+  response_free(&r);
+  swh_emulator_stop(e);
+  json_decref(seed);
+}
+
 static void test_update_clears_secret_and_client_credentials(void **state) {
   swh_emulator *e = start((swh_emulator_config){.apps = 1});
   char app[64];
@@ -2296,6 +2325,7 @@ int main(void) {
       cmocka_unit_test(test_create_rules),
       cmocka_unit_test(test_update_mask_forms),
       cmocka_unit_test(test_update_clears_secret_and_client_credentials),
+      cmocka_unit_test(test_enum_values_a_seed_held_pass),
       cmocka_unit_test(test_unknown_fields_are_dropped_kept_or_refused),
       cmocka_unit_test(test_update_mask_naming_an_absent_secret_clears_it),
       cmocka_unit_test(test_update_moves_between_apps_under_their_limits),

@@ -303,8 +303,26 @@ static bool remember_seen_fields(emu_store *store, const json_t *webhook) {
   return ok;
 }
 
-/* A snapshot taken from the real API may carry triggers and fields added after API.md; the
-   snapshot check let well-formed ones through, and from now on they count as known. */
+/* Records "field=VALUE" in store->seen_triggers for an enum value beyond API.md's (a newer
+   token_request_type, a legacy target_type): swh_webhook_validate_with then takes it. */
+static bool remember_seen_value(emu_store *store, const char *field, const json_t *value,
+                                const char *const *known) {
+  const char *s = json_string_value(value);
+  if (!s)
+    return true;
+  for (size_t i = 0; known[i]; i++)
+    if (strcmp(s, known[i]) == 0)
+      return true;
+  json_t *key = json_sprintf("%s=%s", field, s);
+  bool ok = key && json_object_set_new(store->seen_triggers, json_string_value(key),
+                                       json_true()) == 0;
+  json_decref(key);
+  return ok;
+}
+
+/* A snapshot taken from the real API may carry triggers, fields and enum values added after
+   API.md; the snapshot check let well-formed ones through, and from now on they count as
+   known. */
 static swh_status remember_seen_triggers(emu_store *store, swh_error *err) {
   store->seen_triggers = json_object();
   store->seen_fields = json_object();
@@ -315,7 +333,15 @@ static swh_status remember_seen_triggers(emu_store *store, swh_error *err) {
     size_t i, j;
     json_t *webhook, *trigger;
     json_array_foreach(webhooks_at(store, p), i, webhook) {
-      if (!remember_seen_fields(store, webhook))
+      static const char *const target_types[] = {"HTTP", "DISMISS", NULL};
+      static const char *const request_types[] = {"BASIC", "FORM", NULL};
+      if (!remember_seen_fields(store, webhook) ||
+          !remember_seen_value(store, "target_type", json_object_get(webhook, "target_type"),
+                               target_types) ||
+          !remember_seen_value(store, "token_request_type",
+                               json_object_get(json_object_get(webhook, "client_credentials"),
+                                               "token_request_type"),
+                               request_types))
         return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
       json_array_foreach(json_object_get(webhook, "triggers"), j, trigger) {
         const char *name = json_string_value(trigger);

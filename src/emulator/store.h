@@ -31,7 +31,8 @@ typedef struct emu_store {
   swh_project *project; /* the apps and webhooks, and the project's rules */
   json_t *interned;     /* text -> a string value shared by every webhook that holds it */
   json_t *seen_triggers; /* set (object) of trigger names beyond API.md's that the seed or
-                            state held: this emulator plays a newer server that knows them */
+                            state held, and of enum values as "target_type=GRPC": this
+                            emulator plays a newer server that knows them */
   json_t *seen_fields;   /* set of field paths beyond API.md's (swh_webhook_unknown_fields)
                             that the seed or state held: kept whatever unknown_fields says */
   swh_emulator_unknown_fields unknown_fields;
