@@ -192,3 +192,30 @@ describe("enum values read from the API that swh does not know", function()
     assert.equal(400, err.http_status)
   end)
 end)
+
+describe("rate limits and error forms, by option", function()
+  it("limits Basic auth more tightly than OAuth2", function()
+    local emu <close> = assert(emulator.start{ apps = 1, basic_rate_limit = 1 })
+    local opts = emu:client_options()
+    opts.auth = "basic"
+    local basic <close> = assert(swh.client(opts))
+    local oauth <close> = assert(swh.client(emu:client_options()))
+    -- one a second, a burst of one: the client waits out the 429s (Retry-After), so three
+    -- lists take two seconds at least; the message is the C test's (test_emulator.c)
+    local hrtime = require("luv").hrtime
+    local t0 = hrtime()
+    for _ = 1, 3 do assert(basic.apps:list()) end
+    assert.is_true((hrtime() - t0) / 1e9 >= 1.9)
+    for _ = 1, 5 do assert(oauth.apps:list()) end
+  end)
+
+  it("answers errors flat with error_form = \"flat\", which the client reads", function()
+    local emu <close> = assert(emulator.start{ apps = 1, error_form = "flat" })
+    local client <close> = assert(swh.client(emu:client_options()))
+    local w, err = client.webhooks:get("01JGFJK6QF7CE9EEWZKJ309MBX")
+    assert.is_nil(w)
+    assert.equal(404, err.http_status)
+    assert.equal("NOT_FOUND", err.status)
+    assert.equal("Webhook not found", err.message)
+  end)
+end)

@@ -183,6 +183,8 @@ static swh_emulator *start(swh_emulator_config config) {
   config.quiet = true;
   if (config.rate_limit == 0)
     config.rate_limit = -1; /* most tests send bursts; the rate-limit test sets its own */
+  if (config.basic_rate_limit == 0)
+    config.basic_rate_limit = -1;
   swh_error err;
   swh_error_init(&err);
   swh_emulator *emulator = swh_emulator_start(&config, &err);
@@ -970,6 +972,53 @@ static void test_project_rate_limit_is_429_with_retry_after(void **state) {
   swh_emulator_stop(e);
 }
 
+/* Basic auth has its own, tighter limit within the project's; OAuth2 requests are not held
+   by it. With no_retry_after, the 429s come without Retry-After. */
+static void test_basic_auth_is_limited_more_tightly(void **state) {
+  for (int without = 0; without < 2; without++) {
+    swh_emulator *e = start((swh_emulator_config){.apps = 1, .basic_rate_limit = 1,
+                                                  .no_retry_after = without});
+    char *bearer = fetch_token(e);
+    double t0 = now_seconds();
+    response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+    assert_ok(&r);
+    response_free(&r);
+    r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+    if (now_seconds() - t0 < 0.9) { /* always, unless the machine stalled for a second */
+      assert_error(&r, 429, "RESOURCE_EXHAUSTED",
+                   "Too many requests with Basic authentication for project \"" PROJECT
+                   "\" (OAuth2 is limited less)");
+      assert_string_equal(r.retry_after, without ? "" : "1");
+    }
+    response_free(&r);
+    for (int i = 0; i < 5; i++) {
+      r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+      assert_ok(&r);
+      response_free(&r);
+    }
+    free(bearer);
+    swh_emulator_stop(e);
+  }
+}
+
+/* --error-form flat: the same error without its {"error":…} wrapper. */
+static void test_flat_error_form(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .flat_errors = true});
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/NONE", swh_emulator_url(e),
+                    PROJECT);
+  assert_int_equal(r.status, 404);
+  json_t *expected = json_pack("{s:i,s:s,s:s,s:[]}", "code", 404, "message", "Webhook not found",
+                               "status", "NOT_FOUND", "details");
+  assert_true(json_equal(r.json, expected));
+  json_decref(expected);
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_ok(&r); /* answers that are not errors are as they were */
+  assert_non_null(json_object_get(r.json, "apps"));
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
 static void test_token_endpoint_rate_limit_has_no_retry_after(void **state) {
   swh_emulator *e = start((swh_emulator_config){.apps = 1});
   int ok = 0, limited = 0, first_ok = 0;
@@ -1251,7 +1300,7 @@ static child spawn_emulator(const char *state_path, const char *err_path) {
     (void)err;
     close(out[0]);
     execl(executable, executable, "--port", "0", "-q", "--apps", "450", "--rate-limit", "-1",
-          "--state", state_path, (char *)NULL);
+          "--basic-rate-limit", "-1", "--state", state_path, (char *)NULL);
     _exit(127);
   }
   close(out[1]);
@@ -2332,6 +2381,8 @@ int main(void) {
       cmocka_unit_test(test_bodies_over_1_mib_are_413),
       cmocka_unit_test(test_project_rate_limit_is_429_with_retry_after),
       cmocka_unit_test(test_token_endpoint_rate_limit_has_no_retry_after),
+      cmocka_unit_test(test_basic_auth_is_limited_more_tightly),
+      cmocka_unit_test(test_flat_error_form),
       cmocka_unit_test(test_faults_spec_errors),
       cmocka_unit_test(test_each_fault_kind),
       cmocka_unit_test(test_faults_are_deterministic_for_a_seed),

@@ -284,10 +284,19 @@ static void api_route(struct swh_emulator *emulator, const route *r,
     return;
   double wait = 0;
   emu_quote project;
+  bool basic = request->authorization && strncasecmp(request->authorization, "Basic ", 6) == 0;
   if (!emu_bucket_take(&emulator->project_bucket, &wait)) {
     emu_reply_error(reply, 429, "Too many requests for project \"%s\"",
                     emu_quote_text(&project, r->project, 128));
-    reply->retry_after = (int)ceil(wait) < 1 ? 1 : (int)ceil(wait);
+  } else if (basic && !emu_bucket_take(&emulator->basic_bucket, &wait)) {
+    emu_reply_error(reply, 429, "Too many requests with Basic authentication for project "
+                    "\"%s\" (OAuth2 is limited less)", emu_quote_text(&project, r->project, 128));
+  } else {
+    wait = -1;
+  }
+  if (wait >= 0) {
+    if (!emulator->no_retry_after)
+      reply->retry_after = (int)ceil(wait) < 1 ? 1 : (int)ceil(wait);
     return;
   }
   emu_fault fault = emu_faults_draw(&emulator->faults);

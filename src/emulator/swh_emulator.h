@@ -53,6 +53,11 @@ typedef struct swh_emulator_config {
                                opening or of its previous answer, or it is closed (slow
                                clients); 0: 30 s */
   double rate_limit;        /* project requests per second; 0: the API's 800; < 0: none */
+  double basic_rate_limit;  /* requests per second with Basic auth, within the project's
+                               (the docs: "heavily rate limited"); 0: 200; < 0: none */
+  bool no_retry_after;      /* the rate limits' 429s come without Retry-After */
+  bool flat_errors;         /* errors as {"code","message","status","details"} (the form
+                               some answers of the live API take), not {"error":{…}} */
   int token_ttl;            /* seconds an OAuth2 token lives; 0: 3600 */
   const char *faults;       /* e.g. "500=0.05,503=0.05,429=0.05,429ra=0.05,drop=0.02,lost=0.02" */
   unsigned seed_random;     /* --seed: the same seed gives the same faults and ids
