@@ -1001,6 +1001,36 @@ static void test_basic_auth_is_limited_more_tightly(void **state) {
   }
 }
 
+/* GET …/apps/{id}: the app as the list shows it, with the fields the Node SDK's AppResponse
+   models; 404 for another id. */
+static void test_get_app(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 2});
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 1));
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/%s", swh_emulator_url(e),
+                    PROJECT, app);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "id")), app);
+  assert_string_equal(json_string_value(json_object_get(r.json, "display_name")), "App 2");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "queue_stats"),
+                                                      "outbound_limit")), 500000);
+  assert_true(json_is_false(json_object_get(json_object_get(r.json, "persist_message_status"),
+                                            "enabled")));
+  assert_true(json_is_false(json_object_get(json_object_get(r.json, "message_search"),
+                                            "enabled")));
+  assert_non_null(json_object_get(json_object_get(r.json, "callback_settings"),
+                                  "secret_for_overridden_callback_urls"));
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/NONE", swh_emulator_url(e), PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "App not found");
+  response_free(&r);
+  r = call("DELETE", BASIC, NULL, "%s/v1/projects/%s/apps/%s", swh_emulator_url(e), PROJECT,
+           app);
+  assert_int_equal(r.status, 501);
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
 /* --error-form flat: the same error without its {"error":…} wrapper. */
 static void test_flat_error_form(void **state) {
   swh_emulator *e = start((swh_emulator_config){.apps = 1, .flat_errors = true});
@@ -2383,6 +2413,7 @@ int main(void) {
       cmocka_unit_test(test_token_endpoint_rate_limit_has_no_retry_after),
       cmocka_unit_test(test_basic_auth_is_limited_more_tightly),
       cmocka_unit_test(test_flat_error_form),
+      cmocka_unit_test(test_get_app),
       cmocka_unit_test(test_faults_spec_errors),
       cmocka_unit_test(test_each_fault_kind),
       cmocka_unit_test(test_faults_are_deterministic_for_a_seed),

@@ -58,6 +58,17 @@ void emu_handle_list_apps(emu_store *store, emu_reply *reply) {
   pthread_rwlock_unlock(&store->lock);
 }
 
+void emu_handle_get_app(emu_store *store, const char *app_id, emu_reply *reply) {
+  pthread_rwlock_rdlock(&store->lock);
+  json_t *app = swh_project_app(store->project, app_id);
+  if (app) {
+    emu_reply_dump(reply, 200, app);
+  } else {
+    emu_reply_error(reply, 404, NOT_FOUND_APP);
+  }
+  pthread_rwlock_unlock(&store->lock);
+}
+
 void emu_handle_list_webhooks(emu_store *store, const char *app_id, emu_reply *reply) {
   pthread_rwlock_rdlock(&store->lock);
   json_t *webhooks = (json_t *)swh_project_app_webhooks(store->project, app_id);

@@ -17,6 +17,7 @@ typedef enum {
   ROUTE_NONE,
   ROUTE_TOKEN,     /* /oauth2/token */
   ROUTE_APPS,      /* /v1/projects/P/apps */
+  ROUTE_APP,       /* /v1/projects/P/apps/A */
   ROUTE_LIST,      /* /v1/projects/P/apps/A/webhooks */
   ROUTE_CREATE,    /* /v1/projects/P/webhooks */
   ROUTE_WEBHOOK,   /* /v1/projects/P/webhooks/W */
@@ -106,6 +107,8 @@ static void match(route *r, const char *path) {
   r->project = r->segment[2];
   if (r->count == 4 && is(r, 3, "apps"))
     r->kind = ROUTE_APPS;
+  else if (r->count == 5 && is(r, 3, "apps"))
+    r->kind = ROUTE_APP, r->app = r->segment[4];
   else if (r->count == 6 && is(r, 3, "apps") && is(r, 5, "webhooks"))
     r->kind = ROUTE_LIST, r->app = r->segment[4];
   else if (r->count == 4 && is(r, 3, "webhooks"))
@@ -120,6 +123,7 @@ static bool method_served(route_kind kind, const char *method) {
   case ROUTE_CREATE:
     return strcmp(method, "POST") == 0;
   case ROUTE_APPS:
+  case ROUTE_APP:
   case ROUTE_LIST:
     return strcmp(method, "GET") == 0;
   case ROUTE_WEBHOOK:
@@ -325,6 +329,9 @@ static void api_route(struct swh_emulator *emulator, const route *r,
   switch (r->kind) {
   case ROUTE_APPS:
     emu_handle_list_apps(store, reply);
+    break;
+  case ROUTE_APP:
+    emu_handle_get_app(store, r->app, reply);
     break;
   case ROUTE_LIST:
     emu_handle_list_webhooks(store, r->app, reply);

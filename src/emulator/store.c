@@ -128,7 +128,7 @@ static swh_status add_generated_apps(emu_store *store, int count, swh_error *err
     snprintf(sender, sizeof sender, "+1555%07d", i);
     json_t *app = json_pack(
         "{s:s,s:s,s:[{s:s,s:s,s:{s:s,s:s}}],s:s,s:{s:i,s:i,s:i},s:{s:s,s:i},"
-        "s:{s:s,s:i},s:s,s:{s:b},s:{s:i},s:{s:b,s:i}}",
+        "s:{s:s,s:i},s:s,s:{s:b},s:{s:i},s:{s:b,s:i},s:{s:i,s:i},s:{s:b},s:{s:b},s:{s:s}}",
         "id", id, "display_name", name,
         "channel_credentials", "channel", "SMS", "channel_known_id", sender, "state",
         "status", "ACTIVE", "description", "",
@@ -139,7 +139,12 @@ static swh_status add_generated_apps(emu_store *store, int count, swh_error *err
         "processing_mode", "CONVERSATION",
         "smart_conversation", "enabled", 0,
         "message_retry_settings", "retry_duration", 3600,
-        "delivery_report_based_fallback", "enabled", 0, "delivery_report_waiting_time", 0);
+        "delivery_report_based_fallback", "enabled", 0, "delivery_report_waiting_time", 0,
+        /* the rest of the fields the Node SDK's AppResponse models (doc/EMULATOR.md) */
+        "queue_stats", "outbound_size", 0, "outbound_limit", 500000,
+        "persist_message_status", "enabled", 0,
+        "message_search", "enabled", 0,
+        "callback_settings", "secret_for_overridden_callback_urls", "");
     /* added before the next id is drawn, so the ids stay unique */
     swh_status status = app ? swh_project_add_app(store->project, app, err)
                             : swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
