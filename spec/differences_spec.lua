@@ -202,7 +202,13 @@ describe("rate limits and error forms, by option", function()
     local oauth <close> = assert(swh.client(emu:client_options()))
     -- one a second, a burst of one: the client waits out the 429s (Retry-After), so three
     -- lists take two seconds at least; the message is the C test's (test_emulator.c)
-    local hrtime = require("luv").hrtime
+    -- (the clock read with date: luv loaded here upsets loop_spec's later use of it)
+    local function hrtime()
+      local pipe = assert(io.popen("date +%s%N"))
+      local ns = tonumber(pipe:read("l"))
+      pipe:close()
+      return ns
+    end
     local t0 = hrtime()
     for _ = 1, 3 do assert(basic.apps:list()) end
     assert.is_true((hrtime() - t0) / 1e9 >= 1.9)
