@@ -309,6 +309,40 @@ end
       assert.falsy(has(r.out, "demo-client-secret-"))
     end)
 
+    it("ends with a verify of the new targets, on stand-ins on 127.0.0.1", function()
+      -- exactly what scripts/demo runs
+      local r = run { "-q", "--sandbox", "-e", 'dofile "scripts/migrate-host.lua"',
+                      "scripts/verify-moved.lua" }
+      assert.equal("", r.err)
+      assert.equal(0, r.status)
+      local tail = r.out:match("\nSummary: 40 apps, 80 webhooks moved, 13 unchanged, 0 failed"
+                               .. "\n\n(Verify: .*)$")
+      assert.truthy(tail, r.out)
+      local strict, lax = tail:match("^Verify: 80 webhooks on " .. NEW:gsub("%p", "%%%0")
+        .. "; standing in for it on 127%.0%.0%.1:\n"
+        .. "  (http://127%.0%.0%.1:%d+)  checks signatures %(for the 25 webhooks with a "
+        .. "secret%)\n  (http://127%.0%.0%.1:%d+)  accepts anything %(for the 55 without "
+        .. "one%)\n\nVERDICT  URL +WHAT\n")
+      assert.truthy(strict, tail)
+      assert.not_equal(strict, lax)
+      -- one row a moved webhook: the signed ones verify, the others are lax, none broken
+      local ok, warn = 0, 0
+      for verdict, url, what in tail:gmatch("\n(%a+) +(%S+) +([^\n]+)") do
+        if verdict == "ok" then
+          ok = ok + 1
+          assert.equal(strict, url:sub(1, #strict))
+          assert.equal("verifies signatures (401 to an unsigned callback) [1 webhooks]", what)
+        elseif verdict == "warning" then
+          warn = warn + 1
+          assert.equal(lax, url:sub(1, #lax))
+          assert.equal("accepts unsigned callbacks (200) [1 webhooks]", what)
+        end
+      end
+      assert.equal(25, ok)
+      assert.equal(55, warn)
+      assert.truthy(tail:find("\n25 ok, 55 warnings, 0 broken\n$"), tail)
+    end)
+
     it("leaves the project in the migrated state, checked through the API", function()
       local before = census { "--sandbox" }
       local after = census { "--sandbox", "-q", "-e", "arg = { [0] = 'migrate-host.lua' }",

@@ -310,8 +310,9 @@ describe("client.webhooks and client.apps", function()
         UPDATE)
       w, err = client.webhooks:update(SEEDED, { triggers = { "UNSPECIFIED_TRIGGER" } })
       refused(w, err, "webhook.triggers[0]: UNSPECIFIED_TRIGGER is not a usable trigger", UPDATE)
-      w, err = client.webhooks:update(SEEDED, { target_type = "GRPC" })
-      refused(w, err, 'webhook.target_type: must be "HTTP" or "DISMISS", got "GRPC"', UPDATE)
+      w, err = client.webhooks:update(SEEDED, { target_type = "HTTPS" })
+      refused(w, err, 'webhook.target_type: must be "HTTP" or "DISMISS", got "HTTPS" (did you '
+        .. 'mean "HTTP"?)', UPDATE)
     end)
 
     it("refuses a create without app_id, or with an id", function()

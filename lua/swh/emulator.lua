@@ -20,9 +20,9 @@ local M = {}
 
 -- The options start takes, as swh_emulator_config names them (seed is a table or JSON).
 local known = {
-  "apps", "callback_attempts", "callback_retry_ms", "faults", "key_id", "key_secret",
-  "latency_ms", "port", "project_id", "quiet", "rate_limit", "seed", "seed_file",
-  "seed_random", "state_file", "token_ttl",
+  "apps", "basic_rate_limit", "callback_attempts", "callback_retry_ms", "error_form", "faults",
+  "key_id", "key_secret", "latency_ms", "no_retry_after", "port", "project_id", "quiet",
+  "rate_limit", "seed", "seed_file", "seed_random", "state_file", "token_ttl", "unknown_fields",
 }
 local is_known = {}
 for _, k in pairs(known) do is_known[k] = true end
@@ -33,10 +33,14 @@ Emulator.__index = Emulator
 --- emulator.start([options]) -> emulator | nil, err
 -- options: apps (generated apps when nothing else seeds it), seed (a snapshot table, or its
 -- JSON text), seed_file (a snapshot file), state_file, project_id, key_id, key_secret,
--- latency_ms, rate_limit (requests per second; 0: the API's 800; < 0: none), token_ttl,
+-- latency_ms, rate_limit (requests per second; 0: the API's 800; < 0: none),
+-- basic_rate_limit (with Basic auth, within it; 0: 200; < 0: none), no_retry_after (429s
+-- without Retry-After), error_form ("nested", the default, or "flat"), token_ttl,
 -- faults ("500=0.05,drop=0.02"…), seed_random, port (0: a free one), quiet (default true:
 -- no request log on stderr), callback_retry_ms and callback_attempts (the callbacks'
--- retries: doc/CALLBACKS.md). A bad option raises; a seed that breaks the API's rules or a
+-- retries: doc/CALLBACKS.md), unknown_fields ("drop", the default, "keep" or "refuse": what
+-- a create or update does with fields the API does not define; a seed's are always kept:
+-- doc/EMULATOR.md). A bad option raises; a seed that breaks the API's rules or a
 -- port taken returns nil and an swh error (kind "validation" or "usage").
 function M.start(options)
   options = options or {}

@@ -128,6 +128,48 @@ local function request(core_client, fname, n, op, id, body, resent)
 end
 
 ------------------------------------------------------------------------------------------
+-- Warnings about what a create or update sends (doc/EMULATOR.md): once per client and
+-- field name (or host), through swh.warn, which a script may replace.
+
+--- swh.warn(message): writes "swh: warning: <message>" on stderr.
+function M.warn(message)
+  io.stderr:write("swh: warning: ", message, "\n")
+end
+
+local SINCH_HOSTS = "Sinch API host (it serves the API and receives no callbacks)"
+
+local function warn_once(client, key, message)
+  client._warned[key] = true
+  M.warn(message)
+end
+
+-- Warns about the fields of body the API does not define (a typo like signing_secret is
+-- sent as it is, and the API drops it or keeps it, never uses it), and about a target on a
+-- Sinch API host.
+local function warn_about(client, body)
+  local ok, unknown = pcall(core.unknown_fields, body)
+  if not ok then return end -- the request raises, naming the argument
+  for _, path in ipairs(unknown) do
+    if not client._warned[path] then
+      local has = path:find("^client_credentials%.")
+        and "client_credentials has client_id, client_secret, endpoint, scope, response_type, "
+          .. "token_request_type"
+        or "a webhook has app_id, target, target_type, triggers, secret, client_credentials"
+      warn_once(client, path, ("webhook.%s: not a field of the Conversation API (%s); the API "
+        .. "drops or keeps it, never uses it"):format(path, has))
+    end
+  end
+  local target = body.target
+  local host = type(target) == "string" and target:match("^%a[%w+.-]*://([^/?#]*)")
+  host = host and host:gsub("^.*@", ""):gsub(":%d*$", ""):gsub("%.$", ""):lower()
+  if host and (host == "auth.sinch.com" or host:find("%.conversation%.api%.sinch%.com$")
+               or host == "conversation.api.sinch.com")
+      and not client._warned[host] then
+    warn_once(client, host, ("webhook.target: %s is a %s"):format(host, SINCH_HOSTS))
+  end
+end
+
+------------------------------------------------------------------------------------------
 -- client.webhooks
 
 local Webhooks = { __name = "swh.webhooks" }
@@ -150,6 +192,7 @@ function Webhooks:create(webhook, opts)
   local c = core_of(self, Webhooks, "create", "client.webhooks:create(webhook)")
   check.type(webhook, "table", 1, "create", "webhook")
   local resent = check.options(opts, 2, "create", RESENT).resent
+  warn_about(self._client, webhook)
   return request(c, "create", 1, "webhook.create", nil, webhook, resent)
 end
 
@@ -165,6 +208,7 @@ function Webhooks:update(id, changes)
   local c = core_of(self, Webhooks, "update", "client.webhooks:update(id, changes)")
   checked_id(id, 1, "update", "id")
   check.type(changes, "table", 2, "update", "changes")
+  warn_about(self._client, changes)
   return request(c, "update", 2, "webhook.update", id, changes)
 end
 
@@ -254,7 +298,7 @@ for _, setting in ipairs(core.settings) do
 end
 
 local function wrap(core_client)
-  local client = setmetatable({ _core = core_client }, Client)
+  local client = setmetatable({ _core = core_client, _warned = {} }, Client)
   client.webhooks = setmetatable({ _client = client }, Webhooks)
   client.apps = setmetatable({ _client = client }, Apps)
   return client

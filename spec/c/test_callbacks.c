@@ -339,6 +339,29 @@ static void test_oauth_form(void **state) {
   json_decref(body);
 }
 
+/* A token_request_type swh does not know (a newer one, read from the live API into the
+   seed) is BASIC, as the docs say of an absent one: credentials in a Basic header. */
+static void test_oauth_unknown_request_type_is_basic(void **state) {
+  fixture *f = *state;
+  f->emulator = start(f->receiver, 0, 0,
+                      "[{\"id\":\"OAUTH\",\"app_id\":\"" APP "\",\"target\":\"%s/oauth\","
+                      "\"triggers\":[\"EVENT_DELIVERY\"],"
+                      "\"client_credentials\":{\"client_id\":\"cid\",\"client_secret\":"
+                      "\"csecret\",\"endpoint\":\"%s/token\",\"token_request_type\":\"JWT\"}}]");
+  json_t *entry = (json_decref(trigger(f->emulator, "EVENT_DELIVERY", APP, 0, 0)),
+                   only_delivery(f->emulator));
+  assert_entry(entry, "delivered", 200, 1);
+  json_decref(entry);
+  received token, got;
+  assert_true(receiver_get_token(f->receiver, 0, &token));
+  char expected[300];
+  snprintf(expected, sizeof expected, "Basic %s", base64("cid:csecret"));
+  assert_string_equal(token.authorization, expected);
+  assert_string_equal(token.body, "grant_type=client_credentials");
+  assert_true(receiver_get(f->receiver, 0, &got));
+  assert_string_equal(got.authorization, "Bearer token-1");
+}
+
 #define ONE_WEBHOOK                                                                           \
   "[{\"id\":\"W1\",\"app_id\":\"" APP "\",\"target\":\"%s/hook\",\"secret\":\"" SECRET        \
   "\",\"triggers\":[\"MESSAGE_DELIVERY\"]}]"
@@ -511,6 +534,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_every_trigger, setup, teardown),
       cmocka_unit_test_setup_teardown(test_oauth_basic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_oauth_form, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_oauth_unknown_request_type_is_basic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_retry_after_500, setup, teardown),
       cmocka_unit_test_setup_teardown(test_429_until_given_up, setup, teardown),
       cmocka_unit_test_setup_teardown(test_400_not_retried, setup, teardown),

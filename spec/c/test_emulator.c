@@ -183,6 +183,8 @@ static swh_emulator *start(swh_emulator_config config) {
   config.quiet = true;
   if (config.rate_limit == 0)
     config.rate_limit = -1; /* most tests send bursts; the rate-limit test sets its own */
+  if (config.basic_rate_limit == 0)
+    config.basic_rate_limit = -1;
   swh_error err;
   swh_error_init(&err);
   swh_emulator *emulator = swh_emulator_start(&config, &err);
@@ -497,9 +499,8 @@ static void test_create_get_list_delete(void **state) {
   assert_string_equal(
       json_string_value(json_array_get(json_object_get(created, "triggers"), 1)),
       "SMART_CONVERSATION");
-  json_t *keep = json_pack("{s:[i,i]}", "keep", 1, 2);
-  assert_true(json_equal(json_object_get(created, "future_field"), keep));
-  json_decref(keep);
+  /* a field the API does not define is dropped (test_unknown_fields_are_dropped_kept_or_refused) */
+  assert_null(json_object_get(created, "future_field"));
   response_free(&r);
 
   r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/%s", url, PROJECT, id);
@@ -679,11 +680,11 @@ static void test_update_mask_forms(void **state) {
   assert_string_equal(json_string_value(json_object_get(r.json, "secret")), "third");
   assert_int_equal(json_array_size(json_object_get(r.json, "triggers")), 2);
   response_free(&r);
-  /* no mask: exactly the fields present, unknown ones too */
+  /* no mask: exactly the fields present (an unknown one dropped) */
   r = patch(e, id, "", "{\"target_type\":\"HTTP\",\"x_new\":true}");
   assert_ok(&r);
   assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "HTTP");
-  assert_true(json_is_true(json_object_get(r.json, "x_new")));
+  assert_null(json_object_get(r.json, "x_new"));
   assert_string_equal(json_string_value(json_object_get(r.json, "secret")), "third");
   response_free(&r);
   /* unknown mask path, and id */
@@ -718,6 +719,126 @@ static void test_update_mask_forms(void **state) {
   response_free(&r);
   free(id);
   swh_emulator_stop(e);
+}
+
+/* A mask naming secret (or client_credentials) with the field absent from the body resets
+   it, as a Google-style field mask does: the secret is cleared, not refused with a 400. */
+static void test_update_mask_naming_an_absent_secret_clears_it(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1});
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 0));
+  char *id = created_id(e, app, "https://example.com/m",
+                        "\"secret\":\"s\",\"triggers\":[\"OPT_IN\"],\"client_credentials\":"
+                        "{\"client_id\":\"c\",\"client_secret\":\"cs\","
+                        "\"endpoint\":\"https://auth.example.com/t\"}");
+  response r = patch(e, id, "?update_mask=secret", "{}");
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "secret"));
+  assert_non_null(json_object_get(r.json, "client_credentials"));
+  assert_string_equal(json_string_value(json_array_get(json_object_get(r.json, "triggers"), 0)),
+                      "OPT_IN");
+  response_free(&r);
+  r = patch(e, id, "?update_mask=clientCredentials", "{\"target\":\"https://example.com/x\"}");
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "client_credentials"));
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")), "https://example.com/m");
+  response_free(&r);
+  json_t *snapshot = swh_emulator_snapshot(e);
+  json_t *stored = json_array_get(json_object_get(snapshot, "webhooks"), 0);
+  assert_null(json_object_get(stored, "secret"));
+  assert_null(json_object_get(stored, "client_credentials"));
+  json_decref(snapshot);
+  free(id);
+  swh_emulator_stop(e);
+}
+
+/* Fields the API does not define, in a create or update: dropped by default, kept or
+   refused by flag; those a seed held are the emulated API's own and always kept. */
+static void test_unknown_fields_are_dropped_kept_or_refused(void **state) {
+  json_t *seed = json_loads(
+      "{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\","
+      "\"app_id\":\"A\",\"target\":\"https://example.com/s\",\"future_field\":{\"n\":1}}]}",
+      0, NULL);
+  assert_non_null(seed);
+  const char *extra = "\"signing_secret\":\"x\",\"future_field\":2,\"client_credentials\":"
+                      "{\"client_id\":\"c\",\"client_secret\":\"cs\",\"endpoint\":"
+                      "\"https://auth.example.com/t\",\"audience\":\"a\"}";
+  /* drop (the default) */
+  swh_emulator *e = start((swh_emulator_config){.seed = seed});
+  response r = create_webhook(e, "A", "https://example.com/d", extra);
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "signing_secret"));
+  assert_null(json_object_get(json_object_get(r.json, "client_credentials"), "audience"));
+  assert_string_equal(json_string_value(json_object_get(json_object_get(r.json,
+                                                        "client_credentials"), "client_id")), "c");
+  assert_int_equal(json_integer_value(json_object_get(r.json, "future_field")), 2); /* seeded */
+  char *id = strdup(json_string_value(json_object_get(r.json, "id")));
+  response_free(&r);
+  r = patch(e, id, "", "{\"signing_secret\":\"y\",\"target\":\"https://example.com/d2\"}");
+  assert_ok(&r);
+  assert_null(json_object_get(r.json, "signing_secret"));
+  assert_string_equal(json_string_value(json_object_get(r.json, "target")),
+                      "https://example.com/d2");
+  response_free(&r);
+  free(id);
+  swh_emulator_stop(e);
+  /* keep */
+  e = start((swh_emulator_config){.seed = seed, .unknown_fields = SWH_EMULATOR_UNKNOWN_KEEP});
+  r = create_webhook(e, "A", "https://example.com/k", extra);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "signing_secret")), "x");
+  assert_string_equal(json_string_value(json_object_get(json_object_get(r.json,
+                                                        "client_credentials"), "audience")), "a");
+  response_free(&r);
+  swh_emulator_stop(e);
+  /* refuse: the first unknown field named; a seeded one passes */
+  e = start((swh_emulator_config){.seed = seed, .unknown_fields = SWH_EMULATOR_UNKNOWN_REFUSE});
+  r = create_webhook(e, "A", "https://example.com/r", extra);
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.signing_secret: unknown field (the API defines id, app_id, target, "
+               "target_type, secret, triggers, client_credentials)");
+  response_free(&r);
+  r = create_webhook(e, "A", "https://example.com/r", "\"future_field\":3,\"client_credentials\":"
+                     "{\"client_id\":\"c\",\"client_secret\":\"cs\",\"endpoint\":"
+                     "\"https://auth.example.com/t\",\"audience\":\"a\"}");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.client_credentials.audience: unknown field (the API defines client_id, "
+               "client_secret, endpoint, scope, response_type, token_request_type)");
+  response_free(&r);
+  r = create_webhook(e, "A", "https://example.com/r", "\"future_field\":3");
+  assert_ok(&r);
+  response_free(&r);
+  swh_emulator_stop(e);
+  json_decref(seed);
+}
+
+/* Enum values beyond API.md that the seed held (read from a live API: a newer
+   token_request_type, a legacy target_type) are the emulated API's own: a read-modify-write
+   sending them back passes; a value nobody has seen is refused. */
+static void test_enum_values_a_seed_held_pass(void **state) {
+  json_t *seed = json_loads(
+      "{\"apps\":[{\"id\":\"A\"}],\"webhooks\":[{\"id\":\"01ARZ3NDEKTSV4RRFFQ69G5FAV\","
+      "\"app_id\":\"A\",\"target\":\"https://example.com/s\",\"target_type\":\"GRPC\","
+      "\"client_credentials\":{\"client_id\":\"c\",\"client_secret\":\"cs\",\"endpoint\":"
+      "\"https://auth.example.com/t\",\"token_request_type\":\"JWT\"}}]}",
+      0, NULL);
+  assert_non_null(seed);
+  swh_emulator *e = start((swh_emulator_config){.seed = seed});
+  response r = patch(e, "01ARZ3NDEKTSV4RRFFQ69G5FAV", "?update_mask=client_credentials",
+                     "{\"client_credentials\":{\"client_id\":\"c\",\"client_secret\":\"new\","
+                     "\"endpoint\":\"https://auth.example.com/t\",\"token_request_type\":\"JWT\"}}");
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(json_object_get(r.json,
+                      "client_credentials"), "token_request_type")), "JWT");
+  assert_string_equal(json_string_value(json_object_get(r.json, "target_type")), "GRPC");
+  response_free(&r);
+  r = patch(e, "01ARZ3NDEKTSV4RRFFQ69G5FAV", "?update_mask=target_type",
+            "{\"target_type\":\"WEBSOCKET\"}");
+  assert_error(&r, 400, "INVALID_ARGUMENT",
+               "webhook.target_type: must be \"HTTP\" or \"DISMISS\", got \"WEBSOCKET\"");
+  response_free(&r);
+  swh_emulator_stop(e);
+  json_decref(seed);
 }
 
 static void test_update_clears_secret_and_client_credentials(void **state) {
@@ -847,6 +968,83 @@ static void test_project_rate_limit_is_429_with_retry_after(void **state) {
   usleep(1100 * 1000);
   r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
   assert_ok(&r);
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+/* Basic auth has its own, tighter limit within the project's; OAuth2 requests are not held
+   by it. With no_retry_after, the 429s come without Retry-After. */
+static void test_basic_auth_is_limited_more_tightly(void **state) {
+  for (int without = 0; without < 2; without++) {
+    swh_emulator *e = start((swh_emulator_config){.apps = 1, .basic_rate_limit = 1,
+                                                  .no_retry_after = without});
+    char *bearer = fetch_token(e);
+    double t0 = now_seconds();
+    response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+    assert_ok(&r);
+    response_free(&r);
+    r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+    if (now_seconds() - t0 < 0.9) { /* always, unless the machine stalled for a second */
+      assert_error(&r, 429, "RESOURCE_EXHAUSTED",
+                   "Too many requests with Basic authentication for project \"" PROJECT
+                   "\" (OAuth2 is limited less)");
+      assert_string_equal(r.retry_after, without ? "" : "1");
+    }
+    response_free(&r);
+    for (int i = 0; i < 5; i++) {
+      r = call("GET", bearer, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+      assert_ok(&r);
+      response_free(&r);
+    }
+    free(bearer);
+    swh_emulator_stop(e);
+  }
+}
+
+/* GET …/apps/{id}: the app as the list shows it, with the fields the Node SDK's AppResponse
+   models; 404 for another id. */
+static void test_get_app(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 2});
+  char app[64];
+  snprintf(app, sizeof app, "%s", app_id(e, 1));
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/%s", swh_emulator_url(e),
+                    PROJECT, app);
+  assert_ok(&r);
+  assert_string_equal(json_string_value(json_object_get(r.json, "id")), app);
+  assert_string_equal(json_string_value(json_object_get(r.json, "display_name")), "App 2");
+  assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "queue_stats"),
+                                                      "outbound_limit")), 500000);
+  assert_true(json_is_false(json_object_get(json_object_get(r.json, "persist_message_status"),
+                                            "enabled")));
+  assert_true(json_is_false(json_object_get(json_object_get(r.json, "message_search"),
+                                            "enabled")));
+  assert_non_null(json_object_get(json_object_get(r.json, "callback_settings"),
+                                  "secret_for_overridden_callback_urls"));
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps/NONE", swh_emulator_url(e), PROJECT);
+  assert_error(&r, 404, "NOT_FOUND", "App not found");
+  response_free(&r);
+  r = call("DELETE", BASIC, NULL, "%s/v1/projects/%s/apps/%s", swh_emulator_url(e), PROJECT,
+           app);
+  assert_int_equal(r.status, 501);
+  response_free(&r);
+  swh_emulator_stop(e);
+}
+
+/* --error-form flat: the same error without its {"error":…} wrapper. */
+static void test_flat_error_form(void **state) {
+  swh_emulator *e = start((swh_emulator_config){.apps = 1, .flat_errors = true});
+  response r = call("GET", BASIC, NULL, "%s/v1/projects/%s/webhooks/NONE", swh_emulator_url(e),
+                    PROJECT);
+  assert_int_equal(r.status, 404);
+  json_t *expected = json_pack("{s:i,s:s,s:s,s:[]}", "code", 404, "message", "Webhook not found",
+                               "status", "NOT_FOUND", "details");
+  assert_true(json_equal(r.json, expected));
+  json_decref(expected);
+  response_free(&r);
+  r = call("GET", BASIC, NULL, "%s/v1/projects/%s/apps", swh_emulator_url(e), PROJECT);
+  assert_ok(&r); /* answers that are not errors are as they were */
+  assert_non_null(json_object_get(r.json, "apps"));
   response_free(&r);
   swh_emulator_stop(e);
 }
@@ -1132,7 +1330,7 @@ static child spawn_emulator(const char *state_path, const char *err_path) {
     (void)err;
     close(out[0]);
     execl(executable, executable, "--port", "0", "-q", "--apps", "450", "--rate-limit", "-1",
-          "--state", state_path, (char *)NULL);
+          "--basic-rate-limit", "-1", "--state", state_path, (char *)NULL);
     _exit(127);
   }
   close(out[1]);
@@ -2206,10 +2404,16 @@ int main(void) {
       cmocka_unit_test(test_create_rules),
       cmocka_unit_test(test_update_mask_forms),
       cmocka_unit_test(test_update_clears_secret_and_client_credentials),
+      cmocka_unit_test(test_enum_values_a_seed_held_pass),
+      cmocka_unit_test(test_unknown_fields_are_dropped_kept_or_refused),
+      cmocka_unit_test(test_update_mask_naming_an_absent_secret_clears_it),
       cmocka_unit_test(test_update_moves_between_apps_under_their_limits),
       cmocka_unit_test(test_bodies_over_1_mib_are_413),
       cmocka_unit_test(test_project_rate_limit_is_429_with_retry_after),
       cmocka_unit_test(test_token_endpoint_rate_limit_has_no_retry_after),
+      cmocka_unit_test(test_basic_auth_is_limited_more_tightly),
+      cmocka_unit_test(test_flat_error_form),
+      cmocka_unit_test(test_get_app),
       cmocka_unit_test(test_faults_spec_errors),
       cmocka_unit_test(test_each_fault_kind),
       cmocka_unit_test(test_faults_are_deterministic_for_a_seed),

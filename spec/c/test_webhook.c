@@ -166,10 +166,16 @@ static void test_target_type(void **state) {
       INVALID("{\"target_type\":\"Dismiss\"}", P | S,
               "webhook.target_type: must be \"HTTP\" or \"DISMISS\", got \"Dismiss\" (did you "
               "mean \"DISMISS\"?)"),
-      /* Unknown values are refused on both sides (see the header): a client that sent one
-         would get a 400 from the server anyway, and the enum has not grown since v1. */
-      INVALID("{\"target_type\":\"GRPC\"}", P,
+      /* A value the live API has and swh does not know (a legacy one) is carried by a
+         client; the emulator (S) refuses it unless its seed held it (test_emulator.c). */
+      VALID("{\"target_type\":\"GRPC\"}", P),
+      INVALID("{\"target_type\":\"GRPC\"}", P | S,
               "webhook.target_type: must be \"HTTP\" or \"DISMISS\", got \"GRPC\""),
+      INVALID("{\"target_type\":\"HTTPS\"}", P,
+              "webhook.target_type: must be \"HTTP\" or \"DISMISS\", got \"HTTPS\" (did you "
+              "mean \"HTTP\"?)"),
+      INVALID("{\"target_type\":\"grpc\"}", P,
+              "webhook.target_type: must be \"HTTP\" or \"DISMISS\", got \"grpc\""),
       INVALID("{\"target_type\":\"TARGET_TYPE_UNSPECIFIED\"}", P | S,
               "webhook.target_type: must be \"HTTP\" or \"DISMISS\", got "
               "\"TARGET_TYPE_UNSPECIFIED\""),
@@ -343,9 +349,13 @@ static void test_client_credentials(void **state) {
       INVALID(CC("{" OK_CC ",\"token_request_type\":\"form\"}"), P,
               "webhook.client_credentials.token_request_type: must be \"BASIC\" or \"FORM\", "
               "got \"form\" (did you mean \"FORM\"?)"),
-      INVALID(CC("{" OK_CC ",\"token_request_type\":\"JWT\"}"), P,
+      VALID(CC("{" OK_CC ",\"token_request_type\":\"JWT\"}"), P),
+      INVALID(CC("{" OK_CC ",\"token_request_type\":\"JWT\"}"), P | S,
               "webhook.client_credentials.token_request_type: must be \"BASIC\" or \"FORM\", "
               "got \"JWT\""),
+      INVALID(CC("{" OK_CC ",\"token_request_type\":\"BASC\"}"), P,
+              "webhook.client_credentials.token_request_type: must be \"BASIC\" or \"FORM\", "
+              "got \"BASC\" (did you mean \"BASIC\"?)"),
   };
   RUN(cases);
 }

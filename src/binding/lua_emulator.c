@@ -5,8 +5,11 @@
  * checks the options and turns a seed table into JSON text before calling this.
  *
  *   core.start{port=, project_id=, key_id=, key_secret=, apps=, seed_file=, seed_json=,
- *              state_file=, latency_ms=, rate_limit=, token_ttl=, faults=, seed_random=,
- *              quiet=}              -> emulator | nil, kind, message
+ *              state_file=, latency_ms=, rate_limit=, basic_rate_limit=, no_retry_after=,
+ *              error_form="nested"|"flat",
+ *              token_ttl=, faults=, seed_random=,
+ *              unknown_fields="drop"|"keep"|"refuse", quiet=}
+ *                                 -> emulator | nil, kind, message
  *   emulator:url()                  -> "http://127.0.0.1:PORT"
  *   emulator:project_id()           -> the project it serves
  *   emulator:snapshot_json()        -> its state as snapshot JSON text
@@ -71,11 +74,24 @@ static int emulator_start(lua_State *L) {
   config.state_file = opt_string(L, "state_file");
   config.latency_ms = opt_int(L, "latency_ms", 0, 600000);
   config.rate_limit = opt_number(L, "rate_limit");
+  config.basic_rate_limit = opt_number(L, "basic_rate_limit");
+  lua_getfield(L, 1, "no_retry_after");
+  config.no_retry_after = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  static const char *const error_forms[] = {"nested", "flat", NULL};
+  lua_getfield(L, 1, "error_form");
+  config.flat_errors = luaL_checkoption(L, lua_gettop(L), "nested", error_forms) == 1;
+  lua_pop(L, 1);
   config.token_ttl = opt_int(L, "token_ttl", 0, 1 << 30);
   config.faults = opt_string(L, "faults");
   config.seed_random = (unsigned)opt_int(L, "seed_random", 0, 1 << 30);
   config.callback_retry_ms = opt_int(L, "callback_retry_ms", 0, 86400000);
   config.callback_attempts = opt_int(L, "callback_attempts", 0, 100);
+  static const char *const unknown_modes[] = {"drop", "keep", "refuse", NULL};
+  lua_getfield(L, 1, "unknown_fields");
+  config.unknown_fields = (swh_emulator_unknown_fields)luaL_checkoption(L, lua_gettop(L), "drop",
+                                                                        unknown_modes);
+  lua_pop(L, 1);
   lua_getfield(L, 1, "quiet");
   config.quiet = lua_toboolean(L, -1);
   lua_pop(L, 1);

@@ -4,6 +4,8 @@
  * whole webhook by default; with partial, an update's changes (any subset of the fields).
  * A value that cannot be JSON raises, naming its path; an invalid webhook returns the
  * validation error, never quoting a secret.
+ * core.unknown_fields(webhook) -> {path…}: the fields API.md does not define
+ * (swh_webhook_unknown_fields: "signing_secret", "client_credentials.audience"), in order.
  */
 #include <lauxlib.h>
 #include <lua.h>
@@ -44,7 +46,32 @@ static int validate(lua_State *L) {
   return 2;
 }
 
+static int unknown_fields(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lswh_json_box *box = lswh_json_box_push(L);
+  char why[LSWH_JSON_ERROR_MAX];
+  box->value = lswh_json_from_lua(L, 1, "webhook", why);
+  if (!box->value)
+    return luaL_error(L, "%s", why);
+  json_t *paths = swh_webhook_unknown_fields(box->value);
+  json_decref(box->value);
+  box->value = NULL;
+  if (!paths)
+    return luaL_error(L, "not enough memory");
+  lua_createtable(L, (int)json_array_size(paths), 0);
+  size_t i;
+  json_t *path;
+  json_array_foreach(paths, i, path) {
+    lua_pushstring(L, json_string_value(path));
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  json_decref(paths);
+  return 1;
+}
+
 void lswh_validate_open(lua_State *L) {
+  lua_pushcfunction(L, unknown_fields);
+  lua_setfield(L, -2, "unknown_fields");
   lua_pushcfunction(L, validate);
   lua_setfield(L, -2, "validate");
 }

@@ -139,18 +139,39 @@ static swh_status check_string(const json_t *value, const char *path, bool non_e
 }
 
 /* Checks value is one of the NULL-terminated names (exact case); suggests the right case. */
-static swh_status check_enum(const json_t *value, const char *path, const char *const *names,
-                             const char *names_text, swh_error *err) {
+/* An enum field (target_type, token_request_type). A value the API has that swh does not
+   know (a newer token_request_type, a legacy target_type) passes as triggers do: without
+   SWH_VALIDATE_STRICT_TRIGGERS when well-formed and not a likely typo of a known one; with
+   it (the emulator), only when more (more_triggers) holds "field=VALUE", a value its seed
+   held. */
+static swh_status check_enum(const json_t *value, const char *path, const char *field,
+                             const char *const *names, const char *names_text, unsigned flags,
+                             const json_t *more, swh_error *err) {
   if (!json_is_string(value)) return invalid_type(err, path, "a string", value);
   const char *s = json_string_value(value);
-  for (size_t i = 0; names[i]; i++)
-    if (strcmp(s, names[i]) == 0) return SWH_OK;
+  size_t count = 0;
+  for (; names[count]; count++)
+    if (strcmp(s, names[count]) == 0) return SWH_OK;
   char q[QUOTE_CHARS * 4 + 8];
   for (size_t i = 0; names[i]; i++) {
     if (strcasecmp(s, names[i]) == 0)
       return swh_error_set(err, SWH_ERR_VALIDATION,
                            "%s: must be %s, got \"%s\" (did you mean \"%s\"?)", path,
                            names_text, quote(q, sizeof q, s), names[i]);
+  }
+  const char *close = swhi_text_closest(s, names, count);
+  if (close)
+    return swh_error_set(err, SWH_ERR_VALIDATION,
+                         "%s: must be %s, got \"%s\" (did you mean \"%s\"?)", path,
+                         names_text, quote(q, sizeof q, s), close);
+  size_t len = strlen(s);
+  bool unspecified = len >= 11 && strcmp(s + len - 11, "UNSPECIFIED") == 0; /* proto's 0 */
+  if (!(flags & SWH_VALIDATE_STRICT_TRIGGERS) && well_formed_trigger(s) && !unspecified)
+    return SWH_OK; /* a value newer (or older) than this code: carried as it is */
+  if (flags & SWH_VALIDATE_STRICT_TRIGGERS) {
+    char key[256];
+    int n = snprintf(key, sizeof key, "%s=%s", field, s);
+    if (n > 0 && (size_t)n < sizeof key && json_object_get(more, key)) return SWH_OK;
   }
   return swh_error_set(err, SWH_ERR_VALIDATION, "%s: must be %s, got \"%s\"", path,
                        names_text, quote(q, sizeof q, s));
@@ -244,6 +265,38 @@ static swh_status check_keys(const json_t *object, const char *prefix,
   return SWH_OK;
 }
 
+static bool is_one_of(const char *key, const char *const *known, size_t count) {
+  for (size_t i = 0; i < count; i++)
+    if (strcmp(key, known[i]) == 0) return true;
+  return false;
+}
+
+json_t *swh_webhook_unknown_fields(const json_t *webhook) {
+  json_t *paths = json_array();
+  if (!paths || !json_is_object(webhook)) return paths;
+  const char *key;
+  json_t *value;
+  json_object_foreach((json_t *)webhook, key, value) {
+    if (!is_one_of(key, webhook_fields, sizeof webhook_fields / sizeof webhook_fields[0])) {
+      if (json_array_append_new(paths, json_string(key)) != 0) goto no_memory;
+    }
+  }
+  const json_t *credentials = json_object_get(webhook, "client_credentials");
+  if (json_is_object(credentials)) {
+    json_object_foreach((json_t *)credentials, key, value) {
+      if (is_one_of(key, credentials_fields,
+                    sizeof credentials_fields / sizeof credentials_fields[0]))
+        continue;
+      json_t *path = json_sprintf("client_credentials.%s", key);
+      if (!path || json_array_append_new(paths, path) != 0) goto no_memory;
+    }
+  }
+  return paths;
+no_memory:
+  json_decref(paths);
+  return NULL;
+}
+
 static swh_status check_target(const json_t *value, swh_error *err) {
   static const char path[] = "webhook.target";
   swh_status status = check_string(value, path, true, SWH_TARGET_MAX_LEN, err);
@@ -331,7 +384,8 @@ static swh_status check_triggers(const json_t *triggers, unsigned flags,
   return status;
 }
 
-static swh_status check_client_credentials(const json_t *value, unsigned flags, swh_error *err) {
+static swh_status check_client_credentials(const json_t *value, unsigned flags,
+                                           const json_t *more, swh_error *err) {
   static const char *const request_types[] = {"BASIC", "FORM", NULL};
   static const char *const required[] = {"client_id", "client_secret", "endpoint"};
   if (json_is_null(value) && (flags & SWH_VALIDATE_PARTIAL)) return SWH_OK; /* clears OAuth */
@@ -361,7 +415,8 @@ static swh_status check_client_credentials(const json_t *value, unsigned flags, 
     return status;
   if ((field = json_object_get(value, "token_request_type")) &&
       (status = check_enum(field, "webhook.client_credentials.token_request_type",
-                           request_types, "\"BASIC\" or \"FORM\"", err)) != SWH_OK)
+                           "token_request_type", request_types, "\"BASIC\" or \"FORM\"",
+                           flags, more, err)) != SWH_OK)
     return status;
   return SWH_OK;
 }
@@ -396,8 +451,8 @@ swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
     return swh_error_set(err, SWH_ERR_VALIDATION, "webhook.target: required");
   }
   if ((field = json_object_get(webhook, "target_type")) &&
-      (status = check_enum(field, "webhook.target_type", target_types,
-                           "\"HTTP\" or \"DISMISS\"", err)) != SWH_OK)
+      (status = check_enum(field, "webhook.target_type", "target_type", target_types,
+                           "\"HTTP\" or \"DISMISS\"", flags, more_triggers, err)) != SWH_OK)
     return status;
   if ((field = json_object_get(webhook, "secret")) &&
       (status = check_string(field, "webhook.secret", false, 0, err)) != SWH_OK)
@@ -406,7 +461,7 @@ swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
       (status = check_triggers(field, flags, more_triggers, err)) != SWH_OK)
     return status;
   if ((field = json_object_get(webhook, "client_credentials")) &&
-      (status = check_client_credentials(field, flags, err)) != SWH_OK)
+      (status = check_client_credentials(field, flags, more_triggers, err)) != SWH_OK)
     return status;
   return SWH_OK;
 }

@@ -66,10 +66,12 @@ enum {
  * client_id, client_secret and endpoint, scope <= 1024, response_type <= 64,
  * token_request_type BASIC or FORM. SMART_CONVERSATIONS (the Node SDK's spelling) counts as
  * SMART_CONVERSATION, also when looking for repeats. client_credentials.endpoint must be an
- * http(s) URL too (it is where Sinch fetches its token). target_type is checked the same way
- * with or without SWH_VALIDATE_STRICT_TRIGGERS: only HTTP and DISMISS pass (the server would
- * refuse anything else with a 400 anyway; a wrongly cased value gets "did you mean").
- * Unlike trigger names, no new target_type is expected to need carrying through a client.
+ * http(s) URL too (it is where Sinch fetches its token). target_type (HTTP, DISMISS) and
+ * token_request_type (BASIC, FORM) are enums the API may extend or have legacy values of:
+ * a wrongly cased value or a likely typo of a known one is refused with "did you mean";
+ * another well-formed value (A-Z, 0-9, _) passes without SWH_VALIDATE_STRICT_TRIGGERS, so
+ * that a client carries through what it read; with it, only one more_triggers names as
+ * "target_type=VALUE" or "token_request_type=VALUE" (a value the emulator's seed held).
  * A key that is not one of API.md's fields (id, app_id, target, target_type, secret,
  * triggers, client_credentials; inside client_credentials: client_id, client_secret,
  * endpoint, scope, response_type, token_request_type) but is close to one, with or without
@@ -84,13 +86,21 @@ enum {
 SWH_API swh_status swh_webhook_validate(const json_t *webhook, unsigned flags, swh_error *err);
 
 /*
- * swh_webhook_validate, with more_triggers (an object whose keys are trigger names, or NULL)
- * counted as known: a server that has seen newer triggers (the emulator loaded from a backup
+ * swh_webhook_validate, with more_triggers (an object whose keys are trigger names, and
+ * enum values as "target_type=VALUE", or NULL) counted as known: a server that has seen newer triggers (the emulator loaded from a backup
  * of the real API) checks with SWH_VALIDATE_STRICT_TRIGGERS and those names. A name there is
  * never "corrected" by a suggestion.
  */
 SWH_API swh_status swh_webhook_validate_with(const json_t *webhook, unsigned flags,
                                              const json_t *more_triggers, swh_error *err);
+
+/*
+ * The keys of webhook that API.md does not define, and those inside its client_credentials
+ * object, as paths: "signing_secret", "client_credentials.audience". A new array (empty when
+ * there are none; none for a webhook that is not an object), NULL when memory runs out.
+ * The emulator drops, keeps or refuses them; the client warns about them (doc/EMULATOR.md).
+ */
+SWH_API json_t *swh_webhook_unknown_fields(const json_t *webhook);
 
 /* Rewrites the other spellings of trigger names (SWH_TRIGGER_ALIASES:
    SMART_CONVERSATIONS) to the API's (SMART_CONVERSATION) in webhook->triggers, in place. */

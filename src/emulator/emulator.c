@@ -64,6 +64,14 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
     swh_error_set(err, SWH_ERR_MEMORY, "cannot create a mutex");
     goto no_token_bucket;
   }
+  double basic_rate =
+      config->basic_rate_limit == 0 ? EMU_DEFAULT_BASIC_RATE : config->basic_rate_limit;
+  if (!emu_bucket_init(&emulator->basic_bucket, basic_rate, basic_rate)) {
+    swh_error_set(err, SWH_ERR_MEMORY, "cannot create a mutex");
+    goto no_basic_bucket;
+  }
+  emulator->no_retry_after = config->no_retry_after;
+  emulator->flat_errors = config->flat_errors;
   emulator->delivery = emu_delivery_start(config->callback_retry_ms, config->callback_attempts,
                                           err);
   if (!emulator->delivery)
@@ -75,6 +83,8 @@ swh_emulator *swh_emulator_start(const swh_emulator_config *config, swh_error *e
 no_server:
   emu_delivery_stop(emulator->delivery);
 no_delivery:
+  emu_bucket_destroy(&emulator->basic_bucket);
+no_basic_bucket:
   emu_bucket_destroy(&emulator->token_bucket);
 no_token_bucket:
   emu_bucket_destroy(&emulator->project_bucket);
@@ -113,6 +123,7 @@ void swh_emulator_stop(swh_emulator *emulator) {
   emu_delivery_stop(emulator->delivery);
   emu_store_fold_log(&emulator->store);
   emu_store_destroy(&emulator->store);
+  emu_bucket_destroy(&emulator->basic_bucket);
   emu_bucket_destroy(&emulator->token_bucket);
   emu_bucket_destroy(&emulator->project_bucket);
   emu_auth_destroy(&emulator->auth);

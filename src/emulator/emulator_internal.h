@@ -22,6 +22,10 @@
 #define EMU_TOKEN_RATE 10
 /* The project's limit when the configuration says 0 (API.md: about 800/s). */
 #define EMU_DEFAULT_RATE 800
+/* The Basic-auth limit when the configuration says 0: the docs say Basic is "heavily rate
+   limited" and give no number; a quarter of OAuth2's makes the difference felt by a client
+   pacing itself for OAuth2, without refusing a script of ordinary pace (doc/EMULATOR.md). */
+#define EMU_DEFAULT_BASIC_RATE 200
 
 struct MHD_Daemon;
 struct emu_delivery;
@@ -43,6 +47,9 @@ struct swh_emulator {
   emu_faults faults;
   emu_bucket project_bucket;
   emu_bucket token_bucket;
+  emu_bucket basic_bucket; /* API requests with Basic auth */
+  bool no_retry_after;
+  bool flat_errors; /* errors as {"code","message","status","details"} */
   struct emu_delivery *delivery; /* callbacks (delivery.h) */
 };
 

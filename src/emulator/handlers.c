@@ -58,6 +58,17 @@ void emu_handle_list_apps(emu_store *store, emu_reply *reply) {
   pthread_rwlock_unlock(&store->lock);
 }
 
+void emu_handle_get_app(emu_store *store, const char *app_id, emu_reply *reply) {
+  pthread_rwlock_rdlock(&store->lock);
+  json_t *app = swh_project_app(store->project, app_id);
+  if (app) {
+    emu_reply_dump(reply, 200, app);
+  } else {
+    emu_reply_error(reply, 404, NOT_FOUND_APP);
+  }
+  pthread_rwlock_unlock(&store->lock);
+}
+
 void emu_handle_list_webhooks(emu_store *store, const char *app_id, emu_reply *reply) {
   pthread_rwlock_rdlock(&store->lock);
   json_t *webhooks = (json_t *)swh_project_app_webhooks(store->project, app_id);
@@ -90,11 +101,13 @@ static bool check_placement_locked(emu_store *store, const char *app_id, const c
   return false;
 }
 
-void emu_handle_create(emu_store *store, const json_t *body, emu_reply *reply) {
+void emu_handle_create(emu_store *store, const json_t *request_body, emu_reply *reply) {
   swh_error err;
   swh_error_init(&err);
-  if (emu_store_validate(store, body, 0, &err) != SWH_OK) {
+  json_t *body = emu_store_screen_fields(store, request_body, &err);
+  if (!body || emu_store_validate(store, body, 0, &err) != SWH_OK) {
     reply_validation(reply, &err);
+    json_decref(body);
     return;
   }
   pthread_rwlock_wrlock(&store->lock);
@@ -122,6 +135,7 @@ void emu_handle_create(emu_store *store, const json_t *body, emu_reply *reply) {
     json_decref(fields);
   }
   pthread_rwlock_unlock(&store->lock);
+  json_decref(body);
 }
 
 void emu_handle_get(emu_store *store, const char *id, emu_reply *reply) {
@@ -251,11 +265,19 @@ static json_t *merged_webhook(const json_t *current, const json_t *changes) {
   return merged;
 }
 
-void emu_handle_update(emu_store *store, const char *id, const json_t *body,
+void emu_handle_update(emu_store *store, const char *id, const json_t *request_body,
                        const json_t *masks, emu_reply *reply) {
   json_t *paths = mask_paths(masks, reply);
   if (!paths)
     return;
+  swh_error screen_err;
+  swh_error_init(&screen_err);
+  json_t *body = emu_store_screen_fields(store, request_body, &screen_err);
+  if (!body) {
+    reply_validation(reply, &screen_err);
+    json_decref(paths);
+    return;
+  }
   pthread_rwlock_wrlock(&store->lock);
   json_t *current = swh_project_webhook(store->project, id);
   json_t *changes = NULL, *merged = NULL, *check = NULL;
@@ -309,4 +331,5 @@ done:
   json_decref(changes);
   json_decref(merged);
   json_decref(check);
+  json_decref(body);
 }

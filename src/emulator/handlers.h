@@ -13,6 +13,8 @@
 #include "store.h"
 
 void emu_handle_list_apps(emu_store *store, emu_reply *reply);
+/* GET /v1/projects/P/apps/A: the app as the list shows it, or 404. */
+void emu_handle_get_app(emu_store *store, const char *app_id, emu_reply *reply);
 void emu_handle_list_webhooks(emu_store *store, const char *app_id, emu_reply *reply);
 void emu_handle_create(emu_store *store, const json_t *body, emu_reply *reply);
 void emu_handle_get(emu_store *store, const char *id, emu_reply *reply);

@@ -32,12 +32,18 @@ static const char usage[] =
     "                    FILE.log) before answering\n"
     "  --latency MS      delay every answer by MS milliseconds\n"
     "  --rate-limit RPS  project requests per second (default 800; negative: no limit)\n"
+    "  --basic-rate-limit RPS  requests per second with Basic auth, within the project's\n"
+    "                    (default 200; negative: no limit)\n"
+    "  --no-retry-after  the rate limits' 429s come without Retry-After\n"
+    "  --error-form nested|flat  errors as {\"error\":{...}} (default) or flat\n"
     "  --token-ttl S     seconds an OAuth2 token lives (default 3600)\n"
     "  --faults SPEC     e.g. 500=0.05,503=0.05,429=0.05,429ra=0.05,drop=0.02,lost=0.02\n"
     "  --seed N          seed for faults and ids (the same seed gives the same run)\n"
     "  --callback-retry MS  first retry of a failed callback after MS ms, then doubling\n"
     "                    (default 5000, as Sinch; doc/CALLBACKS.md)\n"
     "  --callback-attempts N  attempts per callback at most (default 15)\n"
+    "  --unknown-fields drop|keep|refuse  what a create or update does with fields the\n"
+    "                    API does not define (default drop; a seed's fields are kept)\n"
     "  -q, --quiet       no request log on stderr\n"
     "  -h, --help        this help\n"
     "  --version         the version\n";
@@ -91,7 +97,8 @@ int main(int argc, char **argv) {
   mallopt(M_ARENA_MAX, 1);
   enum { OPT_PORT = 256, OPT_PROJECT, OPT_KEY_ID, OPT_KEY_SECRET, OPT_APPS, OPT_SEED_FILE,
          OPT_STATE, OPT_LATENCY, OPT_RATE, OPT_TTL, OPT_FAULTS, OPT_SEED, OPT_VERSION,
-         OPT_CALLBACK_RETRY, OPT_CALLBACK_ATTEMPTS };
+         OPT_CALLBACK_RETRY, OPT_CALLBACK_ATTEMPTS, OPT_UNKNOWN_FIELDS,
+         OPT_BASIC_RATE, OPT_NO_RETRY_AFTER, OPT_ERROR_FORM };
   static const struct option options[] = {
       {"port", required_argument, NULL, OPT_PORT},
       {"project", required_argument, NULL, OPT_PROJECT},
@@ -107,6 +114,10 @@ int main(int argc, char **argv) {
       {"seed", required_argument, NULL, OPT_SEED},
       {"callback-retry", required_argument, NULL, OPT_CALLBACK_RETRY},
       {"callback-attempts", required_argument, NULL, OPT_CALLBACK_ATTEMPTS},
+      {"unknown-fields", required_argument, NULL, OPT_UNKNOWN_FIELDS},
+      {"basic-rate-limit", required_argument, NULL, OPT_BASIC_RATE},
+      {"no-retry-after", no_argument, NULL, OPT_NO_RETRY_AFTER},
+      {"error-form", required_argument, NULL, OPT_ERROR_FORM},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {"version", no_argument, NULL, OPT_VERSION},
@@ -176,6 +187,34 @@ int main(int argc, char **argv) {
         return bad_usage("--callback-attempts: \"%s\" is not a number of attempts (1-100)",
                          optarg);
       config.callback_attempts = (int)value;
+      break;
+    case OPT_BASIC_RATE: {
+      char *end;
+      errno = 0;
+      double rate = strtod(optarg, &end);
+      if (errno || end == optarg || *end)
+        return bad_usage("--basic-rate-limit: \"%s\" is not requests per second", optarg);
+      if (rate == 0)
+        return bad_usage("--basic-rate-limit: 0 would refuse everything; use a negative "
+                         "value for no limit");
+      config.basic_rate_limit = rate;
+      break;
+    }
+    case OPT_NO_RETRY_AFTER: config.no_retry_after = true; break;
+    case OPT_ERROR_FORM:
+      if (strcmp(optarg, "nested") != 0 && strcmp(optarg, "flat") != 0)
+        return bad_usage("--error-form: \"%s\" is not nested or flat", optarg);
+      config.flat_errors = strcmp(optarg, "flat") == 0;
+      break;
+    case OPT_UNKNOWN_FIELDS:
+      if (strcmp(optarg, "drop") == 0)
+        config.unknown_fields = SWH_EMULATOR_UNKNOWN_DROP;
+      else if (strcmp(optarg, "keep") == 0)
+        config.unknown_fields = SWH_EMULATOR_UNKNOWN_KEEP;
+      else if (strcmp(optarg, "refuse") == 0)
+        config.unknown_fields = SWH_EMULATOR_UNKNOWN_REFUSE;
+      else
+        return bad_usage("--unknown-fields: \"%s\" is not drop, keep or refuse", optarg);
       break;
     case 'q': config.quiet = true; break;
     case 'h': fputs(usage, stdout); return 0;

@@ -18,6 +18,7 @@ typedef enum {
   ROUTE_NONE,
   ROUTE_TOKEN,     /* /oauth2/token */
   ROUTE_APPS,      /* /v1/projects/P/apps */
+  ROUTE_APP,       /* /v1/projects/P/apps/A */
   ROUTE_LIST,      /* /v1/projects/P/apps/A/webhooks */
   ROUTE_CREATE,    /* /v1/projects/P/webhooks */
   ROUTE_WEBHOOK,   /* /v1/projects/P/webhooks/W */
@@ -97,6 +98,8 @@ static void match(route *r, const char *path) {
   r->project = r->segment[2];
   if (r->count == 4 && is(r, 3, "apps"))
     r->kind = ROUTE_APPS;
+  else if (r->count == 5 && is(r, 3, "apps"))
+    r->kind = ROUTE_APP, r->app = r->segment[4];
   else if (r->count == 6 && is(r, 3, "apps") && is(r, 5, "webhooks"))
     r->kind = ROUTE_LIST, r->app = r->segment[4];
   else if (r->count == 4 && is(r, 3, "webhooks"))
@@ -111,6 +114,7 @@ static bool method_served(route_kind kind, const char *method) {
   case ROUTE_CREATE:
     return strcmp(method, "POST") == 0;
   case ROUTE_APPS:
+  case ROUTE_APP:
   case ROUTE_LIST:
     return strcmp(method, "GET") == 0;
   case ROUTE_WEBHOOK:
@@ -275,10 +279,19 @@ static void api_route(struct swh_emulator *emulator, const route *r,
     return;
   double wait = 0;
   emu_quote project;
+  bool basic = request->authorization && strncasecmp(request->authorization, "Basic ", 6) == 0;
   if (!emu_bucket_take(&emulator->project_bucket, &wait)) {
     emu_reply_error(reply, 429, "Too many requests for project \"%s\"",
                     emu_quote_text(&project, r->project, 128));
-    reply->retry_after = (int)ceil(wait) < 1 ? 1 : (int)ceil(wait);
+  } else if (basic && !emu_bucket_take(&emulator->basic_bucket, &wait)) {
+    emu_reply_error(reply, 429, "Too many requests with Basic authentication for project "
+                    "\"%s\" (OAuth2 is limited less)", emu_quote_text(&project, r->project, 128));
+  } else {
+    wait = -1;
+  }
+  if (wait >= 0) {
+    if (!emulator->no_retry_after)
+      reply->retry_after = (int)ceil(wait) < 1 ? 1 : (int)ceil(wait);
     return;
   }
   emu_fault fault = emu_faults_draw(&emulator->faults);
@@ -307,6 +320,9 @@ static void api_route(struct swh_emulator *emulator, const route *r,
   switch (r->kind) {
   case ROUTE_APPS:
     emu_handle_list_apps(store, reply);
+    break;
+  case ROUTE_APP:
+    emu_handle_get_app(store, r->app, reply);
     break;
   case ROUTE_LIST:
     emu_handle_list_webhooks(store, r->app, reply);

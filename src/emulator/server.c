@@ -160,10 +160,13 @@ static enum MHD_Result send_reply(struct swh_emulator *emulator,
   static const char fallback[] =
       "{\"error\":{\"code\":500,\"message\":\"out of memory\",\"status\":\"INTERNAL\","
       "\"details\":[]}}";
-  /* the text serialised under the store's lock is handed to libmicrohttpd, which frees it */
-  char *text = reply->text ? reply->text
-               : reply->body ? json_dumps(reply->body, JSON_COMPACT)
-                             : NULL;
+  /* the text serialised under the store's lock is handed to libmicrohttpd, which frees it;
+     an error is {"error":{…}}, or with flat_errors its inner object */
+  const json_t *error = json_object_get(reply->body, "error");
+  const json_t *body = emulator->flat_errors && reply->status >= 400 && json_is_object(error)
+                           ? error
+                           : reply->body;
+  char *text = reply->text ? reply->text : body ? json_dumps(body, JSON_COMPACT) : NULL;
   reply->text = NULL;
   int status = text ? reply->status : 500;
   struct MHD_Response *response =

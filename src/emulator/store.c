@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "prng.h"
+#include "reply.h"
 
 static uint64_t wall_ms(void) {
   struct timespec ts;
@@ -127,7 +128,7 @@ static swh_status add_generated_apps(emu_store *store, int count, swh_error *err
     snprintf(sender, sizeof sender, "+1555%07d", i);
     json_t *app = json_pack(
         "{s:s,s:s,s:[{s:s,s:s,s:{s:s,s:s}}],s:s,s:{s:i,s:i,s:i},s:{s:s,s:i},"
-        "s:{s:s,s:i},s:s,s:{s:b},s:{s:i},s:{s:b,s:i}}",
+        "s:{s:s,s:i},s:s,s:{s:b},s:{s:i},s:{s:b,s:i},s:{s:i,s:i},s:{s:b},s:{s:b},s:{s:s}}",
         "id", id, "display_name", name,
         "channel_credentials", "channel", "SMS", "channel_known_id", sender, "state",
         "status", "ACTIVE", "description", "",
@@ -138,7 +139,12 @@ static swh_status add_generated_apps(emu_store *store, int count, swh_error *err
         "processing_mode", "CONVERSATION",
         "smart_conversation", "enabled", 0,
         "message_retry_settings", "retry_duration", 3600,
-        "delivery_report_based_fallback", "enabled", 0, "delivery_report_waiting_time", 0);
+        "delivery_report_based_fallback", "enabled", 0, "delivery_report_waiting_time", 0,
+        /* the rest of the fields the Node SDK's AppResponse models (doc/EMULATOR.md) */
+        "queue_stats", "outbound_size", 0, "outbound_limit", 500000,
+        "persist_message_status", "enabled", 0,
+        "message_search", "enabled", 0,
+        "callback_settings", "secret_for_overridden_callback_urls", "");
     /* added before the next id is drawn, so the ids stay unique */
     swh_status status = app ? swh_project_add_app(store->project, app, err)
                             : swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
@@ -288,17 +294,60 @@ void emu_store_intern_locked(emu_store *store, json_t *webhook) {
   }
 }
 
-/* A snapshot taken from the real API may carry triggers added after API.md; the snapshot
-   check let well-formed ones through, and from now on they count as known. */
+/* The paths of the fields beyond API.md that webhook holds, added to store->seen_fields. */
+static bool remember_seen_fields(emu_store *store, const json_t *webhook) {
+  json_t *paths = swh_webhook_unknown_fields(webhook);
+  size_t i;
+  json_t *path;
+  bool ok = paths != NULL;
+  json_array_foreach(paths, i, path) {
+    ok = ok && json_object_set_new(store->seen_fields, json_string_value(path),
+                                   json_true()) == 0;
+  }
+  json_decref(paths);
+  return ok;
+}
+
+/* Records "field=VALUE" in store->seen_triggers for an enum value beyond API.md's (a newer
+   token_request_type, a legacy target_type): swh_webhook_validate_with then takes it. */
+static bool remember_seen_value(emu_store *store, const char *field, const json_t *value,
+                                const char *const *known) {
+  const char *s = json_string_value(value);
+  if (!s)
+    return true;
+  for (size_t i = 0; known[i]; i++)
+    if (strcmp(s, known[i]) == 0)
+      return true;
+  json_t *key = json_sprintf("%s=%s", field, s);
+  bool ok = key && json_object_set_new(store->seen_triggers, json_string_value(key),
+                                       json_true()) == 0;
+  json_decref(key);
+  return ok;
+}
+
+/* A snapshot taken from the real API may carry triggers, fields and enum values added after
+   API.md; the snapshot check let well-formed ones through, and from now on they count as
+   known. */
 static swh_status remember_seen_triggers(emu_store *store, swh_error *err) {
   store->seen_triggers = json_object();
-  if (!store->seen_triggers)
+  store->seen_fields = json_object();
+  if (!store->seen_triggers || !store->seen_fields)
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   size_t count = swh_project_app_count(store->project);
   for (size_t p = 0; p < count; p++) {
     size_t i, j;
     json_t *webhook, *trigger;
     json_array_foreach(webhooks_at(store, p), i, webhook) {
+      static const char *const target_types[] = {"HTTP", "DISMISS", NULL};
+      static const char *const request_types[] = {"BASIC", "FORM", NULL};
+      if (!remember_seen_fields(store, webhook) ||
+          !remember_seen_value(store, "target_type", json_object_get(webhook, "target_type"),
+                               target_types) ||
+          !remember_seen_value(store, "token_request_type",
+                               json_object_get(json_object_get(webhook, "client_credentials"),
+                                               "token_request_type"),
+                               request_types))
+        return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
       json_array_foreach(json_object_get(webhook, "triggers"), j, trigger) {
         const char *name = json_string_value(trigger);
         if (name && !swh_trigger_known(name) &&
@@ -308,6 +357,50 @@ static swh_status remember_seen_triggers(emu_store *store, swh_error *err) {
     }
   }
   return SWH_OK;
+}
+
+json_t *emu_store_screen_fields(const emu_store *store, const json_t *body, swh_error *err) {
+  json_t *paths = swh_webhook_unknown_fields(body);
+  if (!paths) {
+    swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+    return NULL;
+  }
+  json_t *result = json_incref((json_t *)body);
+  size_t i;
+  json_t *path;
+  json_array_foreach(paths, i, path) {
+    const char *name = json_string_value(path);
+    if (store->unknown_fields == SWH_EMULATOR_UNKNOWN_KEEP ||
+        json_object_get(store->seen_fields, name))
+      continue;
+    if (store->unknown_fields == SWH_EMULATOR_UNKNOWN_REFUSE) {
+      emu_quote q;
+      bool nested = strncmp(name, "client_credentials.", 19) == 0;
+      swh_error_set(err, SWH_ERR_VALIDATION, "webhook.%s: unknown field (the API defines %s)",
+                    emu_quote_text(&q, name, 128),
+                    nested ? "client_id, client_secret, endpoint, scope, response_type, "
+                             "token_request_type"
+                           : "id, app_id, target, target_type, secret, triggers, "
+                             "client_credentials");
+      json_decref(result);
+      result = NULL;
+      break;
+    }
+    if (result == body) { /* the first to drop: a copy of the caller's body */
+      json_decref(result);
+      result = json_deep_copy(body);
+      if (!result) {
+        swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+        break;
+      }
+    }
+    if (json_object_get(result, name)) /* a top-level key, even one with a '.' */
+      json_object_del(result, name);
+    else
+      json_object_del(json_object_get(result, "client_credentials"), name + 19);
+  }
+  json_decref(paths);
+  return result;
 }
 
 swh_status emu_store_validate(const emu_store *store, const json_t *webhook, unsigned flags,
@@ -334,6 +427,7 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
   if (!init_lock(&store->lock))
     return swh_error_set(err, SWH_ERR_MEMORY, "cannot create a lock");
   store->seeded_ids = config->seed_random != 0;
+  store->unknown_fields = config->unknown_fields;
   store->prng = (uint64_t)config->seed_random * 0x2545F4914F6CDD1Dull + 1;
   store->project_id = strdup(config->project_id ? config->project_id
                                                 : SWH_EMULATOR_DEFAULT_PROJECT);
@@ -373,13 +467,14 @@ void emu_store_destroy(emu_store *store) {
   swh_project_free(store->project);
   json_decref(store->interned);
   json_decref(store->seen_triggers);
+  json_decref(store->seen_fields);
   free(store->project_id);
   if (store->state)
     emu_state_close(store->state);
   free(store->state);
   store->state = NULL;
   store->project = NULL;
-  store->seen_triggers = store->interned = NULL;
+  store->seen_triggers = store->seen_fields = store->interned = NULL;
   store->project_id = NULL;
   pthread_rwlock_destroy(&store->lock);
 }

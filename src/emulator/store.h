@@ -31,7 +31,11 @@ typedef struct emu_store {
   swh_project *project; /* the apps and webhooks, and the project's rules */
   json_t *interned;     /* text -> a string value shared by every webhook that holds it */
   json_t *seen_triggers; /* set (object) of trigger names beyond API.md's that the seed or
-                            state held: this emulator plays a newer server that knows them */
+                            state held, and of enum values as "target_type=GRPC": this
+                            emulator plays a newer server that knows them */
+  json_t *seen_fields;   /* set of field paths beyond API.md's (swh_webhook_unknown_fields)
+                            that the seed or state held: kept whatever unknown_fields says */
+  swh_emulator_unknown_fields unknown_fields;
   emu_state *state;    /* the --state file; NULL: nothing is saved */
   bool seeded_ids;     /* --seed given: ids come from the PRNG and a virtual clock */
   uint64_t prng;
@@ -47,6 +51,12 @@ swh_status emu_store_init(emu_store *store, const swh_emulator_config *config,
                           swh_error *err);
 
 void emu_store_destroy(emu_store *store);
+
+/* body (a create's, or an update's) with its fields beyond API.md, other than the seen ones,
+   dealt with as store->unknown_fields says: a new reference to body (none, or kept), a copy
+   without them (dropped), or NULL with err: SWH_ERR_VALIDATION "webhook.x: unknown field
+   (…)" (refused, the first), SWH_ERR_MEMORY. */
+json_t *emu_store_screen_fields(const emu_store *store, const json_t *body, swh_error *err);
 
 /* The whole state as a snapshot value (a new reference), NULL on allocation failure. With
    copy, its apps and webhooks are deep copies the caller may change; without, they are the

@@ -29,6 +29,15 @@ SWH_BEGIN_DECLS
 #define SWH_EMULATOR_DEFAULT_KEY_ID "emulator-key"
 #define SWH_EMULATOR_DEFAULT_KEY_SECRET "emulator-secret"
 
+/* What the emulator does with the fields of a create or update that API.md does not define
+   (swh_webhook_unknown_fields), other than those the seed or state file held (fields the
+   live API has and swh does not know, kept as a newer server would): doc/EMULATOR.md. */
+typedef enum swh_emulator_unknown_fields {
+  SWH_EMULATOR_UNKNOWN_DROP = 0, /* dropped, as a protobuf-backed gateway does (default) */
+  SWH_EMULATOR_UNKNOWN_KEEP,     /* stored and answered back */
+  SWH_EMULATOR_UNKNOWN_REFUSE,   /* 400 "webhook.x: unknown field" */
+} swh_emulator_unknown_fields;
+
 typedef struct swh_emulator_config {
   int port;                 /* 0: a free port */
   const char *project_id;   /* NULL: SWH_EMULATOR_DEFAULT_PROJECT */
@@ -44,6 +53,11 @@ typedef struct swh_emulator_config {
                                opening or of its previous answer, or it is closed (slow
                                clients); 0: 30 s */
   double rate_limit;        /* project requests per second; 0: the API's 800; < 0: none */
+  double basic_rate_limit;  /* requests per second with Basic auth, within the project's
+                               (the docs: "heavily rate limited"); 0: 200; < 0: none */
+  bool no_retry_after;      /* the rate limits' 429s come without Retry-After */
+  bool flat_errors;         /* errors as {"code","message","status","details"} (the form
+                               some answers of the live API take), not {"error":{…}} */
   int token_ttl;            /* seconds an OAuth2 token lives; 0: 3600 */
   const char *faults;       /* e.g. "500=0.05,503=0.05,429=0.05,429ra=0.05,drop=0.02,lost=0.02" */
   unsigned seed_random;     /* --seed: the same seed gives the same faults and ids
@@ -53,6 +67,7 @@ typedef struct swh_emulator_config {
   int callback_retry_ms;    /* the first retry of a failed callback after this, then
                                doubling (0: Sinch's 5000; doc/CALLBACKS.md) */
   int callback_attempts;    /* attempts per callback at most (0: 15) */
+  swh_emulator_unknown_fields unknown_fields; /* see above */
 } swh_emulator_config;
 
 typedef struct swh_emulator swh_emulator;
