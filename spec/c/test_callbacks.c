@@ -270,6 +270,15 @@ static void test_every_trigger(void **state) {
     assert_int_equal(json_object_size(body), 7); /* the envelope's six and the member */
     json_decref(body);
   }
+  /* the Node SDK's spelling of a trigger (the core's SWH_TRIGGER_ALIASES) is the same event */
+  json_decref(trigger(f->emulator, "SMART_CONVERSATIONS", APP, 0, 0));
+  assert_true(swh_emulator_wait_deliveries(f->emulator, WAIT_MS));
+  assert_int_equal(receiver_count(f->receiver), N + 1);
+  received got;
+  assert_true(receiver_get(f->receiver, N, &got));
+  json_t *body = json_loadb(got.body, got.body_len, 0, NULL);
+  assert_true(json_is_object(json_object_get(body, "smart_conversation_notification")));
+  json_decref(body);
 }
 
 static char *base64(const char *text) {

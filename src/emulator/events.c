@@ -7,6 +7,7 @@
 
 #include <openssl/rand.h>
 
+#include "swh_webhook.h" /* SWH_TRIGGER_ALIASES */
 #include "ulid.h"
 
 typedef struct event_kind {
@@ -22,7 +23,6 @@ static const event_kind kinds[] = {
     {"MESSAGE_INBOUND", "message"},
     {"EVENT_INBOUND", "event"},
     {"SMART_CONVERSATION", "smart_conversation_notification"},
-    {"SMART_CONVERSATIONS", "smart_conversation_notification"},
     {"MESSAGE_INBOUND_SMART_CONVERSATION_REDACTION", "message_redaction"},
     {"CONVERSATION_START", "conversation_start_notification"},
     {"CONVERSATION_STOP", "conversation_stop_notification"},
@@ -41,6 +41,11 @@ static const event_kind kinds[] = {
 };
 
 const char *emu_event_member(const char *trigger) {
+  /* another spelling of a trigger (the core's SWH_TRIGGER_ALIASES) means the same event */
+#define EMU_X_ALIAS(spelling, canonical) \
+  if (strcmp(trigger, #spelling) == 0) trigger = #canonical;
+  SWH_TRIGGER_ALIASES(EMU_X_ALIAS)
+#undef EMU_X_ALIAS
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kinds[i].trigger, trigger) == 0)
       return kinds[i].member;
