@@ -133,6 +133,7 @@ describe("client:settings()", function()
       local c = assert(swh.client(opts))
       -- every effective setting but the secrets, defaults applied
       assert.same({ project_id = "p", base_url = "http://127.0.0.1:9", auth = "oauth2",
+                    token_requests = true,
                     auth_url = "https://auth.sinch.com/oauth2/token", timeout = 30,
                     retries = 10, retry_time = 30, concurrency = 64, rate = 800,
                     allow_insecure_http = false }, c:settings())

@@ -324,7 +324,7 @@ static void set_masked_url(lua_State *L, const char *name, const char *url) {
 static int client_settings(lua_State *L) {
   swh_config config;
   swhi_client_settings(check_open_client(L, 1)->client, &config);
-  lua_createtable(L, 0, 11);
+  lua_createtable(L, 0, 12);
   lua_pushstring(L, config.project_id);
   lua_setfield(L, -2, "project_id");
   lua_pushstring(L, config.region);
@@ -333,6 +333,8 @@ static int client_settings(lua_State *L) {
   set_masked_url(L, "auth_url", config.auth_url);
   lua_pushstring(L, swhi_setting_at(SWHI_SETTING_AUTH)->choices[config.auth]);
   lua_setfield(L, -2, "auth");
+  lua_pushboolean(L, config.auth == SWH_AUTH_OAUTH2); /* whether the key goes to auth_url */
+  lua_setfield(L, -2, "token_requests");
   lua_pushnumber(L, config.timeout);
   lua_setfield(L, -2, "timeout");
   lua_pushinteger(L, config.retries);

@@ -45,7 +45,7 @@ end
 -- Sinch's production token endpoint. Basic auth sends no token request. from: the flags.
 local function token_url_left(client, from)
   local s = client:settings() -- URL passwords masked
-  if s.auth == "basic" or s.auth_url ~= setting_default("auth_url") then return nil end
+  if not s.token_requests or s.auth_url ~= setting_default("auth_url") then return nil end
   local name = s.base_url:match("^%a[%w+.-]*://([^/?#]*)")
   name = name and name:gsub("^.*@", ""):gsub(":%d*$", ""):lower()
   if not name or name == "sinch.com" or name:sub(-10) == ".sinch.com" then return nil end
@@ -178,10 +178,10 @@ function host.command(ctx)
       local hint = "the key comes from SINCH_KEY_ID and SINCH_KEY_SECRET: check both, and "
         .. "that the key belongs to the project"
       local client = rawget(_G, "client")
-      if client and client:settings().auth == "basic" then
-        hint = hint .. "; with " .. (ctx.from and ctx.from.auth and "--auth=basic"
-          or "SINCH_AUTH=basic")
-          .. " the key must be allowed Basic authentication (OAuth2, the default, may work)"
+      local s = client and client:settings()
+      if s and not s.token_requests then -- Basic: the key on every request
+        hint = hint .. ("; with %s=%s the key must be allowed Basic authentication (OAuth2, "
+          .. "the default, may work)"):format(ctx.from and ctx.from.auth or "SINCH_AUTH", s.auth)
       end
       return hint
     end })
