@@ -703,3 +703,16 @@ describe("every command", function()
     end
   end)
 end)
+
+describe("swh retarget's mover", function()
+  it("moves a host with or without a user, port or path, and nothing else", function()
+    local move = require("swh.commands.retarget").mover("old.example.com", "new.example.org")
+    assert.equal("https://new.example.org/a?b", move("https://old.example.com/a?b"))
+    assert.equal("https://new.example.org:8443", move("https://old.example.com:8443"))
+    -- a user and password, with no path after the host, was compared as "u:p@old…"
+    assert.equal("https://u:p@new.example.org", move("https://u:p@old.example.com"))
+    assert.equal("https://u:p@new.example.org/x", move("https://u:p@old.example.com/x"))
+    assert.is_nil(move("https://old.example.com.evil.net/x"))
+    assert.is_nil(move("https://u@other.example.com"))
+  end)
+end)

@@ -35,7 +35,7 @@ local function mover(old, new)
   local host = old:lower()
   return function(target)
     local scheme, userinfo, authority, rest =
-      target:match("^(%a[%w+.-]*://)([^/?#]*@)(.-)([/?#].*)$")
+      target:match("^(%a[%w+.-]*://)([^/?#]*@)([^/?#]*)(.*)$")
     if not scheme then
       userinfo = ""
       scheme, authority, rest = target:match("^(%a[%w+.-]*://)([^/?#]*)(.*)$")
@@ -66,4 +66,5 @@ function command.run(opts, positional, env)
   return change.carry_out("retarget", plan, opts, env, change.app_names(client))
 end
 
+command.mover = mover -- for its spec
 return command
