@@ -561,6 +561,22 @@ describe("swh undo", function()
     assert.truthy(lines[2]:find("^    id: " .. a1[2].id .. " %-> %w+$"))
   end)
 
+  it("never removes a webhook made since the run at a target the run created", function()
+    run_mixed()
+    -- the run's create of made.example.com/1 deleted, and someone makes its target again
+    local mine
+    for _, w in ipairs(assert(client.webhooks:list(apps[3].id))) do
+      if w.target == "https://made.example.com/1" then mine = w end
+    end
+    assert(client.webhooks:delete(mine.id))
+    local theirs = assert(client.webhooks:create {
+      app_id = apps[3].id, target = "https://made.example.com/1" })
+    local r = swh_run(emu, dir, { "undo", "run2", "--yes" })
+    assert.are.equal(0, r.status, r.err)
+    assert.truthy(h.has(r.out, "0 created, 0 updated, 1 deleted"), r.out)
+    assert.are.equal(theirs.id, assert(client.webhooks:get(theirs.id)).id)
+  end)
+
   it("leaves a webhook changed after the run alone and reports it, unless --force",
      function()
     local a1 = run_mixed()

@@ -86,7 +86,10 @@ function M.undo(path, client, opts)
     local sent = o.state == "done" or o.state == "sent"
     if step.op == "create" and sent then
       local body = step.webhook
-      local live = o.id and by_id[o.id] or by_key[key(body.app_id, body.target)]
+      -- by the id the run recorded; by target only when the answer was lost (no id): a
+      -- webhook with that target under another id is someone else's, never removed
+      local live
+      if o.id then live = by_id[o.id] else live = by_key[key(body.app_id, body.target)] end
       if live and (matches(live, body) or force) then
         remove[live.id], touched[live.app_id] = true, true
       elseif live and o.state == "done" then
@@ -95,16 +98,14 @@ function M.undo(path, client, opts)
     elseif step.op == "update" and sent then
       local live = by_id[step.id]
       if type(step.was) ~= "table" then
-        leave({ id = step.id, app_id = step.app_id }, "the journal does not say what the "
+        leave({ id = step.id }, "the journal does not say what the "
           .. "webhook was before (written by a swh without undo)")
       elseif not live then
         leave({ id = step.id }, "deleted since the run")
       elseif matches(live, step.changes) or force then
         revert[live.id], touched[live.app_id] = step, true
         -- a later move to another app: both apps are in the desired state
-        for _, f in ipairs(FIELDS) do
-          if step.was[f] ~= nil and f == "app_id" then touched[step.was[f]] = true end
-        end
+        if step.was.app_id ~= nil then touched[step.was.app_id] = true end
       elseif not matches(live, step.was) then
         leave(live, "changed since the run")
       end
