@@ -299,6 +299,10 @@ static void test_trigger_names(void **state) {
   assert_false(swh_trigger_known("message_delivery"));
   assert_false(swh_trigger_known(""));
   assert_false(swh_trigger_known(NULL));
+  assert_string_equal(swh_trigger_canonical("SMART_CONVERSATIONS"), "SMART_CONVERSATION");
+  assert_string_equal(swh_trigger_canonical("OPT_IN"), "OPT_IN");
+  assert_null(swh_trigger_canonical("SMART_CONVERSATIONX")); /* the emulator once took it */
+  assert_null(swh_trigger_canonical("UNSPECIFIED_TRIGGER"));
   assert_string_equal(swh_trigger_suggest("MESSAGE_DELIVREY"), "MESSAGE_DELIVERY");
   assert_string_equal(swh_trigger_suggest("contact_merge"), "CONTACT_MERGE");
   assert_string_equal(swh_trigger_suggest("SMART_CONVERSATIONSS"), "SMART_CONVERSATION");

@@ -54,8 +54,7 @@ static const char updatable_list_text[] =
 
 /* ---- names ---------------------------------------------------------------------------- */
 
-/* The canonical spelling of a known trigger name, or NULL. */
-static const char *canonical_trigger(const char *name) {
+const char *swh_trigger_canonical(const char *name) {
   for (size_t i = 0; i < sizeof trigger_aliases / sizeof trigger_aliases[0]; i++)
     if (strcmp(name, trigger_aliases[i].spelling) == 0) return trigger_aliases[i].trigger;
   for (size_t i = 0; i < TRIGGER_COUNT; i++)
@@ -63,7 +62,7 @@ static const char *canonical_trigger(const char *name) {
   return NULL;
 }
 
-bool swh_trigger_known(const char *name) { return name && canonical_trigger(name) != NULL; }
+bool swh_trigger_known(const char *name) { return name && swh_trigger_canonical(name) != NULL; }
 
 const char *swh_trigger_suggest(const char *name) {
   if (!name) return NULL;
@@ -336,7 +335,7 @@ static swh_status check_triggers(const json_t *triggers, unsigned flags,
                              "%s: UNSPECIFIED_TRIGGER is not a usable trigger", path);
       break;
     }
-    const char *canonical = canonical_trigger(name);
+    const char *canonical = swh_trigger_canonical(name);
     if (!canonical && json_object_get(more_triggers, name)) canonical = name;
     if (!canonical) {
       const char *suggestion = swh_trigger_suggest(name);
@@ -472,7 +471,7 @@ void swh_webhook_normalize(json_t *webhook) {
   json_t *value;
   json_array_foreach(triggers, index, value) {
     const char *name = json_string_value(value);
-    const char *canonical = name ? canonical_trigger(name) : NULL;
+    const char *canonical = name ? swh_trigger_canonical(name) : NULL;
     if (canonical && strcmp(canonical, name) != 0)
       json_string_set(value, canonical); /* on allocation failure it stays as is */
   }

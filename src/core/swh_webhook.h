@@ -130,6 +130,10 @@ SWH_API bool swh_webhook_apply_defaults(json_t *webhook);
  */
 SWH_API bool swh_webhook_apply_changes(json_t *webhook, const json_t *changes);
 
+/* The API's spelling of a known trigger name (SMART_CONVERSATION for the Node SDK's
+   SMART_CONVERSATIONS; the name itself for the others), static; NULL for an unknown name. */
+SWH_API const char *swh_trigger_canonical(const char *name);
+
 /* Whether name is one of the 21 usable triggers (SMART_CONVERSATIONS counts). */
 SWH_API bool swh_trigger_known(const char *name);
 

@@ -7,27 +7,26 @@
 #include "delivery.h"
 #include "events.h"
 #include "swh_emulator.h"
+#include "swh_webhook.h" /* swh_trigger_canonical */
 
 #define MAX_EVENTS 100000
 #define MAX_RATE 100000.0
 
 bool emu_control_path(const char *path) { return strncmp(path, "/_emulator/", 11) == 0; }
 
-/* Whether webhook w takes trigger's callbacks: subscribed (the Node SDK's spelling
-   SMART_CONVERSATIONS counting as SMART_CONVERSATION) and of target_type HTTP. */
+/* Whether webhook w takes trigger's callbacks: subscribed (under any spelling of the
+   trigger the core knows: swh_trigger_canonical) and of target_type HTTP. */
 static bool subscribed(const json_t *w, const char *trigger) {
   const char *type = json_string_value(json_object_get(w, "target_type"));
   if (type && strcmp(type, "HTTP") != 0)
     return false; /* DISMISS, or a type the emulator cannot send to */
-  bool smart = !strncmp(trigger, "SMART_CONVERSATION", 18) && strlen(trigger) <= 19;
+  const char *wanted = swh_trigger_canonical(trigger);
   size_t i;
   json_t *t;
   json_array_foreach(json_object_get(w, "triggers"), i, t) {
     const char *name = json_string_value(t);
-    if (!name)
-      continue;
-    if (!strcmp(name, trigger) ||
-        (smart && !strncmp(name, "SMART_CONVERSATION", 18) && strlen(name) <= 19))
+    const char *canonical = name ? swh_trigger_canonical(name) : NULL;
+    if (name && (!strcmp(name, trigger) || (wanted && canonical && !strcmp(canonical, wanted))))
       return true;
   }
   return false;
@@ -72,8 +71,9 @@ json_t *swh_emulator_trigger(swh_emulator *emulator, const swh_emulator_event *e
                   event->trigger);
     return NULL;
   }
-  if (event->count < 0 || event->count > MAX_EVENTS || event->rate < 0 ||
-      event->rate > MAX_RATE) {
+  /* written so that a NaN rate is refused too */
+  if (event->count < 0 || event->count > MAX_EVENTS ||
+      !(event->rate >= 0 && event->rate <= MAX_RATE)) {
     swh_error_set(err, SWH_ERR_VALIDATION,
                   "count: %d and rate: %g must be from 0 to %d and from 0 to %g",
                   event->count, event->rate, MAX_EVENTS, MAX_RATE);

@@ -7,7 +7,7 @@
 
 #include <openssl/rand.h>
 
-#include "swh_webhook.h" /* SWH_TRIGGER_ALIASES */
+#include "swh_webhook.h" /* swh_trigger_canonical */
 #include "ulid.h"
 
 typedef struct event_kind {
@@ -42,10 +42,9 @@ static const event_kind kinds[] = {
 
 const char *emu_event_member(const char *trigger) {
   /* another spelling of a trigger (the core's SWH_TRIGGER_ALIASES) means the same event */
-#define EMU_X_ALIAS(spelling, canonical) \
-  if (strcmp(trigger, #spelling) == 0) trigger = #canonical;
-  SWH_TRIGGER_ALIASES(EMU_X_ALIAS)
-#undef EMU_X_ALIAS
+  const char *canonical = swh_trigger_canonical(trigger);
+  if (canonical)
+    trigger = canonical;
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
     if (strcmp(kinds[i].trigger, trigger) == 0)
       return kinds[i].member;
