@@ -21,7 +21,7 @@ struct receiver {
   pthread_mutex_t lock;
   int script[RECEIVER_SCRIPT];
   int script_count, script_used;
-  int count, token_count;
+  int count, token_count, token_length;
   received kept[RECEIVER_KEEP];
   received tokens[16];
 };
@@ -83,9 +83,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     int n = ++r->token_count;
     if (n <= 16)
       fill(&r->tokens[n - 1], c, url, p);
+    int length = r->token_length;
     pthread_mutex_unlock(&r->lock);
-    char text[128];
-    snprintf(text, sizeof text, "{\"access_token\":\"token-%d\",\"expires_in\":3600}", n);
+    char token[2048];
+    int at = snprintf(token, sizeof token, "token-%d", n);
+    while (at < length && at < (int)sizeof token - 1)
+      token[at++] = 'x';
+    token[at] = '\0';
+    char text[2200];
+    snprintf(text, sizeof text, "{\"access_token\":\"%s\",\"expires_in\":3600}", token);
     return answer(c, 200, text);
   }
   int i = r->count++;
@@ -133,6 +139,12 @@ receiver *receiver_start(void) {
 }
 
 const char *receiver_url(const receiver *r) { return r->url; }
+
+void receiver_token_length(receiver *r, int length) {
+  pthread_mutex_lock(&r->lock);
+  r->token_length = length;
+  pthread_mutex_unlock(&r->lock);
+}
 
 void receiver_script(receiver *r, const int *statuses, int count) {
   pthread_mutex_lock(&r->lock);

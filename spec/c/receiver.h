@@ -19,7 +19,7 @@ typedef struct received {
   char *body;
   size_t body_len;
   char signature[128], nonce[128], timestamp[64], algorithm[64];
-  char authorization[512];
+  char authorization[2560]; /* room for a Bearer token of 2,000 bytes and more */
 } received;
 
 typedef struct receiver receiver;
@@ -29,6 +29,8 @@ const char *receiver_url(const receiver *r);
 
 /* The statuses of the next callbacks, in order (then the last again). */
 void receiver_script(receiver *r, const int *statuses, int count);
+/* Tokens served from now on are "token-N" padded with 'x' to length bytes (0: unpadded). */
+void receiver_token_length(receiver *r, int length);
 
 int receiver_count(receiver *r);       /* callbacks received (tokens not counted) */
 int receiver_token_count(receiver *r); /* token requests */

@@ -319,6 +319,25 @@ static void test_oauth_basic(void **state) {
   }
 }
 
+/* A token longer than any fixed buffer (2,000 bytes, as some identity providers issue) is
+   sent whole; it once failed to fit and the callback was logged delivered, never sent. */
+static void test_oauth_long_token(void **state) {
+  fixture *f = *state;
+  receiver_token_length(f->receiver, 2000);
+  f->emulator = start(f->receiver, 0, 0,
+                      "[{\"id\":\"OAUTH\",\"app_id\":\"" APP "\",\"target\":\"%s/oauth\","
+                      "\"triggers\":[\"CONTACT_CREATE\"],"
+                      "\"client_credentials\":{\"client_id\":\"cid\",\"client_secret\":"
+                      "\"csecret\",\"endpoint\":\"%s/token\"}}]");
+  json_decref(trigger(f->emulator, "CONTACT_CREATE", APP, 1, 0));
+  assert_true(swh_emulator_wait_deliveries(f->emulator, WAIT_MS));
+  assert_int_equal(receiver_count(f->receiver), 1);
+  received got;
+  assert_true(receiver_get(f->receiver, 0, &got));
+  assert_int_equal(strlen(got.authorization), strlen("Bearer ") + 2000);
+  assert_memory_equal(got.authorization, "Bearer token-1xxx", 17);
+}
+
 /* FORM: the credentials and the scope in the form, no Basic header. */
 static void test_oauth_form(void **state) {
   fixture *f = *state;
@@ -540,6 +559,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_signed_delivery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_who_gets_callbacks, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_triggers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_oauth_long_token, setup, teardown),
       cmocka_unit_test_setup_teardown(test_every_trigger, setup, teardown),
       cmocka_unit_test_setup_teardown(test_oauth_basic, setup, teardown),
       cmocka_unit_test_setup_teardown(test_oauth_form, setup, teardown),

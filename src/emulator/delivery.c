@@ -349,6 +349,8 @@ static char *fetch_token(const credentials *c, long *status, char error[CURL_ERR
   const char *value = json_string_value(json_object_get(json, "access_token"));
   json_t *expires = json_object_get(json, "expires_in");
   *ttl = json_is_integer(expires) ? (long)json_integer_value(expires) : TOKEN_DEFAULT_TTL_S;
+  if (*ttl < 1)
+    *ttl = TOKEN_DEFAULT_TTL_S; /* no lifetime given: else a fetch before every callback */
   if (value && *value)
     token = strdup(value);
   else
@@ -382,21 +384,31 @@ static const char *token_for(emu_delivery *d, const credentials *c, long *status
   if (!token)
     return NULL;
   double lifetime = ttl > 2 * TOKEN_MARGIN_S ? ttl - TOKEN_MARGIN_S : ttl / 2.0;
-  json_object_set_new(d->tokens, c->cache_key,
+  int stored = json_object_set_new(d->tokens, c->cache_key,
                       json_pack("{s:s,s:f}", "token", token, "expires", now + lifetime));
   OPENSSL_cleanse(token, strlen(token));
   free(token);
+  if (stored != 0) { /* out of memory: a failed attempt, retried, not a delivery */
+    *status = 0;
+    snprintf(error, CURL_ERROR_SIZE, "token: out of memory caching it");
+    return NULL;
+  }
   return json_string_value(json_object_get(json_object_get(d->tokens, c->cache_key), "token"));
 }
 
 /* ---- attempts ------------------------------------------------------------------------- */
 
+/* Appends "name: value" to list, sized to fit (a Bearer token may be long); the copy made
+   for libcurl's list is wiped, as it may hold a token. */
 static bool add_header(struct curl_slist **list, const char *name, const char *value) {
-  char line[1024 + 64];
-  if (snprintf(line, sizeof line, "%s: %s", name, value) >= (int)sizeof line)
+  size_t size = strlen(name) + 2 + strlen(value) + 1;
+  char *line = malloc(size);
+  if (!line)
     return false;
+  snprintf(line, size, "%s: %s", name, value);
   struct curl_slist *grown = curl_slist_append(*list, line);
-  OPENSSL_cleanse(line, sizeof line);
+  OPENSSL_cleanse(line, size);
+  free(line);
   if (!grown)
     return false;
   *list = grown;
@@ -435,10 +447,16 @@ static bool build_headers(emu_delivery *d, job *j, long *status) {
     const char *token = token_for(d, j->credentials, status, j->error);
     if (!token)
       return false;
-    char bearer[1024];
-    ok = snprintf(bearer, sizeof bearer, "Bearer %s", token) < (int)sizeof bearer &&
-         add_header(&j->headers, "Authorization", bearer);
-    OPENSSL_cleanse(bearer, sizeof bearer);
+    *status = 0; /* the token endpoint's 200, not the callback's: a failure below is ours */
+    size_t size = strlen("Bearer ") + strlen(token) + 1;
+    char *bearer = malloc(size);
+    ok = bearer != NULL;
+    if (ok) {
+      snprintf(bearer, size, "Bearer %s", token);
+      ok = add_header(&j->headers, "Authorization", bearer);
+      OPENSSL_cleanse(bearer, size);
+      free(bearer);
+    }
   }
   if (!ok && !j->error[0])
     snprintf(j->error, sizeof j->error, "out of memory building the request");
