@@ -213,7 +213,9 @@ describe("swh export", function()
     assert.are.equal(4, #list)
     for _, w in ipairs(list) do
       assert.are.equal("••••", w.secret)
-      assert.truthy(w.app_name == apps[1].display_name or w.app_name == apps[2].display_name)
+      local app = apps[1].id == w.app_id and apps[1] or apps[2]
+      assert.are.equal(app.id, w.app_id)
+      assert.are.equal(app.display_name, w.app_name) -- its own app's name
     end
     assert.falsy(h.has(r.out, "secret-1-1"))
   end)
@@ -395,7 +397,9 @@ describe("the commands that change webhooks", function()
     assert.are.equal("update", step.op)
     assert.are.same({ "OPT_IN", "OPT_OUT" }, step.changes.triggers)
     assert.are.same({ "MESSAGE_DELIVERY" }, step.was.triggers)
-    assert.truthy(step.app_name == apps[1].display_name or step.app_name == apps[2].display_name)
+    local app = apps[1].id == step.app_id and apps[1] or apps[2]
+    assert.are.equal(app.id, step.app_id)
+    assert.are.equal(app.display_name, step.app_name) -- its own app's name
     assert.are.equal(2, doc.summary.updated)
     assert.are.equal("t.journal", doc.summary.journal)
     assert.falsy(h.has(r.out, "secret-"))
