@@ -21,7 +21,7 @@
 #include "routes.h"
 #include "swh_text.h"
 
-/* Threads serving the connections (each an epoll loop over its share of them). Handlers
+/* Threads serving the connections (each a poll loop over its share of them). Handlers
    never sleep (a --latency answer waits with its connection suspended), so a few suffice;
    more than one, because a handler may wait for the store's lock or the state file. */
 #define POOL_THREADS 4
@@ -325,12 +325,14 @@ swh_status emu_server_start(struct swh_emulator *emulator, int port, swh_error *
   bool timers = emu_timers_start(&emulator->timers, emulator->latency_ms / 1000.0,
                                  timeout_ms / 1000.0);
   /* Not a thread per connection: a client that opens many connections and sends them slowly
-     (slowloris) would take every thread. A pool of epoll loops serves any number; each
+     (slowloris) would take every thread. A pool of poll loops serves any number; each
      connection has a deadline for its request (timers.h). MHD_USE_ITC: MHD_quiesce_daemon
-     and resuming suspended connections need it. */
+     and resuming suspended connections need it. Poll, not epoll: libmicrohttpd 0.9.75's
+     MHD_quiesce_daemon races a worker that removes the listening socket from its epoll set
+     itself, and aborts ("Failed to remove listen FD from epoll set"; seen in a test run). */
   emulator->daemon =
       timers ? MHD_start_daemon(
-                   MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                        MHD_USE_ITC,
                    (uint16_t)port, NULL, NULL, on_request, emulator,
                    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
