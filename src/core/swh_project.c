@@ -16,6 +16,7 @@ typedef struct project_app {
 
 struct swh_project {
   char *project_id;
+  swh_project_keys_fn keys; /* reads a webhook's id, app_id and target */
   project_app *apps; /* in the order added (apps are never removed: the API cannot) */
   size_t app_count, app_capacity;
   json_t *app_positions;  /* app id -> its position in apps (an integer) */
@@ -41,12 +42,24 @@ static long position_in(const project_app *app, const json_t *webhook) {
   return -1;
 }
 
+/* The keys of a webhook of the project (they were read when it joined). */
+typedef struct webhook_keys {
+  const char *id, *app_id, *target;
+} webhook_keys;
+
+static webhook_keys keys_held(const swh_project *project, const json_t *webhook) {
+  webhook_keys keys = {NULL, NULL, NULL};
+  project->keys(webhook, &keys.id, &keys.app_id, &keys.target);
+  return keys;
+}
+
 /* The webhook of app whose target is target, or NULL. */
-static json_t *holder_in(const project_app *app, const char *target) {
+static json_t *holder_in(const swh_project *project, const project_app *app,
+                         const char *target) {
   size_t i;
   json_t *webhook;
   json_array_foreach(app->webhooks, i, webhook) {
-    if (strcmp(text(webhook, "target"), target) == 0)
+    if (strcmp(keys_held(project, webhook).target, target) == 0)
       return webhook;
   }
   return NULL;
@@ -58,10 +71,24 @@ static void set_existing(json_t *object, const char *key, json_t *value) {
   json_object_iter_set(object, json_object_iter_at(object, key), value);
 }
 
+bool swh_project_object_keys(const json_t *webhook, const char **id, const char **app_id,
+                             const char **target) {
+  json_t *id_value = json_object_get(webhook, "id");
+  *id = json_string_value(id_value);
+  *app_id = text(webhook, "app_id");
+  *target = text(webhook, "target");
+  return *app_id && *target && (!id_value || *id);
+}
+
 swh_project *swh_project_new(const char *project_id) {
+  return swh_project_new_keyed(project_id, swh_project_object_keys);
+}
+
+swh_project *swh_project_new_keyed(const char *project_id, swh_project_keys_fn keys) {
   swh_project *project = calloc(1, sizeof *project);
   if (!project)
     return NULL;
+  project->keys = keys;
   project->project_id = project_id ? strdup(project_id) : NULL;
   project->app_positions = json_object();
   project->webhooks_by_id = json_object();
@@ -143,7 +170,7 @@ json_t *swh_project_webhook(const swh_project *project, const char *id) {
 json_t *swh_project_target_holder(const swh_project *project, const char *app_id,
                                   const char *target) {
   project_app *app = find_app(project, app_id);
-  return app && target ? holder_in(app, target) : NULL;
+  return app && target ? holder_in(project, app, target) : NULL;
 }
 
 swh_placement swh_project_placement(const swh_project *project, const char *app_id,
@@ -158,7 +185,7 @@ swh_placement swh_project_placement(const swh_project *project, const char *app_
   bool joins = !self || position_in(app, self) < 0;
   if (joins && json_array_size(app->webhooks) >= SWH_WEBHOOKS_PER_APP)
     return SWH_PLACEMENT_APP_FULL;
-  const json_t *taken = target ? holder_in(app, target) : NULL;
+  const json_t *taken = target ? holder_in(project, app, target) : NULL;
   if (taken && taken != self) {
     if (holder)
       *holder = taken;
@@ -197,22 +224,15 @@ swh_status swh_project_check_placement(const swh_project *project, const char *a
   const json_t *holder;
   swh_placement rule = swh_project_placement(project, app_id, target, self, &holder);
   return swh_project_placement_error(err, rule, project->project_id, app_id,
-                                     text(holder, "id"));
+                                     holder ? keys_held(project, holder).id : NULL);
 }
 
 /* ---- webhooks ------------------------------------------------------------------------- */
 
-/* The fields a webhook is indexed by; SWH_ERR_USAGE if they are not strings. */
-typedef struct webhook_keys {
-  const char *id, *app_id, *target;
-} webhook_keys;
-
-static swh_status keys_of(const json_t *webhook, webhook_keys *keys, swh_error *err) {
-  json_t *id = json_object_get(webhook, "id");
-  keys->id = json_string_value(id);
-  keys->app_id = text(webhook, "app_id");
-  keys->target = text(webhook, "target");
-  if (!keys->app_id || !keys->target || (id && !keys->id))
+/* The keys a webhook is indexed by; SWH_ERR_USAGE if they are not strings. */
+static swh_status keys_of(const swh_project *project, const json_t *webhook, webhook_keys *keys,
+                          swh_error *err) {
+  if (!project->keys(webhook, &keys->id, &keys->app_id, &keys->target))
     return swh_error_set(err, SWH_ERR_USAGE,
                          "webhook: expected an object with string app_id and target, and a "
                          "string id or none");
@@ -235,7 +255,7 @@ static swh_status out_of_memory(swh_error *err) {
 
 swh_status swh_project_add_webhook(swh_project *project, json_t *webhook, swh_error *err) {
   webhook_keys keys;
-  swh_status status = keys_of(webhook, &keys, err);
+  swh_status status = keys_of(project, webhook, &keys, err);
   if (status == SWH_OK && keys.id)
     status = check_id(project, keys.id, NULL, err);
   if (status == SWH_OK)
@@ -258,7 +278,7 @@ swh_status swh_project_add_webhook(swh_project *project, json_t *webhook, swh_er
 /* Finds webhook's app and its place there; SWH_ERR_USAGE if it is not in the project. */
 static swh_status locate(const swh_project *project, const json_t *webhook, webhook_keys *keys,
                          project_app **app, size_t *position, swh_error *err) {
-  swh_status status = keys_of(webhook, keys, err);
+  swh_status status = keys_of(project, webhook, keys, err);
   if (status != SWH_OK)
     return status;
   *app = find_app(project, keys->app_id);
@@ -276,7 +296,7 @@ swh_status swh_project_replace_webhook(swh_project *project, json_t *old, json_t
   size_t position = 0;
   swh_status status = locate(project, old, &was, &from, &position, err);
   if (status == SWH_OK)
-    status = keys_of(webhook, &now, err);
+    status = keys_of(project, webhook, &now, err);
   if (status != SWH_OK)
     return status;
   if (was.id && (!now.id || strcmp(was.id, now.id) != 0))

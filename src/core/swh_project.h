@@ -11,7 +11,10 @@
  * Apps and webhooks are jansson objects, kept whole, so fields this code does not know
  * survive. The model holds a reference to each; their "id", "app_id" and "target" are what
  * it indexes them by, so change those only through the model (replace a webhook with a
- * changed copy); other fields may be changed in place.
+ * changed copy); other fields may be changed in place. A project made with
+ * swh_project_new_keyed holds webhooks in a form of the caller's instead, any JSON value,
+ * and reads those three keys with the caller's function (the emulator keeps each webhook
+ * packed in one string, a fifth of the memory of the object).
  *
  * Indexes (jansson objects used as hash maps): app id -> app, webhook id -> webhook, and per
  * app its webhooks in order. Every operation is O(1) on average: a target is found, and a
@@ -53,6 +56,22 @@ typedef enum swh_placement {
  * Returns NULL when out of memory. The caller frees it with swh_project_free.
  */
 SWH_API swh_project *swh_project_new(const char *project_id);
+
+/*
+ * How a project reads the keys of a webhook it is given: its id (NULL when it has none),
+ * app_id and target, as strings that live as long as the webhook. false when it has no
+ * string app_id and target, or an id that is not a string.
+ */
+typedef bool (*swh_project_keys_fn)(const json_t *webhook, const char **id,
+                                    const char **app_id, const char **target);
+
+/* The default swh_project_keys_fn: a webhook is an object; reads its "id", "app_id" and
+   "target" fields. */
+SWH_API bool swh_project_object_keys(const json_t *webhook, const char **id,
+                                     const char **app_id, const char **target);
+
+/* As swh_project_new, for webhooks whose keys keys reads. */
+SWH_API swh_project *swh_project_new_keyed(const char *project_id, swh_project_keys_fn keys);
 
 /* Releases the project and its references to apps and webhooks. NULL is fine. */
 SWH_API void swh_project_free(swh_project *project);

@@ -32,8 +32,8 @@ static bool subscribed(const json_t *w, const char *trigger) {
   return false;
 }
 
-/* The webhooks of app_id taking trigger, as copies (the store may change once its lock is
-   released), or NULL with err. */
+/* The webhooks of app_id taking trigger, unpacked (copies: the store may change once its
+   lock is released), or NULL with err. */
 static json_t *matching_webhooks(emu_store *store, const char *app_id, const char *trigger,
                                  swh_error *err) {
   pthread_rwlock_rdlock(&store->lock);
@@ -47,13 +47,16 @@ static json_t *matching_webhooks(emu_store *store, const char *app_id, const cha
     json_t *w;
     /* the app's own webhooks (the project's index), not a scan of the project's */
     json_array_foreach(swh_project_app_webhooks(store->project, app_id), i, w) {
-      if (subscribed(w, trigger) &&
-          json_array_append_new(found, json_deep_copy(w)) != 0) {
+      json_t *webhook = emu_packed_unpack(w);
+      if (!webhook || (subscribed(webhook, trigger) &&
+                       json_array_append(found, webhook) != 0)) {
+        json_decref(webhook);
         json_decref(found);
         found = NULL;
         swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
         break;
       }
+      json_decref(webhook);
     }
   }
   pthread_rwlock_unlock(&store->lock);

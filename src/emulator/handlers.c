@@ -1,8 +1,10 @@
 /* The webhook operations of API.md under the store's lock; the project's rules are
-   swh_project's and swh_webhook's. Reads share the lock, changes hold it alone. */
+   swh_project's and swh_webhook's. Reads share the lock, changes hold it alone. Stored
+   webhooks are packed (packed.h): answers are their texts, changes work on unpacked copies. */
 #include "handlers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "swh_webhook.h"
@@ -69,17 +71,35 @@ void emu_handle_get_app(emu_store *store, const char *app_id, emu_reply *reply) 
   pthread_rwlock_unlock(&store->lock);
 }
 
+/* {"webhooks":[…]} of the packed webhooks, their texts joined as jansson would have
+   written the list (EMU_REPLY_JSON_FLAGS: no spaces), or NULL when out of memory. */
+static char *list_text(const json_t *webhooks) {
+  static const char head[] = "{\"webhooks\":[", tail[] = "]}";
+  size_t length = sizeof head + sizeof tail, i;
+  json_t *webhook;
+  json_array_foreach(webhooks, i, webhook) {
+    length += strlen(emu_packed_text(webhook)) + 1;
+  }
+  char *text = malloc(length), *end = text;
+  if (!text)
+    return NULL;
+  end = stpcpy(end, head);
+  json_array_foreach(webhooks, i, webhook) {
+    if (i > 0)
+      *end++ = ',';
+    end = stpcpy(end, emu_packed_text(webhook));
+  }
+  stpcpy(end, tail);
+  return text;
+}
+
 void emu_handle_list_webhooks(emu_store *store, const char *app_id, emu_reply *reply) {
   pthread_rwlock_rdlock(&store->lock);
-  json_t *webhooks = (json_t *)swh_project_app_webhooks(store->project, app_id);
-  json_t *body = webhooks ? json_pack("{s:O}", "webhooks", webhooks) : NULL;
-  if (!webhooks)
-    emu_reply_error(reply, 404, NOT_FOUND_APP);
-  else if (body)
-    emu_reply_dump(reply, 200, body);
+  const json_t *webhooks = swh_project_app_webhooks(store->project, app_id);
+  if (webhooks)
+    emu_reply_text(reply, 200, list_text(webhooks));
   else
-    emu_reply_error(reply, 500, "out of memory");
-  json_decref(body);
+    emu_reply_error(reply, 404, NOT_FOUND_APP);
   pthread_rwlock_unlock(&store->lock);
 }
 
@@ -95,8 +115,10 @@ static bool check_placement_locked(emu_store *store, const char *app_id, const c
   emu_quote app;
   swh_error err;
   swh_error_init(&err);
+  const char *holder_id = NULL, *holder_app, *holder_target;
+  emu_packed_keys(holder, &holder_id, &holder_app, &holder_target);
   swh_project_placement_error(&err, rule, store->project_id, emu_quote_text(&app, app_id, 128),
-                              json_string_value(json_object_get(holder, "id")));
+                              holder_id);
   reply_validation(reply, &err);
   return false;
 }
@@ -124,12 +146,15 @@ void emu_handle_create(emu_store *store, const json_t *request_body, emu_reply *
       emu_reply_error(reply, 500, "out of memory");
     } else {
       swh_webhook_normalize(webhook);
-      emu_store_intern_locked(store, webhook);
-      if (swh_project_add_webhook(store->project, webhook, &err) != SWH_OK)
+      json_t *packed = emu_packed_new(webhook);
+      if (!packed)
+        emu_reply_error(reply, 500, "out of memory");
+      else if (swh_project_add_webhook(store->project, packed, &err) != SWH_OK)
         reply_validation(reply, &err);
       else
         commit_locked(store, json_pack("{s:s,s:O}", "op", "create", "webhook", webhook),
                       webhook, reply);
+      json_decref(packed);
     }
     json_decref(webhook);
     json_decref(fields);
@@ -142,7 +167,7 @@ void emu_handle_get(emu_store *store, const char *id, emu_reply *reply) {
   pthread_rwlock_rdlock(&store->lock);
   json_t *webhook = swh_project_webhook(store->project, id);
   if (webhook)
-    emu_reply_dump(reply, 200, webhook);
+    emu_reply_text(reply, 200, strdup(emu_packed_text(webhook)));
   else
     emu_reply_error(reply, 404, NOT_FOUND_WEBHOOK);
   pthread_rwlock_unlock(&store->lock);
@@ -279,12 +304,17 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *request_b
     return;
   }
   pthread_rwlock_wrlock(&store->lock);
-  json_t *current = swh_project_webhook(store->project, id);
-  json_t *changes = NULL, *merged = NULL, *check = NULL;
+  json_t *stored = swh_project_webhook(store->project, id);
+  json_t *current = NULL, *changes = NULL, *merged = NULL, *check = NULL, *packed = NULL;
   swh_error err;
   swh_error_init(&err);
-  if (!current) {
+  if (!stored) {
     emu_reply_error(reply, 404, NOT_FOUND_WEBHOOK);
+    goto done;
+  }
+  current = emu_packed_unpack(stored);
+  if (!current) {
+    emu_reply_error(reply, 500, "out of memory");
     goto done;
   }
   changes = update_changes(current, body, paths, reply);
@@ -314,11 +344,15 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *request_b
   }
   const char *app_id = json_string_value(json_object_get(merged, "app_id"));
   const char *target = json_string_value(json_object_get(merged, "target"));
-  if (!check_placement_locked(store, app_id, target, current, reply))
+  if (!check_placement_locked(store, app_id, target, stored, reply))
     goto done;
-  emu_store_intern_locked(store, merged);
-  /* current is released here: merged takes its place */
-  if (swh_project_replace_webhook(store->project, current, merged, &err) != SWH_OK) {
+  packed = emu_packed_new(merged);
+  if (!packed) {
+    emu_reply_error(reply, 500, "out of memory");
+    goto done;
+  }
+  /* stored is released here: packed takes its place */
+  if (swh_project_replace_webhook(store->project, stored, packed, &err) != SWH_OK) {
     reply_validation(reply, &err);
     goto done;
   }
@@ -328,8 +362,10 @@ done:
   pthread_rwlock_unlock(&store->lock);
   swh_error_clear(&err);
   json_decref(paths);
+  json_decref(current);
   json_decref(changes);
   json_decref(merged);
+  json_decref(packed);
   json_decref(check);
   json_decref(body);
 }

@@ -31,10 +31,14 @@ void emu_reply_json(emu_reply *reply, int status, json_t *body) {
   reply->body = body;
 }
 
-void emu_reply_dump(emu_reply *reply, int status, const json_t *value) {
+void emu_reply_text(emu_reply *reply, int status, char *text) {
   emu_reply_clear(reply);
-  reply->text = json_dumps(value, JSON_COMPACT);
-  reply->status = reply->text ? status : 500; /* server.c sends a fixed 500 without a body */
+  reply->text = text;
+  reply->status = text ? status : 500; /* server.c sends a fixed 500 without a body */
+}
+
+void emu_reply_dump(emu_reply *reply, int status, const json_t *value) {
+  emu_reply_text(reply, status, json_dumps(value, EMU_REPLY_JSON_FLAGS));
 }
 
 const char *emu_api_status(int http_status) {

@@ -21,6 +21,9 @@ typedef struct emu_reply {
   const char *fault;           /* the injected fault's name for the log, or NULL */
 } emu_reply;
 
+/* How answers are serialised. */
+#define EMU_REPLY_JSON_FLAGS JSON_COMPACT
+
 /* An empty reply (status 0, nothing to send yet). */
 void emu_reply_init(emu_reply *reply);
 
@@ -34,6 +37,10 @@ void emu_reply_json(emu_reply *reply, int status, json_t *body);
    lock that keeps it unchanged: the stored objects are never handed out. An allocation
    failure answers 500. */
 void emu_reply_dump(emu_reply *reply, int status, const json_t *value);
+
+/* Answers status with text (stolen: a JSON text in EMU_REPLY_JSON_FLAGS's form; NULL counts
+   as an allocation failure, answered 500). */
+void emu_reply_text(emu_reply *reply, int status, char *text);
 
 /* Answers an error in the nested form, the API status derived from the HTTP status
    (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED ...). */

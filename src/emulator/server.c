@@ -166,7 +166,7 @@ static enum MHD_Result send_reply(struct swh_emulator *emulator,
   const json_t *body = emulator->flat_errors && reply->status >= 400 && json_is_object(error)
                            ? error
                            : reply->body;
-  char *text = reply->text ? reply->text : body ? json_dumps(body, JSON_COMPACT) : NULL;
+  char *text = reply->text ? reply->text : body ? json_dumps(body, EMU_REPLY_JSON_FLAGS) : NULL;
   reply->text = NULL;
   int status = text ? reply->status : 500;
   struct MHD_Response *response =

@@ -1,6 +1,7 @@
 /*
  * emu_store: the emulated project (its apps and webhooks in a swh_project, kept whole as
- * JSON so unknown fields survive, indexed so that every request costs O(1)), how it starts
+ * JSON so unknown fields survive, indexed so that every request costs O(1); each webhook
+ * packed, packed.h, to hold 100,000 of them in little memory), how it starts
  * (a state file, a seed snapshot, or N generated apps), and how it is saved (state.h: a
  * snapshot plus a log of changes, mode 0600: it holds secrets).
  *
@@ -19,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "packed.h"
 #include "swh_emulator.h"
 #include "state.h"
 #include "swh_error.h"
@@ -28,8 +30,7 @@
 typedef struct emu_store {
   pthread_rwlock_t lock;
   char *project_id;
-  swh_project *project; /* the apps and webhooks, and the project's rules */
-  json_t *interned;     /* text -> a string value shared by every webhook that holds it */
+  swh_project *project; /* the apps, the webhooks packed (packed.h), and the rules */
   json_t *seen_triggers; /* set (object) of trigger names beyond API.md's that the seed or
                             state held, and of enum values as "target_type=GRPC": this
                             emulator plays a newer server that knows them */
@@ -59,9 +60,9 @@ void emu_store_destroy(emu_store *store);
 json_t *emu_store_screen_fields(const emu_store *store, const json_t *body, swh_error *err);
 
 /* The whole state as a snapshot value (a new reference), NULL on allocation failure. With
-   copy, its apps and webhooks are deep copies the caller may change; without, they are the
-   stored objects, to be read (serialised) only, and released while the lock is held. Apps
-   in order, then each app's webhooks in order. */
+   copy, its apps are deep copies the caller may change; without, they are the stored
+   objects, to be read (serialised) only, and released while the lock is held. Its webhooks
+   are unpacked, the caller's. Apps in order, then each app's webhooks in order. */
 json_t *emu_store_snapshot_locked(const emu_store *store, bool copy);
 
 /* Records a change in the state file, if any: change is {"op":"create"|"update",
@@ -81,11 +82,6 @@ const unsigned char *emu_store_token_key(const emu_store *store);
 /* A fresh id, unused by any app or webhook. */
 void emu_store_new_id_locked(emu_store *store, char out[EMU_ULID_LEN + 1]);
 
-/* Makes webhook (about to be stored; its app must be in the project) share the string values
-   many webhooks hold (its app_id, target_type, trigger names) with the others, instead of
-   holding copies: a third less memory a webhook. Shared strings are never changed in place
-   (an update changes a deep copy). Out of memory, a value simply stays unshared. */
-void emu_store_intern_locked(emu_store *store, json_t *webhook);
 
 /* Checks a webhook (or, with SWH_VALIDATE_PARTIAL, an update's changes) as the server:
    API.md's rules, and trigger names among API.md's or those seen in the seed or state. */
