@@ -303,12 +303,13 @@ end
 local Journal = {}
 Journal.__index = Journal
 
--- Writes text (records and their newlines) and flushes it: true | nil, err. Once a write
--- has failed, every later one fails too, so that no step is sent without its line.
-function Journal:write_text(text)
+-- Writes text (records and their newlines), and flushes it unless told not to (io buffers
+-- it then): true | nil, err. Once a write has failed, every later one fails too, so that no
+-- step is sent without its line.
+function Journal:write_text(text, unflushed)
   if self.broken then return nil, self.broken end
   local ok, message = self.file:write(text)
-  if ok then ok, message = self.file:flush() end
+  if ok and not unflushed then ok, message = self.file:flush() end
   if not ok then
     self.broken = failure(("%s: cannot write the journal: %s"):format(self.path,
       tostring(message)))
@@ -351,25 +352,28 @@ end
 -- took a third of the time.
 local STEP_KEYS = { "op", "wave", "pair", "id", "changes", "was", "webhook" }
 
--- The plan's lines: the header, then one line a step.
-local function plan_text(plan)
+-- Writes the plan's lines, the header then one line a step, and flushes them once: true |
+-- nil, err. A line at a time through io's buffer: the plan's text is never whole in memory
+-- (at 100,000 steps it would be 22 MB, twice: the lines and their concatenation).
+local function write_plan(journal, plan)
   local header = encode({ api_host = plan.api_host, project_id = plan.project_id,
                           steps = #plan.steps }, SORTED)
-  local lines = { MAGIC .. M.FORMAT .. "," .. sub(header, 2) }
+  local ok, err = journal:write_text(MAGIC .. M.FORMAT .. "," .. sub(header, 2) .. "\n", true)
   local kept_step = {}
-  for i, step in ipairs(plan.steps) do
+  for _, step in ipairs(plan.steps) do
+    if not ok then return nil, err end
     for _, k in ipairs(STEP_KEYS) do kept_step[k] = step[k] end
-    lines[i + 1] = encode(kept_step, SORTED)
+    ok, err = journal:write_text(encode(kept_step, SORTED) .. "\n", true)
   end
-  lines[#lines + 1] = ""
-  return table.concat(lines, "\n")
+  if not ok then return nil, err end
+  return journal:write_text("")
 end
 
--- The journal of file, its first text written and flushed: journal | nil, err (the file
--- then closed).
-local function writing(path, file, text)
+-- The journal of file, its first text written and flushed by write(journal, data): journal
+-- | nil, err (the file then closed).
+local function writing(path, file, write, data)
   local journal = setmetatable({ path = path, file = file }, Journal)
-  local ok, err = journal:write_text(text)
+  local ok, err = write(journal, data)
   if not ok then
     journal:close()
     return nil, err
@@ -400,7 +404,7 @@ function M.create(path, plan)
     file:close()
     return nil, failure(("%s: cannot replace: %s"):format(path, tostring(reason)))
   end
-  return writing(path, file, plan_text(plan))
+  return writing(path, file, write_plan, plan)
 end
 
 --- Opens the journal at path for swh.resume: file, data | nil, err, where data is what
@@ -425,7 +429,7 @@ end
 -- its last line was cut off (data.cut_line), that line is ended first, so the records that
 -- follow start on their own line, and the "resumed" record names it.
 function M.append(path, file, data)
-  return writing(path, file, (data.cut_line and "\n" or "")
+  return writing(path, file, Journal.write_text, (data.cut_line and "\n" or "")
     .. encode({ state = "resumed", cut_line = data.cut_line }, SORTED) .. "\n")
 end
 
