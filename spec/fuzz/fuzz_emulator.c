@@ -109,7 +109,7 @@ static void check_reply(const emu_reply *reply) {
 /* The store must stay a snapshot the emulator would load from --state. */
 static void check_store(void) {
   pthread_rwlock_rdlock(&emulator.store.lock);
-  json_t *snapshot = emu_store_snapshot_locked(&emulator.store, true);
+  json_t *snapshot = emu_store_snapshot_locked(&emulator.store);
   pthread_rwlock_unlock(&emulator.store.lock);
   FUZZ_EXPECT(snapshot, "a snapshot");
   json_t *apps, *webhooks;

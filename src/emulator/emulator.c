@@ -107,7 +107,7 @@ const char *swh_emulator_project(const swh_emulator *emulator) {
 
 json_t *swh_emulator_snapshot(swh_emulator *emulator) {
   pthread_rwlock_rdlock(&emulator->store.lock);
-  json_t *snapshot = emu_store_snapshot_locked(&emulator->store, true);
+  json_t *snapshot = emu_store_snapshot_locked(&emulator->store);
   pthread_rwlock_unlock(&emulator->store.lock);
   return snapshot;
 }

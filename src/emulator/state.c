@@ -351,9 +351,26 @@ bool emu_state_wants_compaction(const emu_state *state) {
   return state->must_compact || state->log_fd < 0 || state->log_bytes >= limit;
 }
 
-/* snapshot with the emulator's member, as the text of the file; NULL without memory. */
-static char *snapshot_text(const emu_state *state, const json_t *snapshot, const char *log_id,
-                           size_t *len) {
+/* text (an object's, as jansson indents it: "{\n  ...\n}") with member name and its value
+   (a JSON text) added last, and a final newline: a new string, NULL without memory. text
+   is cleansed and freed either way (it holds secrets). */
+static char *with_member(char *text, const char *name, const char *value, size_t *len) {
+  size_t length = strlen(text);
+  const char *close = "\n}";
+  size_t head = length >= 2 && strcmp(text + length - 2, close) == 0 ? length - 2 : 0;
+  *len = head + strlen(name) + strlen(value) + 16;
+  char *whole = head ? malloc(*len) : NULL;
+  if (whole)
+    *len = (size_t)sprintf(whole, "%.*s,\n  \"%s\": %s\n}\n", (int)head, text, name, value);
+  OPENSSL_cleanse(text, length);
+  free(text);
+  return whole;
+}
+
+/* snapshot with the emulator's member (and webhooks, the text of its "webhooks" member, if
+   not NULL), as the text of the file; NULL without memory. */
+static char *snapshot_text(const emu_state *state, const json_t *snapshot,
+                           const char *webhooks, const char *log_id, size_t *len) {
   char key_hex[2 * EMU_STATE_KEY_LEN + 1];
   emu_hex_encode(state->token_key, EMU_STATE_KEY_LEN, key_hex);
   json_t *whole = json_copy((json_t *)snapshot); /* shallow: the member is added to it only */
@@ -370,6 +387,8 @@ static char *snapshot_text(const emu_state *state, const json_t *snapshot, const
   json_decref(whole);
   if (!text)
     return NULL;
+  if (webhooks)
+    return with_member(text, "webhooks", webhooks, len);
   *len = strlen(text);
   char *line = realloc(text, *len + 2); /* a text file ends with a newline */
   if (!line) {
@@ -382,7 +401,8 @@ static char *snapshot_text(const emu_state *state, const json_t *snapshot, const
   return line;
 }
 
-swh_status emu_state_compact(emu_state *state, const json_t *snapshot, swh_error *err) {
+swh_status emu_state_compact(emu_state *state, const json_t *snapshot, const char *webhooks,
+                             swh_error *err) {
   state->must_compact = true; /* until both files are written */
   unsigned char random[EMU_STATE_ID_LEN / 2];
   char log_id[EMU_STATE_ID_LEN + 1];
@@ -390,7 +410,7 @@ swh_status emu_state_compact(emu_state *state, const json_t *snapshot, swh_error
     return swh_error_set(err, SWH_ERR_MEMORY, "cannot draw an id for the state log");
   emu_hex_encode(random, sizeof random, log_id);
   size_t len = 0;
-  char *text = snapshot_text(state, snapshot, log_id, &len);
+  char *text = snapshot_text(state, snapshot, webhooks, log_id, &len);
   if (!text)
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   swh_status status = swh_file_write_atomic(state->path, text, len, err);

@@ -73,10 +73,12 @@ void emu_state_close(emu_state *state);
 bool emu_state_wants_compaction(const emu_state *state);
 
 /* Saves snapshot (borrowed; its members are left as they were) as the whole state: a new
-   snapshot file with a new log id, then a new empty log. On failure the old files stay, and
-   must_compact stays set. Errors as swh_file_write_atomic's (SWH_ERR_USAGE naming the
-   file). */
-swh_status emu_state_compact(emu_state *state, const json_t *snapshot, swh_error *err);
+   snapshot file with a new log id, then a new empty log. webhooks, when not NULL, is the
+   text of the snapshot's "webhooks" member (a JSON array), which snapshot then leaves out.
+   On failure the old files stay, and must_compact stays set. Errors as
+   swh_file_write_atomic's (SWH_ERR_USAGE naming the file). */
+swh_status emu_state_compact(emu_state *state, const json_t *snapshot, const char *webhooks,
+                             swh_error *err);
 
 /* Appends one change (borrowed: {"op":…, "webhook" or "id"}) and flushes it to disk. On
    failure must_compact is set, so that the next save rewrites everything; SWH_ERR_USAGE

@@ -14,6 +14,7 @@
 #include <malloc.h> /* malloc_trim */
 #endif
 
+#include <openssl/crypto.h> /* OPENSSL_cleanse */
 #include <openssl/rand.h>
 
 #include "prng.h"
@@ -63,18 +64,28 @@ static json_t *webhooks_at(const emu_store *store, size_t position) {
   return (json_t *)swh_project_app_webhooks(store->project, app_id);
 }
 
-/* Appends value (borrowed), or a deep copy of it, to list; false when out of memory. */
-static bool append(json_t *list, json_t *value, bool copy) {
-  return copy ? json_array_append_new(list, json_deep_copy(value)) == 0
-              : json_array_append(list, value) == 0;
+/* The snapshot without its webhooks (a new value, NULL when out of memory): its apps are
+   deep copies with copy, else the stored ones, to be read only, under the lock. */
+static json_t *snapshot_head(const emu_store *store, bool copy) {
+  json_t *apps = json_array();
+  size_t count = swh_project_app_count(store->project);
+  for (size_t p = 0; apps && p < count; p++) {
+    json_t *app = swh_project_app_at(store->project, p);
+    if (json_array_append_new(apps, copy ? json_deep_copy(app) : json_incref(app)) != 0) {
+      json_decref(apps);
+      apps = NULL;
+    }
+  }
+  return apps ? json_pack("{s:i,s:s,s:o}", "swh_snapshot", 1, "project_id", store->project_id,
+                          "apps", apps)
+              : NULL;
 }
 
-json_t *emu_store_snapshot_locked(const emu_store *store, bool copy) {
-  json_t *apps = json_array(), *webhooks = json_array();
-  bool ok = apps && webhooks;
+json_t *emu_store_snapshot_locked(const emu_store *store) {
+  json_t *snapshot = snapshot_head(store, true), *webhooks = json_array();
+  bool ok = snapshot && webhooks;
   size_t count = swh_project_app_count(store->project);
   for (size_t p = 0; ok && p < count; p++) {
-    ok = append(apps, swh_project_app_at(store->project, p), copy);
     size_t i;
     json_t *webhook;
     json_array_foreach(webhooks_at(store, p), i, webhook) {
@@ -82,22 +93,55 @@ json_t *emu_store_snapshot_locked(const emu_store *store, bool copy) {
         ok = json_array_append_new(webhooks, emu_packed_unpack(webhook)) == 0;
     }
   }
-  if (!ok) {
-    json_decref(apps);
+  if (ok && json_object_set_new(snapshot, "webhooks", webhooks) == 0)
+    return snapshot;
+  if (!ok)
     json_decref(webhooks);
-    return NULL;
+  json_decref(snapshot);
+  return NULL;
+}
+
+/* The stored webhooks as the text of a JSON array in the snapshot's order, each on a line of
+   its own (its packed text, nothing unpacked: at 100,000 webhooks their objects would take
+   190 MB), as the state file indents it: a new string, NULL when out of memory. */
+static char *webhooks_text_locked(const emu_store *store) {
+  static const char before[] = "\n    ", after[] = "\n  ]";
+  size_t count = swh_project_app_count(store->project), length = sizeof after + 1;
+  for (size_t p = 0; p < count; p++) {
+    size_t i;
+    json_t *webhook;
+    json_array_foreach(webhooks_at(store, p), i, webhook) {
+      length += strlen(emu_packed_text(webhook)) + sizeof before;
+    }
   }
-  return json_pack("{s:i,s:s,s:o,s:o}", "swh_snapshot", 1, "project_id", store->project_id,
-                   "apps", apps, "webhooks", webhooks);
+  char *text = malloc(length), *end = text;
+  if (!text)
+    return NULL;
+  *end++ = '[';
+  const char *separator = before;
+  for (size_t p = 0; p < count; p++) {
+    size_t i;
+    json_t *webhook;
+    json_array_foreach(webhooks_at(store, p), i, webhook) {
+      end = stpcpy(stpcpy(end, separator), emu_packed_text(webhook));
+      separator = "," "\n    ";
+    }
+  }
+  strcpy(end, separator == before ? "]" : after);
+  return text;
 }
 
 /* Writes the whole state file. */
 static swh_status compact_locked(emu_store *store, swh_error *err) {
-  json_t *snapshot = emu_store_snapshot_locked(store, false);
-  if (!snapshot)
-    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-  swh_status status = emu_state_compact(store->state, snapshot, err);
-  json_decref(snapshot);
+  json_t *head = snapshot_head(store, false);
+  char *webhooks = head ? webhooks_text_locked(store) : NULL;
+  swh_status status = webhooks ? emu_state_compact(store->state, head, webhooks, err)
+                               : swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
+  if (webhooks) {
+    OPENSSL_cleanse(webhooks, strlen(webhooks)); /* it holds secrets */
+    free(webhooks);
+  }
+  json_decref(head);
   return status;
 }
 

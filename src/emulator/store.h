@@ -59,11 +59,9 @@ void emu_store_destroy(emu_store *store);
    (…)" (refused, the first), SWH_ERR_MEMORY. */
 json_t *emu_store_screen_fields(const emu_store *store, const json_t *body, swh_error *err);
 
-/* The whole state as a snapshot value (a new reference), NULL on allocation failure. With
-   copy, its apps are deep copies the caller may change; without, they are the stored
-   objects, to be read (serialised) only, and released while the lock is held. Its webhooks
-   are unpacked, the caller's. Apps in order, then each app's webhooks in order. */
-json_t *emu_store_snapshot_locked(const emu_store *store, bool copy);
+/* The whole state as a snapshot value (a new reference, the caller's to change), NULL on
+   allocation failure. Apps in order, then each app's webhooks in order. */
+json_t *emu_store_snapshot_locked(const emu_store *store);
 
 /* Records a change in the state file, if any: change is {"op":"create"|"update",
    "webhook":{…}} or {"op":"delete","id":…} (borrowed), appended to the log, or the whole
