@@ -42,6 +42,12 @@ lswh_json_box *lswh_json_box_push(lua_State *L);
  */
 void lswh_json_push(lua_State *L, const json_t *v);
 
+/* As lswh_json_push, for a value the caller drops after (the only holder of its arrays):
+   each array element's JSON is released as soon as it is pushed, so that a large value
+   (a snapshot, a journal) is never whole as JSON and as Lua tables at once. v is left with
+   nulls in its arrays. */
+void lswh_json_push_consuming(lua_State *L, json_t *v);
+
 /*
  * Converts the Lua value at idx into a new JSON value (the caller owns it). Tables with the
  * array or object metatable are arrays or objects; other tables are objects when their keys

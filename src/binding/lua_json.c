@@ -40,7 +40,7 @@ lswh_json_box *lswh_json_box_push(lua_State *L) {
 
 /* ---- JSON to Lua ---- */
 
-static void push_json(lua_State *L, const json_t *v, int depth) {
+static void push_json(lua_State *L, json_t *v, int depth, bool consume) {
   /* jansson refuses to parse deeper than 2048, so this only guards the C stack. */
   if (depth > 2 * LSWH_JSON_MAX_DEPTH) {
     luaL_error(L, "JSON nested too deeply");
@@ -54,7 +54,7 @@ static void push_json(lua_State *L, const json_t *v, int depth) {
     lua_createtable(L, 0, (int)json_object_size(v));
     json_object_keylen_foreach((json_t *)v, key, key_len, item) {
       lua_pushlstring(L, key, key_len);
-      push_json(L, item, depth + 1);
+      push_json(L, item, depth + 1, consume);
       lua_rawset(L, -3);
     }
     luaL_setmetatable(L, LSWH_OBJECT_MT);
@@ -64,8 +64,11 @@ static void push_json(lua_State *L, const json_t *v, int depth) {
     size_t n = json_array_size(v);
     lua_createtable(L, (int)n, 0);
     for (size_t i = 0; i < n; i++) {
-      push_json(L, json_array_get(v, i), depth + 1);
+      push_json(L, json_array_get(v, i), depth + 1, consume);
       lua_rawseti(L, -2, (lua_Integer)i + 1);
+      /* the element is Lua's now; its JSON goes at once (replacing a value cannot fail) */
+      if (consume)
+        json_array_set_new(v, i, json_null());
     }
     luaL_setmetatable(L, LSWH_ARRAY_MT);
     break;
@@ -93,7 +96,11 @@ static void push_json(lua_State *L, const json_t *v, int depth) {
 }
 
 void lswh_json_push(lua_State *L, const json_t *v) {
-  push_json(L, v, 0);
+  push_json(L, (json_t *)v, 0, false); /* without consume, nothing is changed */
+}
+
+void lswh_json_push_consuming(lua_State *L, json_t *v) {
+  push_json(L, v, 0, true);
 }
 
 /* ---- Lua to JSON ---- */
@@ -421,7 +428,7 @@ int lswh_json_decode(lua_State *L) {
                     error.text);
     return 2;
   }
-  lswh_json_push(L, box->value);
+  lswh_json_push_consuming(L, box->value);
   json_decref(box->value);
   box->value = NULL;
   return 1;

@@ -102,7 +102,7 @@ static int load_snapshot(lua_State *L) {
       complete(box->value, &err) != SWH_OK) {
     return push_failure(L, &err);
   }
-  lswh_json_push(L, box->value); /* path, box, snapshot */
+  lswh_json_push_consuming(L, box->value); /* path, box, snapshot */
   json_decref(box->value);
   box->value = NULL;
   return 1;
