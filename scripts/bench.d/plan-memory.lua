@@ -46,9 +46,9 @@ end
 
 local Client = { __name = "swh.client" }
 Client.__index = Client
-local client = setmetatable({ project_id = "bench-project", _core = {
-  api_host = function() return "stand-in" end,
-} }, Client)
+local client = setmetatable({}, Client)
+function Client.project_id() return "bench-project" end
+function Client.api_host() return "stand-in" end
 function Client.is_closed() return false end
 function Client.settings() return { concurrency = 64, rate = 800 } end
 client.apps = { list = function() return copy(apps) end }
