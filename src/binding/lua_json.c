@@ -105,39 +105,88 @@ void lswh_json_push_consuming(lua_State *L, json_t *v) {
 
 /* ---- Lua to JSON ---- */
 
+/* A step of the path to the value being converted: a key (borrowed from the Lua stack,
+   where it stays while its value is converted), or an array index when key is NULL. */
+typedef struct path_step {
+  const char *key;
+  size_t key_len;
+  lua_Integer index;
+} path_step;
+
+/* The steps a path keeps: each shows as 2 characters or more, so deeper ones would be cut
+   from the LSWH_JSON_PATH_MAX characters of a message anyway. */
+#define PATH_STEPS (LSWH_JSON_PATH_MAX / 2 + 1)
+
 typedef struct to_json {
   lua_State *L;
   int array_mt;  /* stack slots of the two metatables, to recognise marked tables */
   int object_mt;
-  char path[LSWH_JSON_PATH_MAX];
-  size_t path_len;
+  const char *root;
+  /* The path is written out only for a message ("snapshot.webhooks[3].target"): formatting
+     it for every value took a twentieth of a large save. */
+  path_step steps[PATH_STEPS];
+  int depth; /* steps entered, those past PATH_STEPS counted only */
   char *why;
 } to_json;
 
-/* Appends a segment to the path (truncated, never overflowing); returns the old length. */
-static size_t path_push(to_json *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static size_t path_push(to_json *c, const char *fmt, ...) {
-  size_t old = c->path_len;
-  if (old < sizeof c->path - 1) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(c->path + old, sizeof c->path - old, fmt, ap);
-    va_end(ap);
-    if (n > 0) {
-      c->path_len = old + (size_t)n < sizeof c->path ? old + (size_t)n : sizeof c->path - 1;
-    }
-  }
-  return old;
+static void enter_index(to_json *c, lua_Integer index) {
+  if (c->depth < PATH_STEPS)
+    c->steps[c->depth] = (path_step){NULL, 0, index};
+  c->depth++;
 }
 
-static void path_pop(to_json *c, size_t old) {
-  c->path_len = old;
-  c->path[old] = '\0';
+static void enter_key(to_json *c, const char *key, size_t key_len) {
+  if (c->depth < PATH_STEPS)
+    c->steps[c->depth] = (path_step){key, key_len, 0};
+  c->depth++;
+}
+
+static void leave(to_json *c) { c->depth--; }
+
+/* A path being written out, cut at LSWH_JSON_PATH_MAX - 1 characters. */
+typedef struct path_text {
+  char text[LSWH_JSON_PATH_MAX];
+  size_t len;
+} path_text;
+
+/* Appends a segment to the path (truncated, never overflowing). */
+static void path_append(path_text *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void path_append(path_text *p, const char *fmt, ...) {
+  if (p->len < sizeof p->text - 1) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(p->text + p->len, sizeof p->text - p->len, fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+      p->len = p->len + (size_t)n < sizeof p->text ? p->len + (size_t)n : sizeof p->text - 1;
+    }
+  }
+}
+
+static int is_identifier(const char *s, size_t len);
+
+/* Writes out the path of the value being converted. */
+static void path_write(const to_json *c, path_text *p) {
+  p->len = 0;
+  p->text[0] = '\0';
+  path_append(p, "%s", c->root ? c->root : "");
+  int shown = c->depth < PATH_STEPS ? c->depth : PATH_STEPS;
+  for (int i = 0; i < shown; i++) {
+    const path_step *step = &c->steps[i];
+    if (!step->key)
+      path_append(p, "[%lld]", (long long)step->index);
+    else if (is_identifier(step->key, step->key_len))
+      path_append(p, "%s%.*s", p->len ? "." : "", (int)step->key_len, step->key);
+    else
+      path_append(p, "[\"%.*s\"]", (int)(step->key_len > 40 ? 40 : step->key_len), step->key);
+  }
 }
 
 static json_t *fail(to_json *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static json_t *fail(to_json *c, const char *fmt, ...) {
-  int n = snprintf(c->why, LSWH_JSON_ERROR_MAX, "%s: ", c->path);
+  path_text path;
+  path_write(c, &path);
+  int n = snprintf(c->why, LSWH_JSON_ERROR_MAX, "%s: ", path.text);
   if (n > 0 && n < LSWH_JSON_ERROR_MAX) {
     va_list ap;
     va_start(ap, fmt);
@@ -175,14 +224,14 @@ static json_t *convert_array(to_json *c, int idx, lua_Integer n, int depth) {
   }
   for (lua_Integer i = 1; i <= n; i++) {
     lua_rawgeti(L, idx, i); /* ..., item */
-    size_t old = path_push(c, "[%lld]", (long long)i);
+    enter_index(c, i);
     json_t *item = convert(c, lua_gettop(L), depth + 1);
     lua_pop(L, 1);
     if (!item) {
       json_decref(array);
       return NULL;
     }
-    path_pop(c, old);
+    leave(c);
     if (json_array_append_new(array, item) != 0) {
       json_decref(array);
       return fail(c, "out of memory");
@@ -201,9 +250,7 @@ static json_t *convert_object(to_json *c, int idx, int depth) {
   while (lua_next(L, idx) != 0) { /* ..., key, value (keys are all strings here) */
     size_t key_len;
     const char *key = lua_tolstring(L, -2, &key_len);
-    size_t old = is_identifier(key, key_len)
-                     ? path_push(c, "%s%.*s", c->path_len ? "." : "", (int)key_len, key)
-                     : path_push(c, "[\"%.*s\"]", (int)(key_len > 40 ? 40 : key_len), key);
+    enter_key(c, key, key_len);
     json_t *item = convert(c, lua_gettop(L), depth + 1);
     lua_pop(L, 1); /* ..., key */
     if (!item) {
@@ -216,7 +263,7 @@ static json_t *convert_object(to_json *c, int idx, int depth) {
       json_decref(object);
       return fail(c, "key is not valid UTF-8");
     }
-    path_pop(c, old);
+    leave(c);
   }
   return object;
 }
@@ -341,9 +388,8 @@ json_t *lswh_json_from_lua(lua_State *L, int idx, const char *root,
   c.L = L;
   c.why = why;
   why[0] = '\0';
-  c.path_len = 0;
-  c.path[0] = '\0';
-  path_push(&c, "%s", root ? root : "");
+  c.root = root;
+  c.depth = 0;
   if (!lua_checkstack(L, 8)) {
     fail(&c, "out of stack space");
     return NULL;
