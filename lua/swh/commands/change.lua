@@ -144,7 +144,7 @@ function M.none_matched(selection, what)
 end
 
 -- Secrets as the REPL shows them, for --json.
-local MASK = "••••"
+local MASK = require("swh.pretty").MASK
 local function masked(field, v)
   if v == nil then return nil end
   if field == "secret" then return v == "" and "" or MASK end

@@ -6,7 +6,7 @@ local args = require "swh.commands.args"
 
 local concat, sort = table.concat, table.sort
 
-local MASK = "••••"
+local MASK = require("swh.pretty").MASK -- the REPL's, one wording of a hidden secret
 local COLUMNS = { "id", "app_id", "app_name", "target", "target_type", "triggers", "secret",
                   "client_credentials" }
 
