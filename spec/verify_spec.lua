@@ -163,7 +163,17 @@ describe("swh.verify", function()
     ok, err = swh.verify({ 42 })
     assert.is_nil(ok)
     assert.equal("verify: targets[1]: expected a URL or a webhook with a target", err.message)
+    -- options are read as every function's are (swh.check): one wording, typed values
     assert.has_error(function() swh.verify({}, { sigend = true }) end,
-      "verify: unknown option sigend")
+      "bad argument #2 to 'verify' (unknown option \"sigend\" (did you mean \"signed\"? "
+      .. "known: ca_file, concurrency, progress, select, signed, timeout, warn_days))")
+    assert.has_error(function() swh.verify({}, { timeout = "5" }) end,
+      "bad argument #2 to 'verify' (timeout: expected a positive number, got string)")
+    assert.has_error(function() swh.verify({}, { timeout = 0 }) end,
+      "bad argument #2 to 'verify' (timeout: expected a positive number, got 0)")
+    assert.has_error(function() swh.verify({}, { ca_file = "" }) end,
+      "bad argument #2 to 'verify' (ca_file: expected a file path, got string)")
+    assert.has_error(function() swh.verify({}, { warn_days = -1 }) end,
+      "bad argument #2 to 'verify' (warn_days: expected a number, 0 or more, got -1)")
   end)
 end)

@@ -18,7 +18,7 @@ local core = require "swh.core"
 
 local error, getinfo, getmetatable, pairs, setmetatable, tostring, type = error,
   debug.getinfo, getmetatable, pairs, setmetatable, tostring, type
-local math_type = math.type
+local math_type, huge = math.type, math.huge
 local sort = table.sort
 
 local M = {}
@@ -99,6 +99,11 @@ end
 
 M.POSITIVE_INTEGER = kind("a positive integer",
   function(v) return math_type(v) == "integer" and v >= 1 end, true)
+M.POSITIVE_NUMBER = kind("a positive number",
+  function(v) return type(v) == "number" and v > 0 and v < huge end, true)
+M.COUNT_OR_ZERO = kind("a number, 0 or more",
+  function(v) return type(v) == "number" and v >= 0 and v < huge end, true)
+M.PATH = kind("a file path", function(v) return type(v) == "string" and v ~= "" end)
 M.LABEL = kind("a label, or false", function(v) return v == false or type(v) == "string" end)
 M.PATH_OR_FALSE = kind("a file path, or false",
   function(v) return v == false or (type(v) == "string" and v ~= "") end)

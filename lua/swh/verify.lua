@@ -21,14 +21,17 @@
 -- tls_ms, total_ms, webhooks = {id…}}.
 
 local core = require "swh.core"
+local check = require "swh.check"
 
-local ipairs, pairs, sort, tostring, type = ipairs, pairs, table.sort, tostring, type
+local ipairs, sort, tostring, type = ipairs, table.sort, tostring, type
 local concat = table.concat
 
 local M = {}
 
-local OPTIONS = { select = true, signed = true, timeout = true, ca_file = true,
-                  warn_days = true, concurrency = true, progress = true }
+local OPTIONS = { select = check.FUNCTION, signed = check.BOOLEAN,
+                  timeout = check.POSITIVE_NUMBER, ca_file = check.PATH,
+                  warn_days = check.COUNT_OR_ZERO, concurrency = check.POSITIVE_INTEGER,
+                  progress = check.LABEL }
 
 -- What a result says, and its verdict.
 local function judge(r, signed, warn_days)
@@ -101,12 +104,7 @@ end
 
 --- swh.verify(targets [, opts]) -> report | nil, err
 function M.verify(targets, opts)
-  opts = opts or {}
-  for key in pairs(opts) do
-    if not OPTIONS[key] then
-      error("verify: unknown option " .. tostring(key), 2)
-    end
-  end
+  opts = check.options(opts, 2, "verify", OPTIONS)
   local webhooks, err = gather(targets, opts)
   if not webhooks then return nil, err end
   -- one probe per URL; its webhooks listed under it (a target shared by many is checked once;
