@@ -5,6 +5,7 @@
  * says, retried on 5xx/429/network errors and not on other 4xx, all in the delivery log.
  */
 #define _DEFAULT_SOURCE
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -214,8 +215,13 @@ static void test_bad_triggers(void **state) {
   assert_string_equal(err.message, "app_id: no such app \"NOPE\"");
   event = (swh_emulator_event){.trigger = "MESSAGE_DELIVERY", .app_id = APP, .count = 100001};
   assert_null(swh_emulator_trigger(f->emulator, &event, &err));
-  assert_string_equal(err.message,
-                      "count: 100001 and rate: 0 must be from 0 to 100000 and from 0 to 100000");
+  assert_string_equal(err.message, "count: 100001 is not from 0 to 100000");
+  event = (swh_emulator_event){.trigger = "MESSAGE_DELIVERY", .app_id = APP, .count = -1};
+  assert_null(swh_emulator_trigger(f->emulator, &event, &err));
+  assert_string_equal(err.message, "count: -1 is not from 0 to 100000");
+  event = (swh_emulator_event){.trigger = "MESSAGE_DELIVERY", .app_id = APP, .rate = NAN};
+  assert_null(swh_emulator_trigger(f->emulator, &event, &err));
+  assert_string_equal(err.message, "rate: nan is not from 0 to 100000");
   swh_error_clear(&err);
 }
 

@@ -74,12 +74,15 @@ json_t *swh_emulator_trigger(swh_emulator *emulator, const swh_emulator_event *e
                   event->trigger);
     return NULL;
   }
+  if (event->count < 0 || event->count > MAX_EVENTS) {
+    swh_error_set(err, SWH_ERR_VALIDATION, "count: %d is not from 0 to %d", event->count,
+                  MAX_EVENTS);
+    return NULL;
+  }
   /* written so that a NaN rate is refused too */
-  if (event->count < 0 || event->count > MAX_EVENTS ||
-      !(event->rate >= 0 && event->rate <= MAX_RATE)) {
-    swh_error_set(err, SWH_ERR_VALIDATION,
-                  "count: %d and rate: %g must be from 0 to %d and from 0 to %g",
-                  event->count, event->rate, MAX_EVENTS, MAX_RATE);
+  if (!(event->rate >= 0 && event->rate <= MAX_RATE)) {
+    swh_error_set(err, SWH_ERR_VALIDATION, "rate: %g is not from 0 to %g", event->rate,
+                  MAX_RATE);
     return NULL;
   }
   if (event->event && !json_is_object(event->event)) {
