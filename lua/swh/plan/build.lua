@@ -400,7 +400,14 @@ local function build(client, desired)
       end
     end
   end
-  local steps, why = plan_order.order(live.by_app, changes, deletes)
+  -- What is left to do needs of the live state only what the rules see of it, nor the
+  -- entries: they go, with a full collection, before the ordering adds its own. Marked by
+  -- the cycle under way, they would otherwise stay through it: at 100,000 webhooks the
+  -- plan's peak (which is also plan:apply's) was 80 MB of them, the collection is 0.1 s.
+  local state = plan_order.live_state(live.by_app)
+  live, entries, matched = nil, nil, nil -- luacheck: ignore 311
+  collectgarbage()
+  local steps, why = plan_order.order(state, changes, deletes)
   if not steps then return nil, invalid(why) end
   plan.steps = steps
   return plan
