@@ -1,6 +1,6 @@
-/* Unit tests of swh_file_write_atomic: the file it leaves (content, mode 0600, a new inode
-   renamed into place), and what every failure leaves: the old file as it was, no temporary
-   file, and a message naming the path and the reason. */
+/* Unit tests of swh_file_write_atomic and swh_file_write_atomic_with: the file it leaves
+   (content, mode 0600, a new inode renamed into place), and what every failure leaves: the
+   old file as it was, no temporary file, and a message naming the path and the reason. */
 #define _DEFAULT_SOURCE
 #include <dirent.h>
 #include <setjmp.h>
@@ -221,6 +221,89 @@ static void test_a_failed_write_leaves_the_old_file(void **state) {
   assert_string_equal(text, "old\n");
 }
 
+/* A writer of count pieces: piece i is the line "line i\n"; fails (as if out of memory)
+   at piece fail_at, unless it is 0. */
+typedef struct pieces {
+  int count, fail_at;
+} pieces;
+
+static bool write_pieces(swh_file_sink *sink, void *ctx) {
+  const pieces *p = ctx;
+  for (int i = 1; i <= p->count; i++) {
+    char line[32];
+    int n = snprintf(line, sizeof line, "line %d\n", i);
+    if (i == p->fail_at || !swh_file_sink_write(sink, line, (size_t)n))
+      return false;
+  }
+  return true;
+}
+
+static void test_a_writer_fills_the_file_a_piece_at_a_time(void **state) {
+  fixture *f = *state;
+  char path[128];
+  snprintf(path, sizeof path, "%s/pieces.txt", f->dir);
+  /* 20,000 lines, 208,894 bytes: the 64 KB buffer fills and empties three times */
+  pieces p = {20000, 0};
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_file_write_atomic_with(path, write_pieces, &p, &err), SWH_OK);
+  FILE *file = fopen(path, "rb");
+  assert_non_null(file);
+  char line[32];
+  int n = 0;
+  while (fgets(line, sizeof line, file)) {
+    char expected[32];
+    snprintf(expected, sizeof expected, "line %d\n", ++n);
+    assert_string_equal(line, expected);
+  }
+  assert_int_equal(ftell(file), 208894);
+  fclose(file);
+  assert_int_equal(n, 20000);
+  struct stat st;
+  assert_int_equal(stat(path, &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0600);
+}
+
+static void test_a_failing_writer_leaves_the_old_file(void **state) {
+  fixture *f = *state;
+  char path[128], text[64], listed[256];
+  snprintf(path, sizeof path, "%s/keep.json", f->dir);
+  write_plain(path, "old\n", 0600);
+  /* the writer gives up after 10,000 lines (98,894 bytes, the buffer emptied once): out of
+     memory, nothing kept */
+  pieces p = {20000, 10001};
+  swh_error err;
+  swh_error_init(&err);
+  assert_int_equal(swh_file_write_atomic_with(path, write_pieces, &p, &err), SWH_ERR_MEMORY);
+  assert_string_equal(err.message, "out of memory");
+  swh_error_clear(&err);
+  read_whole(path, text, sizeof text);
+  assert_string_equal(text, "old\n");
+  list_dir(f->dir, listed, sizeof listed);
+  assert_string_equal(listed, "keep.json");
+
+  /* a write the file system refuses, past the first buffer: its reason, nothing kept */
+  struct rlimit saved, small;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+  small = saved;
+  small.rlim_cur = 100000;
+  void (*previous)(int) = signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of being killed */
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  p = (pieces){20000, 0};
+  swh_status status = swh_file_write_atomic_with(path, write_pieces, &p, &err);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+  signal(SIGXFSZ, previous);
+  assert_int_equal(status, SWH_ERR_USAGE);
+  char expected[256];
+  snprintf(expected, sizeof expected, "%s/keep.json: cannot write: File too large", f->dir);
+  assert_string_equal(err.message, expected);
+  swh_error_clear(&err);
+  read_whole(path, text, sizeof text);
+  assert_string_equal(text, "old\n");
+  list_dir(f->dir, listed, sizeof listed);
+  assert_string_equal(listed, "keep.json");
+}
+
 static void test_a_directory_in_the_way_is_left_alone(void **state) {
   fixture *f = *state;
   char path[128], expected[256];
@@ -295,6 +378,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_a_missing_directory_is_named_and_nothing_is_made,
                                       make_dir, remove_dir),
       cmocka_unit_test_setup_teardown(test_a_failed_write_leaves_the_old_file, make_dir,
+                                      remove_dir),
+      cmocka_unit_test_setup_teardown(test_a_writer_fills_the_file_a_piece_at_a_time,
+                                      make_dir, remove_dir),
+      cmocka_unit_test_setup_teardown(test_a_failing_writer_leaves_the_old_file, make_dir,
                                       remove_dir),
       cmocka_unit_test_setup_teardown(test_a_directory_in_the_way_is_left_alone, make_dir,
                                       remove_dir),

@@ -5,9 +5,10 @@
  *
  *   core.save_snapshot(path, snapshot) -> true | nil, err
  *     The snapshot checked as swh.load checks a file (swh_snapshot_check_in_place, its
- *     messages starting "snapshot: "), then written as JSON with sorted keys, two-space indents and a
- *     final newline by swh_file_write_atomic: all of it or the old file, mode 0600. A value
- *     that cannot be JSON raises, naming its path ("snapshot.apps[1].id: ...").
+ *     messages starting "snapshot: "), then written as JSON with sorted keys, two-space
+ *     indents and a final newline by swh_file_write_atomic_with, as jansson writes it out:
+ *     all of it or the old file, mode 0600. A value that cannot be JSON raises, naming its
+ *     path ("snapshot.apps[1].id: ...").
  *   core.load_snapshot(path) -> snapshot | nil, err
  *     swh_snapshot_read and swh_snapshot_check_in_place. The snapshot is the file's object
  *     with trigger names normalised, and swh_snapshot = 1 when the file left it out.
@@ -15,8 +16,7 @@
  * err is an error value (lswh_error_push) whose message starts with "snapshot" or the path.
  * Arguments that are not strings raise, as misuse does everywhere in the binding.
  */
-#include <stdlib.h>
-#include <string.h>
+#include <stdbool.h>
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -42,19 +42,21 @@ static swh_status check(json_t *snapshot, swh_error *err) {
   return swh_snapshot_check_in_place(snapshot, "snapshot", false, &project_id, err);
 }
 
+/* jansson's output, to the file as it comes: -1 stops the dump once a write is refused. */
+static int to_sink(const char *buffer, size_t size, void *sink) {
+  return swh_file_sink_write(sink, buffer, size) ? 0 : -1;
+}
+
+/* The file's content: the snapshot as JSON, then a newline. Never whole in memory: at
+   100,000 webhooks the text is 40 MB. */
+static bool write_snapshot(swh_file_sink *sink, void *snapshot) {
+  return json_dump_callback(snapshot, to_sink, sink, SNAPSHOT_FILE_FLAGS) == 0 &&
+         swh_file_sink_write(sink, "\n", 1);
+}
+
 /* Writes snapshot to path in the file format, atomically. */
-static swh_status write_file(const char *path, const json_t *snapshot, swh_error *err) {
-  char *text = json_dumps(snapshot, SNAPSHOT_FILE_FLAGS); /* one pass, unlike json_dumpb */
-  size_t len = text ? strlen(text) : 0;
-  char *line = text ? realloc(text, len + 2) : NULL;
-  if (!line) {
-    free(text);
-    return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-  }
-  memcpy(line + len, "\n", 2);
-  swh_status status = swh_file_write_atomic(path, line, len + 1, err);
-  free(line);
-  return status;
+static swh_status write_file(const char *path, json_t *snapshot, swh_error *err) {
+  return swh_file_write_atomic_with(path, write_snapshot, snapshot, err);
 }
 
 static int save_snapshot(lua_State *L) {

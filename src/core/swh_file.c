@@ -1,5 +1,5 @@
 /* swh_file: see swh_file.h. */
-#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* explicit_bzero, and POSIX 2008 */
 #include "swh_file.h"
 
 #include <dirent.h>
@@ -40,11 +40,73 @@ static bool write_all(int fd, const char *data, size_t len) {
   return true;
 }
 
-/* Fills the temporary file fd and puts it in place of path; errno says why when false. */
-static bool fill_and_rename(int fd, const char *temp, const char *path, const char *data,
-                            size_t len) {
+/* The sink's buffer: large enough that writes are few, small enough to stay in cache. */
+#define SINK_BUFFER (64 * 1024)
+
+struct swh_file_sink {
+  int fd;
+  bool refused;   /* a write failed; errno_at_refusal says why */
+  int errno_at_refusal;
+  size_t used;
+  char buffer[SINK_BUFFER];
+};
+
+/* Writes out what the sink holds; false (and refused) when the file system refuses. The
+   buffer is wiped as it is emptied: it held a snapshot's secrets. */
+static bool sink_flush(swh_file_sink *sink) {
+  if (!sink->refused && !write_all(sink->fd, sink->buffer, sink->used)) {
+    sink->refused = true;
+    sink->errno_at_refusal = errno;
+  }
+  explicit_bzero(sink->buffer, sink->used);
+  sink->used = 0;
+  return !sink->refused;
+}
+
+bool swh_file_sink_write(swh_file_sink *sink, const char *data, size_t len) {
+  while (len > 0 && !sink->refused) {
+    if (sink->used == SINK_BUFFER && !sink_flush(sink))
+      break;
+    size_t room = SINK_BUFFER - sink->used, n = len < room ? len : room;
+    memcpy(sink->buffer + sink->used, data, n);
+    sink->used += n;
+    data += n;
+    len -= n;
+  }
+  return !sink->refused;
+}
+
+/* The writer that fills the temporary file, and whether it ran out of memory. */
+typedef struct filling {
+  swh_file_writer write;
+  void *ctx;
+  bool out_of_memory; /* the writer failed without a refused write */
+} filling;
+
+/* Fills the temporary file fd and puts it in place of path; errno says why when false
+   (out_of_memory instead when the writer ran out of it). */
+static bool fill_and_rename(int fd, const char *temp, const char *path, filling *fill) {
   /* mkstemp makes 0600 less the umask: say 0600 exactly, so the owner can read it back */
-  bool ok = fchmod(fd, S_IRUSR | S_IWUSR) == 0 && write_all(fd, data, len) && fsync(fd) == 0;
+  bool ok = fchmod(fd, S_IRUSR | S_IWUSR) == 0;
+  if (ok) {
+    swh_file_sink *sink = malloc(sizeof *sink);
+    if (!sink) {
+      fill->out_of_memory = true;
+      ok = false;
+    } else {
+      sink->fd = fd;
+      sink->refused = false;
+      sink->used = 0;
+      ok = fill->write(sink, fill->ctx) && sink_flush(sink);
+      if (!ok && sink->refused)
+        errno = sink->errno_at_refusal;
+      else if (!ok)
+        fill->out_of_memory = true;
+      explicit_bzero(sink->buffer, sink->used);
+      free(sink);
+    }
+  }
+  ok = ok && fsync(fd) == 0;
   int saved_errno = errno;
   if (close(fd) != 0 && ok) { /* a delayed write error (NFS) shows up here */
     ok = false;
@@ -58,8 +120,25 @@ static bool fill_and_rename(int fd, const char *temp, const char *path, const ch
   return ok;
 }
 
+/* A writer of one buffer, for swh_file_write_atomic. */
+typedef struct buffer {
+  const char *data;
+  size_t len;
+} buffer;
+
+static bool write_buffer(swh_file_sink *sink, void *ctx) {
+  const buffer *b = ctx;
+  return swh_file_sink_write(sink, b->data, b->len);
+}
+
 swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
                                  swh_error *err) {
+  buffer b = {data, len};
+  return swh_file_write_atomic_with(path, write_buffer, &b, err);
+}
+
+swh_status swh_file_write_atomic_with(const char *path, swh_file_writer write, void *ctx,
+                                      swh_error *err) {
   if (!path || !*path)
     return swh_error_set(err, SWH_ERR_USAGE, "no file name to write to");
   /* The temporary file is path's name, cut to TEMP_NAME_MAX bytes, plus the suffix, in the
@@ -79,13 +158,17 @@ swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
   memcpy(temp + kept, TEMP_SUFFIX, sizeof TEMP_SUFFIX);
   const char *dir_name = dirname(dir);
   swh_status status = SWH_OK;
+  filling fill = {write, ctx, false};
   int fd = mkstemp(temp);
   if (fd < 0) {
     /* the temporary file is an implementation detail: name the directory it needs */
     status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot write in %s: %s", path, dir_name,
                            strerror(errno));
-  } else if (!fill_and_rename(fd, temp, path, data, len)) {
-    status = swh_error_set(err, SWH_ERR_USAGE, "%s: cannot write: %s", path, strerror(errno));
+  } else if (!fill_and_rename(fd, temp, path, &fill)) {
+    status = fill.out_of_memory
+                 ? swh_error_set(err, SWH_ERR_MEMORY, "out of memory")
+                 : swh_error_set(err, SWH_ERR_USAGE, "%s: cannot write: %s", path,
+                                 strerror(errno));
     unlink(temp);
   } else {
     /* The new file is in place; flushing the directory makes the rename survive a crash.

@@ -9,6 +9,7 @@
 #ifndef SWH_FILE_H
 #define SWH_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "swh_error.h"
@@ -29,6 +30,26 @@ SWH_BEGIN_DECLS
  */
 SWH_API swh_status swh_file_write_atomic(const char *path, const char *data, size_t len,
                                          swh_error *err);
+
+/* Where swh_file_write_atomic_with's writer puts the file's bytes (buffered). */
+typedef struct swh_file_sink swh_file_sink;
+
+/* Appends len bytes of data to the file being written; false once the file system has
+   refused a write (the writer should then stop and return false). */
+SWH_API bool swh_file_sink_write(swh_file_sink *sink, const char *data, size_t len);
+
+/* Writes the whole content of a file into sink (swh_file_sink_write) from ctx; false when it
+   could not: a refused write, or (sink never refused) out of memory. */
+typedef bool (*swh_file_writer)(swh_file_sink *sink, void *ctx);
+
+/*
+ * As swh_file_write_atomic, the content written by write(sink, ctx) a piece at a time, so
+ * that it never needs to be whole in memory (a snapshot of 100,000 webhooks is 40 MB of
+ * text). The same guarantees and errors; a writer that fails without a refused write is
+ * SWH_ERR_MEMORY "out of memory".
+ */
+SWH_API swh_status swh_file_write_atomic_with(const char *path, swh_file_writer write,
+                                              void *ctx, swh_error *err);
 
 /*
  * Removes the temporary files swh_file_write_atomic leaves beside path when its process is
