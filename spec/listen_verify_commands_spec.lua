@@ -57,10 +57,10 @@ describe("swh verify", function()
     local r = h.run { "--sandbox=" .. file, "verify", "--trigger", "MESSAGE_DELIVERY" }
     assert.equal(0, r.status)
     assert.matches("\nwarning +http://127%.0%.0%.1:%d+/lax +accepts unsigned callbacks %(200%) "
-      .. "%[1 webhooks%]\n0 ok, 1 warnings, 0 broken\n$", r.out)
+      .. "%[1 webhook%]\n0 ok, 1 warning, 0 broken\n$", r.out)
     r = h.run { "--sandbox=" .. file, "verify", "--app", "Shop" }
     assert.equal(1, r.status)
-    assert.matches("0 ok, 1 warnings, 1 broken\n$", r.out)
+    assert.matches("0 ok, 1 warning, 1 broken\n$", r.out)
     r = h.run { "verify", "--timeout", "0", "http://127.0.0.1:1/" }
     assert.equal(2, r.status)
     assert.matches('--timeout: "0" is not a number of seconds', r.err, 1, true)

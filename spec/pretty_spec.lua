@@ -12,6 +12,12 @@ describe("swh.pretty (what the REPL prints)", function()
     future_field = { level = 2 },
   }
 
+  it("counts a noun, plural unless there is one", function()
+    assert.equal("0 webhooks", pretty.count(0, "webhook"))
+    assert.equal("1 webhook", pretty.count(1, "webhook"))
+    assert.equal("2 warnings", pretty.count(2, "warning"))
+  end)
+
   it("shows a webhook as a block, known fields first, secrets masked", function()
     assert.equal(table.concat({
       "webhook 01W4FFL35P4NC4K35WEBHOOK04",

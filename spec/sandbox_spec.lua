@@ -331,11 +331,11 @@ end
         if verdict == "ok" then
           ok = ok + 1
           assert.equal(strict, url:sub(1, #strict))
-          assert.equal("verifies signatures (401 to an unsigned callback) [1 webhooks]", what)
+          assert.equal("verifies signatures (401 to an unsigned callback) [1 webhook]", what)
         elseif verdict == "warning" then
           warn = warn + 1
           assert.equal(lax, url:sub(1, #lax))
-          assert.equal("accepts unsigned callbacks (200) [1 webhooks]", what)
+          assert.equal("accepts unsigned callbacks (200) [1 webhook]", what)
         end
       end
       assert.equal(25, ok)

@@ -111,7 +111,7 @@ describe("swh.verify", function()
     assert.equal("unsigned", cb.signature)
     assert.matches("not an event", cb.body, 1, true)
     local text = swh.verify_table(report)
-    assert.matches("1 ok, 1 warnings, 4 broken$", text)
+    assert.matches("1 ok, 1 warning, 4 broken$", text)
     assert.matches("\nbroken +https://127.0.0.1:%d+/hooks +TLS failed: .*certificate "
       .. "expires %d+%-%d+%-%d+T", text)
   end)

@@ -35,6 +35,11 @@ function pretty.mask_urls(s)
   return core_mask_urls(s, pretty.MASK)
 end
 
+--- "1 webhook", "2 webhooks": n and the noun, plural (with an s) unless n is 1.
+function pretty.count(n, noun)
+  return ("%d %s%s"):format(n, noun, n == 1 and "" or "s")
+end
+
 local OPTIONS = { secrets = check.BOOLEAN }
 
 -- Reads the options of pretty[fname]; a bad one raises at the line that called it.
@@ -304,7 +309,7 @@ local function format_webhook_list(list, n, opts)
     rows[i] = { text(w.id), text(w.app_id), target, trigger_text(w.triggers) or "?",
                 secret, oauth }
   end
-  return format("%d webhook%s\n", n, n == 1 and "" or "s")
+  return pretty.count(n, "webhook") .. "\n"
       .. text_table({ "ID", "APP_ID", "TARGET", "TRIGGERS", "SECRET", "OAUTH" }, rows)
 end
 

@@ -22,6 +22,7 @@
 
 local core = require "swh.core"
 local check = require "swh.check"
+local count = require("swh.pretty").count
 
 local ipairs, sort, tostring, type = ipairs, table.sort, tostring, type
 local concat = table.concat
@@ -161,12 +162,12 @@ function M.format(report)
     elseif r.certificate and r.stage == "tls" then
       extra[#extra + 1] = ("certificate expires %s"):format(r.certificate.expires)
     end
-    if #r.webhooks > 0 then extra[#extra + 1] = ("%d webhooks"):format(#r.webhooks) end
+    if #r.webhooks > 0 then extra[#extra + 1] = count(#r.webhooks, "webhook") end
     rows[#rows + 1] = ("%-7s  %-" .. width .. "s  %s%s"):format(r.verdict, r.url, r.says,
       #extra > 0 and " [" .. concat(extra, ", ") .. "]" or "")
   end
-  rows[#rows + 1] = ("%d ok, %d warnings, %d broken"):format(report.ok, report.warnings,
-    report.broken)
+  rows[#rows + 1] = ("%d ok, %s, %d broken"):format(report.ok, count(report.warnings,
+    "warning"), report.broken)
   return concat(rows, "\n")
 end
 
