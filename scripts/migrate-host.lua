@@ -60,8 +60,13 @@ if trigger then
   end
 end
 
+-- A line of progress on stderr, after what stdout holds (buffered when it is not a terminal).
 local function progress(...)
-  if not swh.quiet then io.stderr:write(...) io.stderr:write("\n") end
+  if not swh.quiet then
+    io.stdout:flush()
+    io.stderr:write(...)
+    io.stderr:write("\n")
+  end
 end
 
 --- The parts of a target URL: scheme with "://", userinfo with "@" (or ""), host (name and

@@ -133,6 +133,7 @@ end
 
 --- swh.warn(message): writes "swh: warning: <message>" on stderr.
 function M.warn(message)
+  io.stdout:flush() -- after what was printed before it (stdout to a file is buffered)
   io.stderr:write("swh: warning: ", message, "\n")
 end
 

@@ -296,6 +296,9 @@ local function progress_bar(label, total)
     if failed > 0 then
       text = text .. (" (%d failed)"):format(failed)
     end
+    -- what the script printed before goes first: to a file or a pipe, stdout is buffered
+    -- and stderr is not, and the two would interleave mid-line
+    io.stdout:flush()
     stderr:write(text, done == total and "\n" or "")
   end
   return function(done, ok)
