@@ -363,6 +363,25 @@ describe("the commands that change webhooks", function()
     assert.truthy(h.has(r.out, "\n    app: " .. apps[1].display_name .. " ("), r.out)
   end)
 
+  it("refuses a misspelt trigger as a bad argument naming its flag, before reading", function()
+    local r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN,MESAGE_DELIVERY" })
+    assert.are.equal(2, r.status)
+    assert.are.equal("swh triggers: --add: unknown trigger \"MESAGE_DELIVERY\" (did you mean "
+      .. "\"MESSAGE_DELIVERY\"?)\nTry 'swh triggers --help' for more information.\n", r.err)
+    r = swh_run(emu, dir, { "triggers", "--remove", "opt-in" })
+    assert.are.equal(2, r.status)
+    assert.are.equal("swh triggers: --remove: unknown trigger \"opt-in\" (did you mean "
+      .. "\"OPT_IN\"?)\nTry 'swh triggers --help' for more information.\n", r.err)
+    r = swh_run(emu, dir, { "triggers", "--remove", "zz-top" })
+    assert.are.equal(2, r.status)
+    assert.are.equal("swh triggers: --remove: \"zz-top\" is not a trigger name (trigger names "
+      .. "are upper-case letters, digits and _)\nTry 'swh triggers --help' for more "
+      .. "information.\n", r.err)
+    for _, w in ipairs(list_all(client, apps)) do
+      assert.are.same({ "MESSAGE_DELIVERY" }, w.triggers)
+    end
+  end)
+
   it("refuses to apply without --yes when standard input is not a terminal", function()
     local r = swh_run(emu, dir, { "triggers", "--add", "OPT_IN" })
     assert.are.equal(1, r.status)

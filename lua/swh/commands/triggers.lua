@@ -17,16 +17,24 @@ command.flags = change.flags {
   { "remove", value = "T", repeatable = true, help = "remove trigger T (or T1,T2,…)" },
 }
 
-local function names(list)
+-- The trigger names given to flag (--add, --remove), each checked as the core checks a
+-- webhook's triggers: a misspelt one is a bad argument, named with its flag.
+local function names(list, flag)
   local out = {}
   for _, given in ipairs(list) do
-    for t in given:gmatch("[^,%s]+") do out[#out + 1] = t end
+    for t in given:gmatch("[^,%s]+") do
+      local ok, err = swh.validate({ triggers = setmetatable({ t }, swh.array_mt) }, true)
+      if not ok then
+        args.usage(("--%s: %s"):format(flag, (err.message:gsub("^[%w_.]*%[0%]: ", ""))))
+      end
+      out[#out + 1] = t
+    end
   end
   return out
 end
 
 function command.run(opts, _, env)
-  local add, remove = names(opts.add), names(opts.remove)
+  local add, remove = names(opts.add, "add"), names(opts.remove, "remove")
   if #add == 0 and #remove == 0 then args.usage("give --add T or --remove T (or both)") end
   local removing = {}
   for _, t in ipairs(remove) do removing[t] = true end
