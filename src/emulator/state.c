@@ -351,26 +351,9 @@ bool emu_state_wants_compaction(const emu_state *state) {
   return state->must_compact || state->log_fd < 0 || state->log_bytes >= limit;
 }
 
-/* text (an object's, as jansson indents it: "{\n  ...\n}") with member name and its value
-   (a JSON text) added last, and a final newline: a new string, NULL without memory. text
-   is cleansed and freed either way (it holds secrets). */
-static char *with_member(char *text, const char *name, const char *value, size_t *len) {
-  size_t length = strlen(text);
-  const char *close = "\n}";
-  size_t head = length >= 2 && strcmp(text + length - 2, close) == 0 ? length - 2 : 0;
-  *len = head + strlen(name) + strlen(value) + 16;
-  char *whole = head ? malloc(*len) : NULL;
-  if (whole)
-    *len = (size_t)sprintf(whole, "%.*s,\n  \"%s\": %s\n}\n", (int)head, text, name, value);
-  OPENSSL_cleanse(text, length);
-  free(text);
-  return whole;
-}
-
-/* snapshot with the emulator's member (and webhooks, the text of its "webhooks" member, if
-   not NULL), as the text of the file; NULL without memory. */
-static char *snapshot_text(const emu_state *state, const json_t *snapshot,
-                           const char *webhooks, const char *log_id, size_t *len) {
+/* snapshot with the emulator's member, as jansson indents it ("{\n  ...\n}"): a new string,
+   NULL without memory. */
+static char *head_text(const emu_state *state, const json_t *snapshot, const char *log_id) {
   char key_hex[2 * EMU_STATE_KEY_LEN + 1];
   emu_hex_encode(state->token_key, EMU_STATE_KEY_LEN, key_hex);
   json_t *whole = json_copy((json_t *)snapshot); /* shallow: the member is added to it only */
@@ -385,37 +368,45 @@ static char *snapshot_text(const emu_state *state, const json_t *snapshot,
                     2 * EMU_STATE_KEY_LEN);
   json_decref(member);
   json_decref(whole);
-  if (!text)
-    return NULL;
-  if (webhooks)
-    return with_member(text, "webhooks", webhooks, len);
-  *len = strlen(text);
-  char *line = realloc(text, *len + 2); /* a text file ends with a newline */
-  if (!line) {
-    OPENSSL_cleanse(text, *len);
-    free(text);
-    return NULL;
-  }
-  memcpy(line + *len, "\n", 2);
-  *len += 1;
-  return line;
+  return text;
 }
 
-swh_status emu_state_compact(emu_state *state, const json_t *snapshot, const char *webhooks,
-                             swh_error *err) {
+/* What the state file is written from: the head's text up to its closing "\n}", then the
+   "webhooks" member, its value written by the store. */
+typedef struct state_file {
+  const char *head;
+  size_t head_len;
+  swh_file_writer webhooks;
+  void *ctx;
+} state_file;
+
+static bool write_state(swh_file_sink *sink, void *ctx) {
+  const state_file *f = ctx;
+  static const char member[] = ",\n  \"webhooks\": ", end[] = "\n}\n";
+  return swh_file_sink_write(sink, f->head, f->head_len) &&
+         swh_file_sink_write(sink, member, sizeof member - 1) && f->webhooks(sink, f->ctx) &&
+         swh_file_sink_write(sink, end, sizeof end - 1);
+}
+
+swh_status emu_state_compact(emu_state *state, const json_t *snapshot, swh_file_writer webhooks,
+                             void *ctx, swh_error *err) {
   state->must_compact = true; /* until both files are written */
   unsigned char random[EMU_STATE_ID_LEN / 2];
   char log_id[EMU_STATE_ID_LEN + 1];
   if (RAND_bytes(random, sizeof random) != 1)
     return swh_error_set(err, SWH_ERR_MEMORY, "cannot draw an id for the state log");
   emu_hex_encode(random, sizeof random, log_id);
-  size_t len = 0;
-  char *text = snapshot_text(state, snapshot, webhooks, log_id, &len);
-  if (!text)
+  char *head = head_text(state, snapshot, log_id);
+  size_t len = head ? strlen(head) : 0;
+  if (!head || len < 2 || strcmp(head + len - 2, "\n}") != 0) { /* an object's, with members */
+    free(head);
     return swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-  swh_status status = swh_file_write_atomic(state->path, text, len, err);
-  OPENSSL_cleanse(text, len); /* it holds secrets */
-  free(text);
+  }
+  state_file file = {head, len - 2, webhooks, ctx};
+  swh_status status = swh_file_write_atomic_with(state->path, write_state, &file, err);
+  OPENSSL_cleanse(head, len); /* it holds the token key */
+  free(head);
+  struct stat written;
   if (status != SWH_OK)
     return status;
   /* From here the snapshot holds everything: the old log is stale (its header names the old
@@ -435,7 +426,7 @@ swh_status emu_state_compact(emu_state *state, const json_t *snapshot, const cha
                          strerror(errno));
   memcpy(state->log_id, log_id, sizeof log_id);
   state->log_bytes = 0;
-  state->snapshot_bytes = len;
+  state->snapshot_bytes = stat(state->path, &written) == 0 ? (size_t)written.st_size : len;
   state->must_compact = false;
   return SWH_OK;
 }

@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "swh_error.h"
+#include "swh_file.h"
 
 #define EMU_STATE_KEY_LEN 32
 #define EMU_STATE_ID_LEN 16 /* hex digits */
@@ -72,13 +73,14 @@ void emu_state_close(emu_state *state);
    log has outgrown the snapshot, or an append failed. */
 bool emu_state_wants_compaction(const emu_state *state);
 
-/* Saves snapshot (borrowed; its members are left as they were) as the whole state: a new
-   snapshot file with a new log id, then a new empty log. webhooks, when not NULL, is the
-   text of the snapshot's "webhooks" member (a JSON array), which snapshot then leaves out.
-   On failure the old files stay, and must_compact stays set. Errors as
+/* Saves snapshot (borrowed; its members are left as they were; an object with members) and
+   its webhooks as the whole state: a new snapshot file with a new log id, then a new empty
+   log. webhooks(sink, ctx) writes the value of the "webhooks" member (a JSON array), which
+   snapshot leaves out, as the file is written (at 100,000 webhooks the text is 40 MB). On
+   failure the old files stay, and must_compact stays set. Errors as
    swh_file_write_atomic's (SWH_ERR_USAGE naming the file). */
-swh_status emu_state_compact(emu_state *state, const json_t *snapshot, const char *webhooks,
-                             swh_error *err);
+swh_status emu_state_compact(emu_state *state, const json_t *snapshot, swh_file_writer webhooks,
+                             void *ctx, swh_error *err);
 
 /* Appends one change (borrowed: {"op":…, "webhook" or "id"}) and flushes it to disk. On
    failure must_compact is set, so that the next save rewrites everything; SWH_ERR_USAGE

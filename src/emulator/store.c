@@ -14,7 +14,6 @@
 #include <malloc.h> /* malloc_trim */
 #endif
 
-#include <openssl/crypto.h> /* OPENSSL_cleanse */
 #include <openssl/rand.h>
 
 #include "prng.h"
@@ -101,46 +100,35 @@ json_t *emu_store_snapshot_locked(const emu_store *store) {
   return NULL;
 }
 
-/* The stored webhooks as the text of a JSON array in the snapshot's order, each on a line of
-   its own (its packed text, nothing unpacked: at 100,000 webhooks their objects would take
-   190 MB), as the state file indents it: a new string, NULL when out of memory. */
-static char *webhooks_text_locked(const emu_store *store) {
-  static const char before[] = "\n    ", after[] = "\n  ]";
-  size_t count = swh_project_app_count(store->project), length = sizeof after + 1;
+/* Writes the stored webhooks as the JSON array of the state file's "webhooks" member, in
+   the snapshot's order, each on a line of its own as the file indents it: their packed
+   texts, nothing unpacked (at 100,000 webhooks their objects would take 190 MB). ctx is the
+   store, its lock held. */
+static bool write_webhooks(swh_file_sink *sink, void *ctx) {
+  const emu_store *store = ctx;
+  static const char first[] = "[\n    ", next[] = ",\n    ";
+  const char *separator = first;
+  size_t count = swh_project_app_count(store->project);
   for (size_t p = 0; p < count; p++) {
     size_t i;
     json_t *webhook;
     json_array_foreach(webhooks_at(store, p), i, webhook) {
-      length += strlen(emu_packed_text(webhook)) + sizeof before;
+      const char *text = emu_packed_text(webhook);
+      if (!swh_file_sink_write(sink, separator, strlen(separator)) ||
+          !swh_file_sink_write(sink, text, strlen(text)))
+        return false;
+      separator = next;
     }
   }
-  char *text = malloc(length), *end = text;
-  if (!text)
-    return NULL;
-  *end++ = '[';
-  const char *separator = before;
-  for (size_t p = 0; p < count; p++) {
-    size_t i;
-    json_t *webhook;
-    json_array_foreach(webhooks_at(store, p), i, webhook) {
-      end = stpcpy(stpcpy(end, separator), emu_packed_text(webhook));
-      separator = "," "\n    ";
-    }
-  }
-  strcpy(end, separator == before ? "]" : after);
-  return text;
+  const char *end = separator == first ? "[]" : "\n  ]";
+  return swh_file_sink_write(sink, end, strlen(end));
 }
 
 /* Writes the whole state file. */
 static swh_status compact_locked(emu_store *store, swh_error *err) {
   json_t *head = snapshot_head(store, false);
-  char *webhooks = head ? webhooks_text_locked(store) : NULL;
-  swh_status status = webhooks ? emu_state_compact(store->state, head, webhooks, err)
-                               : swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
-  if (webhooks) {
-    OPENSSL_cleanse(webhooks, strlen(webhooks)); /* it holds secrets */
-    free(webhooks);
-  }
+  swh_status status = head ? emu_state_compact(store->state, head, write_webhooks, store, err)
+                           : swh_error_set(err, SWH_ERR_MEMORY, "out of memory");
   json_decref(head);
   return status;
 }
