@@ -202,21 +202,37 @@ static void test_a_missing_directory_is_named_and_nothing_is_made(void **state) 
 
 /* The file system refuses the data halfway (here: a file size limit of 4 bytes, which
    works even for root): the old file stays whole and the temporary file goes. */
+/* A limit on the size of the files this process writes, so that a write past it fails with
+   EFBIG ("File too large") instead of the process being killed by SIGXFSZ. */
+typedef struct size_limit {
+  struct rlimit saved;
+  void (*previous)(int);
+} size_limit;
+
+static size_limit limit_file_size(rlim_t bytes) {
+  size_limit limit;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &limit.saved), 0);
+  struct rlimit small = limit.saved;
+  small.rlim_cur = bytes;
+  limit.previous = signal(SIGXFSZ, SIG_IGN);
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  return limit;
+}
+
+static void lift_file_size_limit(const size_limit *limit) {
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &limit->saved), 0);
+  signal(SIGXFSZ, limit->previous);
+}
+
 static void test_a_failed_write_leaves_the_old_file(void **state) {
   fixture *f = *state;
   char path[128], expected[256], text[64];
   snprintf(path, sizeof path, "%s/keep.json", f->dir);
   write_plain(path, "old\n", 0600);
   snprintf(expected, sizeof expected, "%s/keep.json: cannot write: File too large", f->dir);
-  struct rlimit saved, small;
-  assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  small = saved;
-  small.rlim_cur = 4;
-  void (*previous)(int) = signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of being killed */
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  size_limit limit = limit_file_size(4);
   expect_refusal(f, path, "more than four bytes\n", expected, "keep.json");
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
-  signal(SIGXFSZ, previous);
+  lift_file_size_limit(&limit);
   read_whole(path, text, sizeof text);
   assert_string_equal(text, "old\n");
 }
@@ -283,16 +299,10 @@ static void test_a_failing_writer_leaves_the_old_file(void **state) {
   assert_string_equal(listed, "keep.json");
 
   /* a write the file system refuses, past the first buffer: its reason, nothing kept */
-  struct rlimit saved, small;
-  assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
-  small = saved;
-  small.rlim_cur = 100000;
-  void (*previous)(int) = signal(SIGXFSZ, SIG_IGN); /* EFBIG instead of being killed */
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+  size_limit limit = limit_file_size(100000);
   p = (pieces){20000, 0};
   swh_status status = swh_file_write_atomic_with(path, write_pieces, &p, &err);
-  assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
-  signal(SIGXFSZ, previous);
+  lift_file_size_limit(&limit);
   assert_int_equal(status, SWH_ERR_USAGE);
   char expected[256];
   snprintf(expected, sizeof expected, "%s/keep.json: cannot write: File too large", f->dir);
