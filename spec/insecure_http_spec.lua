@@ -60,4 +60,31 @@ print(apps, err.kind, err.request)
 ]])
     assert.equal("made\nmade\nnil\tnetwork\tGET /v1/projects/p/apps\n", out)
   end)
+
+  -- The swh host, in an empty network namespace too: its flag, and no variable, allows it.
+  local function swh_in_empty_netns(flag)
+    local command = ("env -i PATH=/usr/bin:/bin SINCH_KEY_ID=k SINCH_KEY_SECRET=KEY-SECRET-42 "
+      .. "SWH_ALLOW_INSECURE_HTTP=yes unshare -rn timeout 30 %s --project=p --auth=basic "
+      .. "--base-url=http://10.1.2.3 --retries=1 --timeout=2 %s -e %s 2>&1; echo \"exit $?\"")
+      :format(helper.shell_quote(helper.build .. "/swh"), flag, helper.shell_quote(
+        "print(client:settings().allow_insecure_http) "
+        .. "local apps, err = client.apps:list() print(apps, err.kind)"))
+    local f = assert(io.popen(command, "r"))
+    local out = f:read("a")
+    f:close()
+    return out
+  end
+
+  it("is allowed by the swh host's --allow-insecure-http=yes, and only by it", function()
+    assert.equal("true\nnil\tnetwork\nexit 0\n", swh_in_empty_netns("--allow-insecure-http=yes"))
+    for _, flag in ipairs { "", "--allow-insecure-http=no" } do
+      local out = swh_in_empty_netns(flag)
+      assert.truthy(out:find('^swh: %-%-base%-url: "http://10%.1%.2%.3" is plain http:// to a '
+        .. "host that is not loopback: the key would travel in clear text; use https://, or "
+        .. "set allow_insecure_http\n"), out)
+      assert.truthy(out:find("\nexit 1\n$"), out)
+    end
+    assert.equal("swh: --allow-insecure-http: \"maybe\" is not a boolean\nTry 'swh --help' for "
+      .. "more information.\nexit 2\n", swh_in_empty_netns("--allow-insecure-http=maybe"))
+  end)
 end)

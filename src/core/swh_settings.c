@@ -61,9 +61,11 @@ static const swhi_setting settings[SWHI_SETTING_COUNT] = {
     [SWHI_SETTING_RATE] = {"rate", SWHI_KIND_NUMBER, NULL, "a positive number",
                            STR(SWH_DEFAULT_RATE), "SWH_RATE", "--rate", "N",
                            "requests per second at most", false, offsetof(swh_config, rate)},
+    /* a flag and no variable: clear text is asked for where it is seen, not inherited */
     [SWHI_SETTING_ALLOW_INSECURE_HTTP] = {"allow_insecure_http", SWHI_KIND_BOOLEAN, NULL,
-                                          "a boolean", "false", NULL, NULL, NULL, NULL, false,
-                                          offsetof(swh_config, allow_insecure_http)},
+                                          "a boolean", "false", NULL, "--allow-insecure-http",
+                                          "BOOL", "true: allow plain http:// to hosts not on loopback",
+                                          false, offsetof(swh_config, allow_insecure_http)},
 };
 
 const swhi_setting *swhi_setting_at(swhi_setting_id id) { return &settings[id]; }

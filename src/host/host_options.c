@@ -50,10 +50,16 @@ void host_usage_print(FILE *out) {
       snprintf(choices + used, sizeof choices - used, "%s%s",
                c == s->choices ? ": " : c[1] ? ", " : " or ", *c);
     }
-    fprintf(out, "  %-18s %s%s\n", left, s->help, choices);
+    if (strlen(left) > 18) /* its help on the next line, in the column of the others */
+      fprintf(out, "  %s\n  %-18s %s%s\n", left, "", s->help, choices);
+    else
+      fprintf(out, "  %-18s %s%s\n", left, s->help, choices);
     const char *fallback = s->fallback ? s->fallback : s->choices ? s->choices[0] : NULL;
-    fprintf(out, "  %-18s (default: $%s%s%s)\n", "", s->env, fallback ? ", else " : "",
-            fallback ? fallback : "");
+    if (s->env)
+      fprintf(out, "  %-18s (default: $%s%s%s)\n", "", s->env, fallback ? ", else " : "",
+              fallback ? fallback : "");
+    else if (fallback) /* a flag alone: nothing else sets it */
+      fprintf(out, "  %-18s (default: %s)\n", "", fallback);
   }
   fputs(usage_tail, out);
 }

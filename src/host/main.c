@@ -74,6 +74,18 @@ static void push_sandbox(lua_State *L, const host_options *options) {
   host_trigger_open(L); /* the sandbox's callbacks: trigger, deliveries */
 }
 
+/* The value of a boolean setting's flag (checked by host_options_parse), read by the
+   settings table, the one home of what "yes" or "0" means. */
+static bool flag_boolean(swhi_setting_id id, const char *text) {
+  swh_config scratch;
+  memset(&scratch, 0, sizeof scratch);
+  swh_error err;
+  swh_error_init(&err);
+  swhi_setting_parse(id, swhi_setting_at(id)->flag, text, &scratch, &err);
+  swh_error_clear(&err);
+  return *(const bool *)((const char *)&scratch + swhi_setting_at(id)->offset);
+}
+
 /* The ctx table of swh.host.setup: what the command line said. ctx.settings holds the
    client's settings given by flags, by option name, and ctx.from the flag of each. */
 static void push_context(lua_State *L, const host_options *options) {
@@ -91,6 +103,8 @@ static void push_context(lua_State *L, const host_options *options) {
       lua_pushinteger(L, (lua_Integer)strtod(options->settings[id], NULL));
     else if (kind == SWHI_KIND_SECONDS || kind == SWHI_KIND_NUMBER)
       lua_pushnumber(L, strtod(options->settings[id], NULL));
+    else if (kind == SWHI_KIND_BOOLEAN) /* "yes", "1", "true"...: the settings table reads it */
+      lua_pushboolean(L, flag_boolean(id, options->settings[id]));
     else
       lua_pushstring(L, options->settings[id]);
     lua_setfield(L, -3, swhi_setting_at(id)->name);
