@@ -64,7 +64,8 @@ static const swhi_setting settings[SWHI_SETTING_COUNT] = {
     /* a flag and no variable: clear text is asked for where it is seen, not inherited */
     [SWHI_SETTING_ALLOW_INSECURE_HTTP] = {"allow_insecure_http", SWHI_KIND_BOOLEAN, NULL,
                                           "a boolean", "false", NULL, "--allow-insecure-http",
-                                          "BOOL", "true: allow plain http:// to hosts not on loopback",
+                                          "BOOL",
+                                          "true: allow plain http:// to hosts not on loopback",
                                           false, offsetof(swh_config, allow_insecure_http)},
 };
 
