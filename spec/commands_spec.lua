@@ -22,6 +22,23 @@ local function seeded()
   return emu, client, apps
 end
 
+-- Gives each test of the describe block around it a fresh seeded() emulator, its client and
+-- apps, and a temporary directory: set(emu, client, apps, dir) before it, all gone after.
+local function each_on_a_seeded_project(set)
+  local emu, client, dir
+  before_each(function()
+    local apps
+    emu, client, apps = seeded()
+    dir = h.temp_dir()
+    set(emu, client, apps, dir)
+  end)
+  after_each(function()
+    client:close()
+    emu:stop()
+    h.remove_dir(dir)
+  end)
+end
+
 local function env_of(emu)
   return { SINCH_PROJECT_ID = emu.project_id, SINCH_KEY_ID = emu.key_id,
            SINCH_KEY_SECRET = emu.key_secret, SINCH_CONVERSATION_URL = emu.url,
@@ -112,15 +129,7 @@ end)
 
 describe("swh backup", function()
   local emu, client, apps, dir
-  before_each(function()
-    emu, client, apps = seeded()
-    dir = h.temp_dir()
-  end)
-  after_each(function()
-    client:close()
-    emu:stop()
-    h.remove_dir(dir)
-  end)
+  each_on_a_seeded_project(function(...) emu, client, apps, dir = ... end)
 
   it("saves the project, secrets included, to a 0600 file", function()
     local r = swh_run(emu, dir, { "backup", dir .. "/b.json" })
@@ -196,15 +205,7 @@ end
 
 describe("swh export", function()
   local emu, client, apps, dir
-  before_each(function()
-    emu, client, apps = seeded()
-    dir = h.temp_dir()
-  end)
-  after_each(function()
-    client:close()
-    emu:stop()
-    h.remove_dir(dir)
-  end)
+  each_on_a_seeded_project(function(...) emu, client, apps, dir = ... end)
 
   it("prints every webhook with its app's name as JSON, secrets masked", function()
     local r = swh_run(emu, dir, { "export" })
@@ -263,15 +264,7 @@ end)
 
 describe("swh diff", function()
   local emu, client, apps, dir
-  before_each(function()
-    emu, client, apps = seeded()
-    dir = h.temp_dir()
-  end)
-  after_each(function()
-    client:close()
-    emu:stop()
-    h.remove_dir(dir)
-  end)
+  each_on_a_seeded_project(function(...) emu, client, apps, dir = ... end)
 
   it("exits 0 when equal, 1 with field-level differences, secrets never printed", function()
     assert.are.equal(0, swh_run(emu, dir, { "backup", "b.json" }).status)
@@ -306,15 +299,7 @@ end)
 
 describe("the commands that change webhooks", function()
   local emu, client, apps, dir
-  before_each(function()
-    emu, client, apps = seeded()
-    dir = h.temp_dir()
-  end)
-  after_each(function()
-    client:close()
-    emu:stop()
-    h.remove_dir(dir)
-  end)
+  each_on_a_seeded_project(function(...) emu, client, apps, dir = ... end)
 
   local function targets()
     local t = {}
@@ -531,15 +516,7 @@ end)
 
 describe("swh undo", function()
   local emu, client, apps, dir
-  before_each(function()
-    emu, client, apps = seeded()
-    dir = h.temp_dir()
-  end)
-  after_each(function()
-    client:close()
-    emu:stop()
-    h.remove_dir(dir)
-  end)
+  each_on_a_seeded_project(function(...) emu, client, apps, dir = ... end)
 
   -- Applies a plan that creates, updates (a secret too) and deletes, journalled in dir/run.
   local function run_mixed()
