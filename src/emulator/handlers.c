@@ -20,10 +20,10 @@ static void reply_validation(emu_reply *reply, swh_error *err) {
   swh_error_clear(err);
 }
 
-/* Records a change (stolen: {"op":…}, see emu_store_record_locked) and answers value
-   (borrowed, serialised now; NULL: {}); a change not on disk answers 500, since it is then
-   in memory only. */
-static void commit_locked(emu_store *store, json_t *change, const json_t *value,
+/* Records a change (stolen: {"op":…}, see emu_store_record_locked) and answers the stored
+   webhook packed (its text, the answer's form already; NULL: {}); a change not on disk
+   answers 500, since it is then in memory only. */
+static void commit_locked(emu_store *store, json_t *change, const json_t *packed,
                           emu_reply *reply) {
   swh_error err;
   swh_error_init(&err);
@@ -32,8 +32,8 @@ static void commit_locked(emu_store *store, json_t *change, const json_t *value,
   if (!change || emu_store_record_locked(store, change, &err) != SWH_OK) {
     fprintf(stderr, "swh-emulator: %s\n", err.message);
     emu_reply_error(reply, 500, "the emulator could not save its state file");
-  } else if (value) {
-    emu_reply_dump(reply, 200, value);
+  } else if (packed) {
+    emu_reply_text(reply, 200, strdup(emu_packed_text(packed)));
   } else {
     emu_reply_json(reply, 200, json_object());
   }
@@ -153,7 +153,7 @@ void emu_handle_create(emu_store *store, const json_t *request_body, emu_reply *
         reply_validation(reply, &err);
       else
         commit_locked(store, json_pack("{s:s,s:O}", "op", "create", "webhook", webhook),
-                      webhook, reply);
+                      packed, reply);
       json_decref(packed);
     }
     json_decref(webhook);
@@ -356,7 +356,7 @@ void emu_handle_update(emu_store *store, const char *id, const json_t *request_b
     reply_validation(reply, &err);
     goto done;
   }
-  commit_locked(store, json_pack("{s:s,s:O}", "op", "update", "webhook", merged), merged,
+  commit_locked(store, json_pack("{s:s,s:O}", "op", "update", "webhook", merged), packed,
                 reply);
 done:
   pthread_rwlock_unlock(&store->lock);
