@@ -217,6 +217,18 @@ describe("swh", function()
     end)
   end)
 
+  describe("output to a file", function()
+    it("keeps what was printed before a progress bar or a warning before it", function()
+      -- stdout to a file is buffered and stderr is not: without a flush before each line on
+      -- stderr, "before" would come after the bar
+      local out = h.shell(("%s -e %s 2>&1"):format(h.quote(h.swh), h.quote(
+        'print("before") swh.map({ 1, 2 }, function() end, { progress = "Work" }) '
+        .. 'print("between") swh.warn("careful") print("after")')))
+      assert.equal("before\nWork [" .. ("="):rep(30) .. "] 2/2\nbetween\n"
+        .. "swh: warning: careful\nafter\n", out)
+    end)
+  end)
+
   describe("scripts", function()
     it("get their arguments in arg and in ...", function()
       local path = script("args.lua", [[
